@@ -1,0 +1,31 @@
+#pragma once
+
+// The few named exceptions Brook throws for runtime failures. Expected outcomes (a
+// record that cannot be read, a retriable broker error) are values, not exceptions;
+// these are for what the caller must stop and fix.
+
+#include <stdexcept>
+#include <string>
+
+namespace brook {
+
+// A configuration key or value that Brook or librdkafka rejects. The message names the key.
+class config_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// A topology that cannot run: a missing source topic, an unknown store, a cycle.
+class topology_error : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+// The application failed while running (broker unreachable past its bound, a fatal
+// producer error); the stream threads have moved to ERROR with this reason.
+class streams_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace brook

@@ -1,0 +1,55 @@
+#pragma once
+
+// admin_client: topic administration (create, delete, describe) over librdkafka's Admin API.
+//
+// Lifecycle: one client handle for its lifetime; each call waits for its result on a
+// private queue, bounded by the given timeout. Threading: calls may come from any one
+// thread at a time.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/kafka/client_config.h"
+#include "engine/kafka/handles.h"
+
+namespace brook::kafka {
+
+struct topic_spec {
+    std::string name;
+    int partitions = 1;
+    int replication_factor = -1; // -1: the broker's default
+    std::map<std::string, std::string> configs;
+};
+
+class admin_client {
+public:
+    // Throws config_error or kafka_error.
+    explicit admin_client(const client_config& config);
+
+    // Creates the topics; ones that exist already are left alone. Throws kafka_error
+    // naming the first topic that could not be created.
+    void create_topics(const std::vector<topic_spec>& topics, std::chrono::milliseconds timeout);
+    // Deletes the topics; missing ones are ignored. Throws kafka_error on other failures.
+    void delete_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+    // Number of partitions of `topic`, or nullopt if the cluster does not have it.
+    // Throws kafka_error when the cluster cannot be reached within `timeout`.
+    std::optional<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+    // Sets topic-level configs (incrementally is not in librdkafka 2.0; this replaces the
+    // listed keys and resets the others to their defaults).
+    void alter_topic_configs(const std::string& topic,
+                             const std::map<std::string, std::string>& configs,
+                             std::chrono::milliseconds timeout);
+
+    rd_kafka_t* handle() const noexcept { return _rk.get(); }
+
+private:
+    event_ptr wait_result(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
+                          std::chrono::milliseconds timeout, const char* what);
+
+    kafka_ptr _rk;
+};
+
+} // namespace brook::kafka

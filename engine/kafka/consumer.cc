@@ -1,0 +1,166 @@
+#include "engine/kafka/consumer.h"
+
+#include <array>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "engine/kafka/kafka_error.h"
+
+namespace brook::kafka {
+
+consumer::consumer(const client_config& config, rebalance_listener* listener)
+    : _listener(listener) {
+    conf_ptr conf = config.build();
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &consumer::on_rebalance);
+    std::array<char, 512> errstr{};
+    _rk.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr.data(), errstr.size()));
+    if (!_rk) {
+        throw kafka_error(fmt::format("cannot create consumer: {}", errstr.data()),
+                          RD_KAFKA_RESP_ERR__INVALID_ARG, true, false, false);
+    }
+    (void)conf.release();
+    // Route all events, including rebalances, to the consumer queue served by poll().
+    rd_kafka_poll_set_consumer(_rk.get());
+    _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
+}
+
+consumer::~consumer() {
+    try {
+        close();
+    } catch (...) { // NOLINT(bugprone-empty-catch): nothing to report to from a destructor
+    }
+    _queue.reset(); // the queue must be released before the handle
+}
+
+void consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* self = static_cast<consumer*>(opaque);
+    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (cooperative) {
+            error_ptr e(rd_kafka_incremental_assign(rk, partitions));
+        } else {
+            rd_kafka_assign(rk, partitions);
+        }
+        if (self->_listener != nullptr) {
+            self->_listener->on_assigned(*partitions);
+        }
+        return;
+    }
+    if (self->_listener != nullptr) {
+        if (rd_kafka_assignment_lost(rk) != 0) {
+            self->_listener->on_lost(*partitions);
+        } else {
+            self->_listener->on_revoked(*partitions);
+        }
+    }
+    if (cooperative) {
+        error_ptr e(rd_kafka_incremental_unassign(rk, partitions));
+    } else {
+        rd_kafka_assign(rk, nullptr);
+    }
+}
+
+void consumer::subscribe(const std::vector<std::string>& topics) {
+    partition_list_ptr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+    for (const auto& t : topics) {
+        rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    }
+    throw_if_error(rd_kafka_subscribe(_rk.get(), list.get()), "subscribe");
+}
+
+void consumer::assign(const rd_kafka_topic_partition_list_t& partitions) {
+    throw_if_error(rd_kafka_assign(_rk.get(), &partitions), "assign");
+}
+
+message_ptr consumer::poll(std::chrono::milliseconds timeout) {
+    return message_ptr(rd_kafka_consumer_poll(_rk.get(), static_cast<int>(timeout.count())));
+}
+
+size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
+                            std::chrono::milliseconds timeout) {
+    std::array<rd_kafka_message_t*, 1024> buffer{};
+    const size_t want = std::min(max, buffer.size());
+    const ssize_t got = rd_kafka_consume_batch_queue(
+        _queue.get(), static_cast<int>(timeout.count()), buffer.data(), want);
+    if (got < 0) {
+        throw kafka_error::from(rd_kafka_last_error(), "consuming a batch");
+    }
+    for (ssize_t i = 0; i < got; ++i) {
+        out.emplace_back(buffer[static_cast<size_t>(i)]);
+    }
+    return static_cast<size_t>(got);
+}
+
+void consumer::commit(const rd_kafka_topic_partition_list_t& offsets) {
+    throw_if_error(rd_kafka_commit(_rk.get(), &offsets, 0), "committing offsets");
+}
+
+void consumer::committed(rd_kafka_topic_partition_list_t& partitions,
+                         std::chrono::milliseconds timeout) {
+    throw_if_error(rd_kafka_committed(_rk.get(), &partitions, static_cast<int>(timeout.count())),
+                   "reading committed offsets");
+}
+
+std::pair<int64_t, int64_t> consumer::watermarks(const std::string& topic, int32_t partition,
+                                                 std::chrono::milliseconds timeout) {
+    int64_t low = 0;
+    int64_t high = 0;
+    throw_if_error(rd_kafka_query_watermark_offsets(_rk.get(), topic.c_str(), partition, &low,
+                                                    &high, static_cast<int>(timeout.count())),
+                   fmt::format("reading watermarks of {}-{}", topic, partition));
+    return {low, high};
+}
+
+void consumer::position(rd_kafka_topic_partition_list_t& partitions) {
+    throw_if_error(rd_kafka_position(_rk.get(), &partitions), "reading positions");
+}
+
+group_metadata_ptr consumer::group_metadata() const {
+    return group_metadata_ptr(rd_kafka_consumer_group_metadata(_rk.get()));
+}
+
+void consumer::pause(const rd_kafka_topic_partition_list_t& partitions) {
+    throw_if_error(
+        rd_kafka_pause_partitions(_rk.get(),
+                                  const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
+        "pausing partitions");
+}
+
+void consumer::resume(const rd_kafka_topic_partition_list_t& partitions) {
+    throw_if_error(
+        rd_kafka_resume_partitions(_rk.get(),
+                                   const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
+        "resuming partitions");
+}
+
+void consumer::seek(const std::string& topic, int32_t partition, int64_t offset,
+                    std::chrono::milliseconds timeout) {
+    partition_list_ptr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+    throw_if_error(
+        rd_kafka_seek_partitions(_rk.get(), list.get(), static_cast<int>(timeout.count())),
+        fmt::format("seeking {}-{} to {}", topic, partition, offset));
+    throw_if_error(list->elems[0].err, fmt::format("seeking {}-{}", topic, partition));
+}
+
+void consumer::close() {
+    if (_closed || !_rk) {
+        return;
+    }
+    _closed = true;
+    throw_if_error(rd_kafka_consumer_close(_rk.get()), "closing the consumer");
+}
+
+partition_list_ptr make_partition_list(
+    const std::vector<std::tuple<std::string, int32_t, int64_t>>& entries) {
+    partition_list_ptr list(rd_kafka_topic_partition_list_new(static_cast<int>(entries.size())));
+    for (const auto& [topic, partition, offset] : entries) {
+        rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+    }
+    return list;
+}
+
+} // namespace brook::kafka

@@ -1,0 +1,52 @@
+#include "tests/support/read_topic.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "engine/kafka/consumer.h"
+
+namespace brook::testing {
+
+std::vector<read_record> read_partition(const kafka::client_config& base, const std::string& topic,
+                                        int32_t partition, const std::string& isolation,
+                                        std::chrono::milliseconds timeout) {
+    kafka::client_config config = base;
+    config.set("group.id", "brook-test-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", isolation);
+    kafka::consumer reader(config);
+    auto list = kafka::make_partition_list({{topic, partition, RD_KAFKA_OFFSET_BEGINNING}});
+    reader.assign(*list);
+
+    std::vector<read_record> out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        kafka::message_ptr msg = reader.poll(std::chrono::milliseconds(200));
+        if (!msg) {
+            continue;
+        }
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            return out;
+        }
+        if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw std::runtime_error(fmt::format("reading {}-{}: {}", topic, partition,
+                                                 rd_kafka_message_errstr(msg.get())));
+        }
+        read_record r;
+        r.offset = msg->offset;
+        if (msg->key != nullptr) {
+            r.key.emplace(static_cast<const char*>(msg->key), msg->key_len);
+        }
+        if (msg->payload != nullptr) {
+            r.value.emplace(static_cast<const char*>(msg->payload), msg->len);
+        }
+        out.push_back(std::move(r));
+    }
+    throw std::runtime_error(
+        fmt::format("reading {}-{}: end not reached within {} ms ({} records so far)", topic,
+                    partition, timeout.count(), out.size()));
+}
+
+} // namespace brook::testing

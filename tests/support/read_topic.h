@@ -1,0 +1,28 @@
+#pragma once
+
+// Reads a whole partition from the beginning up to its end as seen at the time of the
+// call, for tests that check exactly what a topic holds.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/kafka/client_config.h"
+
+namespace brook::testing {
+
+struct read_record {
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    int64_t offset = 0;
+};
+
+// `isolation` is "read_committed" or "read_uncommitted". Stops at the partition's end
+// (for read_committed: the last stable offset). Throws std::runtime_error if the end is
+// not reached within `timeout`.
+std::vector<read_record> read_partition(const kafka::client_config& base, const std::string& topic,
+                                        int32_t partition, const std::string& isolation,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+} // namespace brook::testing
