@@ -11,7 +11,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/broker.h"
-#include "tests/support/read_topic.h"
+#include "engine/kafka/partition_reader.h"
 
 namespace brook {
 namespace {
@@ -50,15 +50,15 @@ TEST(compaction, compacted_topic_keeps_only_the_latest_value_per_key) {
     producer.flush(10s);
     ASSERT_EQ(producer.failed_deliveries(), 0U);
 
-    const auto before = testing::read_partition(base, topic, 0, "read_uncommitted");
+    const auto before = kafka::read_partition(base, topic, 0, "read_uncommitted");
     ASSERT_EQ(before.size(), static_cast<size_t>(keys * versions + 1));
 
     // Poll until the cleaner has run; the bound is generous, the usual wait a few seconds.
-    std::vector<testing::read_record> after;
+    std::vector<kafka::read_record> after;
     const auto deadline = std::chrono::steady_clock::now() + 90s;
     do {
         std::this_thread::sleep_for(500ms);
-        after = testing::read_partition(base, topic, 0, "read_uncommitted");
+        after = kafka::read_partition(base, topic, 0, "read_uncommitted");
     } while (after.size() > static_cast<size_t>(keys + 1) &&
              std::chrono::steady_clock::now() < deadline);
 

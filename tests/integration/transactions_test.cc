@@ -11,14 +11,14 @@
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/broker.h"
-#include "tests/support/read_topic.h"
+#include "engine/kafka/partition_reader.h"
 
 namespace brook {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> values_of(const std::vector<testing::read_record>& records) {
+std::vector<std::string> values_of(const std::vector<kafka::read_record>& records) {
     std::vector<std::string> out;
     for (const auto& r : records) {
         out.push_back(r.value.value_or("<null>"));
@@ -63,8 +63,8 @@ observed run_transactions(const kafka::client_config& base, const std::string& t
     producer.commit_transaction(30s);
     EXPECT_EQ(producer.failed_deliveries(), 0U);
 
-    return {values_of(testing::read_partition(base, topic, 0, "read_committed")),
-            values_of(testing::read_partition(base, topic, 0, "read_uncommitted"))};
+    return {values_of(kafka::read_partition(base, topic, 0, "read_committed")),
+            values_of(kafka::read_partition(base, topic, 0, "read_uncommitted"))};
 }
 
 std::vector<std::string> expected_committed() {

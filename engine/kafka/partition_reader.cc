@@ -1,4 +1,4 @@
-#include "tests/support/read_topic.h"
+#include "engine/kafka/partition_reader.h"
 
 #include <stdexcept>
 
@@ -6,24 +6,24 @@
 
 #include "engine/kafka/consumer.h"
 
-namespace brook::testing {
+namespace brook::kafka {
 
-std::vector<read_record> read_partition(const kafka::client_config& base, const std::string& topic,
+std::vector<read_record> read_partition(const client_config& base, const std::string& topic,
                                         int32_t partition, const std::string& isolation,
                                         std::chrono::milliseconds timeout) {
-    kafka::client_config config = base;
+    client_config config = base;
     config.set("group.id", "brook-test-reader")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("isolation.level", isolation);
-    kafka::consumer reader(config);
-    auto list = kafka::make_partition_list({{topic, partition, RD_KAFKA_OFFSET_BEGINNING}});
+    consumer reader(config);
+    auto list = make_partition_list({{topic, partition, RD_KAFKA_OFFSET_BEGINNING}});
     reader.assign(*list);
 
     std::vector<read_record> out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        kafka::message_ptr msg = reader.poll(std::chrono::milliseconds(200));
+        message_ptr msg = reader.poll(std::chrono::milliseconds(200));
         if (!msg) {
             continue;
         }
@@ -49,4 +49,4 @@ std::vector<read_record> read_partition(const kafka::client_config& base, const 
                     partition, timeout.count(), out.size()));
 }
 
-} // namespace brook::testing
+} // namespace brook::kafka

@@ -1,7 +1,7 @@
 #pragma once
 
 // Reads a whole partition from the beginning up to its end as seen at the time of the
-// call, for tests that check exactly what a topic holds.
+// call: for tests that check exactly what a topic holds, and for tools that show it.
 
 #include <chrono>
 #include <optional>
@@ -10,7 +10,7 @@
 
 #include "engine/kafka/client_config.h"
 
-namespace brook::testing {
+namespace brook::kafka {
 
 struct read_record {
     std::optional<std::string> key;
@@ -21,8 +21,8 @@ struct read_record {
 // `isolation` is "read_committed" or "read_uncommitted". Stops at the partition's end
 // (for read_committed: the last stable offset). Throws std::runtime_error if the end is
 // not reached within `timeout`.
-std::vector<read_record> read_partition(const kafka::client_config& base, const std::string& topic,
+std::vector<read_record> read_partition(const client_config& base, const std::string& topic,
                                         int32_t partition, const std::string& isolation,
                                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-} // namespace brook::testing
+} // namespace brook::kafka

@@ -1,0 +1,152 @@
+#pragma once
+
+// streams_config: the whole configuration of one Brook application, with Kafka Streams'
+// key names, so a Kafka Streams user's .properties file means the same thing here.
+//
+// Every key and value is checked when the object is built, so a typo fails at start-up
+// with a config_error that names the key, says where it came from (file and line, or
+// command-line override) and what to write instead. Nothing is checked later.
+//
+// Keys fall in three groups:
+//   - Brook's own keys (application.id, commit.interval.ms, ...), read into typed fields;
+//   - client-wide librdkafka keys (client.id, security.protocol, sasl.*, ssl.*), given to
+//     every Kafka client Brook creates;
+//   - librdkafka keys for one kind of client, prefixed with consumer., producer., admin. or
+//     restore.consumer.; the prefix is stripped and the key goes to that client only.
+// Any other key is rejected; an unprefixed librdkafka key gets a hint to add a prefix.
+//
+// Lifecycle and threading: immutable once constructed; copyable; any number of threads may
+// read one instance at once. The client_config accessors return fresh copies that the
+// runtime completes (group.id, transactional.id, per-thread client.id suffixes).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/kafka/client_config.h"
+
+namespace brook {
+
+enum class processing_guarantee { at_least_once, exactly_once_v2 };
+
+// What a source node does with a record its deserializer cannot read.
+enum class deserialization_handler {
+    fail,             // stop the application with the error (Kafka's LogAndFail)
+    log_and_continue, // log it, skip the record
+    dead_letter,      // send the raw record to dead_letter_topic(), skip it
+};
+
+class streams_config {
+public:
+    // Validates every key and value of props (the user's configuration, before defaults).
+    // Throws config_error naming the key for: unknown keys (with a "did you mean" when a
+    // known key is close), bad values (non-integer, out of range, unknown word), a missing
+    // application.id or bootstrap.servers, librdkafka keys that librdkafka rejects, and
+    // combinations that would break Brook's guarantees (see the .cc for the list).
+    explicit streams_config(std::map<std::string, std::string> props);
+
+    // Builds a configuration from, in increasing precedence: defaults (the application's
+    // own), the .properties file (skipped when file is empty), then overrides, each
+    // "key=value", applied in order so a later one wins. Errors name the file and line or
+    // the override the bad key came from. Throws config_error also for an unreadable file,
+    // a malformed file, or an override without '=' or with an empty key.
+    static streams_config from_sources(const std::filesystem::path& file,
+                                       const std::vector<std::string>& overrides,
+                                       std::map<std::string, std::string> defaults = {});
+
+    // application.id: required, [A-Za-z0-9._-]+; names the consumer group, the
+    // transactional ids and every internal topic.
+    const std::string& application_id() const noexcept { return _application_id; }
+    // bootstrap.servers: required; the word "embedded" asks for the in-process mock cluster.
+    const std::string& bootstrap_servers() const noexcept { return _bootstrap_servers; }
+    // num.stream.threads: 1..64, default 1.
+    int num_stream_threads() const noexcept { return _num_stream_threads; }
+    // commit.interval.ms: >= 0; default 30000, or 100 under exactly_once_v2.
+    std::chrono::milliseconds commit_interval() const noexcept { return _commit_interval; }
+    // processing.guarantee: at_least_once (default) or exactly_once_v2.
+    processing_guarantee guarantee() const noexcept { return _guarantee; }
+    // state.dir: default /tmp/brook-streams; each application uses <state.dir>/<application.id>.
+    const std::filesystem::path& state_dir() const noexcept { return _state_dir; }
+    // poll.ms: how long a stream thread blocks in poll when no records wait; 1.., default 100.
+    std::chrono::milliseconds poll_timeout() const noexcept { return _poll_timeout; }
+    // replication.factor of internal topics: -1 (the broker's default, the default) or 1..32767.
+    int replication_factor() const noexcept { return _replication_factor; }
+    // statestore.cache.max.bytes (old name cache.max.bytes.buffering): >= 0, default 10 MiB,
+    // shared by all stores of the application; 0 turns caching off.
+    std::int64_t cache_max_bytes() const noexcept { return _cache_max_bytes; }
+    // buffered.records.per.partition: 1.., default 1000; past it the partition is paused.
+    int buffered_records_per_partition() const noexcept { return _buffered_records_per_partition; }
+    // max.task.idle.ms: how long a task waits for data on its empty inputs before processing
+    // the others out of timestamp order; default 0, -1 means never wait.
+    std::chrono::milliseconds max_task_idle() const noexcept { return _max_task_idle; }
+    // default.deserialization.exception.handler: fail (default), log_and_continue or
+    // dead_letter; Kafka's LogAndFailExceptionHandler / LogAndContinueExceptionHandler class
+    // names (simple or fully qualified) are accepted too.
+    deserialization_handler on_deserialization_error() const noexcept { return _on_deser_error; }
+    // The topic dead_letter records go to: errors.dead.letter.queue.topic.name when set,
+    // else "<application.id>-dlq" under the dead_letter handler, else "" (none is used).
+    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
+    // shutdown.timeout.ms (Brook): how long close() waits for the threads; >= 0, default 30000.
+    std::chrono::milliseconds shutdown_timeout() const noexcept { return _shutdown_timeout; }
+    // broker.wait.timeout.ms (Brook): how long the application waits for an unreachable
+    // broker before it moves to ERROR; >= 0, default 60000.
+    std::chrono::milliseconds broker_wait_timeout() const noexcept { return _broker_wait_timeout; }
+    // client.id: default application.id.
+    const std::string& client_id() const noexcept { return _client_id; }
+
+    // The librdkafka properties of each kind of client: Brook's defaults for that kind,
+    // then bootstrap.servers, client.id and the client-wide keys, then the kind's prefixed
+    // keys with the prefix stripped (so a prefixed key wins). group.id, transactional.id and
+    // the like are left to the runtime.
+    //   consumer: enable.auto.commit=false, auto.offset.reset=earliest,
+    //             partition.assignment.strategy=cooperative-sticky, isolation.level =
+    //             read_committed under exactly_once_v2, read_uncommitted otherwise.
+    //   producer: linger.ms=5, enable.idempotence=true; under exactly_once_v2 also
+    //             transaction.timeout.ms=60000 and message.timeout.ms=55000 (11/12 of the
+    //             user's producer.transaction.timeout.ms when only that is set).
+    //   restore consumer: like the consumer without group keys, always read_committed.
+    kafka::client_config consumer_config() const { return _consumer; }
+    kafka::client_config producer_config() const { return _producer; }
+    kafka::client_config admin_config() const { return _admin; }
+    kafka::client_config restore_consumer_config() const { return _restore_consumer; }
+
+    // The keys and values the user gave, before defaults.
+    const std::map<std::string, std::string>& originals() const noexcept { return _originals; }
+
+    // Every effective setting as key=value lines, sorted by key: Brook's keys with their
+    // defaults filled in, then each client's properties under its prefix (consumer.,
+    // producer., admin., restore.consumer.). Secret values are shown as [hidden].
+    std::string to_string() const;
+
+private:
+    // origins maps a key to where it came from ("file app.properties line 3"), for errors.
+    streams_config(std::map<std::string, std::string> props,
+                   const std::map<std::string, std::string>& origins);
+
+    std::map<std::string, std::string> _originals;
+    std::string _application_id;
+    std::string _bootstrap_servers;
+    int _num_stream_threads = 1;
+    std::chrono::milliseconds _commit_interval{30000};
+    processing_guarantee _guarantee = processing_guarantee::at_least_once;
+    std::filesystem::path _state_dir{"/tmp/brook-streams"};
+    std::chrono::milliseconds _poll_timeout{100};
+    int _replication_factor = -1;
+    std::int64_t _cache_max_bytes = 10 * 1024 * 1024;
+    int _buffered_records_per_partition = 1000;
+    std::chrono::milliseconds _max_task_idle{0};
+    deserialization_handler _on_deser_error = deserialization_handler::fail;
+    std::string _dead_letter_topic;
+    std::chrono::milliseconds _shutdown_timeout{30000};
+    std::chrono::milliseconds _broker_wait_timeout{60000};
+    std::string _client_id;
+    kafka::client_config _consumer;
+    kafka::client_config _producer;
+    kafka::client_config _admin;
+    kafka::client_config _restore_consumer;
+};
+
+} // namespace brook

@@ -1,0 +1,54 @@
+#pragma once
+
+// task_context: what a running task offers its nodes, independent of record types.
+// Implemented by the runtime's stream_task (and so by the test driver, which runs
+// stream_tasks too). Threading: used only from the task's own thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/processor/punctuation.h"
+#include "engine/processor/record_collector.h"
+#include "engine/record.h"
+#include "state/state_store.h"
+
+namespace brook {
+
+// A task is one sub-topology over one partition number of its input topics.
+struct task_id {
+    int subtopology = 0;
+    int32_t partition = 0;
+    auto operator<=>(const task_id&) const = default;
+    std::string to_string() const {
+        return std::to_string(subtopology) + "_" + std::to_string(partition);
+    }
+};
+
+class task_context {
+public:
+    virtual ~task_context() = default;
+
+    virtual const std::string& application_id() const = 0;
+    virtual task_id id() const = 0;
+    // Metadata of the record being processed; null inside a punctuator.
+    virtual const record_metadata* current_metadata() const = 0;
+    // Largest record timestamp this task has seen (-1 before the first record).
+    virtual int64_t stream_time() const = 0;
+    // Called by source nodes with each record's (extracted) timestamp; advances stream
+    // time and fires stream-time punctuators that are due.
+    virtual void observe_record_timestamp(int64_t timestamp) = 0;
+    // Milliseconds since the epoch by the task's clock (the test driver's is manual).
+    virtual int64_t wall_clock_time() const = 0;
+    // Throws topology_error if the store is not connected to the calling node's task.
+    virtual state::state_store& store(std::string_view name) = 0;
+    // Calls `fn` every `interval` of the given clock until cancelled or the task closes.
+    virtual cancellable schedule(std::chrono::milliseconds interval, punctuation_type type,
+                                 punctuator fn) = 0;
+    virtual record_collector& collector() = 0;
+    // Asks for a commit as soon as the current record is done.
+    virtual void request_commit() = 0;
+};
+
+} // namespace brook

@@ -1,0 +1,42 @@
+#pragma once
+
+// kafka_record_collector: the runtime's record_collector, producing through the stream
+// thread's producer. Chooses partitions with Kafka's default partitioner (murmur2 of the
+// key bytes) so that output is co-partitioned with what Java producers write.
+//
+// Threading: owned and used by one stream_thread. Delivery failures are remembered and
+// reported by check_deliveries(), which the thread calls at every commit: at least once
+// means a failed send must stop the commit of the offsets it belongs to.
+
+#include <map>
+#include <string>
+
+#include "engine/kafka/producer.h"
+#include "engine/processor/record_collector.h"
+
+namespace brook {
+
+class kafka_record_collector final : public record_collector {
+public:
+    // `producer` must outlive the collector.
+    explicit kafka_record_collector(kafka::producer& producer) : _producer(producer) {}
+
+    void send(std::string_view topic, std::optional<std::string_view> key,
+              std::optional<std::string_view> value, int64_t timestamp, const headers& hdrs,
+              std::optional<int32_t> partition) override;
+    int32_t partition_count(std::string_view topic) override;
+
+    // Called from the producer's delivery callback.
+    void on_delivery(const rd_kafka_message_t& msg);
+    // Throws streams_error naming the first failed delivery since the last call.
+    void check_deliveries();
+    uint64_t records_sent() const { return _sent; }
+
+private:
+    kafka::producer& _producer;
+    std::map<std::string, int32_t, std::less<>> _partition_counts;
+    std::string _first_error;
+    uint64_t _sent = 0;
+};
+
+} // namespace brook

@@ -1,0 +1,86 @@
+#pragma once
+
+// kafka_streams: a running application: num.stream.threads stream_threads executing one
+// topology, sharing one consumer group (application.id).
+//
+//   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
+//        \____________\____________\__________________________-> ERROR
+//
+// REBALANCING while any thread waits for or takes in an assignment; RUNNING when all
+// process; ERROR when the application cannot start (broker unreachable within
+// broker.wait.timeout.ms, a missing source topic) or a thread died of an error.
+//
+// Lifecycle: construct, set_state_listener, start() once, close() once (the destructor
+// closes too). Threading: start/close/state from any one controlling thread; the state
+// listener is called from stream threads and must not block. Ownership: borrows the
+// topology, which must outlive this object; owns the threads.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/config/streams_config.h"
+#include "engine/runtime/stream_thread.h"
+#include "engine/topology/topology.h"
+
+namespace brook {
+
+enum class streams_state { created, rebalancing, running, pending_shutdown, not_running, error };
+const char* to_string(streams_state s);
+
+class kafka_streams {
+public:
+    using state_listener = std::function<void(streams_state new_state, streams_state old_state)>;
+
+    kafka_streams(const topology& topo, streams_config config);
+    ~kafka_streams();
+    kafka_streams(const kafka_streams&) = delete;
+    kafka_streams& operator=(const kafka_streams&) = delete;
+
+    void set_state_listener(state_listener listener);
+
+    // Checks the cluster and topics, creates internal topics, starts the threads.
+    // Throws streams_error (after moving to ERROR) when the broker cannot be reached or a
+    // source topic is missing; the message says which and what to do.
+    void start();
+    // Stops every thread after a final commit. Returns false if they did not all stop
+    // within `timeout`.
+    bool close(std::chrono::milliseconds timeout);
+    bool close() { return close(_config.shutdown_timeout()); }
+
+    streams_state state() const;
+    // Why the application is in ERROR ("" otherwise).
+    std::string error_reason() const;
+    const streams_config& config() const { return _config; }
+    const topology& get_topology() const { return _topology; }
+    // The bootstrap servers the clients use ("embedded" resolved to the mock's address).
+    const std::string& resolved_bootstrap() const { return _bootstrap; }
+
+    // Totals over all threads, for progress output and metrics.
+    uint64_t records_processed() const;
+    uint64_t records_produced() const;
+    uint64_t deserialization_errors() const;
+    int task_count() const;
+
+private:
+    void check_topics_and_create_internal();
+    void on_thread_change();
+    void transition(streams_state next);
+    void fail(const std::string& reason);
+
+    const topology& _topology;
+    const streams_config _config;
+    std::string _bootstrap;
+    std::vector<std::unique_ptr<stream_thread>> _threads;
+    mutable std::mutex _mutex;
+    streams_state _state = streams_state::created;
+    std::string _error;
+    state_listener _listener;
+    bool _closing = false;
+};
+
+} // namespace brook

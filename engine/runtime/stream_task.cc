@@ -1,0 +1,286 @@
+#include "engine/runtime/stream_task.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "engine/errors.h"
+#include "engine/serde/serde.h"
+
+namespace brook {
+
+namespace {
+
+// Copies a librdkafka message's headers; only called for messages that carry some.
+headers copy_headers(rd_kafka_headers_t* raw) {
+    headers out;
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+        if (value == nullptr) {
+            out.add(name, std::nullopt);
+        } else {
+            out.add(name, std::string(static_cast<const char*>(value), size));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+stream_task::stream_task(task_id id, const topology& topo, task_environment env)
+    : _id(id), _env(std::move(env)), _instance(topo.instantiate(id.subtopology, _env.application_id)) {
+    if (!_env.wall_clock) {
+        _env.wall_clock = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        };
+    }
+}
+
+stream_task::~stream_task() {
+    try {
+        close();
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("brook: task {} failed to close: {}\n", _id.to_string(), e.what());
+    }
+}
+
+void stream_task::init() {
+    for (auto& node : _instance.nodes) {
+        node->init(*this);
+    }
+    _initialized = true;
+}
+
+void stream_task::close() {
+    if (_closed) {
+        return;
+    }
+    _closed = true;
+    for (auto& p : _stream_punctuators) {
+        *p.cancelled = true;
+    }
+    for (auto& p : _wall_punctuators) {
+        *p.cancelled = true;
+    }
+    if (_initialized) {
+        for (auto& node : _instance.nodes) {
+            node->close();
+        }
+    }
+    for (auto& [name, store] : _instance.stores) {
+        store->close();
+    }
+    _queues.clear();
+    _buffered = 0;
+}
+
+void stream_task::add_partition(const topic_partition& tp) {
+    if (std::find(_partitions.begin(), _partitions.end(), tp) == _partitions.end()) {
+        _partitions.push_back(tp);
+        _queues[tp];
+    }
+}
+
+bool stream_task::remove_partition(const topic_partition& tp) {
+    std::erase(_partitions, tp);
+    auto it = _queues.find(tp);
+    if (it != _queues.end()) {
+        _buffered -= it->second.records.size();
+        _queues.erase(it);
+    }
+    _next_offsets.erase(tp);
+    _dirty.erase(tp);
+    return _partitions.empty();
+}
+
+void stream_task::enqueue(kafka::message_ptr msg) {
+    const topic_partition tp{rd_kafka_topic_name(msg->rkt), msg->partition};
+    _queues[tp].records.push_back(std::move(msg));
+    ++_buffered;
+}
+
+bool stream_task::process_next() {
+    partition_queue* best = nullptr;
+    int64_t best_ts = 0;
+    for (auto& [tp, q] : _queues) {
+        if (q.records.empty()) {
+            continue;
+        }
+        const int64_t ts = rd_kafka_message_timestamp(q.records.front().get(), nullptr);
+        if (best == nullptr || ts < best_ts) {
+            best = &q;
+            best_ts = ts;
+        }
+    }
+    if (best == nullptr) {
+        return false;
+    }
+    kafka::message_ptr msg = std::move(best->records.front());
+    best->records.pop_front();
+    --_buffered;
+
+    raw_record r;
+    if (msg->key != nullptr) {
+        r.key.emplace(static_cast<const char*>(msg->key), msg->key_len);
+    }
+    if (msg->payload != nullptr) {
+        r.value.emplace(static_cast<const char*>(msg->payload), msg->len);
+    }
+    r.timestamp = rd_kafka_message_timestamp(msg.get(), nullptr);
+    if (r.timestamp < 0) {
+        r.timestamp = 0;
+    }
+    headers hdrs;
+    rd_kafka_headers_t* raw_headers = nullptr;
+    if (rd_kafka_message_headers(msg.get(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        hdrs = copy_headers(raw_headers);
+        r.headers = &hdrs;
+    }
+    r.metadata = {rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset};
+    process(r);
+    return true;
+}
+
+void stream_task::process(const raw_record& r) {
+    auto source = _instance.sources_by_topic.find(r.metadata.topic);
+    if (source == _instance.sources_by_topic.end()) {
+        throw topology_error(fmt::format("task {} has no source for topic '{}'", _id.to_string(),
+                                         r.metadata.topic));
+    }
+    _current = &r.metadata;
+    try {
+        source->second->process_raw(r);
+    } catch (const serde_error& e) {
+        _current = nullptr;
+        handle_deserialization_error(r, e);
+    } catch (...) {
+        _current = nullptr;
+        throw;
+    }
+    _current = nullptr;
+    const topic_partition tp{std::string(r.metadata.topic), r.metadata.partition};
+    _next_offsets[tp] = r.metadata.offset + 1;
+    _dirty[tp] = true;
+    if (_env.counters != nullptr) {
+        _env.counters->records_processed.fetch_add(1, std::memory_order_relaxed);
+    }
+    // As in Kafka Streams, stream-time punctuation runs after the record that advanced
+    // stream time has been processed.
+    punctuate(_stream_punctuators, _stream_time);
+}
+
+void stream_task::handle_deserialization_error(const raw_record& r, const std::exception& e) {
+    if (_env.counters != nullptr) {
+        _env.counters->deserialization_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const std::string where = fmt::format("{}-{} offset {}", r.metadata.topic,
+                                          r.metadata.partition, r.metadata.offset);
+    switch (_env.on_deserialization_error) {
+    case deserialization_handler::fail:
+        throw streams_error(fmt::format(
+            "cannot read the record at {}: {} (set default.deserialization.exception.handler "
+            "to log_and_continue or dead_letter to skip such records)",
+            where, e.what()));
+    case deserialization_handler::log_and_continue:
+        std::cerr << fmt::format("brook: skipping unreadable record at {}: {}\n", where,
+                                 e.what());
+        return;
+    case deserialization_handler::dead_letter: {
+        headers hdrs = r.headers != nullptr ? *r.headers : headers{};
+        hdrs.set("error", std::string(e.what()));
+        hdrs.set("source-topic", std::string(r.metadata.topic));
+        hdrs.set("source-partition", std::to_string(r.metadata.partition));
+        hdrs.set("source-offset", std::to_string(r.metadata.offset));
+        const std::string& topic = _env.dead_letter_topic.empty()
+                                       ? _env.application_id + "-dlq"
+                                       : _env.dead_letter_topic;
+        _env.collector->send(topic, r.key, r.value, r.timestamp, hdrs, std::nullopt);
+        if (_env.counters != nullptr) {
+            _env.counters->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+    }
+    }
+}
+
+void stream_task::observe_record_timestamp(int64_t timestamp) {
+    if (timestamp > _stream_time) {
+        _stream_time = timestamp;
+    }
+}
+
+void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
+    if (now < 0) {
+        return;
+    }
+    std::erase_if(list, [](const scheduled& s) { return *s.cancelled; });
+    // Index loop: a punctuator may schedule more punctuators.
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (list[i].next_ms < 0) {
+            list[i].next_ms = now + list[i].interval_ms;
+            continue;
+        }
+        if (*list[i].cancelled || now < list[i].next_ms) {
+            continue;
+        }
+        // Fire once even if several intervals passed, then realign to the schedule.
+        const int64_t interval = list[i].interval_ms;
+        list[i].next_ms += ((now - list[i].next_ms) / interval + 1) * interval;
+        punctuator fn = list[i].fn; // the list may grow while fn runs
+        fn(now);
+        if (_env.counters != nullptr) {
+            _env.counters->punctuations.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+}
+
+void stream_task::punctuate_wall_clock(int64_t now_ms) { punctuate(_wall_punctuators, now_ms); }
+
+cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuation_type type,
+                                  punctuator fn) {
+    if (interval.count() < 1) {
+        throw topology_error(fmt::format("punctuation interval must be at least 1 ms, got {}",
+                                         interval.count()));
+    }
+    auto cancelled = std::make_shared<bool>(false);
+    const bool stream = type == punctuation_type::stream_time;
+    const int64_t start = stream ? _stream_time : _env.wall_clock();
+    scheduled s{interval.count(), start < 0 ? -1 : start + interval.count(), std::move(fn),
+                cancelled};
+    (stream ? _stream_punctuators : _wall_punctuators).push_back(std::move(s));
+    return cancellable(cancelled);
+}
+
+state::state_store& stream_task::store(std::string_view name) {
+    auto it = _instance.stores.find(name);
+    if (it == _instance.stores.end()) {
+        throw topology_error(fmt::format("task {} has no store named '{}'; connect it to the "
+                                         "processor with add_state_store/connect_store",
+                                         _id.to_string(), name));
+    }
+    return *it->second;
+}
+
+std::map<topic_partition, int64_t> stream_task::committable_offsets() const {
+    std::map<topic_partition, int64_t> out;
+    for (const auto& [tp, dirty] : _dirty) {
+        if (dirty) {
+            out[tp] = _next_offsets.at(tp);
+        }
+    }
+    return out;
+}
+
+void stream_task::flush_stores() {
+    for (auto& [name, store] : _instance.stores) {
+        store->flush();
+    }
+}
+
+} // namespace brook

@@ -1,0 +1,101 @@
+#pragma once
+
+// stream_thread: one OS thread with one consumer (group = application.id,
+// cooperative-sticky) and one producer, running the tasks of the partitions it owns.
+//
+//   CREATED -> STARTING -> PARTITIONS_ASSIGNED <-> RUNNING -> PENDING_SHUTDOWN -> DEAD
+//                                  (any state) --- error ---> DEAD with error() set
+//
+// The loop: poll a batch, queue each record in its task, process every queued record,
+// fire wall-clock punctuators, and commit every commit.interval.ms (flush the producer,
+// then commit the consumed offsets: at least once). Revoked partitions are committed
+// and their tasks closed inside the rebalance callback, before they are given up; lost
+// ones are closed without committing.
+//
+// Threading: every member except the atomics and request_shutdown() is touched only by
+// the thread itself. Ownership: owns its clients and tasks; the topology and config are
+// borrowed and must outlive it.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/config/streams_config.h"
+#include "engine/kafka/consumer.h"
+#include "engine/kafka/producer.h"
+#include "engine/runtime/kafka_record_collector.h"
+#include "engine/runtime/stream_task.h"
+#include "engine/topology/topology.h"
+
+namespace brook {
+
+enum class thread_state { created, starting, partitions_assigned, running, pending_shutdown, dead };
+
+class stream_thread final : private kafka::rebalance_listener {
+public:
+    // `on_change` is called (from this thread) after every state change.
+    stream_thread(int index, const topology& topo, const streams_config& config,
+                  std::string bootstrap, std::function<void()> on_change);
+    ~stream_thread() override;
+    stream_thread(const stream_thread&) = delete;
+    stream_thread& operator=(const stream_thread&) = delete;
+
+    void start();
+    // Asks the loop to finish: final commit, close tasks, leave the group. Returns at once.
+    void request_shutdown() { _shutdown_requested = true; }
+    // Waits for DEAD; false on timeout (the thread is then left to finish on its own).
+    bool wait_until_dead(std::chrono::milliseconds timeout);
+
+    thread_state state() const { return _state.load(); }
+    // Why the thread died, if it died of an error.
+    std::optional<std::string> error() const;
+    int task_count() const { return _task_count.load(); }
+    const task_counters& counters() const { return _counters; }
+    uint64_t records_produced() const { return _produced.load(); }
+    uint64_t commits() const { return _commits.load(); }
+
+private:
+    void run();
+    void loop();
+    void set_state(thread_state s);
+    void commit_all();
+    void commit_tasks(const std::vector<stream_task*>& tasks);
+    void close_task(const task_id& id);
+
+    void on_assigned(const rd_kafka_topic_partition_list_t& partitions) override;
+    void on_revoked(const rd_kafka_topic_partition_list_t& partitions) override;
+    void on_lost(const rd_kafka_topic_partition_list_t& partitions) override;
+
+    const int _index;
+    const topology& _topology;
+    const streams_config& _config;
+    const std::string _bootstrap;
+    const std::function<void()> _on_change;
+
+    std::unique_ptr<kafka::producer> _producer;
+    std::unique_ptr<kafka_record_collector> _collector;
+    std::unique_ptr<kafka::consumer> _consumer;
+    std::map<task_id, std::unique_ptr<stream_task>> _tasks;
+    std::map<topic_partition, stream_task*> _task_of;
+    task_counters _counters;
+    std::chrono::steady_clock::time_point _last_commit;
+
+    std::thread _thread;
+    std::atomic<thread_state> _state{thread_state::created};
+    std::atomic<bool> _shutdown_requested{false};
+    std::atomic<int> _task_count{0};
+    std::atomic<uint64_t> _produced{0};
+    std::atomic<uint64_t> _commits{0};
+    mutable std::mutex _mutex; // guards _error and the dead condition
+    std::condition_variable _dead;
+    std::optional<std::string> _error;
+};
+
+} // namespace brook

@@ -1,0 +1,118 @@
+#include "engine/testing/topology_test_driver.h"
+
+#include <fmt/format.h>
+
+#include "engine/config/streams_config.h"
+#include "engine/errors.h"
+
+namespace brook {
+
+// Keeps every record a sink writes; records for a repartition topic are also fed to the
+// sub-topology that reads it, at once.
+class topology_test_driver::capturing_collector final : public record_collector {
+public:
+    explicit capturing_collector(topology_test_driver& driver) : _driver(driver) {}
+
+    void send(std::string_view topic, std::optional<std::string_view> key,
+              std::optional<std::string_view> value, int64_t timestamp, const headers& hdrs,
+              std::optional<int32_t> partition) override {
+        captured_record r;
+        if (key) {
+            r.key.emplace(*key);
+        }
+        if (value) {
+            r.value.emplace(*value);
+        }
+        r.timestamp = timestamp;
+        r.hdrs = hdrs;
+        r.partition = partition;
+        const std::string name(topic);
+        if (_driver._topology.subtopology_of(name, _driver._application_id)) {
+            _driver.pipe_raw(name, r.key, r.value, r.timestamp, r.hdrs);
+        }
+        _driver._outputs[name].push_back(std::move(r));
+    }
+
+    // The driver runs everything on partition 0 of one-partition topics.
+    int32_t partition_count(std::string_view /*topic*/) override { return 1; }
+
+private:
+    topology_test_driver& _driver;
+};
+
+topology_test_driver::topology_test_driver(const topology& topo,
+                                           std::map<std::string, std::string> config,
+                                           int64_t initial_wall_clock_ms)
+    : _topology(topo), _wall_clock_ms(initial_wall_clock_ms),
+      _collector(std::make_unique<capturing_collector>(*this)) {
+    config.try_emplace("application.id", "topology-test-driver");
+    config.try_emplace("bootstrap.servers", "unused-by-the-test-driver:9092");
+    const streams_config parsed(std::move(config));
+    _application_id = parsed.application_id();
+
+    task_environment env;
+    env.application_id = _application_id;
+    env.collector = _collector.get();
+    env.wall_clock = [this] { return _wall_clock_ms; };
+    env.on_deserialization_error = parsed.on_deserialization_error();
+    env.dead_letter_topic = parsed.dead_letter_topic();
+    env.counters = &_counters;
+    for (const auto& st : topo.subtopologies()) {
+        auto task = std::make_unique<stream_task>(task_id{st.id, 0}, topo, env);
+        task->init();
+        _tasks.push_back(std::move(task));
+    }
+}
+
+topology_test_driver::~topology_test_driver() {
+    for (auto& t : _tasks) {
+        t->close();
+    }
+}
+
+void topology_test_driver::pipe_raw(const std::string& topic, std::optional<std::string> key,
+                                    std::optional<std::string> value, int64_t timestamp,
+                                    const headers& hdrs) {
+    const auto st = _topology.subtopology_of(topic, _application_id);
+    if (!st) {
+        throw topology_error(fmt::format("no source of the topology reads topic '{}'", topic));
+    }
+    raw_record r;
+    if (key) {
+        r.key.emplace(*key);
+    }
+    if (value) {
+        r.value.emplace(*value);
+    }
+    r.timestamp = timestamp;
+    r.headers = hdrs.empty() ? nullptr : &hdrs;
+    r.metadata = {topic, 0, _next_offset[topic]++};
+    _tasks.at(static_cast<size_t>(*st))->process(r);
+}
+
+void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by) {
+    _wall_clock_ms += by.count();
+    for (auto& t : _tasks) {
+        t->punctuate_wall_clock(_wall_clock_ms);
+    }
+}
+
+state::state_store& topology_test_driver::state_store(const std::string& name) {
+    for (auto& t : _tasks) {
+        try {
+            return t->store(name);
+        } catch (const topology_error&) { // NOLINT(bugprone-empty-catch): try the next task
+        }
+    }
+    throw topology_error(fmt::format("the topology has no store named '{}'", name));
+}
+
+std::vector<std::string> topology_test_driver::produced_topics() const {
+    std::vector<std::string> out;
+    for (const auto& [topic, records] : _outputs) {
+        out.push_back(topic);
+    }
+    return out;
+}
+
+} // namespace brook

@@ -1,0 +1,233 @@
+#pragma once
+
+// topology_test_driver: runs a topology synchronously, with no broker, for unit tests of
+// users' own topologies (like Kafka Streams' TopologyTestDriver).
+//
+// Pipe records into input topics, read what the topology wrote to output topics,
+// advance the wall clock to fire wall-clock punctuators, and look into state stores.
+// Every sub-topology runs as one task on partition 0; records written to a repartition
+// topic are processed downstream at once, before pipe_input returns.
+//
+// Lifecycle: construct from a built topology, use, destroy (closes every task).
+// Threading: single-threaded. Exceptions from processors reach the caller of pipe_input.
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/stream_task.h"
+#include "engine/serde/serdes.h"
+#include "engine/topology/topology.h"
+
+namespace brook {
+
+class topology_test_driver;
+
+// One record as a sink wrote it, in bytes.
+struct captured_record {
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    int64_t timestamp = 0;
+    headers hdrs;
+    std::optional<int32_t> partition;
+};
+
+template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+class test_input_topic {
+public:
+    // Pipes one record; without a timestamp, the driver's current wall-clock time is used.
+    void pipe_input(const K& key, const V& value, std::optional<int64_t> timestamp = {},
+                    const headers& hdrs = {});
+    void pipe_value(const V& value, std::optional<int64_t> timestamp = {}) {
+        pipe_null_key(value, timestamp);
+    }
+    // Pipes a record whose key is a Kafka null.
+    void pipe_null_key(const V& value, std::optional<int64_t> timestamp = {});
+    // Pipes raw bytes, for testing unreadable records.
+    void pipe_bytes(std::optional<std::string> key, std::optional<std::string> value,
+                    std::optional<int64_t> timestamp = {});
+
+private:
+    friend class topology_test_driver;
+    test_input_topic(topology_test_driver& driver, std::string topic, KS ks, VS vs)
+        : _driver(&driver), _topic(std::move(topic)), _key_serde(std::move(ks)),
+          _value_serde(std::move(vs)) {}
+    topology_test_driver* _driver;
+    std::string _topic;
+    KS _key_serde;
+    VS _value_serde;
+};
+
+template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+class test_output_topic {
+public:
+    bool is_empty() const;
+    size_t queue_size() const;
+    // Each read takes the oldest record; throws std::out_of_range when none is left.
+    record<K, V> read_record();
+    key_value<K, V> read_key_value() {
+        record<K, V> r = read_record();
+        return {std::move(r.key), std::move(r.value)};
+    }
+    V read_value() { return read_record().value; }
+    std::vector<record<K, V>> read_records_to_list();
+    std::vector<key_value<K, V>> read_key_values_to_list();
+    std::vector<V> read_values_to_list();
+    // The bytes of the oldest record, removed; for checking nulls and headers.
+    captured_record read_raw();
+
+private:
+    friend class topology_test_driver;
+    test_output_topic(topology_test_driver& driver, std::string topic, KS ks, VS vs)
+        : _driver(&driver), _topic(std::move(topic)), _key_serde(std::move(ks)),
+          _value_serde(std::move(vs)) {}
+    topology_test_driver* _driver;
+    std::string _topic;
+    KS _key_serde;
+    VS _value_serde;
+};
+
+class topology_test_driver {
+public:
+    // `config` takes Kafka Streams keys (application.id, default.deserialization.exception.
+    // handler, ...); bootstrap.servers is not needed. Throws config_error or topology_error.
+    explicit topology_test_driver(const topology& topo,
+                                  std::map<std::string, std::string> config = {},
+                                  int64_t initial_wall_clock_ms = 0);
+    ~topology_test_driver();
+    topology_test_driver(const topology_test_driver&) = delete;
+    topology_test_driver& operator=(const topology_test_driver&) = delete;
+
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    test_input_topic<K, V, KS, VS> create_input_topic(const std::string& topic, KS ks = {},
+                                                      VS vs = {}) {
+        return test_input_topic<K, V, KS, VS>(*this, topic, std::move(ks), std::move(vs));
+    }
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    test_output_topic<K, V, KS, VS> create_output_topic(const std::string& topic, KS ks = {},
+                                                        VS vs = {}) {
+        return test_output_topic<K, V, KS, VS>(*this, topic, std::move(ks), std::move(vs));
+    }
+
+    // Moves the wall clock forward and fires the wall-clock punctuators that are due.
+    void advance_wall_clock_time(std::chrono::milliseconds by);
+    int64_t wall_clock_ms() const { return _wall_clock_ms; }
+
+    // The store named `name` (of whichever task has it); throws topology_error.
+    state::state_store& state_store(const std::string& name);
+    const task_counters& counters() const { return _counters; }
+    // Every topic the topology wrote to, including repartition topics (full names).
+    std::vector<std::string> produced_topics() const;
+
+    // The untyped core of test_input_topic; throws topology_error for a topic no source reads.
+    void pipe_raw(const std::string& topic, std::optional<std::string> key,
+                  std::optional<std::string> value, int64_t timestamp, const headers& hdrs);
+    std::deque<captured_record>& output(const std::string& topic) { return _outputs[topic]; }
+
+private:
+    class capturing_collector;
+
+    const topology& _topology;
+    std::string _application_id;
+    int64_t _wall_clock_ms;
+    task_counters _counters;
+    std::unique_ptr<capturing_collector> _collector;
+    std::vector<std::unique_ptr<stream_task>> _tasks; // one per sub-topology
+    std::map<std::string, int64_t> _next_offset;
+    std::map<std::string, std::deque<captured_record>> _outputs;
+};
+
+// ---- template definitions ----
+
+template <class K, class V, class KS, class VS>
+void test_input_topic<K, V, KS, VS>::pipe_input(const K& key, const V& value,
+                                                std::optional<int64_t> timestamp,
+                                                const headers& hdrs) {
+    std::string kb;
+    std::string vb;
+    const nullable_bytes k = _key_serde.serialize(key, kb);
+    const nullable_bytes v = _value_serde.serialize(value, vb);
+    _driver->pipe_raw(_topic, k ? std::optional<std::string>(*k) : std::nullopt,
+                      v ? std::optional<std::string>(*v) : std::nullopt,
+                      timestamp.value_or(_driver->wall_clock_ms()), hdrs);
+}
+
+template <class K, class V, class KS, class VS>
+void test_input_topic<K, V, KS, VS>::pipe_null_key(const V& value,
+                                                   std::optional<int64_t> timestamp) {
+    std::string vb;
+    const nullable_bytes v = _value_serde.serialize(value, vb);
+    _driver->pipe_raw(_topic, std::nullopt, v ? std::optional<std::string>(*v) : std::nullopt,
+                      timestamp.value_or(_driver->wall_clock_ms()), {});
+}
+
+template <class K, class V, class KS, class VS>
+void test_input_topic<K, V, KS, VS>::pipe_bytes(std::optional<std::string> key,
+                                                std::optional<std::string> value,
+                                                std::optional<int64_t> timestamp) {
+    _driver->pipe_raw(_topic, std::move(key), std::move(value),
+                      timestamp.value_or(_driver->wall_clock_ms()), {});
+}
+
+template <class K, class V, class KS, class VS>
+bool test_output_topic<K, V, KS, VS>::is_empty() const {
+    return _driver->output(_topic).empty();
+}
+
+template <class K, class V, class KS, class VS>
+size_t test_output_topic<K, V, KS, VS>::queue_size() const {
+    return _driver->output(_topic).size();
+}
+
+template <class K, class V, class KS, class VS>
+captured_record test_output_topic<K, V, KS, VS>::read_raw() {
+    auto& q = _driver->output(_topic);
+    if (q.empty()) {
+        throw std::out_of_range("no record left in output topic '" + _topic + "'");
+    }
+    captured_record r = std::move(q.front());
+    q.pop_front();
+    return r;
+}
+
+template <class K, class V, class KS, class VS>
+record<K, V> test_output_topic<K, V, KS, VS>::read_record() {
+    captured_record raw = read_raw();
+    const nullable_bytes k = raw.key ? nullable_bytes(*raw.key) : std::nullopt;
+    const nullable_bytes v = raw.value ? nullable_bytes(*raw.value) : std::nullopt;
+    return record<K, V>{_key_serde.deserialize(k), _value_serde.deserialize(v), raw.timestamp,
+                        std::move(raw.hdrs)};
+}
+
+template <class K, class V, class KS, class VS>
+std::vector<record<K, V>> test_output_topic<K, V, KS, VS>::read_records_to_list() {
+    std::vector<record<K, V>> out;
+    while (!is_empty()) {
+        out.push_back(read_record());
+    }
+    return out;
+}
+
+template <class K, class V, class KS, class VS>
+std::vector<key_value<K, V>> test_output_topic<K, V, KS, VS>::read_key_values_to_list() {
+    std::vector<key_value<K, V>> out;
+    while (!is_empty()) {
+        out.push_back(read_key_value());
+    }
+    return out;
+}
+
+template <class K, class V, class KS, class VS>
+std::vector<V> test_output_topic<K, V, KS, VS>::read_values_to_list() {
+    std::vector<V> out;
+    while (!is_empty()) {
+        out.push_back(read_value());
+    }
+    return out;
+}
+
+} // namespace brook

@@ -1,0 +1,190 @@
+#pragma once
+
+// Runtime nodes: the per-task instances of a topology's sources, processors and sinks.
+// A topology holds factories; each task makes its own nodes from them, wires parents to
+// children (checking record types once, at wiring), and drives them.
+//
+// Lifecycle: made -> link_child() for each edge -> init(task) -> process... -> close().
+// Threading: the task's thread only. Ownership: the task owns every node.
+
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "engine/errors.h"
+#include "engine/processor/processor.h"
+#include "engine/serde/serde.h"
+
+namespace brook {
+
+class node_base {
+public:
+    explicit node_base(std::string name) : _name(std::move(name)) {}
+    virtual ~node_base() = default;
+    const std::string& name() const { return _name; }
+
+    virtual void init(task_context& task) = 0;
+    virtual void close() = 0;
+    // Connects `child` as a receiver of this node's output. Throws topology_error when the
+    // child's input types are not this node's output types.
+    virtual void link_child(node_base& child) = 0;
+
+private:
+    std::string _name;
+};
+
+// Entry point for consumed bytes. process_raw throws serde_error when the bytes cannot
+// be read; the task then applies the deserialization handler.
+class source_node_base : public node_base {
+public:
+    using node_base::node_base;
+    virtual void process_raw(const raw_record& r) = 0;
+};
+
+template <class KOut, class VOut>
+class emitting_node : public node_base {
+public:
+    using node_base::node_base;
+    void link_child(node_base& child) override {
+        auto* port = dynamic_cast<input_port<KOut, VOut>*>(&child);
+        if (port == nullptr) {
+            throw topology_error(fmt::format(
+                "cannot connect '{}' to '{}': the child does not accept the parent's record "
+                "types",
+                name(), child.name()));
+        }
+        _context.add_child(child.name(), port);
+    }
+
+protected:
+    processor_context<KOut, VOut> _context;
+};
+
+template <class KIn, class VIn, class KOut, class VOut>
+class processor_node final : public emitting_node<KOut, VOut>, public input_port<KIn, VIn> {
+public:
+    processor_node(std::string name, std::unique_ptr<processor<KIn, VIn, KOut, VOut>> p)
+        : emitting_node<KOut, VOut>(std::move(name)), _processor(std::move(p)) {}
+
+    void init(task_context& task) override {
+        this->_context.bind(task);
+        _processor->attach(this->_context);
+        _processor->init(this->_context);
+    }
+    void close() override { _processor->close(); }
+    void process(record<KIn, VIn>&& r) override { _processor->process(std::move(r)); }
+
+private:
+    std::unique_ptr<processor<KIn, VIn, KOut, VOut>> _processor;
+};
+
+// Reads bytes with the key and value serdes and forwards typed records.
+// Returns a record's event time in ms since the epoch (for example a JSON field).
+template <class K, class V>
+using timestamp_extractor = std::function<int64_t(const record<K, V>&)>;
+
+template <class K, class V, class KS, class VS>
+class source_node final : public source_node_base {
+public:
+    source_node(std::string name, KS key_serde, VS value_serde,
+                timestamp_extractor<K, V> extractor = {})
+        : source_node_base(std::move(name)), _key_serde(std::move(key_serde)),
+          _value_serde(std::move(value_serde)), _extractor(std::move(extractor)) {}
+
+    void init(task_context& task) override { _context.bind(task); }
+    void close() override {}
+    void link_child(node_base& child) override {
+        auto* port = dynamic_cast<input_port<K, V>*>(&child);
+        if (port == nullptr) {
+            throw topology_error(fmt::format(
+                "cannot connect source '{}' to '{}': the child does not accept the source's "
+                "record types",
+                name(), child.name()));
+        }
+        _context.add_child(child.name(), port);
+    }
+    void process_raw(const raw_record& r) override {
+        record<K, V> typed{_key_serde.deserialize(r.key), _value_serde.deserialize(r.value),
+                           r.timestamp, r.headers != nullptr ? *r.headers : headers{}};
+        if (_extractor) {
+            typed.timestamp = _extractor(typed);
+            if (typed.timestamp < 0) {
+                throw serde_error(fmt::format("the timestamp extractor of '{}' returned the "
+                                              "invalid timestamp {}",
+                                              name(), typed.timestamp));
+            }
+        }
+        _context.task().observe_record_timestamp(typed.timestamp);
+        _context.forward(std::move(typed));
+    }
+
+private:
+    KS _key_serde;
+    VS _value_serde;
+    timestamp_extractor<K, V> _extractor;
+    processor_context<K, V> _context;
+};
+
+// Chooses the output topic per record (a topic_name_extractor in Kafka Streams terms).
+template <class K, class V>
+using topic_extractor = std::function<std::string(const record<K, V>&)>;
+// Chooses the partition; nullopt falls back to the default partitioner.
+template <class K, class V>
+using stream_partitioner =
+    std::function<std::optional<int32_t>(const record<K, V>&, int32_t num_partitions)>;
+
+// Serializes typed records and hands them to the task's record collector.
+template <class K, class V, class KS, class VS>
+class sink_node final : public node_base, public input_port<K, V> {
+public:
+    // `internal`: `topic` is a repartition topic named without the application id.
+    sink_node(std::string name, std::string topic, bool internal, topic_extractor<K, V> extractor,
+              KS key_serde, VS value_serde, stream_partitioner<K, V> partitioner)
+        : node_base(std::move(name)), _topic(std::move(topic)), _internal(internal),
+          _extractor(std::move(extractor)), _key_serde(std::move(key_serde)),
+          _value_serde(std::move(value_serde)), _partitioner(std::move(partitioner)) {}
+
+    void init(task_context& task) override {
+        _task = &task;
+        if (_internal) {
+            _topic = task.application_id() + "-" + _topic;
+        }
+    }
+    void close() override {}
+    void link_child(node_base& child) override {
+        throw topology_error(
+            fmt::format("sink '{}' cannot have children (tried '{}')", name(), child.name()));
+    }
+    void process(record<K, V>&& r) override {
+        const std::string dynamic_topic = _extractor ? _extractor(r) : std::string();
+        const std::string& topic = _extractor ? dynamic_topic : _topic;
+        if (topic.empty()) {
+            throw topology_error(fmt::format("sink '{}': the topic extractor returned an "
+                                             "empty topic name",
+                                             name()));
+        }
+        _key_buffer.clear();
+        _value_buffer.clear();
+        const nullable_bytes key = _key_serde.serialize(r.key, _key_buffer);
+        const nullable_bytes value = _value_serde.serialize(r.value, _value_buffer);
+        std::optional<int32_t> partition;
+        if (_partitioner) {
+            partition = _partitioner(r, _task->collector().partition_count(topic));
+        }
+        _task->collector().send(topic, key, value, r.timestamp, r.headers, partition);
+    }
+
+private:
+    std::string _topic;
+    bool _internal;
+    topic_extractor<K, V> _extractor;
+    KS _key_serde;
+    VS _value_serde;
+    stream_partitioner<K, V> _partitioner;
+    task_context* _task = nullptr;
+    std::string _key_buffer;
+    std::string _value_buffer;
+};
+
+} // namespace brook

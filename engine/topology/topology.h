@@ -1,0 +1,103 @@
+#pragma once
+
+// topology: an immutable graph of node factories, split into sub-topologies (groups of
+// nodes connected by edges or shared stores). Built by topology_builder (processor API)
+// or stream_builder (DSL); shared read-only by every task and thread that runs it.
+//
+// Internal topics (repartition topics) are stored without the application id; their
+// full name, "<application.id>-<name>", is resolved when an application runs.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/topology/node.h"
+#include "state/state_store.h"
+
+namespace brook {
+
+enum class node_kind { source, processor, sink };
+
+struct node_spec {
+    std::string name;
+    node_kind kind = node_kind::processor;
+    std::vector<std::string> parents;
+    // Source: the topics it reads. Sink: its one topic, or empty when chosen per record.
+    std::vector<std::string> topics;
+    bool internal_topics = false; // topics are repartition topics named by suffix
+    std::vector<std::string> stores;
+    std::function<std::unique_ptr<node_base>()> factory;
+};
+
+struct store_spec {
+    std::string name;
+    std::function<std::unique_ptr<state::state_store>()> factory;
+};
+
+// A repartition topic the application must create: "<application.id>-<name>".
+struct internal_topic_spec {
+    std::string name;
+    std::optional<int> partitions; // nullopt: as many as the upstream source topics
+};
+
+class topology {
+public:
+    struct subtopology {
+        int id = 0;
+        std::vector<std::string> nodes;  // in insertion order
+        std::vector<std::string> source_topics; // as the specs name them (internal: by suffix)
+        std::vector<std::string> stores;
+    };
+
+    // Everything a task runs: nodes wired and ready for init(), sources by resolved topic.
+    struct instance {
+        std::vector<std::unique_ptr<node_base>> nodes;
+        std::map<std::string, source_node_base*, std::less<>> sources_by_topic;
+        std::map<std::string, std::unique_ptr<state::state_store>, std::less<>> stores;
+        std::map<std::string, std::vector<std::string>, std::less<>> stores_by_node;
+    };
+
+    topology(std::vector<node_spec> nodes, std::vector<store_spec> stores,
+             std::map<std::string, std::vector<std::string>> store_users,
+             std::vector<internal_topic_spec> internal_topics);
+
+    const std::vector<subtopology>& subtopologies() const { return _subtopologies; }
+    const std::vector<node_spec>& nodes() const { return _nodes; }
+    const std::vector<internal_topic_spec>& internal_topics() const { return _internal_topics; }
+
+    // Resolved names of every topic the application consumes, sorted.
+    std::vector<std::string> source_topics(const std::string& application_id) const;
+    // Resolved source topics that the user owns (not internal), sorted.
+    std::vector<std::string> external_source_topics() const;
+    // The sub-topology reading `resolved_topic`, if any.
+    std::optional<int> subtopology_of(const std::string& resolved_topic,
+                                      const std::string& application_id) const;
+    // Resolves a topic name as a node spec holds it.
+    static std::string resolve(const std::string& topic, bool internal,
+                               const std::string& application_id);
+
+    // Makes and wires the nodes and stores of one sub-topology for one task. Throws
+    // topology_error for record-type mismatches between connected nodes.
+    instance instantiate(int subtopology_id, const std::string& application_id) const;
+
+    // Kafka Streams-style text description: sub-topologies, sources, processors, sinks,
+    // stores. Stable for a given build order (golden-testable).
+    std::string describe() const;
+    std::string to_dot() const;
+    std::string to_mermaid() const;
+
+private:
+    const node_spec& node(const std::string& name) const;
+    std::vector<std::string> children_of(const std::string& name) const;
+
+    std::vector<node_spec> _nodes;
+    std::vector<store_spec> _stores;
+    std::map<std::string, std::vector<std::string>> _store_users; // store -> processors
+    std::vector<internal_topic_spec> _internal_topics;
+    std::vector<subtopology> _subtopologies;
+};
+
+} // namespace brook

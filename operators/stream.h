@@ -1,0 +1,238 @@
+#pragma once
+
+// stream<K,V>: a typed handle on one node of the graph being built (a KStream). Each
+// operator adds a node as a child of this one and returns a handle on the new node;
+// handles are cheap values and may be used more than once (each use adds a branch).
+//
+// key_changed() tells whether an operator since the last (re)partitioning may have
+// changed the key (map, flat_map, select_key); a grouping then repartitions first.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "operators/branch.h"
+#include "operators/callables.h"
+#include "operators/dead_letter.h"
+#include "operators/filter.h"
+#include "operators/flat_map.h"
+#include "operators/flat_map_values.h"
+#include "operators/map.h"
+#include "operators/map_values.h"
+#include "operators/options.h"
+#include "operators/peek.h"
+#include "operators/select_key.h"
+
+namespace brook {
+
+class stream_builder;
+
+template <class K, class V>
+class branched_stream;
+
+template <class K, class V>
+class stream {
+public:
+    using key_type = K;
+    using value_type = V;
+
+    stream(stream_builder* builder, std::string node, bool key_changed)
+        : _builder(builder), _node(std::move(node)), _key_changed(key_changed) {}
+
+    const std::string& node_name() const { return _node; }
+    bool key_changed() const { return _key_changed; }
+    stream_builder& builder() const { return *_builder; }
+
+    // Keeps records for which predicate(key, value) is true.
+    template <class F>
+    stream filter(F predicate, const std::string& name = {}) const {
+        static_assert(key_value_predicate<F, K, V>,
+                      "filter: the predicate must be callable as bool(const K& key, const V& value)");
+        return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
+            return std::make_unique<filter_processor<K, V, F>>(predicate, false);
+        });
+    }
+
+    // Keeps records for which predicate(key, value) is false.
+    template <class F>
+    stream filter_not(F predicate, const std::string& name = {}) const {
+        static_assert(key_value_predicate<F, K, V>,
+                      "filter_not: the predicate must be callable as bool(const K& key, const V& value)");
+        return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
+            return std::make_unique<filter_processor<K, V, F>>(predicate, true);
+        });
+    }
+
+    // New key and value: mapper(key, value) returns key_value<K2, V2>.
+    template <class F>
+    auto map(F mapper, const std::string& name = {}) const {
+        static_assert(key_value_mapper<F, K, V>,
+                      "map: the mapper must be callable as key_value<K2, V2>(const K& key, const V& value)");
+        using result = std::invoke_result_t<const F&, const K&, const V&>;
+        using K2 = decltype(result::key);
+        using V2 = decltype(result::value);
+        return add<K2, V2>(name, "KSTREAM-MAP-", true, [mapper] {
+            return std::make_unique<map_processor<K, V, K2, V2, F>>(mapper);
+        });
+    }
+
+    // New value: mapper(value) or mapper(key, value) returns the new value.
+    template <class F>
+    auto map_values(F mapper, const std::string& name = {}) const {
+        static_assert(value_mapper<F, V> || value_mapper_with_key<F, K, V>,
+                      "map_values: the mapper must be callable as V2(const V& value) or "
+                      "V2(const K& key, const V& value)");
+        using V2 = std::decay_t<mapped_value_t<F, K, V>>;
+        return add<K, V2>(name, "KSTREAM-MAPVALUES-", _key_changed, [mapper] {
+            return std::make_unique<map_values_processor<K, V, V2, F>>(mapper);
+        });
+    }
+
+    // Zero or more records per input: mapper(key, value) returns a range of key_value<K2, V2>.
+    template <class F>
+    auto flat_map(F mapper, const std::string& name = {}) const {
+        static_assert(key_value_flat_mapper<F, K, V>,
+                      "flat_map: the mapper must be callable as a range of key_value<K2, V2>"
+                      "(const K& key, const V& value), e.g. std::vector<key_value<K2, V2>>");
+        using kv = std::ranges::range_value_t<std::invoke_result_t<const F&, const K&, const V&>>;
+        using K2 = decltype(kv::key);
+        using V2 = decltype(kv::value);
+        return add<K2, V2>(name, "KSTREAM-FLATMAP-", true, [mapper] {
+            return std::make_unique<flat_map_processor<K, V, K2, V2, F>>(mapper);
+        });
+    }
+
+    // Zero or more values per input, same key: mapper returns a range of V2.
+    template <class F>
+    auto flat_map_values(F mapper, const std::string& name = {}) const {
+        static_assert(value_mapper<F, V> || value_mapper_with_key<F, K, V>,
+                      "flat_map_values: the mapper must be callable as a range of V2"
+                      "(const V& value) or (const K& key, const V& value)");
+        using out_range = std::decay_t<mapped_value_t<F, K, V>>;
+        static_assert(std::ranges::range<out_range>,
+                      "flat_map_values: the mapper must return a range, e.g. std::vector<V2>");
+        using V2 = std::decay_t<std::ranges::range_value_t<out_range>>;
+        return add<K, V2>(name, "KSTREAM-FLATMAPVALUES-", _key_changed, [mapper] {
+            return std::make_unique<flat_map_values_processor<K, V, V2, F>>(mapper);
+        });
+    }
+
+    // New key from selector(key, value); the value stays.
+    template <class F>
+    auto select_key(F selector, const std::string& name = {}) const {
+        static_assert(std::invocable<const F&, const K&, const V&>,
+                      "select_key: the selector must be callable as K2(const K& key, const V& value)");
+        using K2 = std::decay_t<std::invoke_result_t<const F&, const K&, const V&>>;
+        return add<K2, V>(name, "KSTREAM-KEY-SELECT-", true, [selector] {
+            return std::make_unique<select_key_processor<K, V, K2, F>>(selector);
+        });
+    }
+
+    // Calls action(key, value) for each record and passes it on unchanged.
+    template <class F>
+    stream peek(F action, const std::string& name = {}) const {
+        static_assert(key_value_action<F, K, V>,
+                      "peek: the action must be callable as void(const K& key, const V& value)");
+        return add<K, V>(name, "KSTREAM-PEEK-", _key_changed, [action] {
+            return std::make_unique<peek_processor<K, V, F>>(action, true);
+        });
+    }
+
+    // Calls action(key, value) for each record; ends this branch of the graph.
+    template <class F>
+    void foreach(F action, const std::string& name = {}) const {
+        static_assert(key_value_action<F, K, V>,
+                      "foreach: the action must be callable as void(const K& key, const V& value)");
+        add<K, V>(name, "KSTREAM-FOREACH-", _key_changed, [action] {
+            return std::make_unique<peek_processor<K, V, F>>(action, false);
+        });
+    }
+
+    // Adds dead-letter headers (error = reason(key, value), source-topic, -partition,
+    // -offset) to each record; follow it with to(<dead-letter topic>).
+    template <class F>
+    stream with_dead_letter_headers(F reason, const std::string& name = {}) const {
+        static_assert(std::invocable<const F&, const K&, const V&>,
+                      "with_dead_letter_headers: reason must be callable as "
+                      "std::string(const K& key, const V& value)");
+        return add<K, V>(name, "KSTREAM-DEADLETTER-", _key_changed, [reason] {
+            return std::make_unique<dead_letter_processor<K, V, F>>(reason);
+        });
+    }
+
+    // Routes each record to the first matching branch: see branched_stream.
+    branched_stream<K, V> split(const std::string& prefix = {}) const;
+
+    // Records of both streams, interleaved as they arrive.
+    stream merge(const stream& other, const std::string& name = {}) const;
+
+    // Writes to a topic.
+    template <class KS = default_serde<K>, class VS = default_serde<V>>
+    void to(const std::string& topic, produced<K, V, KS, VS> options = {}) const;
+    // Writes each record to the topic extractor(record) names.
+    template <class KS = default_serde<K>, class VS = default_serde<V>>
+    void to(topic_extractor<K, V> extractor, produced<K, V, KS, VS> options = {}) const;
+
+    // Writes through an internal topic "<application.id>-<name>-repartition" and reads it
+    // back, so that records with equal keys meet in one task.
+    template <class KS = default_serde<K>, class VS = default_serde<V>>
+    stream repartition(repartitioned<K, V, KS, VS> options = {}) const;
+
+    // The processor API inside the DSL: supplier() makes a processor<K, V, K2, V2> per
+    // task; `stores` names stores (added to the builder's graph) it may use.
+    template <class P>
+    auto process(std::function<std::unique_ptr<P>()> supplier,
+                 const std::vector<std::string>& stores = {}, const std::string& name = {}) const;
+
+private:
+    template <class K2, class V2, class Factory>
+    stream<K2, V2> add(const std::string& given, const char* prefix, bool key_changed,
+                       Factory make) const;
+
+    stream_builder* _builder;
+    std::string _node;
+    bool _key_changed;
+};
+
+// The result of stream.split(): add branches, then end with default_branch() or
+// no_default_branch() to get the branch streams by name ("<prefix><branch name>").
+template <class K, class V>
+class branched_stream {
+public:
+    branched_stream(stream_builder* builder, std::string split_node, std::string prefix,
+                    bool key_changed,
+                    std::shared_ptr<typename branch_processor<K, V>::branches> branches)
+        : _builder(builder), _split_node(std::move(split_node)), _prefix(std::move(prefix)),
+          _key_changed(key_changed), _branches(std::move(branches)) {}
+
+    // A branch for records where predicate(key, value) holds and no earlier one did.
+    template <class F>
+    branched_stream& branch(F predicate, const std::string& name = {}) {
+        static_assert(key_value_predicate<F, K, V>,
+                      "branch: the predicate must be callable as bool(const K& key, const V& value)");
+        add_branch(typename branch_processor<K, V>::predicate(predicate), name);
+        return *this;
+    }
+    // Ends the split with a branch for records that matched no predicate.
+    std::map<std::string, stream<K, V>> default_branch(const std::string& name = {}) {
+        add_branch({}, name.empty() ? "0" : name);
+        return std::move(_result);
+    }
+    // Ends the split; records that matched no predicate are dropped.
+    std::map<std::string, stream<K, V>> no_default_branch() { return std::move(_result); }
+
+private:
+    void add_branch(typename branch_processor<K, V>::predicate p, const std::string& name);
+
+    stream_builder* _builder;
+    std::string _split_node;
+    std::string _prefix;
+    bool _key_changed;
+    std::shared_ptr<typename branch_processor<K, V>::branches> _branches;
+    std::map<std::string, stream<K, V>> _result;
+};
+
+} // namespace brook
+
+#include "operators/stream_impl.h"

@@ -1,0 +1,69 @@
+#pragma once
+
+// stream_builder: the entry point of the DSL. stream<K,V>() adds a source; operators on
+// the returned stream add nodes; build() lowers everything into a topology.
+//
+// Node names are generated deterministically from a prefix and a counter, as Kafka
+// Streams does (KSTREAM-FILTER-0000000001), so a description is stable across runs.
+// Lifecycle: build on one thread, then build() once; the builder must outlive the
+// streams it handed out until then. Operators throw topology_error for invalid graphs.
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/topology/topology_builder.h"
+#include "operators/options.h"
+
+namespace brook {
+
+template <class K, class V>
+class stream;
+
+class stream_builder {
+public:
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    brook::stream<K, V> stream_of(std::vector<std::string> topics,
+                                  consumed<K, V, KS, VS> options = {});
+
+    // Same as stream_of, named as in the guide: builder.stream<K, V>({"topic"}).
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    brook::stream<K, V> stream(std::vector<std::string> topics,
+                               consumed<K, V, KS, VS> options = {}) {
+        return stream_of<K, V, KS, VS>(std::move(topics), std::move(options));
+    }
+
+    topology build() const { return _builder.build(); }
+
+    // For operators: the processor-API builder underneath and the name generator.
+    topology_builder& graph() { return _builder; }
+    std::string new_name(const std::string& prefix) {
+        return fmt::format("{}{:010d}", prefix, _counter++);
+    }
+    std::string name_or_new(const std::string& given, const std::string& prefix) {
+        return given.empty() ? new_name(prefix) : given;
+    }
+
+private:
+    topology_builder _builder;
+    int _counter = 0;
+};
+
+} // namespace brook
+
+#include "operators/stream.h"
+
+namespace brook {
+
+template <class K, class V, class KS, class VS>
+brook::stream<K, V> stream_builder::stream_of(std::vector<std::string> topics,
+                                       consumed<K, V, KS, VS> options) {
+    const std::string name = name_or_new(options.name, "KSTREAM-SOURCE-");
+    _builder.add_source<K, V, KS, VS>(name, std::move(topics), std::move(options.key_serde),
+                                      std::move(options.value_serde),
+                                      std::move(options.extractor));
+    return brook::stream<K, V>(this, name, false);
+}
+
+} // namespace brook

@@ -1,0 +1,42 @@
+#include "state/in_memory_key_value_store.h"
+
+namespace brook::state {
+
+std::optional<std::string> in_memory_key_value_store::get(std::string_view key) {
+    auto it = _data.find(key);
+    if (it == _data.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void in_memory_key_value_store::put(std::string_view key, std::string_view value) {
+    auto it = _data.find(key);
+    if (it == _data.end()) {
+        _data.emplace(std::string(key), std::string(value));
+    } else {
+        it->second.assign(value);
+    }
+}
+
+void in_memory_key_value_store::remove(std::string_view key) {
+    auto it = _data.find(key);
+    if (it != _data.end()) {
+        _data.erase(it);
+    }
+}
+
+void in_memory_key_value_store::range(
+    std::string_view from, std::string_view to,
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+    for (auto it = _data.lower_bound(from); it != _data.end(); ++it) {
+        if (!to.empty() && std::string_view(it->first) >= to) {
+            break;
+        }
+        if (!visit(it->first, it->second)) {
+            break;
+        }
+    }
+}
+
+} // namespace brook::state

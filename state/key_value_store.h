@@ -1,0 +1,29 @@
+#pragma once
+
+// key_value_store: a byte-level key-value store, ordered by key bytes (lexicographic,
+// unsigned), as RocksDB orders them.
+//
+// Threading: a store belongs to one task and is used from that task's thread only.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "state/state_store.h"
+
+namespace brook::state {
+
+class key_value_store : public state_store {
+public:
+    virtual std::optional<std::string> get(std::string_view key) = 0;
+    virtual void put(std::string_view key, std::string_view value) = 0;
+    virtual void remove(std::string_view key) = 0;
+    // Visits keys in [from, to) in order (an empty `to` means no upper bound) until the
+    // visitor returns false.
+    virtual void range(std::string_view from, std::string_view to,
+                       const std::function<bool(std::string_view, std::string_view)>& visit) = 0;
+    virtual size_t approximate_size() = 0;
+};
+
+} // namespace brook::state
