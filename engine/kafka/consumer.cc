@@ -23,7 +23,6 @@ consumer::consumer(const client_config& config, rebalance_listener* listener)
     (void)conf.release();
     // Route all events, including rebalances, to the consumer queue served by poll().
     rd_kafka_poll_set_consumer(_rk.get());
-    _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
 }
 
 consumer::~consumer() {
@@ -31,7 +30,6 @@ consumer::~consumer() {
         close();
     } catch (...) { // NOLINT(bugprone-empty-catch): nothing to report to from a destructor
     }
-    _queue.reset(); // the queue must be released before the handle
 }
 
 void consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -81,17 +79,23 @@ message_ptr consumer::poll(std::chrono::milliseconds timeout) {
 
 size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
                             std::chrono::milliseconds timeout) {
-    std::array<rd_kafka_message_t*, 1024> buffer{};
-    const size_t want = std::min(max, buffer.size());
-    const ssize_t got = rd_kafka_consume_batch_queue(
-        _queue.get(), static_cast<int>(timeout.count()), buffer.data(), want);
-    if (got < 0) {
-        throw kafka_error::from(rd_kafka_last_error(), "consuming a batch");
+    // Not rd_kafka_consume_batch_queue(): in librdkafka 2.0.x it can hand out messages of
+    // partitions that a rebalance inside the same call revoked and re-assigned, and skip
+    // offsets around it (fixed upstream in 2.1.0). rd_kafka_consumer_poll() drops such
+    // outdated messages, so a batch is built from single polls: the first waits, the rest
+    // only take what is already fetched.
+    size_t got = 0;
+    int wait_ms = static_cast<int>(timeout.count());
+    while (got < max) {
+        rd_kafka_message_t* msg = rd_kafka_consumer_poll(_rk.get(), wait_ms);
+        if (msg == nullptr) {
+            break;
+        }
+        out.emplace_back(msg);
+        ++got;
+        wait_ms = 0;
     }
-    for (ssize_t i = 0; i < got; ++i) {
-        out.emplace_back(buffer[static_cast<size_t>(i)]);
-    }
-    return static_cast<size_t>(got);
+    return got;
 }
 
 void consumer::commit(const rd_kafka_topic_partition_list_t& offsets) {

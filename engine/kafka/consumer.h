@@ -47,7 +47,8 @@ public:
 
     // Returns one message or null on timeout; a message may carry an error (msg->err).
     message_ptr poll(std::chrono::milliseconds timeout);
-    // Appends up to `max` messages to `out`; returns how many were appended.
+    // Appends up to `max` messages to `out`, waiting up to `timeout` for the first;
+    // returns how many were appended. Rebalance callbacks run inside.
     size_t poll_batch(std::vector<message_ptr>& out, size_t max, std::chrono::milliseconds timeout);
 
     // Synchronous commit of explicit offsets (the offset of the next record to read).
@@ -78,7 +79,6 @@ private:
 
     rebalance_listener* _listener;
     kafka_ptr _rk;
-    queue_ptr _queue;
     bool _closed = false;
 };
 

@@ -1,0 +1,80 @@
+#include "tests/support/topic_tail.h"
+
+#include <stdexcept>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace brook::testing {
+
+topic_tail::topic_tail(const kafka::client_config& base, const std::string& topic, int partitions,
+                       const std::string& isolation) {
+    kafka::client_config config = base;
+    config.set("group.id", "brook-test-tail")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation);
+    _consumer = std::make_unique<kafka::consumer>(config);
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    for (int p = 0; p < partitions; ++p) {
+        entries.emplace_back(topic, p, RD_KAFKA_OFFSET_BEGINNING);
+    }
+    _consumer->assign(*kafka::make_partition_list(entries));
+}
+
+size_t topic_tail::poll(std::chrono::milliseconds timeout,
+                        const std::function<void(const rd_kafka_message_t&)>& on_record) {
+    std::vector<kafka::message_ptr> batch;
+    _consumer->poll_batch(batch, 1000, timeout);
+    size_t n = 0;
+    for (const auto& m : batch) {
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            on_record(*m);
+            ++n;
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            throw std::runtime_error(
+                fmt::format("tailing: {}", rd_kafka_message_errstr(m.get())));
+        }
+    }
+    return n;
+}
+
+bool topic_tail::poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                            const std::function<void(const rd_kafka_message_t&)>& on_record) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        poll(std::chrono::milliseconds(100), on_record);
+    }
+    return done();
+}
+
+std::vector<int64_t> committed_offsets(const kafka::client_config& base, const std::string& group,
+                                       const std::string& topic, int partitions) {
+    kafka::client_config config = base;
+    config.set("group.id", group).set("enable.auto.commit", "false");
+    kafka::consumer c(config);
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    for (int p = 0; p < partitions; ++p) {
+        entries.emplace_back(topic, p, RD_KAFKA_OFFSET_INVALID);
+    }
+    auto list = kafka::make_partition_list(entries);
+    c.committed(*list, std::chrono::seconds(30));
+    std::vector<int64_t> out;
+    for (int i = 0; i < list->cnt; ++i) {
+        out.push_back(list->elems[i].offset);
+    }
+    return out;
+}
+
+std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
+                                 int partitions) {
+    kafka::client_config config = base;
+    config.set("group.id", "brook-test-offsets");
+    kafka::consumer c(config);
+    std::vector<int64_t> out;
+    for (int p = 0; p < partitions; ++p) {
+        out.push_back(c.watermarks(topic, p, std::chrono::seconds(30)).second);
+    }
+    return out;
+}
+
+} // namespace brook::testing

@@ -1,0 +1,37 @@
+#pragma once
+
+// topic_tail: reads every partition of a topic from the beginning and keeps reading, for
+// integration tests that wait until an application's output is complete.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/kafka/consumer.h"
+
+namespace brook::testing {
+
+class topic_tail {
+public:
+    topic_tail(const kafka::client_config& base, const std::string& topic, int partitions,
+               const std::string& isolation = "read_committed");
+    // Hands each record read within `timeout` to `on_record`; returns how many.
+    size_t poll(std::chrono::milliseconds timeout,
+                const std::function<void(const rd_kafka_message_t&)>& on_record);
+    // Polls until `done()` holds or `timeout` passes; returns done().
+    bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                    const std::function<void(const rd_kafka_message_t&)>& on_record);
+
+private:
+    std::unique_ptr<kafka::consumer> _consumer;
+};
+
+// Committed offsets of `group` for partitions 0..partitions-1 of `topic` (-1001 if none).
+std::vector<int64_t> committed_offsets(const kafka::client_config& base, const std::string& group,
+                                       const std::string& topic, int partitions);
+// End (high watermark) offsets of every partition.
+std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
+                                 int partitions);
+
+} // namespace brook::testing
