@@ -289,3 +289,21 @@ TEST(runtime, sigterm_commits_and_exits_within_the_shutdown_timeout) {
 
 } // namespace
 } // namespace brook
+
+namespace brook {
+namespace {
+
+TEST(runtime, a_missing_source_topic_moves_to_error_naming_the_topic) {
+    stream_builder b;
+    const std::string missing = testing::unique_name("no-such-topic");
+    b.stream<std::string, std::string>({missing}).to("whatever");
+    const topology t = b.build();
+    kafka_streams app(t, app_config(testing::unique_name("rt-missing"), 1));
+    EXPECT_THROW(app.start(), streams_error);
+    EXPECT_EQ(app.state(), streams_state::error);
+    EXPECT_NE(app.error_reason().find(missing), std::string::npos) << app.error_reason();
+    EXPECT_NE(app.error_reason().find("does not exist"), std::string::npos) << app.error_reason();
+}
+
+} // namespace
+} // namespace brook

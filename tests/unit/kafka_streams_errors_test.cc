@@ -1,0 +1,46 @@
+// Failures a user hits at start-up end in ERROR with a reason, not in a hang or a crash.
+
+#include <gtest/gtest.h>
+
+#include "engine/errors.h"
+#include "engine/runtime/kafka_streams.h"
+#include "operators/stream_builder.h"
+
+namespace brook {
+namespace {
+
+TEST(kafka_streams_errors, unreachable_broker_moves_to_error_with_the_reason_after_a_bounded_wait) {
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"}).to("out");
+    const topology t = b.build();
+    // Port 1 on loopback: nothing listens there, so every connection is refused.
+    kafka_streams app(t, streams_config({{"application.id", "unreachable-test"},
+                                         {"bootstrap.servers", "127.0.0.1:1"},
+                                         {"broker.wait.timeout.ms", "1500"}}));
+    std::vector<streams_state> seen;
+    app.set_state_listener([&](streams_state now, streams_state) { seen.push_back(now); });
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_THROW(app.start(), streams_error);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30))
+        << "the wait for the broker is not bounded";
+    EXPECT_EQ(app.state(), streams_state::error);
+    EXPECT_NE(app.error_reason().find("cannot reach the Kafka cluster"), std::string::npos)
+        << app.error_reason();
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back(), streams_state::error);
+    EXPECT_TRUE(app.close(std::chrono::seconds(5)));
+}
+
+TEST(kafka_streams_errors, starting_twice_is_refused) {
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"}).to("out");
+    const topology t = b.build();
+    kafka_streams app(t, streams_config({{"application.id", "twice-test"},
+                                         {"bootstrap.servers", "127.0.0.1:1"},
+                                         {"broker.wait.timeout.ms", "200"}}));
+    EXPECT_THROW(app.start(), streams_error);
+    EXPECT_THROW(app.start(), streams_error);
+}
+
+} // namespace
+} // namespace brook
