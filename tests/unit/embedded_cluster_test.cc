@@ -5,7 +5,7 @@
 
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/producer.h"
-#include "tests/support/read_topic.h"
+#include "engine/kafka/partition_reader.h"
 
 namespace brook::kafka {
 namespace {
@@ -24,7 +24,7 @@ TEST(embedded_cluster, records_produced_can_be_read_back_in_order) {
         p.flush(10s);
         EXPECT_EQ(p.failed_deliveries(), 0U);
     }
-    const auto records = testing::read_partition(base, "demo", 1, "read_uncommitted");
+    const auto records = kafka::read_partition(base, "demo", 1, "read_uncommitted");
     ASSERT_EQ(records.size(), 100U);
     for (int i = 0; i < 100; ++i) {
         EXPECT_EQ(records[static_cast<size_t>(i)].value, "v" + std::to_string(i));
