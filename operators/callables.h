@@ -15,16 +15,16 @@
 namespace brook {
 
 template <class F, class K, class V>
-concept key_value_predicate =
-    std::invocable<const F&, const K&, const V&> &&
-    std::convertible_to<std::invoke_result_t<const F&, const K&, const V&>, bool>;
+concept key_value_predicate = std::invocable<const F&, const K&, const V&> && std::convertible_to <
+                              std::invoke_result_t<const F&, const K&, const V&>,
+bool > ;
 
 template <class F, class K, class V>
 concept value_mapper_with_key = std::invocable<const F&, const K&, const V&> &&
-                                !std::is_void_v<std::invoke_result_t<const F&, const K&, const V&>>;
+    !std::is_void_v<std::invoke_result_t<const F&, const K&, const V&>>;
 template <class F, class V>
-concept value_mapper = std::invocable<const F&, const V&> &&
-                       !std::is_void_v<std::invoke_result_t<const F&, const V&>>;
+concept value_mapper =
+    std::invocable<const F&, const V&> && !std::is_void_v<std::invoke_result_t<const F&, const V&>>;
 
 // What map_values / flat_map_values callables return, whichever shape they have.
 template <class F, class K, class V>
@@ -32,13 +32,12 @@ struct mapped_value {
     using type = void;
 };
 template <class F, class K, class V>
-    requires value_mapper_with_key<F, K, V>
+requires value_mapper_with_key<F, K, V>
 struct mapped_value<F, K, V> {
     using type = std::invoke_result_t<const F&, const K&, const V&>;
 };
 template <class F, class K, class V>
-    requires(!value_mapper_with_key<F, K, V> && value_mapper<F, V>)
-struct mapped_value<F, K, V> {
+requires(!value_mapper_with_key<F, K, V> && value_mapper<F, V>) struct mapped_value<F, K, V> {
     using type = std::invoke_result_t<const F&, const V&>;
 };
 template <class F, class K, class V>
@@ -60,15 +59,13 @@ template <class K, class V>
 struct is_key_value<key_value<K, V>> : std::true_type {};
 
 template <class F, class K, class V>
-concept key_value_mapper =
-    std::invocable<const F&, const K&, const V&> &&
+concept key_value_mapper = std::invocable<const F&, const K&, const V&> &&
     is_key_value<std::invoke_result_t<const F&, const K&, const V&>>::value;
 
 template <class F, class K, class V>
-concept key_value_flat_mapper =
-    std::invocable<const F&, const K&, const V&> &&
-    std::ranges::range<std::invoke_result_t<const F&, const K&, const V&>> &&
-    is_key_value<std::ranges::range_value_t<std::invoke_result_t<const F&, const K&, const V&>>>::value;
+concept key_value_flat_mapper = std::invocable<const F&, const K&, const V&> &&
+    std::ranges::range<std::invoke_result_t<const F&, const K&, const V&>> && is_key_value<
+        std::ranges::range_value_t<std::invoke_result_t<const F&, const K&, const V&>>>::value;
 
 template <class F, class K, class V>
 concept key_value_action = std::invocable<const F&, const K&, const V&>;

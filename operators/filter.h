@@ -8,7 +8,8 @@ namespace brook {
 template <class K, class V, class F>
 class filter_processor final : public processor<K, V> {
 public:
-    filter_processor(F predicate, bool negate) : _predicate(std::move(predicate)), _negate(negate) {}
+    filter_processor(F predicate, bool negate)
+        : _predicate(std::move(predicate)), _negate(negate) {}
     void process(record<K, V>&& r) override {
         if (static_cast<bool>(_predicate(r.key, r.value)) != _negate) {
             this->context().forward(std::move(r));

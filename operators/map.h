@@ -11,8 +11,8 @@ public:
     explicit map_processor(F mapper) : _mapper(std::move(mapper)) {}
     void process(record<K, V>&& r) override {
         key_value<K2, V2> kv = _mapper(r.key, r.value);
-        this->context().forward(
-            record<K2, V2>{std::move(kv.key), std::move(kv.value), r.timestamp, std::move(r.headers)});
+        this->context().forward(record<K2, V2>{std::move(kv.key), std::move(kv.value), r.timestamp,
+                                               std::move(r.headers)});
     }
 
 private:

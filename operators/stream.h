@@ -47,8 +47,9 @@ public:
     // Keeps records for which predicate(key, value) is true.
     template <class F>
     stream filter(F predicate, const std::string& name = {}) const {
-        static_assert(key_value_predicate<F, K, V>,
-                      "filter: the predicate must be callable as bool(const K& key, const V& value)");
+        static_assert(
+            key_value_predicate<F, K, V>,
+            "filter: the predicate must be callable as bool(const K& key, const V& value)");
         return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
             return std::make_unique<filter_processor<K, V, F>>(predicate, false);
         });
@@ -57,8 +58,9 @@ public:
     // Keeps records for which predicate(key, value) is false.
     template <class F>
     stream filter_not(F predicate, const std::string& name = {}) const {
-        static_assert(key_value_predicate<F, K, V>,
-                      "filter_not: the predicate must be callable as bool(const K& key, const V& value)");
+        static_assert(
+            key_value_predicate<F, K, V>,
+            "filter_not: the predicate must be callable as bool(const K& key, const V& value)");
         return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
             return std::make_unique<filter_processor<K, V, F>>(predicate, true);
         });
@@ -67,8 +69,9 @@ public:
     // New key and value: mapper(key, value) returns key_value<K2, V2>.
     template <class F>
     auto map(F mapper, const std::string& name = {}) const {
-        static_assert(key_value_mapper<F, K, V>,
-                      "map: the mapper must be callable as key_value<K2, V2>(const K& key, const V& value)");
+        static_assert(
+            key_value_mapper<F, K, V>,
+            "map: the mapper must be callable as key_value<K2, V2>(const K& key, const V& value)");
         using result = std::invoke_result_t<const F&, const K&, const V&>;
         using K2 = decltype(result::key);
         using V2 = decltype(result::value);
@@ -121,8 +124,9 @@ public:
     // New key from selector(key, value); the value stays.
     template <class F>
     auto select_key(F selector, const std::string& name = {}) const {
-        static_assert(std::invocable<const F&, const K&, const V&>,
-                      "select_key: the selector must be callable as K2(const K& key, const V& value)");
+        static_assert(
+            std::invocable<const F&, const K&, const V&>,
+            "select_key: the selector must be callable as K2(const K& key, const V& value)");
         using K2 = std::decay_t<std::invoke_result_t<const F&, const K&, const V&>>;
         return add<K2, V>(name, "KSTREAM-KEY-SELECT-", true, [selector] {
             return std::make_unique<select_key_processor<K, V, K2, F>>(selector);
@@ -141,12 +145,11 @@ public:
 
     // Calls action(key, value) for each record; ends this branch of the graph.
     template <class F>
-    void foreach(F action, const std::string& name = {}) const {
+    void foreach (F action, const std::string& name = {}) const {
         static_assert(key_value_action<F, K, V>,
                       "foreach: the action must be callable as void(const K& key, const V& value)");
-        add<K, V>(name, "KSTREAM-FOREACH-", _key_changed, [action] {
-            return std::make_unique<peek_processor<K, V, F>>(action, false);
-        });
+        add<K, V>(name, "KSTREAM-FOREACH-", _key_changed,
+                  [action] { return std::make_unique<peek_processor<K, V, F>>(action, false); });
     }
 
     // Adds dead-letter headers (error = reason(key, value), source-topic, -partition,
@@ -180,7 +183,8 @@ public:
     stream repartition(repartitioned<K, V, KS, VS> options = {}) const;
 
     // The processor API inside the DSL: supplier() makes a processor<K, V, K2, V2> per
-    // task; `stores` names stores (added to the builder's graph) it may use.
+    // task; `stores` names stores (added to the builder's graph) it may use. The result is
+    // marked key_changed(), since the processor may forward records under any key.
     template <class P>
     auto process(std::function<std::unique_ptr<P>()> supplier,
                  const std::vector<std::string>& stores = {}, const std::string& name = {}) const;
@@ -209,8 +213,9 @@ public:
     // A branch for records where predicate(key, value) holds and no earlier one did.
     template <class F>
     branched_stream& branch(F predicate, const std::string& name = {}) {
-        static_assert(key_value_predicate<F, K, V>,
-                      "branch: the predicate must be callable as bool(const K& key, const V& value)");
+        static_assert(
+            key_value_predicate<F, K, V>,
+            "branch: the predicate must be callable as bool(const K& key, const V& value)");
         add_branch(typename branch_processor<K, V>::predicate(predicate), name);
         return *this;
     }

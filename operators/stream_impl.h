@@ -24,12 +24,12 @@ branched_stream<K, V> stream<K, V>::split(const std::string& prefix) const {
     std::shared_ptr<const typename branch_processor<K, V>::branches> shared = branches;
     const std::string name = _builder->new_name("KSTREAM-BRANCH-");
     _builder->graph().template add_processor<branch_processor<K, V>>(
-        name,
-        std::function<std::unique_ptr<branch_processor<K, V>>()>(
-            [shared] { return std::make_unique<branch_processor<K, V>>(shared); }),
+        name, std::function<std::unique_ptr<branch_processor<K, V>>()>([shared] {
+            return std::make_unique<branch_processor<K, V>>(shared);
+        }),
         {_node});
-    return branched_stream<K, V>(_builder, name, prefix.empty() ? name + "-" : prefix,
-                                 _key_changed, branches);
+    return branched_stream<K, V>(_builder, name, prefix.empty() ? name + "-" : prefix, _key_changed,
+                                 branches);
 }
 
 template <class K, class V>
@@ -41,9 +41,9 @@ void branched_stream<K, V>::add_branch(typename branch_processor<K, V>::predicat
         throw topology_error(fmt::format("split: a branch named '{}' exists already", branch_name));
     }
     _builder->graph().template add_processor<pass_through_processor<K, V>>(
-        branch_name,
-        std::function<std::unique_ptr<pass_through_processor<K, V>>()>(
-            [] { return std::make_unique<pass_through_processor<K, V>>(); }),
+        branch_name, std::function<std::unique_ptr<pass_through_processor<K, V>>()>([] {
+            return std::make_unique<pass_through_processor<K, V>>();
+        }),
         {_split_node});
     _branches->predicates.push_back(std::move(p));
     _branches->names.push_back(branch_name);
@@ -57,9 +57,9 @@ stream<K, V> stream<K, V>::merge(const stream& other, const std::string& given) 
     }
     const std::string name = _builder->name_or_new(given, "KSTREAM-MERGE-");
     _builder->graph().template add_processor<pass_through_processor<K, V>>(
-        name,
-        std::function<std::unique_ptr<pass_through_processor<K, V>>()>(
-            [] { return std::make_unique<pass_through_processor<K, V>>(); }),
+        name, std::function<std::unique_ptr<pass_through_processor<K, V>>()>([] {
+            return std::make_unique<pass_through_processor<K, V>>();
+        }),
         {_node, other._node});
     return stream(_builder, name, _key_changed || other._key_changed);
 }
@@ -94,9 +94,8 @@ stream<K, V> stream<K, V>::repartition(repartitioned<K, V, KS, VS> options) cons
     const std::string base = _builder->name_or_new(options.name, "KSTREAM-REPARTITION-");
     const std::string topic = base + "-repartition";
     _builder->graph().add_internal_topic({topic, options.partitions});
-    _builder->graph().template add_internal_sink<K, V, KS, VS>(base + "-sink", topic, {_node},
-                                                               options.key_serde,
-                                                               options.value_serde);
+    _builder->graph().template add_internal_sink<K, V, KS, VS>(
+        base + "-sink", topic, {_node}, options.key_serde, options.value_serde);
     const std::string source = base + "-source";
     _builder->graph().template add_internal_source<K, V, KS, VS>(
         source, topic, std::move(options.key_serde), std::move(options.value_serde));
@@ -106,8 +105,7 @@ stream<K, V> stream<K, V>::repartition(repartitioned<K, V, KS, VS> options) cons
 template <class K, class V>
 template <class P>
 auto stream<K, V>::process(std::function<std::unique_ptr<P>()> supplier,
-                           const std::vector<std::string>& stores,
-                           const std::string& given) const {
+                           const std::vector<std::string>& stores, const std::string& given) const {
     static_assert(std::is_same_v<typename P::key_in, K> && std::is_same_v<typename P::value_in, V>,
                   "process: the processor's input types must be the stream's K and V");
     const std::string name = _builder->name_or_new(given, "KSTREAM-PROCESSOR-");
@@ -117,7 +115,9 @@ auto stream<K, V>::process(std::function<std::unique_ptr<P>()> supplier,
     }
     using K2 = typename P::key_out;
     using V2 = typename P::value_out;
-    return stream<K2, V2>(_builder, name, !std::is_same_v<K2, K> || _key_changed);
+    // A processor may forward any key, whatever its type, so (as in Kafka Streams) a
+    // grouping after it must repartition.
+    return stream<K2, V2>(_builder, name, true);
 }
 
 } // namespace brook

@@ -17,14 +17,16 @@ using namespace std::chrono_literals;
 app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag> flags)
     : _program(std::move(program)), _summary(std::move(summary)) {
     _flags = {
-        {"bootstrap-servers", "Kafka bootstrap servers, or 'embedded' for the in-process demo "
-                              "cluster (not for production)",
+        {"bootstrap-servers",
+         "Kafka bootstrap servers, or 'embedded' for the in-process demo "
+         "cluster (not for production)",
          "embedded"},
         {"application-id", "application.id: consumer group and prefix of internal topics", ""},
         {"processing-guarantee", "at_least_once or exactly_once_v2", "at_least_once"},
         {"state-dir", "directory for local state", "/tmp/brook-streams"},
-        {"config", "a Java .properties file with Kafka Streams keys (librdkafka keys under "
-                   "consumer./producer.)",
+        {"config",
+         "a Java .properties file with Kafka Streams keys (librdkafka keys under "
+         "consumer./producer.)",
          ""},
         {"set", "key=value, overrides any other setting; repeatable", ""},
         {"partitions", "partitions of the topics this app creates when missing", "3"},
@@ -101,7 +103,9 @@ const std::string& app_cli::get(const std::string& name) const {
     throw std::logic_error("app_cli: no flag named " + name);
 }
 
-bool app_cli::is_set(const std::string& name) const { return _given.contains(name); }
+bool app_cli::is_set(const std::string& name) const {
+    return _given.contains(name);
+}
 
 int64_t app_cli::get_int(const std::string& name, int64_t min, int64_t max) const {
     const std::string& v = get(name);

@@ -17,10 +17,10 @@
 namespace brook::apps {
 
 struct app_flag {
-    std::string name;        // without the leading "--"
+    std::string name; // without the leading "--"
     std::string help;
-    std::string value;       // default, replaced by the user's value
-    bool is_switch = false;  // takes no value; "true" when given
+    std::string value;      // default, replaced by the user's value
+    bool is_switch = false; // takes no value; "true" when given
 };
 
 class app_cli {

@@ -12,10 +12,10 @@
 #include "apps/metrics/metrics_topology.h"
 #include "engine/errors.h"
 #include "engine/kafka/embedded_cluster.h"
+#include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
 #include "engine/runtime/kafka_streams.h"
 #include "engine/runtime/shutdown_signal.h"
-#include "engine/kafka/partition_reader.h"
 
 namespace {
 
@@ -29,9 +29,10 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
     kafka::producer producer(base);
     std::mt19937_64 rng(42);
     const std::vector<std::string> hosts = {"web-1", "web-2", "db-1", "cache-1"};
-    const std::vector<std::pair<std::string, std::string>> kinds = {
-        {" CPU.Usage ", "percent"}, {"Request.Latency", "ms"}, {"disk.free", "bytes"},
-        {"mem.used", "%"}};
+    const std::vector<std::pair<std::string, std::string>> kinds = {{" CPU.Usage ", "percent"},
+                                                                    {"Request.Latency", "ms"},
+                                                                    {"disk.free", "bytes"},
+                                                                    {"mem.used", "%"}};
     int64_t invalid = 0;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -50,9 +51,9 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
             ++invalid;
             break;
         default:
-            value = fmt::format(R"({{"name":"{}","host":"{}","value":{},"unit":"{}","ts":{}}})",
-                                name, host, static_cast<double>(rng() % 100000) / 10.0, unit,
-                                now + i);
+            value =
+                fmt::format(R"({{"name":"{}","host":"{}","value":{},"unit":"{}","ts":{}}})", name,
+                            host, static_cast<double>(rng() % 100000) / 10.0, unit, now + i);
         }
         producer.produce(topic, RD_KAFKA_PARTITION_UA, host, value);
     }
@@ -64,17 +65,17 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
 
 int main(int argc, char** argv) {
     shutdown_signal signals; // first, so every thread inherits the blocked signals
-    apps::app_cli cli("brook-metrics",
-                      "Reads JSON metrics from raw-metrics, validates and normalises them into "
-                      "processed-metrics; invalid records go to raw-metrics.dlq with the reason.",
-                      {
-                          {"input-topic", "input topic", "raw-metrics"},
-                          {"output-topic", "output topic", "processed-metrics"},
-                          {"dlq-topic", "dead-letter topic", "raw-metrics.dlq"},
-                          {"demo", "generate events, process them, print a summary and exit", "",
-                           true},
-                          {"demo-records", "events the demo generates", "50000"},
-                      });
+    apps::app_cli cli(
+        "brook-metrics",
+        "Reads JSON metrics from raw-metrics, validates and normalises them into "
+        "processed-metrics; invalid records go to raw-metrics.dlq with the reason.",
+        {
+            {"input-topic", "input topic", "raw-metrics"},
+            {"output-topic", "output topic", "processed-metrics"},
+            {"dlq-topic", "dead-letter topic", "raw-metrics.dlq"},
+            {"demo", "generate events, process them, print a summary and exit", "", true},
+            {"demo-records", "events the demo generates", "50000"},
+        });
     if (auto error = cli.parse(argc, argv)) {
         std::cerr << "brook-metrics: " << *error << "\n\n" << cli.usage();
         return 2;
@@ -84,16 +85,15 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        const streams_config config = cli.make_config(
-            {{"application.id", "brook-metrics"},
-             {"default.deserialization.exception.handler", "dead_letter"},
-             {"errors.dead.letter.queue.topic.name", cli.get("dlq-topic")}});
+        const streams_config config =
+            cli.make_config({{"application.id", "brook-metrics"},
+                             {"default.deserialization.exception.handler", "dead_letter"},
+                             {"errors.dead.letter.queue.topic.name", cli.get("dlq-topic")}});
         apps::print_embedded_notice_if_needed(config);
         const apps::metrics_topics topics{cli.get("input-topic"), cli.get("output-topic"),
                                           cli.get("dlq-topic")};
         const int partitions = static_cast<int>(cli.get_int("partitions", 1, 10000));
-        apps::ensure_topics(config, {topics.input, topics.output, topics.dead_letter},
-                            partitions);
+        apps::ensure_topics(config, {topics.input, topics.output, topics.dead_letter}, partitions);
 
         stream_builder builder;
         apps::build_metrics_pipeline(builder, topics);
@@ -156,9 +156,9 @@ int main(int argc, char** argv) {
                 invalid, topics.dead_letter, static_cast<double>(processed) / seconds);
             std::cout << "demo: a few records from '" << topics.output << "':\n";
             for (int p = 0; p < partitions; ++p) {
-                const auto sample = kafka::read_partition(
-                    kafka::client_config{{"bootstrap.servers", bootstrap}}, topics.output, p,
-                    "read_uncommitted", 30s);
+                const auto sample =
+                    kafka::read_partition(kafka::client_config{{"bootstrap.servers", bootstrap}},
+                                          topics.output, p, "read_uncommitted", 30s);
                 for (size_t i = 0; i < sample.size() && i < 2; ++i) {
                     std::cout << fmt::format("  partition {} offset {}: {} => {}\n", p,
                                              sample[i].offset, sample[i].key.value_or("<null>"),

@@ -22,15 +22,13 @@ std::string trim_lower(std::string_view s) {
 }
 
 bool blank(const std::string& s) {
-    return std::all_of(s.begin(), s.end(),
-                       [](unsigned char c) { return std::isspace(c) != 0; });
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
 }
 
 // The processor API inside the DSL: parsing needs the record's timestamp as the default
 // event time, which a plain map_values does not see.
-class parse_processor final
-    : public processor<std::optional<std::string>, std::string, std::optional<std::string>,
-                       parsed_metric> {
+class parse_processor final : public processor<std::optional<std::string>, std::string,
+                                               std::optional<std::string>, parsed_metric> {
 public:
     void process(record<std::optional<std::string>, std::string>&& r) override {
         parsed_metric parsed = parse_metric(r.value, r.timestamp);

@@ -65,8 +65,8 @@ void admin_client::create_topics(const std::vector<topic_spec>& topics,
                                               nullptr, 0);
     queue_ptr queue(rd_kafka_queue_new(_rk.get()));
     rd_kafka_CreateTopics(_rk.get(), raw.data(), raw.size(), options.get(), queue.get());
-    event_ptr ev = wait_result(queue.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout,
-                               "creating topics");
+    event_ptr ev =
+        wait_result(queue.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout, "creating topics");
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(ev.get());
     size_t count = 0;
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
@@ -99,15 +99,14 @@ void admin_client::delete_topics(const std::vector<std::string>& topics,
                                                 nullptr, 0);
     queue_ptr queue(rd_kafka_queue_new(_rk.get()));
     rd_kafka_DeleteTopics(_rk.get(), raw.data(), raw.size(), options.get(), queue.get());
-    event_ptr ev = wait_result(queue.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout,
-                               "deleting topics");
+    event_ptr ev =
+        wait_result(queue.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout, "deleting topics");
     size_t count = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev.get()), &count);
     for (size_t i = 0; i < count; ++i) {
         const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-            err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
             throw kafka_error::from(err, fmt::format("cannot delete topic '{}'",
                                                      rd_kafka_topic_result_name(results[i])));
         }
@@ -121,9 +120,9 @@ std::optional<int> admin_client::partition_count(const std::string& topic,
     // broker, asking does not create it.
     std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>> rkt(
         rd_kafka_topic_new(_rk.get(), topic.c_str(), nullptr));
-    throw_if_error(rd_kafka_metadata(_rk.get(), 0, rkt.get(), &raw,
-                                     static_cast<int>(timeout.count())),
-                   fmt::format("reading metadata of topic '{}'", topic));
+    throw_if_error(
+        rd_kafka_metadata(_rk.get(), 0, rkt.get(), &raw, static_cast<int>(timeout.count())),
+        fmt::format("reading metadata of topic '{}'", topic));
     metadata_ptr md(raw);
     for (int i = 0; i < md->topic_cnt; ++i) {
         const rd_kafka_metadata_topic& t = md->topics[i];
@@ -156,8 +155,8 @@ void admin_client::alter_topic_configs(const std::string& topic,
     event_ptr ev = wait_result(queue.get(), RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, timeout,
                                "altering topic configs");
     size_t count = 0;
-    const rd_kafka_ConfigResource_t** results =
-        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev.get()), &count);
+    const rd_kafka_ConfigResource_t** results = rd_kafka_AlterConfigs_result_resources(
+        rd_kafka_event_AlterConfigs_result(ev.get()), &count);
     for (size_t i = 0; i < count; ++i) {
         throw_if_error(rd_kafka_ConfigResource_error(results[i]),
                        fmt::format("altering configs of topic '{}'", topic));

@@ -127,17 +127,15 @@ group_metadata_ptr consumer::group_metadata() const {
 }
 
 void consumer::pause(const rd_kafka_topic_partition_list_t& partitions) {
-    throw_if_error(
-        rd_kafka_pause_partitions(_rk.get(),
-                                  const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
-        "pausing partitions");
+    throw_if_error(rd_kafka_pause_partitions(
+                       _rk.get(), const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
+                   "pausing partitions");
 }
 
 void consumer::resume(const rd_kafka_topic_partition_list_t& partitions) {
-    throw_if_error(
-        rd_kafka_resume_partitions(_rk.get(),
-                                   const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
-        "resuming partitions");
+    throw_if_error(rd_kafka_resume_partitions(
+                       _rk.get(), const_cast<rd_kafka_topic_partition_list_t*>(&partitions)),
+                   "resuming partitions");
 }
 
 void consumer::seek(const std::string& topic, int32_t partition, int64_t offset,
@@ -158,8 +156,8 @@ void consumer::close() {
     throw_if_error(rd_kafka_consumer_close(_rk.get()), "closing the consumer");
 }
 
-partition_list_ptr make_partition_list(
-    const std::vector<std::tuple<std::string, int32_t, int64_t>>& entries) {
+partition_list_ptr
+make_partition_list(const std::vector<std::tuple<std::string, int32_t, int64_t>>& entries) {
     partition_list_ptr list(rd_kafka_topic_partition_list_new(static_cast<int>(entries.size())));
     for (const auto& [topic, partition, offset] : entries) {
         rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;

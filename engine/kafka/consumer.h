@@ -83,7 +83,7 @@ private:
 };
 
 // Builds a partition list from (topic, partition, offset) triples.
-partition_list_ptr make_partition_list(
-    const std::vector<std::tuple<std::string, int32_t, int64_t>>& entries);
+partition_list_ptr
+make_partition_list(const std::vector<std::tuple<std::string, int32_t, int64_t>>& entries);
 
 } // namespace brook::kafka

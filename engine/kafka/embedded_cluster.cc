@@ -22,8 +22,8 @@ embedded_cluster::embedded_cluster(int brokers) {
     (void)conf.release();
     _cluster.reset(rd_kafka_mock_cluster_new(_owner.get(), brokers));
     if (!_cluster) {
-        throw kafka_error("cannot start the embedded cluster", RD_KAFKA_RESP_ERR__FAIL, true,
-                          false, false);
+        throw kafka_error("cannot start the embedded cluster", RD_KAFKA_RESP_ERR__FAIL, true, false,
+                          false);
     }
     _bootstrap = rd_kafka_mock_cluster_bootstraps(_cluster.get());
 }

@@ -4,8 +4,8 @@
 
 namespace brook::kafka {
 
-kafka_error::kafka_error(std::string message, rd_kafka_resp_err_t code, bool fatal,
-                         bool retriable, bool txn_requires_abort)
+kafka_error::kafka_error(std::string message, rd_kafka_resp_err_t code, bool fatal, bool retriable,
+                         bool txn_requires_abort)
     : std::runtime_error(std::move(message)), _code(code), _fatal(fatal), _retriable(retriable),
       _txn_requires_abort(txn_requires_abort) {}
 
@@ -22,17 +22,16 @@ kafka_error kafka_error::from(rd_kafka_resp_err_t code, std::string_view context
     const bool fenced = code == RD_KAFKA_RESP_ERR__FENCED ||
                         code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
                         code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
-    const bool retriable = code == RD_KAFKA_RESP_ERR__TIMED_OUT ||
-                           code == RD_KAFKA_RESP_ERR__TRANSPORT ||
-                           code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
-                           code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
-                           code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
-                           code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
-                           code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-                           code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
-    return kafka_error(fmt::format("{}: {} ({})", context, rd_kafka_err2str(code),
-                                   rd_kafka_err2name(code)),
-                       code, fenced, retriable, false);
+    const bool retriable =
+        code == RD_KAFKA_RESP_ERR__TIMED_OUT || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+        code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+        code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+        code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+        code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+    return kafka_error(
+        fmt::format("{}: {} ({})", context, rd_kafka_err2str(code), rd_kafka_err2name(code)), code,
+        fenced, retriable, false);
 }
 
 bool kafka_error::is_fenced() const noexcept {

@@ -21,8 +21,9 @@ struct read_record {
 // `isolation` is "read_committed" or "read_uncommitted". Stops at the partition's end
 // (for read_committed: the last stable offset). Throws std::runtime_error if the end is
 // not reached within `timeout`.
-std::vector<read_record> read_partition(const client_config& base, const std::string& topic,
-                                        int32_t partition, const std::string& isolation,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+std::vector<read_record>
+read_partition(const client_config& base, const std::string& topic, int32_t partition,
+               const std::string& isolation,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace brook::kafka

@@ -31,8 +31,7 @@ producer::~producer() {
     }
 }
 
-void producer::on_delivery_report(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg,
-                                  void* opaque) {
+void producer::on_delivery_report(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg, void* opaque) {
     auto* self = static_cast<producer*>(opaque);
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->_failed.fetch_add(1, std::memory_order_relaxed);
@@ -56,9 +55,9 @@ void producer::produce(std::string_view topic, int32_t partition, nullable_bytes
         rd_kafka_headers_t* hdrs = headers.get();
         const rd_kafka_resp_err_t err = rd_kafka_producev(
             _rk.get(), RD_KAFKA_V_TOPIC(topic_name.c_str()), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_VALUE(value_data, value_size),
-            RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key_data, key_size),
+            RD_KAFKA_V_VALUE(value_data, value_size), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             (void)headers.release(); // now owned by the queued message
             return;

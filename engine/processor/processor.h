@@ -64,8 +64,7 @@ public:
     int64_t stream_time() const { return _task->stream_time(); }
     int64_t wall_clock_time() const { return _task->wall_clock_time(); }
     state::state_store& store(std::string_view name) { return _task->store(name); }
-    cancellable schedule(std::chrono::milliseconds interval, punctuation_type type,
-                         punctuator fn) {
+    cancellable schedule(std::chrono::milliseconds interval, punctuation_type type, punctuator fn) {
         return _task->schedule(interval, type, std::move(fn));
     }
     const std::string& application_id() const { return _task->application_id(); }

@@ -123,8 +123,8 @@ void kafka_streams::check_topics_and_create_internal() {
         }
         if (!count) {
             throw streams_error(fmt::format(
-                "source topic '{}' does not exist on {}: create it, or fix the topic name",
-                topic, _config.bootstrap_servers()));
+                "source topic '{}' does not exist on {}: create it, or fix the topic name", topic,
+                _config.bootstrap_servers()));
         }
         max_partitions = std::max(max_partitions, *count);
     }
@@ -153,8 +153,8 @@ void kafka_streams::on_thread_change() {
         } else {
             all_dead = false;
         }
-        any_assigning = any_assigning || s == thread_state::starting ||
-                        s == thread_state::partitions_assigned;
+        any_assigning =
+            any_assigning || s == thread_state::starting || s == thread_state::partitions_assigned;
     }
     bool closing = false;
     {
@@ -189,8 +189,8 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
     for (auto& t : _threads) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        all_stopped = t->wait_until_dead(std::max(left, std::chrono::milliseconds(0))) &&
-                      all_stopped;
+        all_stopped =
+            t->wait_until_dead(std::max(left, std::chrono::milliseconds(0))) && all_stopped;
     }
     if (all_stopped) {
         transition(streams_state::not_running);

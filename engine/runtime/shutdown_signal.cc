@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <ctime>
-
 #include <pthread.h>
 
 namespace brook {
@@ -14,7 +13,9 @@ shutdown_signal::shutdown_signal() {
     pthread_sigmask(SIG_BLOCK, &_set, &_previous);
 }
 
-shutdown_signal::~shutdown_signal() { pthread_sigmask(SIG_SETMASK, &_previous, nullptr); }
+shutdown_signal::~shutdown_signal() {
+    pthread_sigmask(SIG_SETMASK, &_previous, nullptr);
+}
 
 int shutdown_signal::wait(std::chrono::milliseconds timeout) {
     timespec ts{};

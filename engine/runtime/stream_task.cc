@@ -17,9 +17,8 @@ headers copy_headers(rd_kafka_headers_t* raw) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
+    for (size_t i = 0;
+         rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
         if (value == nullptr) {
             out.add(name, std::nullopt);
         } else {
@@ -32,7 +31,8 @@ headers copy_headers(rd_kafka_headers_t* raw) {
 } // namespace
 
 stream_task::stream_task(task_id id, const topology& topo, task_environment env)
-    : _id(id), _env(std::move(env)), _instance(topo.instantiate(id.subtopology, _env.application_id)) {
+    : _id(id), _env(std::move(env)),
+      _instance(topo.instantiate(id.subtopology, _env.application_id)) {
     if (!_env.wall_clock) {
         _env.wall_clock = [] {
             return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -150,8 +150,8 @@ bool stream_task::process_next() {
 void stream_task::process(const raw_record& r) {
     auto source = _instance.sources_by_topic.find(r.metadata.topic);
     if (source == _instance.sources_by_topic.end()) {
-        throw topology_error(fmt::format("task {} has no source for topic '{}'", _id.to_string(),
-                                         r.metadata.topic));
+        throw topology_error(
+            fmt::format("task {} has no source for topic '{}'", _id.to_string(), r.metadata.topic));
     }
     _current = &r.metadata;
     try {
@@ -179,8 +179,8 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
     if (_env.counters != nullptr) {
         _env.counters->deserialization_errors.fetch_add(1, std::memory_order_relaxed);
     }
-    const std::string where = fmt::format("{}-{} offset {}", r.metadata.topic,
-                                          r.metadata.partition, r.metadata.offset);
+    const std::string where =
+        fmt::format("{}-{} offset {}", r.metadata.topic, r.metadata.partition, r.metadata.offset);
     switch (_env.on_deserialization_error) {
     case deserialization_handler::fail:
         throw streams_error(fmt::format(
@@ -188,8 +188,7 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
             "to log_and_continue or dead_letter to skip such records)",
             where, e.what()));
     case deserialization_handler::log_and_continue:
-        std::cerr << fmt::format("brook: skipping unreadable record at {}: {}\n", where,
-                                 e.what());
+        std::cerr << fmt::format("brook: skipping unreadable record at {}: {}\n", where, e.what());
         return;
     case deserialization_handler::dead_letter: {
         headers hdrs = r.headers != nullptr ? *r.headers : headers{};
@@ -197,9 +196,8 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
         hdrs.set("source-topic", std::string(r.metadata.topic));
         hdrs.set("source-partition", std::to_string(r.metadata.partition));
         hdrs.set("source-offset", std::to_string(r.metadata.offset));
-        const std::string& topic = _env.dead_letter_topic.empty()
-                                       ? _env.application_id + "-dlq"
-                                       : _env.dead_letter_topic;
+        const std::string& topic =
+            _env.dead_letter_topic.empty() ? _env.application_id + "-dlq" : _env.dead_letter_topic;
         _env.collector->send(topic, r.key, r.value, r.timestamp, hdrs, std::nullopt);
         if (_env.counters != nullptr) {
             _env.counters->dead_lettered.fetch_add(1, std::memory_order_relaxed);
@@ -240,13 +238,15 @@ void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
     }
 }
 
-void stream_task::punctuate_wall_clock(int64_t now_ms) { punctuate(_wall_punctuators, now_ms); }
+void stream_task::punctuate_wall_clock(int64_t now_ms) {
+    punctuate(_wall_punctuators, now_ms);
+}
 
 cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuation_type type,
                                   punctuator fn) {
     if (interval.count() < 1) {
-        throw topology_error(fmt::format("punctuation interval must be at least 1 ms, got {}",
-                                         interval.count()));
+        throw topology_error(
+            fmt::format("punctuation interval must be at least 1 ms, got {}", interval.count()));
     }
     auto cancelled = std::make_shared<bool>(false);
     const bool stream = type == punctuation_type::stream_time;

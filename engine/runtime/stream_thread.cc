@@ -119,7 +119,8 @@ void stream_thread::loop() {
     cc.set("bootstrap.servers", _bootstrap)
         .set("group.id", app_id)
         .set("client.id", client_id + "-consumer");
-    _consumer = std::make_unique<kafka::consumer>(cc, static_cast<kafka::rebalance_listener*>(this));
+    _consumer =
+        std::make_unique<kafka::consumer>(cc, static_cast<kafka::rebalance_listener*>(this));
     _consumer->subscribe(_topology.source_topics(app_id));
     _last_commit = std::chrono::steady_clock::now();
 
@@ -275,19 +276,7 @@ void stream_thread::on_revoked(const rd_kafka_topic_partition_list_t& partitions
     if (!affected.empty()) {
         commit_tasks(affected);
     }
-    for (int i = 0; i < partitions.cnt; ++i) {
-        const topic_partition tp{partitions.elems[i].topic, partitions.elems[i].partition};
-        auto it = _task_of.find(tp);
-        if (it == _task_of.end()) {
-            continue;
-        }
-        stream_task* task = it->second;
-        _task_of.erase(it);
-        if (task->remove_partition(tp)) {
-            close_task(task->id());
-        }
-    }
-    _task_count = static_cast<int>(_tasks.size());
+    release_partitions(partitions);
     if (_state != thread_state::pending_shutdown) {
         set_state(thread_state::partitions_assigned);
     }
@@ -295,6 +284,10 @@ void stream_thread::on_revoked(const rd_kafka_topic_partition_list_t& partitions
 
 void stream_thread::on_lost(const rd_kafka_topic_partition_list_t& partitions) {
     // Someone else owns these already: close without committing.
+    release_partitions(partitions);
+}
+
+void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& partitions) {
     for (int i = 0; i < partitions.cnt; ++i) {
         const topic_partition tp{partitions.elems[i].topic, partitions.elems[i].partition};
         auto it = _task_of.find(tp);

@@ -68,6 +68,8 @@ private:
     void commit_all();
     void commit_tasks(const std::vector<stream_task*>& tasks);
     void close_task(const task_id& id);
+    // Drops the partitions from their tasks and closes tasks left with none.
+    void release_partitions(const rd_kafka_topic_partition_list_t& partitions);
 
     void on_assigned(const rd_kafka_topic_partition_list_t& partitions) override;
     void on_revoked(const rd_kafka_topic_partition_list_t& partitions) override;

@@ -7,8 +7,10 @@
 
 namespace brook {
 
-// Keeps every record a sink writes; records for a repartition topic are also fed to the
-// sub-topology that reads it, at once.
+// Keeps every record a sink writes; records for a repartition topic are also queued for
+// the sub-topology that reads it. Feeding them at once would re-enter a task that is still
+// processing the record that wrote them (a sub-topology may read its own repartition topic),
+// which a broker in between never does.
 class topology_test_driver::capturing_collector final : public record_collector {
 public:
     explicit capturing_collector(topology_test_driver& driver) : _driver(driver) {}
@@ -28,7 +30,7 @@ public:
         r.partition = partition;
         const std::string name(topic);
         if (_driver._topology.subtopology_of(name, _driver._application_id)) {
-            _driver.pipe_raw(name, r.key, r.value, r.timestamp, r.hdrs);
+            _driver._internal.push_back({name, r});
         }
         _driver._outputs[name].push_back(std::move(r));
     }
@@ -40,10 +42,9 @@ private:
     topology_test_driver& _driver;
 };
 
-topology_test_driver::topology_test_driver(const topology& topo,
-                                           std::map<std::string, std::string> config,
+topology_test_driver::topology_test_driver(topology topo, std::map<std::string, std::string> config,
                                            int64_t initial_wall_clock_ms)
-    : _topology(topo), _wall_clock_ms(initial_wall_clock_ms),
+    : _topology(std::move(topo)), _wall_clock_ms(initial_wall_clock_ms),
       _collector(std::make_unique<capturing_collector>(*this)) {
     config.try_emplace("application.id", "topology-test-driver");
     config.try_emplace("bootstrap.servers", "unused-by-the-test-driver:9092");
@@ -57,8 +58,8 @@ topology_test_driver::topology_test_driver(const topology& topo,
     env.on_deserialization_error = parsed.on_deserialization_error();
     env.dead_letter_topic = parsed.dead_letter_topic();
     env.counters = &_counters;
-    for (const auto& st : topo.subtopologies()) {
-        auto task = std::make_unique<stream_task>(task_id{st.id, 0}, topo, env);
+    for (const auto& st : _topology.subtopologies()) {
+        auto task = std::make_unique<stream_task>(task_id{st.id, 0}, _topology, env);
         task->init();
         _tasks.push_back(std::move(task));
     }
@@ -73,6 +74,30 @@ topology_test_driver::~topology_test_driver() {
 void topology_test_driver::pipe_raw(const std::string& topic, std::optional<std::string> key,
                                     std::optional<std::string> value, int64_t timestamp,
                                     const headers& hdrs) {
+    try {
+        process_one(topic, key, value, timestamp, hdrs);
+        process_internal_records();
+    } catch (...) {
+        // What the failed record wrote to repartition topics is dropped with it, so that the
+        // next pipe starts clean instead of finishing half of a failed one.
+        _internal.clear();
+        throw;
+    }
+}
+
+void topology_test_driver::process_internal_records() {
+    while (!_internal.empty()) {
+        const internal_record next = std::move(_internal.front());
+        _internal.pop_front();
+        process_one(next.topic, next.record.key, next.record.value, next.record.timestamp,
+                    next.record.hdrs);
+    }
+}
+
+void topology_test_driver::process_one(const std::string& topic,
+                                       const std::optional<std::string>& key,
+                                       const std::optional<std::string>& value, int64_t timestamp,
+                                       const headers& hdrs) {
     const auto st = _topology.subtopology_of(topic, _application_id);
     if (!st) {
         throw topology_error(fmt::format("no source of the topology reads topic '{}'", topic));
@@ -92,8 +117,14 @@ void topology_test_driver::pipe_raw(const std::string& topic, std::optional<std:
 
 void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by) {
     _wall_clock_ms += by.count();
-    for (auto& t : _tasks) {
-        t->punctuate_wall_clock(_wall_clock_ms);
+    try {
+        for (auto& t : _tasks) {
+            t->punctuate_wall_clock(_wall_clock_ms);
+            process_internal_records();
+        }
+    } catch (...) {
+        _internal.clear();
+        throw;
     }
 }
 
@@ -105,6 +136,21 @@ state::state_store& topology_test_driver::state_store(const std::string& name) {
         }
     }
     throw topology_error(fmt::format("the topology has no store named '{}'", name));
+}
+
+size_t topology_test_driver::unread(const std::string& topic) const {
+    const auto it = _outputs.find(topic);
+    return it == _outputs.end() ? 0 : it->second.size();
+}
+
+captured_record topology_test_driver::take(const std::string& topic) {
+    const auto it = _outputs.find(topic);
+    if (it == _outputs.end() || it->second.empty()) {
+        throw std::out_of_range(fmt::format("no record left in output topic '{}'", topic));
+    }
+    captured_record r = std::move(it->second.front());
+    it->second.pop_front();
+    return r;
 }
 
 std::vector<std::string> topology_test_driver::produced_topics() const {

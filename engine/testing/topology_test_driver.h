@@ -6,7 +6,8 @@
 // Pipe records into input topics, read what the topology wrote to output topics,
 // advance the wall clock to fire wall-clock punctuators, and look into state stores.
 // Every sub-topology runs as one task on partition 0; records written to a repartition
-// topic are processed downstream at once, before pipe_input returns.
+// topic are processed downstream after the record (or punctuation) that wrote them is
+// done, before pipe_input or advance_wall_clock_time returns, as with a broker between.
 //
 // Lifecycle: construct from a built topology, use, destroy (closes every task).
 // Threading: single-threaded. Exceptions from processors reach the caller of pipe_input.
@@ -95,8 +96,8 @@ class topology_test_driver {
 public:
     // `config` takes Kafka Streams keys (application.id, default.deserialization.exception.
     // handler, ...); bootstrap.servers is not needed. Throws config_error or topology_error.
-    explicit topology_test_driver(const topology& topo,
-                                  std::map<std::string, std::string> config = {},
+    // The driver keeps its own copy of `topo`, so a temporary (builder.build()) is fine.
+    explicit topology_test_driver(topology topo, std::map<std::string, std::string> config = {},
                                   int64_t initial_wall_clock_ms = 0);
     ~topology_test_driver();
     topology_test_driver(const topology_test_driver&) = delete;
@@ -126,12 +127,27 @@ public:
     // The untyped core of test_input_topic; throws topology_error for a topic no source reads.
     void pipe_raw(const std::string& topic, std::optional<std::string> key,
                   std::optional<std::string> value, int64_t timestamp, const headers& hdrs);
-    std::deque<captured_record>& output(const std::string& topic) { return _outputs[topic]; }
+    // How many records written to `topic` are not read yet (0 for a topic never written).
+    size_t unread(const std::string& topic) const;
+    // Removes and returns the oldest unread record of `topic`; throws std::out_of_range when
+    // there is none. Reading never makes a topic appear in produced_topics().
+    captured_record take(const std::string& topic);
 
 private:
     class capturing_collector;
+    struct internal_record {
+        std::string topic;
+        captured_record record;
+    };
 
-    const topology& _topology;
+    // Processes one record in the task reading `topic`; throws topology_error if none does.
+    void process_one(const std::string& topic, const std::optional<std::string>& key,
+                     const std::optional<std::string>& value, int64_t timestamp,
+                     const headers& hdrs);
+    // Feeds the records written to repartition topics downstream, until none is left.
+    void process_internal_records();
+
+    const topology _topology;
     std::string _application_id;
     int64_t _wall_clock_ms;
     task_counters _counters;
@@ -139,6 +155,8 @@ private:
     std::vector<std::unique_ptr<stream_task>> _tasks; // one per sub-topology
     std::map<std::string, int64_t> _next_offset;
     std::map<std::string, std::deque<captured_record>> _outputs;
+    // Written to repartition topics and not yet processed by the sub-topology reading them.
+    std::deque<internal_record> _internal;
 };
 
 // ---- template definitions ----
@@ -175,23 +193,17 @@ void test_input_topic<K, V, KS, VS>::pipe_bytes(std::optional<std::string> key,
 
 template <class K, class V, class KS, class VS>
 bool test_output_topic<K, V, KS, VS>::is_empty() const {
-    return _driver->output(_topic).empty();
+    return _driver->unread(_topic) == 0;
 }
 
 template <class K, class V, class KS, class VS>
 size_t test_output_topic<K, V, KS, VS>::queue_size() const {
-    return _driver->output(_topic).size();
+    return _driver->unread(_topic);
 }
 
 template <class K, class V, class KS, class VS>
 captured_record test_output_topic<K, V, KS, VS>::read_raw() {
-    auto& q = _driver->output(_topic);
-    if (q.empty()) {
-        throw std::out_of_range("no record left in output topic '" + _topic + "'");
-    }
-    captured_record r = std::move(q.front());
-    q.pop_front();
-    return r;
+    return _driver->take(_topic);
 }
 
 template <class K, class V, class KS, class VS>

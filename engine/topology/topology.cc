@@ -229,8 +229,8 @@ std::string topology::to_dot() const {
     for (const auto& n : _nodes) {
         if (n.kind == node_kind::source) {
             for (const auto& t : n.topics) {
-                out << fmt::format("  \"topic:{}\" [shape=cds];\n  \"topic:{}\" -> \"{}\";\n", t,
-                                   t, n.name);
+                out << fmt::format("  \"topic:{}\" [shape=cds];\n  \"topic:{}\" -> \"{}\";\n", t, t,
+                                   n.name);
             }
         }
         if (n.kind == node_kind::sink) {

@@ -47,7 +47,7 @@ class topology {
 public:
     struct subtopology {
         int id = 0;
-        std::vector<std::string> nodes;  // in insertion order
+        std::vector<std::string> nodes;         // in insertion order
         std::vector<std::string> source_topics; // as the specs name them (internal: by suffix)
         std::vector<std::string> stores;
     };

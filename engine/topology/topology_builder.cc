@@ -44,8 +44,8 @@ void topology_builder::add_node(node_spec spec) {
             if (std::find(existing.topics.begin(), existing.topics.end(), t) !=
                 existing.topics.end()) {
                 throw topology_error(fmt::format(
-                    "topic '{}' is read by both '{}' and '{}'; read it once and branch instead",
-                    t, existing.name, spec.name));
+                    "topic '{}' is read by both '{}' and '{}'; read it once and branch instead", t,
+                    existing.name, spec.name));
             }
         }
     }

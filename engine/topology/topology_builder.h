@@ -26,8 +26,9 @@ concept processor_type = requires {
     typename P::value_in;
     typename P::key_out;
     typename P::value_out;
-} && std::derived_from<P, processor<typename P::key_in, typename P::value_in,
-                                    typename P::key_out, typename P::value_out>>;
+}
+&&std::derived_from<P, processor<typename P::key_in, typename P::value_in, typename P::key_out,
+                                 typename P::value_out>>;
 
 class topology_builder {
 public:
@@ -54,8 +55,8 @@ public:
     topology_builder& add_processor(const std::string& name,
                                     std::function<std::unique_ptr<P>()> supplier,
                                     std::vector<std::string> parents) {
-        using node_t = processor_node<typename P::key_in, typename P::value_in,
-                                      typename P::key_out, typename P::value_out>;
+        using node_t = processor_node<typename P::key_in, typename P::value_in, typename P::key_out,
+                                      typename P::value_out>;
         node_spec spec;
         spec.name = name;
         spec.kind = node_kind::processor;
@@ -94,15 +95,16 @@ public:
                                            std::move(key_serde), std::move(value_serde), {});
     }
     template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
-    topology_builder& add_internal_source(const std::string& name,
-                                          const std::string& topic_suffix, KS key_serde = {},
-                                          VS value_serde = {}) {
+    topology_builder& add_internal_source(const std::string& name, const std::string& topic_suffix,
+                                          KS key_serde = {}, VS value_serde = {}) {
         add_source<K, V, KS, VS>(name, {topic_suffix}, std::move(key_serde),
                                  std::move(value_serde));
         _nodes.back().internal_topics = true;
         return *this;
     }
-    void add_internal_topic(internal_topic_spec spec) { _internal_topics.push_back(std::move(spec)); }
+    void add_internal_topic(internal_topic_spec spec) {
+        _internal_topics.push_back(std::move(spec));
+    }
 
     // Registers a store and connects it to the named processors (which must exist).
     topology_builder& add_state_store(store_spec store, const std::vector<std::string>& processors);
@@ -129,8 +131,8 @@ private:
     template <class K, class V, class KS, class VS>
     topology_builder& add_sink_impl(const std::string& name, const std::string& topic,
                                     bool internal, topic_extractor<K, V> extractor,
-                                    std::vector<std::string> parents, KS key_serde,
-                                    VS value_serde, stream_partitioner<K, V> partitioner) {
+                                    std::vector<std::string> parents, KS key_serde, VS value_serde,
+                                    stream_partitioner<K, V> partitioner) {
         static_assert(serde_for<KS, K>, "add_sink: the key serde does not serialize K");
         static_assert(serde_for<VS, V>, "add_sink: the value serde does not serialize V");
         node_spec spec;

@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "engine/kafka/admin_client.h"
+#include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/broker.h"
-#include "engine/kafka/partition_reader.h"
 
 namespace brook {
 namespace {

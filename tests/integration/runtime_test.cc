@@ -5,12 +5,12 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "engine/config/streams_config.h"
 #include "engine/kafka/admin_client.h"
@@ -27,7 +27,9 @@ using namespace std::chrono_literals;
 constexpr int partitions = 8;
 
 // Input value i (as text) is kept unless i % 3 == 0 and becomes "v<i>" in the output.
-bool kept(int64_t i) { return i % 3 != 0; }
+bool kept(int64_t i) {
+    return i % 3 != 0;
+}
 
 topology filter_map_topology(const std::string& in, const std::string& out) {
     stream_builder b;
@@ -165,9 +167,8 @@ TEST(runtime, two_instances_split_the_partitions_and_deliver_every_record) {
         [&] {
             max_a = std::max(max_a, a.task_count());
             max_b = std::max(max_b, b.task_count());
-            split_seen = split_seen ||
-                         (a.task_count() > 0 && b.task_count() > 0 &&
-                          a.task_count() + b.task_count() == partitions);
+            split_seen = split_seen || (a.task_count() > 0 && b.task_count() > 0 &&
+                                        a.task_count() + b.task_count() == partitions);
             return check.complete() && split_seen;
         },
         120s, [&](const rd_kafka_message_t& m) { check.add(m); });

@@ -9,9 +9,9 @@
 
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
+#include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/broker.h"
-#include "engine/kafka/partition_reader.h"
 
 namespace brook {
 namespace {
@@ -26,8 +26,7 @@ std::vector<std::string> values_of(const std::vector<kafka::read_record>& record
     return out;
 }
 
-void produce_batch(kafka::producer& p, const std::string& topic, const std::string& prefix,
-                   int n) {
+void produce_batch(kafka::producer& p, const std::string& topic, const std::string& prefix, int n) {
     for (int i = 0; i < n; ++i) {
         const std::string key = "k" + std::to_string(i);
         const std::string value = prefix + "-" + std::to_string(i);

@@ -3,10 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 namespace brook::testing {
 

@@ -31,8 +31,7 @@ size_t topic_tail::poll(std::chrono::milliseconds timeout,
             on_record(*m);
             ++n;
         } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            throw std::runtime_error(
-                fmt::format("tailing: {}", rd_kafka_message_errstr(m.get())));
+            throw std::runtime_error(fmt::format("tailing: {}", rd_kafka_message_errstr(m.get())));
         }
     }
     return n;

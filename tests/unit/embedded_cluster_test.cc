@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "engine/kafka/embedded_cluster.h"
-#include "engine/kafka/producer.h"
 #include "engine/kafka/partition_reader.h"
+#include "engine/kafka/producer.h"
 
 namespace brook::kafka {
 namespace {

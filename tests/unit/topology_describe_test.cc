@@ -1,0 +1,188 @@
+// Golden tests of topology descriptions: the text format (Kafka Streams' layout), sub-
+// topologies split at repartition topics, stores, and the DOT and Mermaid renderings.
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "engine/topology/topology_builder.h"
+#include "operators/stream_builder.h"
+#include "state/in_memory_key_value_store.h"
+
+namespace brook {
+namespace {
+
+// source -> filter -> map_values -> to, with generated names.
+topology small_dsl_topology() {
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"})
+        .filter([](const std::string&, const std::string& v) { return !v.empty(); })
+        .map_values([](const std::string& v) { return v + "!"; })
+        .to("out");
+    return b.build();
+}
+
+// source -> select_key -> repartition -> filter -> to: two sub-topologies.
+topology repartitioning_topology() {
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"})
+        .select_key([](const std::string&, const std::string& v) { return v; })
+        .repartition()
+        .filter([](const std::string&, const std::string& v) { return !v.empty(); })
+        .to("out");
+    return b.build();
+}
+
+TEST(topology_describe, a_linear_dsl_topology_is_described_exactly) {
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [in])
+      --> KSTREAM-FILTER-0000000001
+    Processor: KSTREAM-FILTER-0000000001 (stores: [])
+      --> KSTREAM-MAPVALUES-0000000002
+      <-- KSTREAM-SOURCE-0000000000
+    Processor: KSTREAM-MAPVALUES-0000000002 (stores: [])
+      --> KSTREAM-SINK-0000000003
+      <-- KSTREAM-FILTER-0000000001
+    Sink: KSTREAM-SINK-0000000003 (topic: out)
+      <-- KSTREAM-MAPVALUES-0000000002
+
+)";
+    EXPECT_EQ(small_dsl_topology().describe(), expected);
+}
+
+TEST(topology_describe, a_repartition_splits_the_topology_into_two_sub_topologies) {
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [in])
+      --> KSTREAM-KEY-SELECT-0000000001
+    Processor: KSTREAM-KEY-SELECT-0000000001 (stores: [])
+      --> KSTREAM-REPARTITION-0000000002-sink
+      <-- KSTREAM-SOURCE-0000000000
+    Sink: KSTREAM-REPARTITION-0000000002-sink (topic: <application.id>-KSTREAM-REPARTITION-0000000002-repartition)
+      <-- KSTREAM-KEY-SELECT-0000000001
+
+   Sub-topology: 1
+    Source: KSTREAM-REPARTITION-0000000002-source (topics: [<application.id>-KSTREAM-REPARTITION-0000000002-repartition])
+      --> KSTREAM-FILTER-0000000003
+    Processor: KSTREAM-FILTER-0000000003 (stores: [])
+      --> KSTREAM-SINK-0000000004
+      <-- KSTREAM-REPARTITION-0000000002-source
+    Sink: KSTREAM-SINK-0000000004 (topic: out)
+      <-- KSTREAM-FILTER-0000000003
+
+)";
+    const topology t = repartitioning_topology();
+    EXPECT_EQ(t.describe(), expected);
+    ASSERT_EQ(t.subtopologies().size(), 2U);
+    EXPECT_EQ(t.subtopologies()[1].source_topics,
+              (std::vector<std::string>{"KSTREAM-REPARTITION-0000000002-repartition"}));
+    EXPECT_EQ(t.source_topics("app"),
+              (std::vector<std::string>{"app-KSTREAM-REPARTITION-0000000002-repartition", "in"}));
+    EXPECT_EQ(t.external_source_topics(), (std::vector<std::string>{"in"}));
+}
+
+TEST(topology_describe, the_description_is_the_same_for_every_build_of_the_same_code) {
+    EXPECT_EQ(small_dsl_topology().describe(), small_dsl_topology().describe());
+    EXPECT_EQ(repartitioning_topology().describe(), repartitioning_topology().describe());
+    EXPECT_EQ(repartitioning_topology().to_dot(), repartitioning_topology().to_dot());
+    EXPECT_EQ(repartitioning_topology().to_mermaid(), repartitioning_topology().to_mermaid());
+}
+
+// Passes records on; only here to be described.
+class noop_processor final : public processor<std::string, std::string> {
+public:
+    void process(record<std::string, std::string>&& r) override { context().forward(std::move(r)); }
+};
+
+TEST(topology_describe, stores_merge_and_per_record_sinks_are_described) {
+    topology_builder builder;
+    const auto noop = [] { return std::make_unique<noop_processor>(); };
+    builder.add_source<std::string, std::string>("left", {"a", "b"})
+        .add_source<std::string, std::string>("right", {"c"})
+        .add_processor<noop_processor>("counter", noop, {"left"})
+        .add_processor<noop_processor>("auditor", noop, {"right"})
+        .add_processor<noop_processor>("joined", noop, {"counter", "auditor"})
+        .add_state_store(
+            {"counts", [] { return std::make_unique<state::in_memory_key_value_store>("counts"); }},
+            {"counter", "joined"})
+        .add_sink<std::string, std::string>(
+            "router",
+            topic_extractor<std::string, std::string>(
+                [](const record<std::string, std::string>& r) { return r.key; }),
+            {"joined"});
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: left (topics: [a, b])
+      --> counter
+    Source: right (topics: [c])
+      --> auditor
+    Processor: counter (stores: [counts])
+      --> joined
+      <-- left
+    Processor: auditor (stores: [])
+      --> joined
+      <-- right
+    Processor: joined (stores: [counts])
+      --> router
+      <-- counter, auditor
+    Sink: router (topic: <chosen per record>)
+      <-- joined
+
+)";
+    const topology t = builder.build();
+    EXPECT_EQ(t.describe(), expected);
+    ASSERT_EQ(t.subtopologies().size(), 1U);
+    EXPECT_EQ(t.subtopologies()[0].stores, (std::vector<std::string>{"counts"}));
+}
+
+TEST(topology_describe, a_shared_store_joins_otherwise_separate_sub_topologies) {
+    topology_builder builder;
+    const auto noop = [] { return std::make_unique<noop_processor>(); };
+    builder.add_source<std::string, std::string>("s1", {"t1"})
+        .add_processor<noop_processor>("p1", noop, {"s1"})
+        .add_source<std::string, std::string>("s2", {"t2"})
+        .add_processor<noop_processor>("p2", noop, {"s2"})
+        .add_source<std::string, std::string>("s3", {"t3"})
+        .add_processor<noop_processor>("p3", noop, {"s3"})
+        .add_state_store(
+            {"shared", [] { return std::make_unique<state::in_memory_key_value_store>("shared"); }},
+            {"p1", "p3"});
+    const topology t = builder.build();
+    ASSERT_EQ(t.subtopologies().size(), 2U);
+    EXPECT_EQ(t.subtopologies()[0].nodes, (std::vector<std::string>{"s1", "p1", "s3", "p3"}));
+    EXPECT_EQ(t.subtopologies()[0].stores, (std::vector<std::string>{"shared"}));
+    EXPECT_EQ(t.subtopologies()[1].nodes, (std::vector<std::string>{"s2", "p2"}));
+    EXPECT_EQ(t.subtopology_of("t3", "app"), std::optional<int>(0));
+    EXPECT_EQ(t.subtopology_of("t2", "app"), std::optional<int>(1));
+    EXPECT_EQ(t.subtopology_of("t4", "app"), std::nullopt);
+}
+
+TEST(topology_describe, dot_output_names_every_node_topic_and_sub_topology) {
+    const std::string dot = repartitioning_topology().to_dot();
+    EXPECT_EQ(dot.rfind("digraph topology {", 0), 0U);
+    for (const char* name :
+         {"\"KSTREAM-SOURCE-0000000000\"", "\"KSTREAM-KEY-SELECT-0000000001\"",
+          "\"KSTREAM-REPARTITION-0000000002-sink\"", "\"KSTREAM-REPARTITION-0000000002-source\"",
+          "\"KSTREAM-FILTER-0000000003\"", "\"KSTREAM-SINK-0000000004\"", "\"topic:in\"",
+          "\"topic:out\"", "cluster_0", "cluster_1",
+          "\"KSTREAM-SOURCE-0000000000\" -> \"KSTREAM-KEY-SELECT-0000000001\";"}) {
+        EXPECT_NE(dot.find(name), std::string::npos) << name;
+    }
+}
+
+TEST(topology_describe, mermaid_output_names_every_node_and_sub_topology) {
+    const std::string mermaid = small_dsl_topology().to_mermaid();
+    EXPECT_EQ(mermaid.rfind("flowchart LR\n", 0), 0U);
+    for (const char* name :
+         {"[\"KSTREAM-SOURCE-0000000000\"]", "[\"KSTREAM-FILTER-0000000001\"]",
+          "[\"KSTREAM-MAPVALUES-0000000002\"]", "[\"KSTREAM-SINK-0000000003\"]",
+          "subgraph sub0[\"Sub-topology 0\"]", "t_in[/\"in\"/] --> KSTREAM_SOURCE_0000000000",
+          "KSTREAM_SINK_0000000003 --> t_out[/\"out\"/]"}) {
+        EXPECT_NE(mermaid.find(name), std::string::npos) << name;
+    }
+}
+
+} // namespace
+} // namespace brook
