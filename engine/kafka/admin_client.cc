@@ -1,6 +1,7 @@
 #include "engine/kafka/admin_client.h"
 
 #include <array>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -79,6 +80,18 @@ void admin_client::create_topics(const std::vector<topic_spec>& topics,
                                           msg != nullptr ? msg : rd_kafka_err2str(err),
                                           rd_kafka_err2name(err)),
                               err, false, false, false);
+        }
+    }
+    // The controller has the topics now, but a broker's metadata may lag behind it: wait
+    // until they are visible, so that a consumer started next does not find them missing.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& spec : topics) {
+        while (!partition_count(spec.name, timeout)) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw kafka_error::from(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                        fmt::format("waiting for new topic '{}'", spec.name));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
 }

@@ -29,8 +29,9 @@ public:
     // Throws config_error or kafka_error.
     explicit admin_client(const client_config& config);
 
-    // Creates the topics; ones that exist already are left alone. Throws kafka_error
-    // naming the first topic that could not be created.
+    // Creates the topics and waits until the cluster's metadata shows them; ones that
+    // exist already are left alone. Throws kafka_error naming the first topic that could
+    // not be created.
     void create_topics(const std::vector<topic_spec>& topics, std::chrono::milliseconds timeout);
     // Deletes the topics; missing ones are ignored. Throws kafka_error on other failures.
     void delete_topics(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);

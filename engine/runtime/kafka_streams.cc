@@ -90,6 +90,12 @@ void kafka_streams::start() {
                                         to_string(state())));
     }
     try {
+        if (_config.guarantee() == processing_guarantee::exactly_once_v2) {
+            // Refuse rather than silently run at least once: the transactional commit
+            // path is not built yet.
+            throw streams_error("processing.guarantee=exactly_once_v2 is not available in this "
+                                "build yet; use at_least_once");
+        }
         _bootstrap = kafka::resolve_bootstrap(_config.bootstrap_servers());
         transition(streams_state::rebalancing);
         check_topics_and_create_internal();

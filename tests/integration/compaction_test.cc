@@ -50,8 +50,11 @@ TEST(compaction, compacted_topic_keeps_only_the_latest_value_per_key) {
     producer.flush(10s);
     ASSERT_EQ(producer.failed_deliveries(), 0U);
 
+    // The cleaner may already be at work, so count offsets, which compaction never removes:
+    // the log must have taken every one of the 31 records.
     const auto before = kafka::read_partition(base, topic, 0, "read_uncommitted");
-    ASSERT_EQ(before.size(), static_cast<size_t>(keys * versions + 1));
+    ASSERT_FALSE(before.empty());
+    ASSERT_EQ(before.back().offset, keys * versions);
 
     // Poll until the cleaner has run; the bound is generous, the usual wait a few seconds.
     std::vector<kafka::read_record> after;

@@ -44,3 +44,22 @@ TEST(kafka_streams_errors, starting_twice_is_refused) {
 
 } // namespace
 } // namespace brook
+
+namespace brook {
+namespace {
+
+TEST(kafka_streams_errors,
+     exactly_once_is_refused_until_it_is_built_rather_than_run_at_least_once) {
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"}).to("out");
+    const topology t = b.build();
+    kafka_streams app(t, streams_config({{"application.id", "eos-test"},
+                                         {"bootstrap.servers", "127.0.0.1:1"},
+                                         {"processing.guarantee", "exactly_once_v2"}}));
+    EXPECT_THROW(app.start(), streams_error);
+    EXPECT_EQ(app.state(), streams_state::error);
+    EXPECT_NE(app.error_reason().find("exactly_once_v2"), std::string::npos) << app.error_reason();
+}
+
+} // namespace
+} // namespace brook
