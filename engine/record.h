@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/nullable_bytes.h"
+
 namespace brook {
 
 // Kafka record headers: an ordered list in which a key may repeat and a value may be null.
@@ -98,8 +100,8 @@ key_value<K, V> make_key_value(K k, V v) {
 // Bytes of one consumed record, valid while the record's batch is alive. The source node
 // turns it into a typed record with its serdes.
 struct raw_record {
-    std::optional<std::string_view> key;
-    std::optional<std::string_view> value;
+    nullable_bytes key;
+    nullable_bytes value;
     int64_t timestamp = 0;
     const brook::headers* headers = nullptr; // null when the record has none
     record_metadata metadata;

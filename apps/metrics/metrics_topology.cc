@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
 namespace brook::apps {
 
@@ -27,11 +26,18 @@ bool blank(const std::string& s) {
 
 // The processor API inside the DSL: parsing needs the record's timestamp as the default
 // event time, which a plain map_values does not see.
-class parse_processor final : public processor<std::optional<std::string>, std::string,
-                                               std::optional<std::string>, parsed_metric> {
+class parse_processor final
+    : public processor<std::optional<std::string>, std::optional<std::string>,
+                       std::optional<std::string>, parsed_metric> {
 public:
-    void process(record<std::optional<std::string>, std::string>&& r) override {
-        parsed_metric parsed = parse_metric(r.value, r.timestamp);
+    void process(record<std::optional<std::string>, std::optional<std::string>>&& r) override {
+        parsed_metric parsed;
+        if (r.value) {
+            parsed = parse_metric(*r.value, r.timestamp);
+        } else {
+            parsed.error = "value is null";
+        }
+        parsed.raw = std::move(r.value); // moved, not copied: only the DLQ needs it
         context().forward(record<std::optional<std::string>, parsed_metric>{
             std::move(r.key), std::move(parsed), r.timestamp, std::move(r.headers)});
     }
@@ -41,10 +47,13 @@ public:
 
 parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
     parsed_metric out;
-    out.raw = std::string(raw);
-    const nlohmann::json doc = nlohmann::json::parse(raw, nullptr, false);
-    if (doc.is_discarded()) {
-        out.error = "value is not valid JSON";
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(raw);
+    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range on overflow
+        // Also where a number overflows a double (1e999): JSON has no other way to write a
+        // non-finite value, so parsed numbers are always finite.
+        out.error = std::string("value is not valid JSON: ") + e.what();
         return out;
     }
     if (!doc.is_object()) {
@@ -71,10 +80,6 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
     m.value = doc["value"].get<double>();
     if (blank(m.name) || blank(m.host)) {
         out.error = "'name' and 'host' must not be empty";
-        return out;
-    }
-    if (!std::isfinite(m.value)) {
-        out.error = "'value' is not a finite number";
         return out;
     }
     m.ts = record_ts;
@@ -132,7 +137,7 @@ nlohmann::json to_json(const metric& m) {
 void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics) {
     using key = std::optional<std::string>;
     auto branches =
-        builder.stream<key, std::string>({topics.input})
+        builder.stream<key, std::optional<std::string>>({topics.input})
             .process<parse_processor>([] { return std::make_unique<parse_processor>(); }, {},
                                       "parse-metric")
             .split("metrics-")

@@ -29,14 +29,16 @@ struct metric {
     nlohmann::json tags = nlohmann::json::object();
 };
 
-// A parsed input value, or why it could not be parsed; the raw text is kept for the DLQ.
+// A parsed input value, or why it could not be parsed, with the input value as it came
+// (null stays null) for the DLQ.
 struct parsed_metric {
     std::optional<metric> ok;
     std::string error;
-    std::string raw;
+    std::optional<std::string> raw;
 };
 
-// Parses and validates one input value; `record_ts` is used when "ts" is absent.
+// Parses and validates one input value; `record_ts` is used when "ts" is absent. Leaves
+// `raw` empty: the caller owns the input.
 parsed_metric parse_metric(std::string_view raw, int64_t record_ts);
 metric normalise(metric m);
 nlohmann::json to_json(const metric& m);

@@ -131,8 +131,7 @@ std::optional<int> admin_client::partition_count(const std::string& topic,
     const rd_kafka_metadata_t* raw = nullptr;
     // A topic handle scopes the request to this topic; with auto-create off on the
     // broker, asking does not create it.
-    std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>> rkt(
-        rd_kafka_topic_new(_rk.get(), topic.c_str(), nullptr));
+    topic_ptr rkt(rd_kafka_topic_new(_rk.get(), topic.c_str(), nullptr));
     throw_if_error(
         rd_kafka_metadata(_rk.get(), 0, rkt.get(), &raw, static_cast<int>(timeout.count())),
         fmt::format("reading metadata of topic '{}'", topic));

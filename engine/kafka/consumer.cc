@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,22 +43,39 @@ void consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
         } else {
             rd_kafka_assign(rk, partitions);
         }
-        if (self->_listener != nullptr) {
-            self->_listener->on_assigned(*partitions);
-        }
+        self->call_listener([&](rebalance_listener& l) { l.on_assigned(*partitions); });
         return;
     }
-    if (self->_listener != nullptr) {
-        if (rd_kafka_assignment_lost(rk) != 0) {
-            self->_listener->on_lost(*partitions);
-        } else {
-            self->_listener->on_revoked(*partitions);
-        }
-    }
+    const bool lost = rd_kafka_assignment_lost(rk) != 0;
+    self->call_listener(
+        [&](rebalance_listener& l) { lost ? l.on_lost(*partitions) : l.on_revoked(*partitions); });
     if (cooperative) {
         error_ptr e(rd_kafka_incremental_unassign(rk, partitions));
     } else {
         rd_kafka_assign(rk, nullptr);
+    }
+}
+
+template <class F>
+void consumer::call_listener(F&& call) {
+    if (_listener == nullptr) {
+        return;
+    }
+    // An exception must not unwind through librdkafka's C frames: keep the first one and
+    // rethrow it from the poll() or close() that ran the callback.
+    try {
+        call(*_listener);
+    } catch (...) {
+        if (!_callback_error) {
+            _callback_error = std::current_exception();
+        }
+    }
+}
+
+void consumer::rethrow_callback_error() {
+    if (_callback_error) {
+        std::exception_ptr error = std::exchange(_callback_error, nullptr);
+        std::rethrow_exception(error);
     }
 }
 
@@ -74,7 +92,9 @@ void consumer::assign(const rd_kafka_topic_partition_list_t& partitions) {
 }
 
 message_ptr consumer::poll(std::chrono::milliseconds timeout) {
-    return message_ptr(rd_kafka_consumer_poll(_rk.get(), static_cast<int>(timeout.count())));
+    message_ptr msg(rd_kafka_consumer_poll(_rk.get(), static_cast<int>(timeout.count())));
+    rethrow_callback_error();
+    return msg;
 }
 
 size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
@@ -88,6 +108,7 @@ size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
     int wait_ms = static_cast<int>(timeout.count());
     while (got < max) {
         rd_kafka_message_t* msg = rd_kafka_consumer_poll(_rk.get(), wait_ms);
+        rethrow_callback_error(); // what the rebalance listener threw, if anything
         if (msg == nullptr) {
             break;
         }
@@ -153,7 +174,9 @@ void consumer::close() {
         return;
     }
     _closed = true;
-    throw_if_error(rd_kafka_consumer_close(_rk.get()), "closing the consumer");
+    const rd_kafka_resp_err_t err = rd_kafka_consumer_close(_rk.get());
+    rethrow_callback_error();
+    throw_if_error(err, "closing the consumer");
 }
 
 partition_list_ptr

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,8 @@
 
 namespace brook::kafka {
 
-// Told about partition ownership changes from inside poll(). For the cooperative
+// Told about partition ownership changes from inside poll(). What a callback throws is
+// rethrown from the poll(), poll_batch() or close() that ran it. For the cooperative
 // protocol only the changed partitions are passed. on_revoked runs before the
 // partitions are given up, so committing there is still allowed; on_lost runs when
 // they are already owned by someone else, so committing there would be refused.
@@ -76,8 +78,12 @@ public:
 private:
     static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* partitions, void* opaque);
+    template <class F>
+    void call_listener(F&& call);
+    void rethrow_callback_error();
 
     rebalance_listener* _listener;
+    std::exception_ptr _callback_error; // thrown by the listener, not yet rethrown
     kafka_ptr _rk;
     bool _closed = false;
 };

@@ -21,6 +21,8 @@ struct c_deleter {
 };
 
 using kafka_ptr = std::unique_ptr<rd_kafka_t, c_deleter<rd_kafka_t, rd_kafka_destroy>>;
+using topic_ptr =
+    std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>>;
 using conf_ptr =
     std::unique_ptr<rd_kafka_conf_t, c_deleter<rd_kafka_conf_t, rd_kafka_conf_destroy>>;
 using topic_conf_ptr =

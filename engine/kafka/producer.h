@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -18,11 +19,9 @@
 
 #include "engine/kafka/client_config.h"
 #include "engine/kafka/handles.h"
+#include "engine/nullable_bytes.h"
 
 namespace brook::kafka {
-
-// Bytes that may be null (a Kafka key or value): nullopt is null, "" is empty.
-using nullable_bytes = std::optional<std::string_view>;
 
 class producer {
 public:
@@ -35,16 +34,25 @@ public:
     producer(const producer&) = delete;
     producer& operator=(const producer&) = delete;
 
+    // A handle on `name` for repeated produce() calls; creating one is local, no request.
+    topic_ptr open_topic(const std::string& name) const;
+
     // Queues one record. `partition` may be RD_KAFKA_PARTITION_UA to let librdkafka's
     // partitioner choose; `timestamp_ms` 0 means "now". `headers` ownership passes to
     // librdkafka on success. Blocks (serving delivery reports) while the local queue is
-    // full. Throws kafka_error when the record cannot be queued.
+    // full. Throws kafka_error when the record cannot be queued, or what the delivery
+    // callback threw while being served here.
+    void produce(rd_kafka_topic_t* topic, int32_t partition, nullable_bytes key,
+                 nullable_bytes value, int64_t timestamp_ms = 0, headers_ptr headers = nullptr);
+    // The same by name, for occasional records; hot paths keep a topic handle instead.
     void produce(std::string_view topic, int32_t partition, nullable_bytes key,
                  nullable_bytes value, int64_t timestamp_ms = 0, headers_ptr headers = nullptr);
 
-    // Serves delivery reports; returns how many were served.
+    // Serves delivery reports; returns how many were served. Rethrows what the delivery
+    // callback threw.
     int poll(std::chrono::milliseconds timeout);
-    // Waits until every queued record is delivered or failed; throws kafka_error on timeout.
+    // Waits until every queued record is delivered or failed; throws kafka_error on
+    // timeout, or what the delivery callback threw.
     void flush(std::chrono::milliseconds timeout);
 
     // Transactions (require transactional.id). Each throws kafka_error whose flags
@@ -63,8 +71,10 @@ public:
 
 private:
     static void on_delivery_report(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+    void rethrow_callback_error();
 
     delivery_callback _on_delivery;
+    std::exception_ptr _callback_error; // thrown by _on_delivery, not yet rethrown
     std::atomic<uint64_t> _failed{0};
     kafka_ptr _rk;
 };

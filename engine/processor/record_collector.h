@@ -16,9 +16,8 @@ public:
     virtual ~record_collector() = default;
     // `partition` nullopt: Kafka's default partitioner (murmur2 of the key bytes; a null
     // key lets the producer pick). Throws on failures the task cannot survive.
-    virtual void send(std::string_view topic, std::optional<std::string_view> key,
-                      std::optional<std::string_view> value, int64_t timestamp, const headers& hdrs,
-                      std::optional<int32_t> partition) = 0;
+    virtual void send(std::string_view topic, nullable_bytes key, nullable_bytes value,
+                      int64_t timestamp, const headers& hdrs, std::optional<int32_t> partition) = 0;
     // Number of partitions of `topic`, for user partitioners. Throws if unknown.
     virtual int32_t partition_count(std::string_view topic) = 0;
 };

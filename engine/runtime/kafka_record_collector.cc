@@ -8,14 +8,25 @@
 
 namespace brook {
 
-void kafka_record_collector::send(std::string_view topic, std::optional<std::string_view> key,
-                                  std::optional<std::string_view> value, int64_t timestamp,
-                                  const headers& hdrs, std::optional<int32_t> partition) {
+kafka_record_collector::output_topic& kafka_record_collector::topic(std::string_view name) {
+    auto it = _topics.find(name);
+    if (it == _topics.end()) {
+        std::string key(name);
+        kafka::topic_ptr handle = _producer.open_topic(key);
+        it = _topics.emplace(std::move(key), output_topic{std::move(handle), 0}).first;
+    }
+    return it->second;
+}
+
+void kafka_record_collector::send(std::string_view topic_name, nullable_bytes key,
+                                  nullable_bytes value, int64_t timestamp, const headers& hdrs,
+                                  std::optional<int32_t> partition) {
+    output_topic& out = topic(topic_name);
     int32_t target = RD_KAFKA_PARTITION_UA;
     if (partition) {
         target = *partition;
     } else if (key) {
-        target = default_partition(*key, partition_count(topic));
+        target = default_partition(*key, partition_count(out));
     }
     kafka::headers_ptr raw_headers;
     if (!hdrs.empty()) {
@@ -25,20 +36,21 @@ void kafka_record_collector::send(std::string_view topic, std::optional<std::str
                                 v ? v->data() : nullptr, v ? static_cast<ssize_t>(v->size()) : 0);
         }
     }
-    _producer.produce(topic, target, key, value, timestamp, std::move(raw_headers));
+    _producer.produce(out.handle.get(), target, key, value, timestamp, std::move(raw_headers));
     ++_sent;
 }
 
-int32_t kafka_record_collector::partition_count(std::string_view topic) {
-    auto it = _partition_counts.find(topic);
-    if (it != _partition_counts.end()) {
-        return it->second;
+int32_t kafka_record_collector::partition_count(std::string_view topic_name) {
+    return partition_count(topic(topic_name));
+}
+
+int32_t kafka_record_collector::partition_count(output_topic& out) {
+    if (out.partitions > 0) {
+        return out.partitions;
     }
-    const std::string name(topic);
-    std::unique_ptr<rd_kafka_topic_t, kafka::c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>>
-        rkt(rd_kafka_topic_new(_producer.handle(), name.c_str(), nullptr));
+    const char* name = rd_kafka_topic_name(out.handle.get());
     const rd_kafka_metadata_t* raw = nullptr;
-    kafka::throw_if_error(rd_kafka_metadata(_producer.handle(), 0, rkt.get(), &raw, 10000),
+    kafka::throw_if_error(rd_kafka_metadata(_producer.handle(), 0, out.handle.get(), &raw, 10000),
                           fmt::format("reading the partition count of output topic '{}'", name));
     kafka::metadata_ptr md(raw);
     if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -48,9 +60,8 @@ int32_t kafka_record_collector::partition_count(std::string_view topic) {
             "create it first",
             name));
     }
-    const int32_t count = md->topics[0].partition_cnt;
-    _partition_counts.emplace(name, count);
-    return count;
+    out.partitions = md->topics[0].partition_cnt;
+    return out.partitions;
 }
 
 void kafka_record_collector::on_delivery(const rd_kafka_message_t& msg) {

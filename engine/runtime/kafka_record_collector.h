@@ -21,9 +21,8 @@ public:
     // `producer` must outlive the collector.
     explicit kafka_record_collector(kafka::producer& producer) : _producer(producer) {}
 
-    void send(std::string_view topic, std::optional<std::string_view> key,
-              std::optional<std::string_view> value, int64_t timestamp, const headers& hdrs,
-              std::optional<int32_t> partition) override;
+    void send(std::string_view topic, nullable_bytes key, nullable_bytes value, int64_t timestamp,
+              const headers& hdrs, std::optional<int32_t> partition) override;
     int32_t partition_count(std::string_view topic) override;
 
     // Called from the producer's delivery callback.
@@ -33,8 +32,17 @@ public:
     uint64_t records_sent() const { return _sent; }
 
 private:
+    // One per topic written to: librdkafka's handle (so producing never copies the
+    // name) and its partition count, read from the cluster on first need (0 until then).
+    struct output_topic {
+        kafka::topic_ptr handle;
+        int32_t partitions;
+    };
+    output_topic& topic(std::string_view name);
+    int32_t partition_count(output_topic& out);
+
     kafka::producer& _producer;
-    std::map<std::string, int32_t, std::less<>> _partition_counts;
+    std::map<std::string, output_topic, std::less<>> _topics;
     std::string _first_error;
     uint64_t _sent = 0;
 };

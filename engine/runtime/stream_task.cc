@@ -76,53 +76,62 @@ void stream_task::close() {
     for (auto& [name, store] : _instance.stores) {
         store->close();
     }
-    _queues.clear();
+    _inputs.clear();
     _buffered = 0;
 }
 
-void stream_task::add_partition(const topic_partition& tp) {
-    if (std::find(_partitions.begin(), _partitions.end(), tp) == _partitions.end()) {
-        _partitions.push_back(tp);
-        _queues[tp];
+stream_task::input_partition& stream_task::input(std::string_view topic, int32_t partition) {
+    for (auto& in : _inputs) {
+        if (in.partition == partition && in.topic == topic) {
+            return in;
+        }
     }
+    auto source = _instance.sources_by_topic.find(topic);
+    if (source == _instance.sources_by_topic.end()) {
+        throw topology_error(
+            fmt::format("task {} has no source for topic '{}'", _id.to_string(), topic));
+    }
+    return _inputs.emplace_back(input_partition{std::string(topic), partition, source->second});
+}
+
+void stream_task::add_partition(const topic_partition& tp) {
+    input(tp.first, tp.second);
 }
 
 bool stream_task::remove_partition(const topic_partition& tp) {
-    std::erase(_partitions, tp);
-    auto it = _queues.find(tp);
-    if (it != _queues.end()) {
-        _buffered -= it->second.records.size();
-        _queues.erase(it);
-    }
-    _next_offsets.erase(tp);
-    _dirty.erase(tp);
-    return _partitions.empty();
+    std::erase_if(_inputs, [&](const input_partition& in) {
+        if (in.partition != tp.second || in.topic != tp.first) {
+            return false;
+        }
+        _buffered -= in.queue.size();
+        return true;
+    });
+    return _inputs.empty();
 }
 
 void stream_task::enqueue(kafka::message_ptr msg) {
-    const topic_partition tp{rd_kafka_topic_name(msg->rkt), msg->partition};
-    _queues[tp].records.push_back(std::move(msg));
+    input(rd_kafka_topic_name(msg->rkt), msg->partition).queue.push_back(std::move(msg));
     ++_buffered;
 }
 
 bool stream_task::process_next() {
-    partition_queue* best = nullptr;
+    input_partition* best = nullptr;
     int64_t best_ts = 0;
-    for (auto& [tp, q] : _queues) {
-        if (q.records.empty()) {
+    for (auto& in : _inputs) {
+        if (in.queue.empty()) {
             continue;
         }
-        const int64_t ts = rd_kafka_message_timestamp(q.records.front().get(), nullptr);
+        const int64_t ts = rd_kafka_message_timestamp(in.queue.front().get(), nullptr);
         if (best == nullptr || ts < best_ts) {
-            best = &q;
+            best = &in;
             best_ts = ts;
         }
     }
     if (best == nullptr) {
         return false;
     }
-    kafka::message_ptr msg = std::move(best->records.front());
-    best->records.pop_front();
+    kafka::message_ptr msg = std::move(best->queue.front());
+    best->queue.pop_front();
     --_buffered;
 
     raw_record r;
@@ -132,30 +141,26 @@ bool stream_task::process_next() {
     if (msg->payload != nullptr) {
         r.value.emplace(static_cast<const char*>(msg->payload), msg->len);
     }
-    r.timestamp = rd_kafka_message_timestamp(msg.get(), nullptr);
-    if (r.timestamp < 0) {
-        r.timestamp = 0;
-    }
+    r.timestamp = std::max<int64_t>(best_ts, 0); // -1: the record carries no timestamp
     headers hdrs;
     rd_kafka_headers_t* raw_headers = nullptr;
     if (rd_kafka_message_headers(msg.get(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         hdrs = copy_headers(raw_headers);
         r.headers = &hdrs;
     }
-    r.metadata = {rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset};
-    process(r);
+    r.metadata = {best->topic, msg->partition, msg->offset};
+    process_from(*best, r);
     return true;
 }
 
 void stream_task::process(const raw_record& r) {
-    auto source = _instance.sources_by_topic.find(r.metadata.topic);
-    if (source == _instance.sources_by_topic.end()) {
-        throw topology_error(
-            fmt::format("task {} has no source for topic '{}'", _id.to_string(), r.metadata.topic));
-    }
+    process_from(input(r.metadata.topic, r.metadata.partition), r);
+}
+
+void stream_task::process_from(input_partition& in, const raw_record& r) {
     _current = &r.metadata;
     try {
-        source->second->process_raw(r);
+        in.source->process_raw(r);
     } catch (const serde_error& e) {
         _current = nullptr;
         handle_deserialization_error(r, e);
@@ -164,9 +169,8 @@ void stream_task::process(const raw_record& r) {
         throw;
     }
     _current = nullptr;
-    const topic_partition tp{std::string(r.metadata.topic), r.metadata.partition};
-    _next_offsets[tp] = r.metadata.offset + 1;
-    _dirty[tp] = true;
+    in.next_offset = r.metadata.offset + 1;
+    in.dirty = true;
     if (_env.counters != nullptr) {
         _env.counters->records_processed.fetch_add(1, std::memory_order_relaxed);
     }
@@ -257,24 +261,34 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
     return cancellable(cancelled);
 }
 
-state::state_store& stream_task::store(std::string_view name) {
+state::state_store* stream_task::find_store(std::string_view name) {
     auto it = _instance.stores.find(name);
-    if (it == _instance.stores.end()) {
-        throw topology_error(fmt::format("task {} has no store named '{}'; connect it to the "
-                                         "processor with add_state_store/connect_store",
-                                         _id.to_string(), name));
-    }
-    return *it->second;
+    return it == _instance.stores.end() ? nullptr : it->second.get();
 }
 
-std::map<topic_partition, int64_t> stream_task::committable_offsets() const {
-    std::map<topic_partition, int64_t> out;
-    for (const auto& [tp, dirty] : _dirty) {
-        if (dirty) {
-            out[tp] = _next_offsets.at(tp);
+state::state_store& stream_task::store(std::string_view name) {
+    if (state::state_store* found = find_store(name)) {
+        return *found;
+    }
+    throw topology_error(fmt::format("task {} has no store named '{}'; connect it to the "
+                                     "processor with add_state_store/connect_store",
+                                     _id.to_string(), name));
+}
+
+std::map<topic_partition, int64_t, topic_partition_less> stream_task::committable_offsets() const {
+    std::map<topic_partition, int64_t, topic_partition_less> out;
+    for (const auto& in : _inputs) {
+        if (in.dirty) {
+            out.emplace(topic_partition{in.topic, in.partition}, in.next_offset);
         }
     }
     return out;
+}
+
+void stream_task::mark_committed() {
+    for (auto& in : _inputs) {
+        in.dirty = false;
+    }
 }
 
 void stream_task::flush_stores() {

@@ -25,6 +25,18 @@ namespace brook {
 
 using topic_partition = std::pair<std::string, int32_t>;
 
+// Orders topic_partition keys and lets maps find them by (string_view, partition) too,
+// so per-record lookups build no string.
+struct topic_partition_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+        const std::string_view at(a.first);
+        const std::string_view bt(b.first);
+        return at < bt || (at == bt && a.second < b.second);
+    }
+};
+
 class stream_task final : public task_context {
 public:
     // Throws topology_error if the sub-topology cannot be instantiated.
@@ -42,7 +54,6 @@ public:
     // Drops a partition and its queued records (on revocation). Returns true if the task
     // has no partitions left.
     bool remove_partition(const topic_partition& tp);
-    const std::vector<topic_partition>& partitions() const { return _partitions; }
 
     // Queues a consumed message for later processing.
     void enqueue(kafka::message_ptr msg);
@@ -58,10 +69,12 @@ public:
 
     // Offset of the next record to read, for each partition that processed something
     // since the last call to mark_committed().
-    std::map<topic_partition, int64_t> committable_offsets() const;
-    void mark_committed() { _dirty.clear(); }
+    std::map<topic_partition, int64_t, topic_partition_less> committable_offsets() const;
+    void mark_committed();
     bool commit_requested() const { return _commit_requested; }
     void clear_commit_request() { _commit_requested = false; }
+    // The store named `name`, or null if this task has none by that name.
+    state::state_store* find_store(std::string_view name);
     // Flushes every store (before a commit).
     void flush_stores();
 
@@ -85,21 +98,28 @@ private:
         punctuator fn;
         std::shared_ptr<bool> cancelled;
     };
-    struct partition_queue {
-        std::deque<kafka::message_ptr> records;
+    // One input partition: its queue, the source that reads it, and its progress.
+    struct input_partition {
+        std::string topic;
+        int32_t partition;
+        source_node_base* source;
+        std::deque<kafka::message_ptr> queue;
+        int64_t next_offset = 0; // offset after the last processed record
+        bool dirty = false;      // processed something since the last commit
     };
 
+    // The input for (topic, partition), added on first use; throws topology_error if no
+    // source of this task reads the topic. A task has few inputs, so a scan is cheapest.
+    input_partition& input(std::string_view topic, int32_t partition);
+    void process_from(input_partition& in, const raw_record& r);
     void handle_deserialization_error(const raw_record& r, const std::exception& e);
     void punctuate(std::vector<scheduled>& list, int64_t now);
 
     task_id _id;
     task_environment _env;
     topology::instance _instance;
-    std::vector<topic_partition> _partitions;
-    std::map<topic_partition, partition_queue> _queues;
+    std::deque<input_partition> _inputs; // a deque: emplace_back keeps references valid
     size_t _buffered = 0;
-    std::map<topic_partition, int64_t> _next_offsets;
-    std::map<topic_partition, bool> _dirty;
     std::vector<scheduled> _stream_punctuators;
     std::vector<scheduled> _wall_punctuators;
     const record_metadata* _current = nullptr;

@@ -149,7 +149,10 @@ void stream_thread::loop() {
                 // Transport hiccups and the like: librdkafka retries on its own.
                 continue;
             }
-            auto it = _task_of.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+            auto it = _task_of.find(std::pair<std::string_view, int32_t>(
+                rd_kafka_topic_name(msg->rkt), msg->partition));
+            // No task: a record fetched before its partition was revoked in this poll. Its
+            // offset was not committed, so the partition's next owner reads it again.
             if (it != _task_of.end()) {
                 it->second->enqueue(std::move(msg));
             }

@@ -85,7 +85,7 @@ private:
     std::unique_ptr<kafka_record_collector> _collector;
     std::unique_ptr<kafka::consumer> _consumer;
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
-    std::map<topic_partition, stream_task*> _task_of;
+    std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
     task_counters _counters;
     std::chrono::steady_clock::time_point _last_commit;
 

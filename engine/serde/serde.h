@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/nullable_bytes.h"
+
 namespace brook {
 
 // Bytes that cannot be read as the declared type (wrong length, malformed JSON, a null
@@ -25,10 +27,6 @@ class serde_error : public std::runtime_error {
 public:
     using runtime_error::runtime_error;
 };
-
-// Bytes that may be null (a Kafka key or value): nullopt is null, "" is empty. The same
-// type as brook::kafka::nullable_bytes, so serde output goes to the producer unchanged.
-using nullable_bytes = std::optional<std::string_view>;
 
 // S serializes and deserializes T.
 //

@@ -15,9 +15,8 @@ class topology_test_driver::capturing_collector final : public record_collector 
 public:
     explicit capturing_collector(topology_test_driver& driver) : _driver(driver) {}
 
-    void send(std::string_view topic, std::optional<std::string_view> key,
-              std::optional<std::string_view> value, int64_t timestamp, const headers& hdrs,
-              std::optional<int32_t> partition) override {
+    void send(std::string_view topic, nullable_bytes key, nullable_bytes value, int64_t timestamp,
+              const headers& hdrs, std::optional<int32_t> partition) override {
         captured_record r;
         if (key) {
             r.key.emplace(*key);
@@ -29,7 +28,7 @@ public:
         r.hdrs = hdrs;
         r.partition = partition;
         const std::string name(topic);
-        if (_driver._topology.subtopology_of(name, _driver._application_id)) {
+        if (_driver.task_reading(name) != nullptr) {
             _driver._internal.push_back({name, r});
         }
         _driver._outputs[name].push_back(std::move(r));
@@ -63,6 +62,10 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
         task->init();
         _tasks.push_back(std::move(task));
     }
+    for (const auto& topic : _topology.source_topics(_application_id)) {
+        const auto st = _topology.subtopology_of(topic, _application_id);
+        _task_of_topic.emplace(topic, _tasks.at(static_cast<size_t>(*st)).get());
+    }
 }
 
 topology_test_driver::~topology_test_driver() {
@@ -71,9 +74,8 @@ topology_test_driver::~topology_test_driver() {
     }
 }
 
-void topology_test_driver::pipe_raw(const std::string& topic, std::optional<std::string> key,
-                                    std::optional<std::string> value, int64_t timestamp,
-                                    const headers& hdrs) {
+void topology_test_driver::pipe_raw(const std::string& topic, nullable_bytes key,
+                                    nullable_bytes value, int64_t timestamp, const headers& hdrs) {
     try {
         process_one(topic, key, value, timestamp, hdrs);
         process_internal_records();
@@ -89,30 +91,31 @@ void topology_test_driver::process_internal_records() {
     while (!_internal.empty()) {
         const internal_record next = std::move(_internal.front());
         _internal.pop_front();
-        process_one(next.topic, next.record.key, next.record.value, next.record.timestamp,
-                    next.record.hdrs);
+        const captured_record& r = next.record;
+        process_one(next.topic, r.key ? nullable_bytes(*r.key) : std::nullopt,
+                    r.value ? nullable_bytes(*r.value) : std::nullopt, r.timestamp, r.hdrs);
     }
 }
 
-void topology_test_driver::process_one(const std::string& topic,
-                                       const std::optional<std::string>& key,
-                                       const std::optional<std::string>& value, int64_t timestamp,
+stream_task* topology_test_driver::task_reading(std::string_view topic) const {
+    auto it = _task_of_topic.find(topic);
+    return it == _task_of_topic.end() ? nullptr : it->second;
+}
+
+void topology_test_driver::process_one(const std::string& topic, nullable_bytes key,
+                                       nullable_bytes value, int64_t timestamp,
                                        const headers& hdrs) {
-    const auto st = _topology.subtopology_of(topic, _application_id);
-    if (!st) {
+    stream_task* task = task_reading(topic);
+    if (task == nullptr) {
         throw topology_error(fmt::format("no source of the topology reads topic '{}'", topic));
     }
     raw_record r;
-    if (key) {
-        r.key.emplace(*key);
-    }
-    if (value) {
-        r.value.emplace(*value);
-    }
+    r.key = key;
+    r.value = value;
     r.timestamp = timestamp;
     r.headers = hdrs.empty() ? nullptr : &hdrs;
     r.metadata = {topic, 0, _next_offset[topic]++};
-    _tasks.at(static_cast<size_t>(*st))->process(r);
+    task->process(r);
 }
 
 void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by) {
@@ -130,9 +133,8 @@ void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by)
 
 state::state_store& topology_test_driver::state_store(const std::string& name) {
     for (auto& t : _tasks) {
-        try {
-            return t->store(name);
-        } catch (const topology_error&) { // NOLINT(bugprone-empty-catch): try the next task
+        if (state::state_store* store = t->find_store(name)) {
+            return *store;
         }
     }
     throw topology_error(fmt::format("the topology has no store named '{}'", name));

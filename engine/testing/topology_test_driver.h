@@ -49,7 +49,7 @@ public:
     // Pipes a record whose key is a Kafka null.
     void pipe_null_key(const V& value, std::optional<int64_t> timestamp = {});
     // Pipes raw bytes, for testing unreadable records.
-    void pipe_bytes(std::optional<std::string> key, std::optional<std::string> value,
+    void pipe_bytes(nullable_bytes key, nullable_bytes value,
                     std::optional<int64_t> timestamp = {});
 
 private:
@@ -82,6 +82,10 @@ public:
     captured_record read_raw();
 
 private:
+    // Reads with `read` until the topic is empty.
+    template <class Read>
+    auto drain(Read read);
+
     friend class topology_test_driver;
     test_output_topic(topology_test_driver& driver, std::string topic, KS ks, VS vs)
         : _driver(&driver), _topic(std::move(topic)), _key_serde(std::move(ks)),
@@ -125,8 +129,9 @@ public:
     std::vector<std::string> produced_topics() const;
 
     // The untyped core of test_input_topic; throws topology_error for a topic no source reads.
-    void pipe_raw(const std::string& topic, std::optional<std::string> key,
-                  std::optional<std::string> value, int64_t timestamp, const headers& hdrs);
+    // The bytes are only read during the call.
+    void pipe_raw(const std::string& topic, nullable_bytes key, nullable_bytes value,
+                  int64_t timestamp, const headers& hdrs);
     // How many records written to `topic` are not read yet (0 for a topic never written).
     size_t unread(const std::string& topic) const;
     // Removes and returns the oldest unread record of `topic`; throws std::out_of_range when
@@ -141,9 +146,10 @@ private:
     };
 
     // Processes one record in the task reading `topic`; throws topology_error if none does.
-    void process_one(const std::string& topic, const std::optional<std::string>& key,
-                     const std::optional<std::string>& value, int64_t timestamp,
-                     const headers& hdrs);
+    void process_one(const std::string& topic, nullable_bytes key, nullable_bytes value,
+                     int64_t timestamp, const headers& hdrs);
+    // The task that reads `topic` (full name), or null if no source reads it.
+    stream_task* task_reading(std::string_view topic) const;
     // Feeds the records written to repartition topics downstream, until none is left.
     void process_internal_records();
 
@@ -152,7 +158,8 @@ private:
     int64_t _wall_clock_ms;
     task_counters _counters;
     std::unique_ptr<capturing_collector> _collector;
-    std::vector<std::unique_ptr<stream_task>> _tasks; // one per sub-topology
+    std::vector<std::unique_ptr<stream_task>> _tasks;                // one per sub-topology
+    std::map<std::string, stream_task*, std::less<>> _task_of_topic; // by full topic name
     std::map<std::string, int64_t> _next_offset;
     std::map<std::string, std::deque<captured_record>> _outputs;
     // Written to repartition topics and not yet processed by the sub-topology reading them.
@@ -169,9 +176,7 @@ void test_input_topic<K, V, KS, VS>::pipe_input(const K& key, const V& value,
     std::string vb;
     const nullable_bytes k = _key_serde.serialize(key, kb);
     const nullable_bytes v = _value_serde.serialize(value, vb);
-    _driver->pipe_raw(_topic, k ? std::optional<std::string>(*k) : std::nullopt,
-                      v ? std::optional<std::string>(*v) : std::nullopt,
-                      timestamp.value_or(_driver->wall_clock_ms()), hdrs);
+    _driver->pipe_raw(_topic, k, v, timestamp.value_or(_driver->wall_clock_ms()), hdrs);
 }
 
 template <class K, class V, class KS, class VS>
@@ -179,16 +184,13 @@ void test_input_topic<K, V, KS, VS>::pipe_null_key(const V& value,
                                                    std::optional<int64_t> timestamp) {
     std::string vb;
     const nullable_bytes v = _value_serde.serialize(value, vb);
-    _driver->pipe_raw(_topic, std::nullopt, v ? std::optional<std::string>(*v) : std::nullopt,
-                      timestamp.value_or(_driver->wall_clock_ms()), {});
+    _driver->pipe_raw(_topic, std::nullopt, v, timestamp.value_or(_driver->wall_clock_ms()), {});
 }
 
 template <class K, class V, class KS, class VS>
-void test_input_topic<K, V, KS, VS>::pipe_bytes(std::optional<std::string> key,
-                                                std::optional<std::string> value,
+void test_input_topic<K, V, KS, VS>::pipe_bytes(nullable_bytes key, nullable_bytes value,
                                                 std::optional<int64_t> timestamp) {
-    _driver->pipe_raw(_topic, std::move(key), std::move(value),
-                      timestamp.value_or(_driver->wall_clock_ms()), {});
+    _driver->pipe_raw(_topic, key, value, timestamp.value_or(_driver->wall_clock_ms()), {});
 }
 
 template <class K, class V, class KS, class VS>
@@ -216,30 +218,28 @@ record<K, V> test_output_topic<K, V, KS, VS>::read_record() {
 }
 
 template <class K, class V, class KS, class VS>
-std::vector<record<K, V>> test_output_topic<K, V, KS, VS>::read_records_to_list() {
-    std::vector<record<K, V>> out;
+template <class Read>
+auto test_output_topic<K, V, KS, VS>::drain(Read read) {
+    std::vector<decltype(read())> out;
     while (!is_empty()) {
-        out.push_back(read_record());
+        out.push_back(read());
     }
     return out;
+}
+
+template <class K, class V, class KS, class VS>
+std::vector<record<K, V>> test_output_topic<K, V, KS, VS>::read_records_to_list() {
+    return drain([this] { return read_record(); });
 }
 
 template <class K, class V, class KS, class VS>
 std::vector<key_value<K, V>> test_output_topic<K, V, KS, VS>::read_key_values_to_list() {
-    std::vector<key_value<K, V>> out;
-    while (!is_empty()) {
-        out.push_back(read_key_value());
-    }
-    return out;
+    return drain([this] { return read_key_value(); });
 }
 
 template <class K, class V, class KS, class VS>
 std::vector<V> test_output_topic<K, V, KS, VS>::read_values_to_list() {
-    std::vector<V> out;
-    while (!is_empty()) {
-        out.push_back(read_value());
-    }
-    return out;
+    return drain([this] { return read_value(); });
 }
 
 } // namespace brook
