@@ -71,3 +71,30 @@ template <class F, class K, class V>
 concept key_value_action = std::invocable<const F&, const K&, const V&>;
 
 } // namespace brook
+
+namespace brook {
+
+// Aggregations (grouped_stream, time_windowed_stream, session_windowed_stream).
+
+// initializer() returns the aggregate a new key or window starts from.
+template <class F>
+concept initializer_fn =
+    std::invocable<const F&> && !std::is_void_v<std::invoke_result_t<const F&>>;
+
+// adder(key, value, aggregate) returns the new aggregate (the old one is passed as an
+// rvalue, so a callable taking VR by value may move from it).
+template <class F, class K, class V, class VR>
+concept aggregator_fn = std::invocable<const F&, const K&, const V&, VR&&> &&
+    std::convertible_to<std::invoke_result_t<const F&, const K&, const V&, VR&&>, VR>;
+
+// reducer(aggregate, value) returns the new aggregate, of the stream's value type.
+template <class F, class V>
+concept reducer_fn = std::invocable<const F&, V&&, const V&> &&
+    std::convertible_to<std::invoke_result_t<const F&, V&&, const V&>, V>;
+
+// merger(key, aggregate1, aggregate2) returns the aggregate of two merged sessions.
+template <class F, class K, class VR>
+concept merger_fn = std::invocable<const F&, const K&, VR&&, const VR&> &&
+    std::convertible_to<std::invoke_result_t<const F&, const K&, VR&&, const VR&>, VR>;
+
+} // namespace brook

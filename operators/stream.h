@@ -6,6 +6,9 @@
 //
 // key_changed() tells whether an operator since the last (re)partitioning may have
 // changed the key (map, flat_map, select_key); a grouping then repartitions first.
+//
+// group_by_key() / group_by() lead to aggregations (grouped_stream.h), windowed ones
+// (time_windowed_stream.h, session_windowed_stream.h) and tables (table.h).
 
 #include <map>
 #include <memory>
@@ -18,6 +21,7 @@
 #include "operators/filter.h"
 #include "operators/flat_map.h"
 #include "operators/flat_map_values.h"
+#include "operators/grouped.h"
 #include "operators/map.h"
 #include "operators/map_values.h"
 #include "operators/options.h"
@@ -30,6 +34,20 @@ class stream_builder;
 
 template <class K, class V>
 class branched_stream;
+template <class K, class V, class KS, class VS>
+class grouped_stream;
+
+// The key type a group_by selector returns (void_value when it is not callable, so that the
+// static_assert in group_by is the error the user sees).
+template <class F, class K, class V>
+struct selected_key {
+    using type = void_value;
+};
+template <class F, class K, class V>
+requires std::invocable<const F&, const K&, const V&>
+struct selected_key<F, K, V> {
+    using type = std::decay_t<std::invoke_result_t<const F&, const K&, const V&>>;
+};
 
 template <class K, class V>
 class stream {
@@ -182,6 +200,17 @@ public:
     template <class KS = default_serde<K>, class VS = default_serde<V>>
     stream repartition(repartitioned<K, V, KS, VS> options = {}) const;
 
+    // Groups by the current key, for count / reduce / aggregate (optionally windowed_by
+    // first). Repartitions first when key_changed() (see grouped_stream.h).
+    template <class KS = default_serde<K>, class VS = default_serde<V>>
+    grouped_stream<K, V, KS, VS> group_by_key(grouped<K, V, KS, VS> options = {}) const;
+
+    // Groups by a new key, selector(key, value) -> K2; always repartitions. The selecting
+    // node is named options.name, or KSTREAM-KEY-SELECT-<n>.
+    template <class F, class K2 = typename selected_key<F, K, V>::type,
+              class KS = default_serde<K2>, class VS = default_serde<V>>
+    grouped_stream<K2, V, KS, VS> group_by(F selector, grouped<K2, V, KS, VS> options = {}) const;
+
     // The processor API inside the DSL: supplier() makes a processor<K, V, K2, V2> per
     // task; `stores` names stores (added to the builder's graph) it may use. The result is
     // marked key_changed(), since the processor may forward records under any key.
@@ -241,3 +270,5 @@ private:
 } // namespace brook
 
 #include "operators/stream_impl.h"
+// Grouping, aggregations and tables, which need stream_impl.h's definitions.
+#include "operators/aggregation_impl.h"

@@ -8,18 +8,22 @@
 // Lifecycle: build on one thread, then build() once; the builder must outlive the
 // streams it handed out until then. Operators throw topology_error for invalid graphs.
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "engine/topology/topology_builder.h"
+#include "operators/materialized.h"
 #include "operators/options.h"
 
 namespace brook {
 
 template <class K, class V>
 class stream;
+template <class K, class V>
+class table;
 
 class stream_builder {
 public:
@@ -33,6 +37,18 @@ public:
                                consumed<K, V, KS, VS> options = {}) {
         return stream_of<K, V, KS, VS>(std::move(topics), std::move(options));
     }
+
+    // Reads `topic` as a table (Kafka Streams' builder.table()): each record is its key's
+    // latest value, a null value deletes the key. The table is kept in a timestamped
+    // key-value store, named by `m` or <topic>-STATE-STORE-<n>, and forwards its updates as
+    // optional values (nullopt: deleted), through the cache when it caches.
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    brook::table<K, std::optional<V>> table(const std::string& topic,
+                                            consumed<K, V, KS, VS> options = {});
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>, class MKS,
+              class MVS>
+    brook::table<K, std::optional<V>>
+    table(const std::string& topic, consumed<K, V, KS, VS> options, materialized<K, V, MKS, MVS> m);
 
     topology build() const { return _builder.build(); }
 

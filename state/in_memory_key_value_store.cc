@@ -1,5 +1,7 @@
 #include "state/in_memory_key_value_store.h"
 
+#include "state/key_encoding.h"
+
 namespace brook::state {
 
 std::optional<std::string> in_memory_key_value_store::get(std::string_view key) {
@@ -26,15 +28,28 @@ void in_memory_key_value_store::remove(std::string_view key) {
     }
 }
 
-void in_memory_key_value_store::range(
-    std::string_view from, std::string_view to,
-    const std::function<bool(std::string_view, std::string_view)>& visit) {
+void in_memory_key_value_store::range(std::string_view from, std::string_view to,
+                                      const kv_visitor& visit) {
     for (auto it = _data.lower_bound(from); it != _data.end(); ++it) {
         if (!to.empty() && std::string_view(it->first) >= to) {
             break;
         }
         if (!visit(it->first, it->second)) {
             break;
+        }
+    }
+}
+
+void in_memory_key_value_store::prefix_scan(std::string_view prefix, const kv_visitor& visit) {
+    range(prefix, prefix_upper_bound(prefix), visit);
+}
+
+void in_memory_key_value_store::restore_batch(std::span<const changelog_entry> batch) {
+    for (const auto& entry : batch) {
+        if (entry.value) {
+            put(entry.key, *entry.value);
+        } else {
+            remove(entry.key);
         }
     }
 }

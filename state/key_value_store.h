@@ -1,7 +1,7 @@
 #pragma once
 
 // key_value_store: a byte-level key-value store, ordered by key bytes (lexicographic,
-// unsigned), as RocksDB orders them.
+// unsigned), as RocksDB orders them. Layers and bottoms implement it.
 //
 // Threading: a store belongs to one task and is used from that task's thread only.
 
@@ -14,15 +14,20 @@
 
 namespace brook::state {
 
+// Called for each entry in order; return false to stop.
+using kv_visitor = std::function<bool(std::string_view key, std::string_view value)>;
+
 class key_value_store : public state_store {
 public:
     virtual std::optional<std::string> get(std::string_view key) = 0;
     virtual void put(std::string_view key, std::string_view value) = 0;
     virtual void remove(std::string_view key) = 0;
-    // Visits keys in [from, to) in order (an empty `to` means no upper bound) until the
-    // visitor returns false.
-    virtual void range(std::string_view from, std::string_view to,
-                       const std::function<bool(std::string_view, std::string_view)>& visit) = 0;
+    // Visits keys in [from, to) in order; an empty `to` means no upper bound.
+    virtual void range(std::string_view from, std::string_view to, const kv_visitor& visit) = 0;
+    // Visits keys that start with `prefix`, in order.
+    virtual void prefix_scan(std::string_view prefix, const kv_visitor& visit) = 0;
+    void all(const kv_visitor& visit) { range({}, {}, visit); }
+    // Number of entries; exact for in-memory stores, an estimate for RocksDB.
     virtual size_t approximate_size() = 0;
 };
 

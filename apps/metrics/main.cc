@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "apps/common/app_cli.h"
+#include "apps/common/restore_progress.h"
 #include "apps/metrics/metrics_topology.h"
 #include "engine/errors.h"
 #include "engine/kafka/embedded_cluster.h"
@@ -101,7 +102,9 @@ int main(int argc, char** argv) {
 
         const bool demo = cli.is_set("demo");
         const int64_t demo_records = cli.get_int("demo-records", 1, 1000000);
+        apps::restore_progress restore_progress;
         kafka_streams streams(topo, config);
+        streams.set_global_state_restore_listener(&restore_progress);
         const std::string bootstrap = kafka::resolve_bootstrap(config.bootstrap_servers());
         int64_t invalid = 0;
         if (demo) {

@@ -38,6 +38,8 @@ constexpr std::string_view shutdown_timeout_key = "shutdown.timeout.ms";
 constexpr std::string_view broker_wait_timeout_key = "broker.wait.timeout.ms";
 constexpr std::string_view client_id_key = "client.id";
 constexpr std::string_view security_protocol_key = "security.protocol";
+constexpr std::string_view rocksdb_block_cache_key = "rocksdb.block.cache.bytes";
+constexpr std::string_view rocksdb_write_buffer_key = "rocksdb.write.buffer.manager.bytes";
 
 constexpr std::array brook_keys{
     application_id_key,
@@ -58,6 +60,8 @@ constexpr std::array brook_keys{
     broker_wait_timeout_key,
     client_id_key,
     security_protocol_key,
+    rocksdb_block_cache_key,
+    rocksdb_write_buffer_key,
 };
 
 // The kinds of Kafka client Brook creates, each with the prefix that addresses it.
@@ -567,6 +571,9 @@ streams_config::streams_config(std::map<std::string, std::string> props,
                            ? v.get_int(cache_max_bytes_key, 10 * 1024 * 1024, 0)
                            : v.get_int(old_cache_max_bytes_key, 10 * 1024 * 1024, 0);
 
+    _rocksdb_block_cache_bytes = v.get_int(rocksdb_block_cache_key, 64LL << 20, 1LL << 20);
+    _rocksdb_write_buffer_bytes = v.get_int(rocksdb_write_buffer_key, 64LL << 20, 1LL << 20);
+
     _buffered_records_per_partition =
         static_cast<int>(v.get_int(buffered_records_key, 1000, 1, std::numeric_limits<int>::max()));
     _max_task_idle = v.get_ms(max_task_idle_key, 0, -1);
@@ -746,6 +753,8 @@ std::string streams_config::to_string() const {
     lines[std::string(poll_ms_key)] = std::to_string(_poll_timeout.count());
     lines[std::string(replication_factor_key)] = std::to_string(_replication_factor);
     lines[std::string(cache_max_bytes_key)] = std::to_string(_cache_max_bytes);
+    lines[std::string(rocksdb_block_cache_key)] = std::to_string(_rocksdb_block_cache_bytes);
+    lines[std::string(rocksdb_write_buffer_key)] = std::to_string(_rocksdb_write_buffer_bytes);
     lines[std::string(buffered_records_key)] = std::to_string(_buffered_records_per_partition);
     lines[std::string(max_task_idle_key)] = std::to_string(_max_task_idle.count());
     lines[std::string(deser_handler_key)] =

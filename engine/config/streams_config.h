@@ -77,6 +77,12 @@ public:
     // statestore.cache.max.bytes (old name cache.max.bytes.buffering): >= 0, default 10 MiB,
     // shared by all stores of the application; 0 turns caching off.
     std::int64_t cache_max_bytes() const noexcept { return _cache_max_bytes; }
+    // rocksdb.block.cache.bytes (Brook): the one block cache all RocksDB stores of the
+    // application share; >= 1 MiB, default 64 MiB.
+    std::int64_t rocksdb_block_cache_bytes() const noexcept { return _rocksdb_block_cache_bytes; }
+    // rocksdb.write.buffer.manager.bytes (Brook): the cap on all stores' memtables
+    // together; >= 1 MiB, default 64 MiB.
+    std::int64_t rocksdb_write_buffer_bytes() const noexcept { return _rocksdb_write_buffer_bytes; }
     // buffered.records.per.partition: 1.., default 1000; past it the partition is paused.
     int buffered_records_per_partition() const noexcept { return _buffered_records_per_partition; }
     // max.task.idle.ms: how long a task waits for data on its empty inputs before processing
@@ -136,6 +142,8 @@ private:
     std::chrono::milliseconds _poll_timeout{100};
     int _replication_factor = -1;
     std::int64_t _cache_max_bytes = 10 * 1024 * 1024;
+    std::int64_t _rocksdb_block_cache_bytes = 64LL << 20;
+    std::int64_t _rocksdb_write_buffer_bytes = 64LL << 20;
     int _buffered_records_per_partition = 1000;
     std::chrono::milliseconds _max_task_idle{0};
     deserialization_handler _on_deser_error = deserialization_handler::fail;

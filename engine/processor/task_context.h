@@ -11,6 +11,7 @@
 
 #include "engine/processor/punctuation.h"
 #include "engine/processor/record_collector.h"
+#include "engine/processor/task_counters.h"
 #include "engine/record.h"
 #include "state/state_store.h"
 
@@ -49,6 +50,8 @@ public:
     virtual record_collector& collector() = 0;
     // Asks for a commit as soon as the current record is done.
     virtual void request_commit() = 0;
+    // The counters of the thread running this task (never null).
+    virtual task_counters& counters() = 0;
 };
 
 } // namespace brook

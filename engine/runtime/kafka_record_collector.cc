@@ -1,5 +1,7 @@
 #include "engine/runtime/kafka_record_collector.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/errors.h"
@@ -65,10 +67,52 @@ int32_t kafka_record_collector::partition_count(output_topic& out) {
 }
 
 void kafka_record_collector::on_delivery(const rd_kafka_message_t& msg) {
-    if (msg.err != RD_KAFKA_RESP_ERR_NO_ERROR && _first_error.empty()) {
-        _first_error = fmt::format("delivery to {}-{} failed: {}", rd_kafka_topic_name(msg.rkt),
-                                   msg.partition, rd_kafka_err2str(msg.err));
+    if (msg.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (_first_error.empty()) {
+            _first_error = fmt::format("delivery to {}-{} failed: {}", rd_kafka_topic_name(msg.rkt),
+                                       msg.partition, rd_kafka_err2str(msg.err));
+        }
+        return;
     }
+    if (_tracked.empty() || msg.partition < 0) {
+        return;
+    }
+    const std::string_view name = rd_kafka_topic_name(msg.rkt);
+    for (auto& t : _tracked) {
+        if (t.name == name) {
+            const auto p = static_cast<size_t>(msg.partition);
+            if (t.next_offset.size() <= p) {
+                t.next_offset.resize(p + 1, -1);
+            }
+            // Acknowledgements of one partition arrive in offset order; max() keeps a
+            // retried batch from moving the mark back all the same.
+            t.next_offset[p] = std::max(t.next_offset[p], msg.offset + 1);
+            return;
+        }
+    }
+}
+
+void kafka_record_collector::track_acked_offsets(const std::string& topic) {
+    for (const auto& t : _tracked) {
+        if (t.name == topic) {
+            return;
+        }
+    }
+    _tracked.push_back({topic, {}});
+}
+
+std::optional<int64_t> kafka_record_collector::acked_next_offset(std::string_view topic,
+                                                                 int32_t partition) const {
+    for (const auto& t : _tracked) {
+        if (t.name == topic) {
+            const auto p = static_cast<size_t>(partition);
+            if (partition >= 0 && p < t.next_offset.size() && t.next_offset[p] >= 0) {
+                return t.next_offset[p];
+            }
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
 }
 
 void kafka_record_collector::check_deliveries() {

@@ -9,7 +9,9 @@
 // means a failed send must stop the commit of the offsets it belongs to.
 
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/kafka/producer.h"
 #include "engine/processor/record_collector.h"
@@ -31,6 +33,13 @@ public:
     void check_deliveries();
     uint64_t records_sent() const { return _sent; }
 
+    // Starts remembering the offset of the last acknowledged record per partition of
+    // `topic` (a changelog), so that stores can checkpoint what the changelog holds.
+    void track_acked_offsets(const std::string& topic);
+    // The offset after the last acknowledged record of (topic, partition), if any was
+    // acknowledged since tracking began.
+    std::optional<int64_t> acked_next_offset(std::string_view topic, int32_t partition) const;
+
 private:
     // One per topic written to: librdkafka's handle (so producing never copies the
     // name) and its partition count, read from the cluster on first need (0 until then).
@@ -43,6 +52,12 @@ private:
 
     kafka::producer& _producer;
     std::map<std::string, output_topic, std::less<>> _topics;
+    // Changelog topics whose acknowledged offsets are tracked: few, so a vector.
+    struct tracked_topic {
+        std::string name;
+        std::vector<int64_t> next_offset; // by partition; -1: nothing acknowledged
+    };
+    std::vector<tracked_topic> _tracked;
     std::string _first_error;
     uint64_t _sent = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/process_id.h"
 
 namespace brook {
 
@@ -91,10 +93,11 @@ void kafka_streams::start() {
     }
     try {
         if (_config.guarantee() == processing_guarantee::exactly_once_v2) {
-            // Refuse rather than silently run at least once: the transactional commit
-            // path is not built yet.
-            throw streams_error("processing.guarantee=exactly_once_v2 is not available in this "
-                                "build yet; use at_least_once");
+            // Transactional ids are "<application.id>-<process id>-<thread>": stable for
+            // this state directory, so a restarted instance fences its killed predecessor.
+            _transactional_id_prefix = fmt::format(
+                "{}-{}", _config.application_id(),
+                load_or_create_process_id(_config.state_dir() / _config.application_id()));
         }
         _bootstrap = kafka::resolve_bootstrap(_config.bootstrap_servers());
         transition(streams_state::rebalancing);
@@ -103,9 +106,16 @@ void kafka_streams::start() {
         fail(e.what());
         throw streams_error(e.what());
     }
+    state::rocksdb_environment::settings rocks;
+    rocks.block_cache_bytes = static_cast<size_t>(_config.rocksdb_block_cache_bytes());
+    rocks.write_buffer_manager_bytes = static_cast<size_t>(_config.rocksdb_write_buffer_bytes());
+    rocks.write_buffer_size =
+        std::min(rocks.write_buffer_size, rocks.write_buffer_manager_bytes / 4);
+    _rocksdb = std::make_unique<state::rocksdb_environment>(rocks);
     for (int i = 0; i < _config.num_stream_threads(); ++i) {
-        _threads.push_back(std::make_unique<stream_thread>(i + 1, _topology, _config, _bootstrap,
-                                                           [this] { on_thread_change(); }));
+        _threads.push_back(std::make_unique<stream_thread>(
+            i + 1, _topology, _config, _bootstrap, [this] { on_thread_change(); }, _rocksdb.get(),
+            _restore_listener, _transactional_id_prefix));
     }
     for (auto& t : _threads) {
         t->start();
@@ -117,6 +127,8 @@ void kafka_streams::check_topics_and_create_internal() {
     ac.set("bootstrap.servers", _bootstrap);
     kafka::admin_client admin(ac);
     const auto wait = _config.broker_wait_timeout();
+    const std::string& app_id = _config.application_id();
+    std::map<std::string, int> partitions_of; // resolved source topic -> partitions
     int max_partitions = 0;
     for (const auto& topic : _topology.external_source_topics()) {
         std::optional<int> count;
@@ -132,14 +144,44 @@ void kafka_streams::check_topics_and_create_internal() {
                 "source topic '{}' does not exist on {}: create it, or fix the topic name", topic,
                 _config.bootstrap_servers()));
         }
+        partitions_of[topic] = *count;
         max_partitions = std::max(max_partitions, *count);
     }
     std::vector<kafka::topic_spec> internal;
     for (const auto& spec : _topology.internal_topics()) {
-        internal.push_back({topology::resolve(spec.name, true, _config.application_id()),
-                            spec.partitions.value_or(std::max(max_partitions, 1)),
-                            _config.replication_factor(),
-                            {{"cleanup.policy", "delete"}}});
+        const std::string name = topology::resolve(spec.name, true, app_id);
+        const int partitions = spec.partitions.value_or(std::max(max_partitions, 1));
+        partitions_of[name] = partitions;
+        internal.push_back(
+            {name, partitions, _config.replication_factor(), {{"cleanup.policy", "delete"}}});
+    }
+    // A changelog has one partition per task of the sub-topology that owns the store:
+    // as many as that sub-topology's widest source topic.
+    for (const auto& st : _topology.subtopologies()) {
+        int tasks = 1;
+        for (const auto& t : _topology.source_topics(app_id)) {
+            if (_topology.subtopology_of(t, app_id) == st.id) {
+                tasks = std::max(tasks, partitions_of.count(t) ? partitions_of.at(t) : 1);
+            }
+        }
+        for (const auto& store : st.stores) {
+            for (const auto& spec : _topology.stores()) {
+                if (spec.name != store || !spec.logged) {
+                    continue;
+                }
+                const std::string name = stream_task::changelog_topic(app_id, store);
+                const std::optional<int> existing = admin.partition_count(name, wait);
+                if (existing && *existing < tasks) {
+                    throw streams_error(fmt::format(
+                        "changelog topic '{}' has {} partitions but store '{}' needs {} (one "
+                        "per task): delete the topic (and the application's local state) or "
+                        "give it {} partitions",
+                        name, *existing, store, tasks, tasks));
+                }
+                internal.push_back(
+                    {name, tasks, _config.replication_factor(), spec.changelog_config});
+            }
+        }
     }
     admin.create_topics(internal, wait);
 }
@@ -224,6 +266,38 @@ uint64_t kafka_streams::deserialization_errors() const {
     uint64_t n = 0;
     for (const auto& t : _threads) {
         n += t->counters().deserialization_errors.load();
+    }
+    return n;
+}
+
+uint64_t kafka_streams::records_restored() const {
+    uint64_t n = 0;
+    for (const auto& t : _threads) {
+        n += t->counters().records_restored.load();
+    }
+    return n;
+}
+
+uint64_t kafka_streams::late_records_dropped() const {
+    uint64_t n = 0;
+    for (const auto& t : _threads) {
+        n += t->counters().late_records_dropped.load();
+    }
+    return n;
+}
+
+uint64_t kafka_streams::transactions_committed() const {
+    uint64_t n = 0;
+    for (const auto& t : _threads) {
+        n += t->transactions_committed();
+    }
+    return n;
+}
+
+uint64_t kafka_streams::transactions_aborted() const {
+    uint64_t n = 0;
+    for (const auto& t : _threads) {
+        n += t->transactions_aborted();
     }
     return n;
 }

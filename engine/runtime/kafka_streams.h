@@ -26,6 +26,7 @@
 #include "engine/config/streams_config.h"
 #include "engine/runtime/stream_thread.h"
 #include "engine/topology/topology.h"
+#include "state/rocksdb_environment.h"
 
 namespace brook {
 
@@ -42,6 +43,11 @@ public:
     kafka_streams& operator=(const kafka_streams&) = delete;
 
     void set_state_listener(state_listener listener);
+    // Told of every store restore (start, batches, end) by every thread. Set before
+    // start(); the listener must outlive the application and be thread-safe.
+    void set_global_state_restore_listener(state_restore_listener* listener) {
+        _restore_listener = listener;
+    }
 
     // Checks the cluster and topics, creates internal topics, starts the threads.
     // Throws streams_error (after moving to ERROR) when the broker cannot be reached or a
@@ -64,6 +70,10 @@ public:
     uint64_t records_processed() const;
     uint64_t records_produced() const;
     uint64_t deserialization_errors() const;
+    uint64_t records_restored() const;
+    uint64_t late_records_dropped() const;
+    uint64_t transactions_committed() const;
+    uint64_t transactions_aborted() const;
     int task_count() const;
 
 private:
@@ -75,11 +85,15 @@ private:
     const topology& _topology;
     const streams_config _config;
     std::string _bootstrap;
+    // Shared by every store of every thread; outlives the threads (declared before them).
+    std::unique_ptr<state::rocksdb_environment> _rocksdb;
+    std::string _transactional_id_prefix; // exactly_once_v2 only
     std::vector<std::unique_ptr<stream_thread>> _threads;
     mutable std::mutex _mutex;
     streams_state _state = streams_state::created;
     std::string _error;
     state_listener _listener;
+    state_restore_listener* _restore_listener = nullptr;
     bool _closing = false;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/runtime/stream_task.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -33,6 +34,9 @@ headers copy_headers(rd_kafka_headers_t* raw) {
 stream_task::stream_task(task_id id, const topology& topo, task_environment env)
     : _id(id), _env(std::move(env)),
       _instance(topo.instantiate(id.subtopology, _env.application_id)) {
+    if (_env.counters == nullptr) {
+        _env.counters = &_own_counters;
+    }
     if (!_env.wall_clock) {
         _env.wall_clock = [] {
             return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,7 +54,102 @@ stream_task::~stream_task() {
     }
 }
 
+std::string stream_task::changelog_topic(const std::string& application_id,
+                                         std::string_view store) {
+    return fmt::format("{}-{}-changelog", application_id, store);
+}
+
+void stream_task::open_stores() {
+    if (_stores_open) {
+        return;
+    }
+    const std::filesystem::path task_dir =
+        _env.state_dir.empty() ? std::filesystem::path() : _env.state_dir / _id.to_string();
+    bool any_persistent = false;
+    for (auto& [name, store] : _instance.stores) {
+        any_persistent = any_persistent || store->persistent();
+    }
+    if (any_persistent) {
+        if (task_dir.empty()) {
+            throw topology_error(
+                fmt::format("task {} has persistent stores but no state directory; set state.dir",
+                            _id.to_string()));
+        }
+        std::error_code ec;
+        std::filesystem::create_directories(task_dir, ec);
+        if (ec) {
+            throw state::state_error(fmt::format("cannot create the state directory {}: {} "
+                                                 "(check state.dir and its permissions)",
+                                                 task_dir.string(), ec.message()));
+        }
+    }
+    state::store_context context;
+    context.directory = task_dir;
+    context.rocksdb = _env.rocksdb;
+    context.changelog = this;
+    context.cache = _env.cache;
+    context.timestamp = [this] { return _current_timestamp; };
+    for (auto& [name, store] : _instance.stores) {
+        store->init(context);
+        if (_env.exactly_once) {
+            store->restore_target().stage_writes();
+        }
+        if (store->logged()) {
+            changelog_partition cp;
+            cp.store = name;
+            cp.topic = changelog_topic(_env.application_id, name);
+            cp.partition = _id.partition;
+            cp.persistent = store->persistent();
+            cp.target = &store->restore_target();
+            cp.checkpoint = cp.target->checkpoint();
+            _changelogs.push_back(std::move(cp));
+        }
+    }
+    _stores_open = true;
+}
+
+void stream_task::log(std::string_view store, std::string_view key,
+                      std::optional<std::string_view> value, int64_t timestamp) {
+    static const headers no_headers;
+    for (const auto& cp : _changelogs) {
+        if (cp.store == store) {
+            _env.collector->send(cp.topic, key, value, timestamp, no_headers, cp.partition);
+            return;
+        }
+    }
+    throw topology_error(
+        fmt::format("task {}: store '{}' logs a change but is not a logged store of this task",
+                    _id.to_string(), store));
+}
+
+void stream_task::commit_stores(
+    const std::function<std::optional<int64_t>(std::string_view, int32_t)>& acked_next_offset) {
+    for (auto& [name, store] : _instance.stores) {
+        std::optional<int64_t> checkpoint;
+        for (auto& cp : _changelogs) {
+            if (cp.store != name) {
+                continue;
+            }
+            const std::optional<int64_t> acked = acked_next_offset(cp.topic, cp.partition);
+            // Only forward: an acknowledgement older than the checkpoint is left from an
+            // earlier time this thread owned the task, before another instance wrote more.
+            if (acked && (!cp.checkpoint || *acked > *cp.checkpoint)) {
+                cp.checkpoint = acked;
+                if (cp.persistent) {
+                    checkpoint = acked;
+                }
+            }
+        }
+        if (checkpoint || _env.exactly_once) {
+            store->restore_target().commit(checkpoint);
+        }
+    }
+}
+
 void stream_task::init() {
+    if (!_stores_open) {
+        open_stores();
+    }
     for (auto& node : _instance.nodes) {
         node->init(*this);
     }
@@ -212,6 +311,7 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
 }
 
 void stream_task::observe_record_timestamp(int64_t timestamp) {
+    _current_timestamp = timestamp;
     if (timestamp > _stream_time) {
         _stream_time = timestamp;
     }
@@ -235,6 +335,7 @@ void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
         const int64_t interval = list[i].interval_ms;
         list[i].next_ms += ((now - list[i].next_ms) / interval + 1) * interval;
         punctuator fn = list[i].fn; // the list may grow while fn runs
+        _current_timestamp = now;
         fn(now);
         if (_env.counters != nullptr) {
             _env.counters->punctuations.fetch_add(1, std::memory_order_relaxed);

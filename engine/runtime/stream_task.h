@@ -2,7 +2,8 @@
 
 // stream_task: one sub-topology over one partition number of its input topics.
 //
-// Lifecycle: constructed (nodes and stores made and wired) -> init() -> add partitions,
+// Lifecycle: constructed (nodes and stores made and wired) -> open_stores() -> (the
+// thread restores logged stores from their changelogs) -> init() -> add partitions,
 // enqueue and process records, punctuate -> close(). Records of each input partition
 // wait in their own queue; process_next() takes the head with the lowest timestamp, so
 // a task merges its inputs in time order. Threading: owned by one stream_thread (or the
@@ -10,8 +11,10 @@
 // queued librdkafka messages.
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +40,18 @@ struct topic_partition_less {
     }
 };
 
-class stream_task final : public task_context {
+// A logged store of a task, as restore and checkpointing see it.
+struct changelog_partition {
+    std::string store;
+    std::string topic; // <application.id>-<store>-changelog
+    int32_t partition = 0;
+    bool persistent = false;
+    state::restorable* target = nullptr;
+    // The changelog offset the local data reflects (next offset to read), if known.
+    std::optional<int64_t> checkpoint;
+};
+
+class stream_task final : public task_context, private state::changelog_writer {
 public:
     // Throws topology_error if the sub-topology cannot be instantiated.
     stream_task(task_id id, const topology& topo, task_environment env);
@@ -45,8 +59,19 @@ public:
     stream_task(const stream_task&) = delete;
     stream_task& operator=(const stream_task&) = delete;
 
-    // Initializes stores and nodes; call once before processing.
+    // Opens every store in <state_dir>/<task id>/. Throws state::state_error.
+    void open_stores();
+    // The task's logged stores with their checkpoints (read at open_stores()).
+    std::vector<changelog_partition>& changelogs() { return _changelogs; }
+    // After a commit whose records were all acknowledged (at least once) or whose
+    // transaction committed (exactly once): each store applies what it staged and records
+    // the changelog offset it now reflects. `acked_next_offset(topic, partition)` answers
+    // the offset after the last acknowledged write, if any.
+    void commit_stores(
+        const std::function<std::optional<int64_t>(std::string_view, int32_t)>& acked_next_offset);
+    // Initializes the nodes (after the stores are open and restored); call once.
     void init();
+    bool initialized() const { return _initialized; }
     // Closes nodes and stores. Idempotent.
     void close();
 
@@ -90,6 +115,10 @@ public:
                          punctuator fn) override;
     record_collector& collector() override { return *_env.collector; }
     void request_commit() override { _commit_requested = true; }
+    task_counters& counters() override { return *_env.counters; }
+
+    // The changelog topic of `store` for application `application_id`.
+    static std::string changelog_topic(const std::string& application_id, std::string_view store);
 
 private:
     struct scheduled {
@@ -114,6 +143,9 @@ private:
     void process_from(input_partition& in, const raw_record& r);
     void handle_deserialization_error(const raw_record& r, const std::exception& e);
     void punctuate(std::vector<scheduled>& list, int64_t now);
+    // state::changelog_writer: logged stores send their writes through the task's collector.
+    void log(std::string_view store, std::string_view key, std::optional<std::string_view> value,
+             int64_t timestamp) override;
 
     task_id _id;
     task_environment _env;
@@ -124,6 +156,12 @@ private:
     std::vector<scheduled> _wall_punctuators;
     const record_metadata* _current = nullptr;
     int64_t _stream_time = -1;
+    // Timestamp of the current record (or of the punctuation running): what changelog
+    // records carry.
+    int64_t _current_timestamp = 0;
+    task_counters _own_counters; // used when the environment gives none
+    std::vector<changelog_partition> _changelogs;
+    bool _stores_open = false;
     bool _commit_requested = false;
     bool _initialized = false;
     bool _closed = false;

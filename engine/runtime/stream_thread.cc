@@ -1,6 +1,8 @@
 #include "engine/runtime/stream_thread.h"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -13,6 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Bound on each transactional call (init, send offsets, commit, abort).
+constexpr auto transaction_timeout = 60s;
+
 bool is_lost_membership(rd_kafka_resp_err_t code) {
     return code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
            code == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
@@ -22,9 +27,17 @@ bool is_lost_membership(rd_kafka_resp_err_t code) {
 } // namespace
 
 stream_thread::stream_thread(int index, const topology& topo, const streams_config& config,
-                             std::string bootstrap, std::function<void()> on_change)
+                             std::string bootstrap, std::function<void()> on_change,
+                             state::rocksdb_environment* rocksdb,
+                             state_restore_listener* restore_listener,
+                             std::string transactional_id_prefix)
     : _index(index), _topology(topo), _config(config), _bootstrap(std::move(bootstrap)),
-      _on_change(std::move(on_change)) {}
+      _on_change(std::move(on_change)), _rocksdb(rocksdb), _restore_listener(restore_listener),
+      _transactional_id_prefix(std::move(transactional_id_prefix)),
+      _eos(config.guarantee() == processing_guarantee::exactly_once_v2),
+      // statestore.cache.max.bytes is for the whole application, split over its threads.
+      _cache(static_cast<size_t>(config.cache_max_bytes()) /
+             static_cast<size_t>(std::max(1, config.num_stream_threads()))) {}
 
 stream_thread::~stream_thread() {
     request_shutdown();
@@ -78,6 +91,7 @@ void stream_thread::run() {
         std::cerr << fmt::format("brook: stream thread {} failed: {}\n", _index, e.what());
         // Close what is left without committing: the offsets of records whose processing
         // failed must not be committed.
+        _restorer.reset();
         for (auto& [id, task] : _tasks) {
             try {
                 task->close();
@@ -96,6 +110,7 @@ void stream_thread::run() {
         } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): already failing
         }
     }
+    _restorer.reset();
     _consumer.reset();
     _collector.reset();
     _producer.reset();
@@ -106,14 +121,16 @@ void stream_thread::loop() {
     const std::string& app_id = _config.application_id();
     const std::string client_id = fmt::format("{}-StreamThread-{}", _config.client_id(), _index);
 
-    kafka::client_config pc = _config.producer_config();
-    pc.set("bootstrap.servers", _bootstrap).set("client.id", client_id + "-producer");
-    _producer = std::make_unique<kafka::producer>(pc, [this](const rd_kafka_message_t& msg) {
-        if (_collector) {
-            _collector->on_delivery(msg);
-        }
-    });
-    _collector = std::make_unique<kafka_record_collector>(*_producer);
+    _producer_config = _config.producer_config();
+    _producer_config.set("bootstrap.servers", _bootstrap).set("client.id", client_id + "-producer");
+    if (_eos) {
+        _producer_config.set("transactional.id",
+                             fmt::format("{}-{}", _transactional_id_prefix, _index));
+    }
+    make_new_producer();
+    kafka::client_config rc = _config.restore_consumer_config();
+    rc.set("bootstrap.servers", _bootstrap).set("client.id", client_id + "-restore-consumer");
+    _restorer = std::make_unique<changelog_reader>(rc, _restore_listener, _counters);
 
     kafka::client_config cc = _config.consumer_config();
     cc.set("bootstrap.servers", _bootstrap)
@@ -127,8 +144,48 @@ void stream_thread::loop() {
     std::vector<kafka::message_ptr> batch;
     batch.reserve(1024);
     while (!_shutdown_requested) {
+        if (!_eos) {
+            run_once(batch);
+            continue;
+        }
+        try {
+            run_once(batch);
+        } catch (const kafka::kafka_error& e) {
+            recover(e);
+        } catch (const streams_error& e) {
+            // A failed delivery inside a transaction (check_deliveries): the transaction
+            // cannot commit, so it is aborted like any abortable error.
+            recover(kafka::kafka_error(e.what(), RD_KAFKA_RESP_ERR__FAIL, false, false, true));
+        }
+    }
+
+    set_state(thread_state::pending_shutdown);
+    commit_all();
+    // Leaving the group revokes every partition through on_revoked, which closes the tasks.
+    _consumer->close();
+    if (_eos && _in_transaction) {
+        _producer->abort_transaction(transaction_timeout); // nothing left in it
+        _in_transaction = false;
+    }
+    _producer->flush(_config.shutdown_timeout());
+    _produced = _collector->records_sent();
+}
+
+void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
+    {
+        const bool restoring = !_restorer->idle();
+        if (restoring) {
+            for (const task_id& id : _restorer->restore(50ms)) {
+                auto it = _tasks.find(id);
+                if (it != _tasks.end()) {
+                    start_task(*it->second);
+                }
+            }
+        }
         batch.clear();
-        _consumer->poll_batch(batch, 1000, _config.poll_timeout());
+        // While restoring, only look in on the group (heartbeats, rebalances) between
+        // restore batches.
+        _consumer->poll_batch(batch, 1000, restoring ? 0ms : _config.poll_timeout());
         if (_state == thread_state::partitions_assigned) {
             set_state(thread_state::running);
         }
@@ -157,8 +214,12 @@ void stream_thread::loop() {
                 it->second->enqueue(std::move(msg));
             }
         }
+        begin_transaction_if_needed();
         bool commit_requested = false;
         for (auto& [id, task] : _tasks) {
+            if (!task->initialized()) {
+                continue; // restoring: its records wait in its queues
+            }
             while (task->process_next()) {
             }
             commit_requested = commit_requested || task->commit_requested();
@@ -168,7 +229,9 @@ void stream_thread::loop() {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
         for (auto& [id, task] : _tasks) {
-            task->punctuate_wall_clock(wall_now);
+            if (task->initialized()) {
+                task->punctuate_wall_clock(wall_now);
+            }
         }
         if (commit_requested ||
             std::chrono::steady_clock::now() - _last_commit >= _config.commit_interval()) {
@@ -176,13 +239,6 @@ void stream_thread::loop() {
         }
         _produced = _collector->records_sent();
     }
-
-    set_state(thread_state::pending_shutdown);
-    commit_all();
-    // Leaving the group revokes every partition through on_revoked, which closes the tasks.
-    _consumer->close();
-    _producer->flush(_config.shutdown_timeout());
-    _produced = _collector->records_sent();
 }
 
 void stream_thread::commit_all() {
@@ -193,8 +249,185 @@ void stream_thread::commit_all() {
     commit_tasks(all);
 }
 
+void stream_thread::begin_transaction_if_needed() {
+    if (_eos && !_in_transaction) {
+        _producer->begin_transaction();
+        _in_transaction = true;
+        _sent_at_transaction_start = _collector->records_sent();
+    }
+}
+
+void stream_thread::commit_transaction(const std::vector<stream_task*>& tasks) {
+    begin_transaction_if_needed(); // caches flushed below may produce
+    for (auto* task : tasks) {
+        task->flush_stores();
+        task->clear_commit_request();
+    }
+    std::vector<std::tuple<std::string, int32_t, int64_t>> offsets;
+    for (auto* task : tasks) {
+        for (const auto& [tp, offset] : task->committable_offsets()) {
+            offsets.emplace_back(tp.first, tp.second, offset);
+        }
+    }
+    if (offsets.empty() && _collector->records_sent() == _sent_at_transaction_start) {
+        return; // an empty transaction: keep it open for the next records
+    }
+    // Output, changelog records and the consumed offsets become visible together. The
+    // offsets go with the consumer group metadata (KIP-447), so a member the group has
+    // moved on from is fenced here instead of committing.
+    if (!offsets.empty()) {
+        auto list = kafka::make_partition_list(offsets);
+        const kafka::group_metadata_ptr group = _consumer->group_metadata();
+        retry_retriable(
+            [&] { _producer->send_offsets_to_transaction(*list, *group, transaction_timeout); });
+    }
+    const auto started = std::chrono::steady_clock::now();
+    retry_retriable([&] { _producer->commit_transaction(transaction_timeout); });
+    _in_transaction = false;
+    _transactions_committed.fetch_add(1, std::memory_order_relaxed);
+    _commit_latency_us.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count()),
+        std::memory_order_relaxed);
+    _collector->check_deliveries();
+    // Only now may the stores make the transaction's writes their committed state.
+    for (auto* task : tasks) {
+        task->commit_stores([this](std::string_view topic, int32_t partition) {
+            return _collector->acked_next_offset(topic, partition);
+        });
+        task->mark_committed();
+    }
+    ++_commits;
+}
+
+void stream_thread::retry_retriable(const std::function<void()>& call) {
+    constexpr int attempts = 5;
+    for (int i = 1;; ++i) {
+        try {
+            call();
+            return;
+        } catch (const kafka::kafka_error& e) {
+            if (!e.is_retriable() || e.is_fatal() || e.txn_requires_abort() || i == attempts) {
+                throw;
+            }
+            std::cerr << fmt::format("brook: stream thread {}: retrying: {}\n", _index, e.what());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));
+        }
+    }
+}
+
+void stream_thread::recover(const kafka::kafka_error& e) {
+    const bool fatal = e.is_fatal() || e.is_fenced();
+    std::cerr << fmt::format("brook: stream thread {}: transaction failed ({}): {}; {}\n", _index,
+                             e.code_name(), e.what(),
+                             fatal ? "closing tasks and starting a new producer"
+                                   : "aborting, rewinding tasks to their last commit");
+    _transactions_aborted.fetch_add(1, std::memory_order_relaxed);
+    if (!fatal && _in_transaction) {
+        try {
+            _producer->abort_transaction(transaction_timeout);
+        } catch (const kafka::kafka_error& abort_error) {
+            if (!abort_error.is_fatal()) {
+                throw;
+            }
+            std::cerr << fmt::format("brook: stream thread {}: abort failed: {}\n", _index,
+                                     abort_error.what());
+            make_new_producer();
+        }
+    } else if (fatal) {
+        make_new_producer();
+    }
+    _in_transaction = false;
+    revive_tasks();
+}
+
+void stream_thread::make_new_producer() {
+    // A replaced producer is fenced or broken: nothing it holds can commit any more.
+    _collector.reset();
+    _producer.reset();
+    _producer =
+        std::make_unique<kafka::producer>(_producer_config, [this](const rd_kafka_message_t& msg) {
+            if (_collector) {
+                _collector->on_delivery(msg);
+            }
+        });
+    if (_eos) {
+        // Fences any earlier producer with this transactional.id (this instance's thread
+        // in a killed process), aborting what it left open, before anything is written.
+        _producer->init_transactions(transaction_timeout);
+    }
+    _collector = std::make_unique<kafka_record_collector>(*_producer);
+    for (const auto& topic : _topology.changelog_topics(_config.application_id())) {
+        _collector->track_acked_offsets(topic);
+    }
+}
+
+void stream_thread::revive_tasks() {
+    // Every task is dropped without committing and made again from its stores' last
+    // committed state (restored from the changelog tail where needed), and its inputs are
+    // rewound to the committed offsets: what the aborted transaction did is redone.
+    std::vector<std::tuple<std::string, int32_t, int64_t>> partitions;
+    std::map<task_id, std::vector<topic_partition>> inputs;
+    for (const auto& [tp, task] : _task_of) {
+        inputs[task->id()].push_back(tp);
+        partitions.emplace_back(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+    }
+    for (auto& [id, task] : _tasks) {
+        _restorer->remove(id);
+        task->close();
+    }
+    _tasks.clear();
+    _task_of.clear();
+    const task_environment env = task_env();
+    for (const auto& [id, tps] : inputs) {
+        auto task = std::make_unique<stream_task>(id, _topology, env);
+        task->open_stores();
+        stream_task* raw = task.get();
+        _tasks.emplace(id, std::move(task));
+        for (const auto& tp : tps) {
+            raw->add_partition(tp);
+            _task_of[tp] = raw;
+        }
+        if (_restorer->add(id, raw->changelogs())) {
+            raw->init();
+        } else {
+            pause_or_resume(*raw, true);
+        }
+    }
+    _task_count = static_cast<int>(_tasks.size());
+    if (partitions.empty()) {
+        return;
+    }
+    auto list = kafka::make_partition_list(partitions);
+    _consumer->committed(*list, transaction_timeout);
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& p = list->elems[i];
+        const int64_t offset = p.offset >= 0 ? p.offset : RD_KAFKA_OFFSET_BEGINNING;
+        _consumer->seek(p.topic, p.partition, offset, transaction_timeout);
+    }
+}
+
+task_environment stream_thread::task_env() {
+    task_environment env;
+    env.application_id = _config.application_id();
+    env.collector = _collector.get();
+    env.on_deserialization_error = _config.on_deserialization_error();
+    env.dead_letter_topic = _config.dead_letter_topic();
+    env.counters = &_counters;
+    env.state_dir = _config.state_dir() / _config.application_id();
+    env.rocksdb = _rocksdb;
+    env.cache = &_cache;
+    env.exactly_once = _eos;
+    return env;
+}
+
 void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
     _last_commit = std::chrono::steady_clock::now();
+    if (_eos) {
+        commit_transaction(tasks);
+        return;
+    }
     for (auto* task : tasks) {
         task->flush_stores();
         task->clear_commit_request();
@@ -203,6 +436,13 @@ void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
     // of the input that caused them are committed.
     _producer->flush(_config.shutdown_timeout());
     _collector->check_deliveries();
+    // Every changelog record is acknowledged now, so each store reflects its changelog up
+    // to the acknowledged offsets.
+    for (auto* task : tasks) {
+        task->commit_stores([this](std::string_view topic, int32_t partition) {
+            return _collector->acked_next_offset(topic, partition);
+        });
+    }
 
     std::vector<std::tuple<std::string, int32_t, int64_t>> offsets;
     for (auto* task : tasks) {
@@ -234,12 +474,8 @@ void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
 
 void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partitions) {
     const std::string& app_id = _config.application_id();
-    task_environment env;
-    env.application_id = app_id;
-    env.collector = _collector.get();
-    env.on_deserialization_error = _config.on_deserialization_error();
-    env.dead_letter_topic = _config.dead_letter_topic();
-    env.counters = &_counters;
+    const task_environment env = task_env();
+    std::vector<stream_task*> created;
     for (int i = 0; i < partitions.cnt; ++i) {
         const rd_kafka_topic_partition_t& p = partitions.elems[i];
         const std::optional<int> st = _topology.subtopology_of(p.topic, app_id);
@@ -250,12 +486,26 @@ void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partition
         auto it = _tasks.find(id);
         if (it == _tasks.end()) {
             auto task = std::make_unique<stream_task>(id, _topology, env);
-            task->init();
+            task->open_stores();
             it = _tasks.emplace(id, std::move(task)).first;
+            created.push_back(it->second.get());
         }
         const topic_partition tp{p.topic, p.partition};
         it->second->add_partition(tp);
         _task_of[tp] = it->second.get();
+        if (!it->second->initialized() &&
+            std::find(created.begin(), created.end(), it->second.get()) == created.end()) {
+            // A further input of a task still restoring: hold it back too.
+            auto list = kafka::make_partition_list({{p.topic, p.partition, 0}});
+            _consumer->pause(*list);
+        }
+    }
+    for (stream_task* task : created) {
+        if (_restorer->add(task->id(), task->changelogs())) {
+            task->init();
+        } else {
+            pause_or_resume(*task, true);
+        }
     }
     _task_count = static_cast<int>(_tasks.size());
     set_state(thread_state::partitions_assigned);
@@ -273,11 +523,25 @@ void stream_thread::on_revoked(const rd_kafka_topic_partition_list_t& partitions
     // Finish what was queued for the partitions being given up, then commit them while
     // this member still owns them, so the next owner starts exactly after.
     for (auto* task : affected) {
-        while (task->process_next()) {
+        while (task->initialized() && task->process_next()) {
         }
     }
     if (!affected.empty()) {
-        commit_tasks(affected);
+        if (_eos) {
+            // One transaction holds every task's output: commit it whole.
+            try {
+                commit_all();
+            } catch (const kafka::kafka_error& e) {
+                release_partitions(partitions);
+                recover(e);
+                if (_state != thread_state::pending_shutdown) {
+                    set_state(thread_state::partitions_assigned);
+                }
+                return;
+            }
+        } else {
+            commit_tasks(affected);
+        }
     }
     release_partitions(partitions);
     if (_state != thread_state::pending_shutdown) {
@@ -288,6 +552,12 @@ void stream_thread::on_revoked(const rd_kafka_topic_partition_list_t& partitions
 void stream_thread::on_lost(const rd_kafka_topic_partition_list_t& partitions) {
     // Someone else owns these already: close without committing.
     release_partitions(partitions);
+    if (_eos && _in_transaction) {
+        // The open transaction holds the lost tasks' output too: abort it, and redo the
+        // remaining tasks' part from their last commit.
+        recover(kafka::kafka_error("partitions lost to another member", RD_KAFKA_RESP_ERR__STATE,
+                                   false, false, true));
+    }
 }
 
 void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& partitions) {
@@ -306,7 +576,33 @@ void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& pa
     _task_count = static_cast<int>(_tasks.size());
 }
 
+void stream_thread::start_task(stream_task& task) {
+    task.init();
+    pause_or_resume(task, false);
+}
+
+void stream_thread::pause_or_resume(stream_task& task, bool pause) {
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    for (const auto& [tp, owner] : _task_of) {
+        if (owner == &task) {
+            entries.emplace_back(tp.first, tp.second, 0);
+        }
+    }
+    if (entries.empty()) {
+        return;
+    }
+    auto list = kafka::make_partition_list(entries);
+    if (pause) {
+        _consumer->pause(*list);
+    } else {
+        _consumer->resume(*list);
+    }
+}
+
 void stream_thread::close_task(const task_id& id) {
+    if (_restorer) {
+        _restorer->remove(id);
+    }
     auto it = _tasks.find(id);
     if (it != _tasks.end()) {
         it->second->close();

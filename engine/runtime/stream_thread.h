@@ -6,11 +6,20 @@
 //   CREATED -> STARTING -> PARTITIONS_ASSIGNED <-> RUNNING -> PENDING_SHUTDOWN -> DEAD
 //                                  (any state) --- error ---> DEAD with error() set
 //
-// The loop: poll a batch, queue each record in its task, process every queued record,
-// fire wall-clock punctuators, and commit every commit.interval.ms (flush the producer,
-// then commit the consumed offsets: at least once). Revoked partitions are committed
-// and their tasks closed inside the rebalance callback, before they are given up; lost
-// ones are closed without committing.
+// Under exactly_once_v2 the producer is transactional (transactional.id
+// "<application.id>-<process id>-<thread index>") and a commit is one transaction: flush
+// store caches, send the consumed offsets with the group metadata, commit, and only then
+// let stores apply the transaction's writes. An abortable error aborts and rewinds every
+// task to its last commit (tasks are made again, stores restored from the changelog
+// tail); fencing or a fatal error also replaces the producer. Nothing continues silently.
+//
+// The loop: restore the stores of newly assigned tasks (their input partitions stay
+// paused until the task's changelogs are replayed), poll a batch, queue each record in
+// its task, process every queued record, fire wall-clock punctuators, and commit every
+// commit.interval.ms (flush store caches, flush the producer, checkpoint stores at the
+// acknowledged changelog offsets, then commit the consumed offsets: at least once).
+// Revoked partitions are committed and their tasks closed inside the rebalance callback,
+// before they are given up; lost ones are closed without committing.
 //
 // Threading: every member except the atomics and request_shutdown() is touched only by
 // the thread itself. Ownership: owns its clients and tasks; the topology and config are
@@ -29,10 +38,14 @@
 
 #include "engine/config/streams_config.h"
 #include "engine/kafka/consumer.h"
+#include "engine/kafka/kafka_error.h"
 #include "engine/kafka/producer.h"
+#include "engine/runtime/changelog_reader.h"
 #include "engine/runtime/kafka_record_collector.h"
+#include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
 #include "engine/topology/topology.h"
+#include "state/cache_budget.h"
 
 namespace brook {
 
@@ -41,8 +54,12 @@ enum class thread_state { created, starting, partitions_assigned, running, pendi
 class stream_thread final : private kafka::rebalance_listener {
 public:
     // `on_change` is called (from this thread) after every state change.
+    // `rocksdb` and `restore_listener` may be null and must outlive the thread.
     stream_thread(int index, const topology& topo, const streams_config& config,
-                  std::string bootstrap, std::function<void()> on_change);
+                  std::string bootstrap, std::function<void()> on_change,
+                  state::rocksdb_environment* rocksdb = nullptr,
+                  state_restore_listener* restore_listener = nullptr,
+                  std::string transactional_id_prefix = {});
     ~stream_thread() override;
     stream_thread(const stream_thread&) = delete;
     stream_thread& operator=(const stream_thread&) = delete;
@@ -60,14 +77,30 @@ public:
     const task_counters& counters() const { return _counters; }
     uint64_t records_produced() const { return _produced.load(); }
     uint64_t commits() const { return _commits.load(); }
+    uint64_t transactions_committed() const { return _transactions_committed.load(); }
+    uint64_t transactions_aborted() const { return _transactions_aborted.load(); }
+    // Sum of commit_transaction() durations, for a mean commit latency.
+    uint64_t commit_latency_us() const { return _commit_latency_us.load(); }
 
 private:
     void run();
     void loop();
+    void run_once(std::vector<kafka::message_ptr>& batch);
+    task_environment task_env();
+    // Exactly-once: the transactional commit and what to do when it fails.
+    void begin_transaction_if_needed();
+    void commit_transaction(const std::vector<stream_task*>& tasks);
+    void retry_retriable(const std::function<void()>& call);
+    void recover(const kafka::kafka_error& e);
+    void make_new_producer();
+    void revive_tasks();
     void set_state(thread_state s);
     void commit_all();
     void commit_tasks(const std::vector<stream_task*>& tasks);
     void close_task(const task_id& id);
+    // Starts processing a task whose stores are restored: init its nodes, resume input.
+    void start_task(stream_task& task);
+    void pause_or_resume(stream_task& task, bool pause);
     // Drops the partitions from their tasks and closes tasks left with none.
     void release_partitions(const rd_kafka_topic_partition_list_t& partitions);
 
@@ -80,10 +113,19 @@ private:
     const streams_config& _config;
     const std::string _bootstrap;
     const std::function<void()> _on_change;
+    state::rocksdb_environment* const _rocksdb;
+    state_restore_listener* const _restore_listener;
+    const std::string _transactional_id_prefix;
+    const bool _eos;
+    kafka::client_config _producer_config;
+    bool _in_transaction = false;
+    uint64_t _sent_at_transaction_start = 0;
+    state::cache_budget _cache;
 
     std::unique_ptr<kafka::producer> _producer;
     std::unique_ptr<kafka_record_collector> _collector;
     std::unique_ptr<kafka::consumer> _consumer;
+    std::unique_ptr<changelog_reader> _restorer;
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
     std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
     task_counters _counters;
@@ -95,6 +137,9 @@ private:
     std::atomic<int> _task_count{0};
     std::atomic<uint64_t> _produced{0};
     std::atomic<uint64_t> _commits{0};
+    std::atomic<uint64_t> _transactions_committed{0};
+    std::atomic<uint64_t> _transactions_aborted{0};
+    std::atomic<uint64_t> _commit_latency_us{0};
     mutable std::mutex _mutex; // guards _error and the dead condition
     std::condition_variable _dead;
     std::optional<std::string> _error;

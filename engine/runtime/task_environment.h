@@ -1,25 +1,25 @@
 #pragma once
 
 // What a stream_task needs from whoever runs it (a stream_thread, or the test driver):
-// where output goes, what time it is, and what to do with unreadable records.
+// where output goes, what time it is, what to do with unreadable records, and where
+// and how stores keep their data.
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 
 #include "engine/config/streams_config.h"
 #include "engine/processor/record_collector.h"
+#include "engine/processor/task_counters.h"
+
+namespace brook::state {
+class rocksdb_environment;
+class cache_budget;
+} // namespace brook::state
 
 namespace brook {
-
-// Counters a task bumps; owned by the thread (or driver), read by metrics endpoints.
-struct task_counters {
-    std::atomic<uint64_t> records_processed{0};
-    std::atomic<uint64_t> deserialization_errors{0};
-    std::atomic<uint64_t> dead_lettered{0};
-    std::atomic<uint64_t> punctuations{0};
-};
 
 struct task_environment {
     std::string application_id;
@@ -28,6 +28,14 @@ struct task_environment {
     deserialization_handler on_deserialization_error = deserialization_handler::fail;
     std::string dead_letter_topic; // used with deserialization_handler::dead_letter
     task_counters* counters = nullptr;
+    // <state.dir>/<application.id>; each task keeps its stores in <state_dir>/<task id>/.
+    std::filesystem::path state_dir;
+    // Shared by every store of the application; null: RocksDB defaults (tests).
+    state::rocksdb_environment* rocksdb = nullptr;
+    // The owning thread's cache budget; null: no caching.
+    state::cache_budget* cache = nullptr;
+    // exactly_once_v2: persistent stores stage their writes until the transaction commits.
+    bool exactly_once = false;
 };
 
 } // namespace brook

@@ -1,5 +1,8 @@
 #include "engine/testing/topology_test_driver.h"
 
+#include <cstdlib>
+#include <iostream>
+
 #include <fmt/format.h>
 
 #include "engine/config/streams_config.h"
@@ -49,6 +52,14 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
     config.try_emplace("bootstrap.servers", "unused-by-the-test-driver:9092");
     const streams_config parsed(std::move(config));
     _application_id = parsed.application_id();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "brook-test-driver-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+        throw state::state_error(
+            fmt::format("cannot create a temporary state directory {}", pattern));
+    }
+    _state_dir = pattern;
+    _cache = std::make_unique<state::cache_budget>(static_cast<size_t>(parsed.cache_max_bytes()));
 
     task_environment env;
     env.application_id = _application_id;
@@ -57,8 +68,11 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
     env.on_deserialization_error = parsed.on_deserialization_error();
     env.dead_letter_topic = parsed.dead_letter_topic();
     env.counters = &_counters;
+    env.state_dir = _state_dir;
+    env.cache = _cache.get();
     for (const auto& st : _topology.subtopologies()) {
         auto task = std::make_unique<stream_task>(task_id{st.id, 0}, _topology, env);
+        task->open_stores();
         task->init();
         _tasks.push_back(std::move(task));
     }
@@ -70,7 +84,26 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
 
 topology_test_driver::~topology_test_driver() {
     for (auto& t : _tasks) {
-        t->close();
+        try {
+            t->close();
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("brook: test driver: closing a task: {}\n", e.what());
+        }
+    }
+    _tasks.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(_state_dir, ec);
+}
+
+void topology_test_driver::commit() {
+    try {
+        for (auto& t : _tasks) {
+            t->flush_stores();
+            process_internal_records();
+        }
+    } catch (...) {
+        _internal.clear();
+        throw;
     }
 }
 
@@ -79,6 +112,9 @@ void topology_test_driver::pipe_raw(const std::string& topic, nullable_bytes key
     try {
         process_one(topic, key, value, timestamp, hdrs);
         process_internal_records();
+        if (_auto_commit) {
+            commit();
+        }
     } catch (...) {
         // What the failed record wrote to repartition topics is dropped with it, so that the
         // next pipe starts clean instead of finishing half of a failed one.
@@ -124,6 +160,9 @@ void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by)
         for (auto& t : _tasks) {
             t->punctuate_wall_clock(_wall_clock_ms);
             process_internal_records();
+        }
+        if (_auto_commit) {
+            commit();
         }
     } catch (...) {
         _internal.clear();

@@ -9,11 +9,20 @@
 // topic are processed downstream after the record (or punctuation) that wrote them is
 // done, before pipe_input or advance_wall_clock_time returns, as with a broker between.
 //
+// Stores are opened in a fresh temporary state directory (removed on destruction); what
+// logged stores write to their changelogs appears as output topic
+// "<application.id>-<store>-changelog". As Kafka Streams' driver does, the driver commits
+// after every piped record and every wall-clock advance (flushing store caches, so
+// cached updates are forwarded); set_auto_commit(false) and commit() let a test hold a
+// commit back to see caching de-duplicate (statestore.cache.max.bytes sizes the cache;
+// 0 turns caching off).
+//
 // Lifecycle: construct from a built topology, use, destroy (closes every task).
 // Threading: single-threaded. Exceptions from processors reach the caller of pipe_input.
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +32,7 @@
 #include "engine/runtime/stream_task.h"
 #include "engine/serde/serdes.h"
 #include "engine/topology/topology.h"
+#include "state/cache_budget.h"
 
 namespace brook {
 
@@ -120,6 +130,10 @@ public:
 
     // Moves the wall clock forward and fires the wall-clock punctuators that are due.
     void advance_wall_clock_time(std::chrono::milliseconds by);
+    // Flushes every store (caches write down, forward and log what they held).
+    void commit();
+    void set_auto_commit(bool on) { _auto_commit = on; }
+    const std::filesystem::path& state_dir() const { return _state_dir; }
     int64_t wall_clock_ms() const { return _wall_clock_ms; }
 
     // The store named `name` (of whichever task has it); throws topology_error.
@@ -155,6 +169,9 @@ private:
 
     const topology _topology;
     std::string _application_id;
+    std::filesystem::path _state_dir;
+    std::unique_ptr<state::cache_budget> _cache;
+    bool _auto_commit = true;
     int64_t _wall_clock_ms;
     task_counters _counters;
     std::unique_ptr<capturing_collector> _collector;

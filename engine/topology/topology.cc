@@ -89,6 +89,17 @@ std::vector<std::string> topology::source_topics(const std::string& application_
     return {out.begin(), out.end()};
 }
 
+std::vector<std::string> topology::changelog_topics(const std::string& application_id) const {
+    std::vector<std::string> out;
+    for (const auto& s : _stores) {
+        if (s.logged) {
+            out.push_back(fmt::format("{}-{}-changelog", application_id, s.name));
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 std::vector<std::string> topology::external_source_topics() const {
     std::set<std::string> out;
     for (const auto& n : _nodes) {

@@ -32,9 +32,15 @@ struct node_spec {
     std::function<std::unique_ptr<node_base>()> factory;
 };
 
+// A store as the topology knows it: how to make a fresh (unopened) instance per task,
+// and whether it writes a changelog, "<application.id>-<name>-changelog", with which
+// topic configs (cleanup.policy=compact for key-value stores; compact,delete and
+// retention.ms for window and session stores).
 struct store_spec {
     std::string name;
     std::function<std::unique_ptr<state::state_store>()> factory;
+    bool logged = false;
+    std::map<std::string, std::string> changelog_config;
 };
 
 // A repartition topic the application must create: "<application.id>-<name>".
@@ -67,6 +73,9 @@ public:
     const std::vector<subtopology>& subtopologies() const { return _subtopologies; }
     const std::vector<node_spec>& nodes() const { return _nodes; }
     const std::vector<internal_topic_spec>& internal_topics() const { return _internal_topics; }
+    const std::vector<store_spec>& stores() const { return _stores; }
+    // Changelog topic names (resolved) of the logged stores, sorted.
+    std::vector<std::string> changelog_topics(const std::string& application_id) const;
 
     // Resolved names of every topic the application consumes, sorted.
     std::vector<std::string> source_topics(const std::string& application_id) const;

@@ -1,9 +1,14 @@
 // Failures a user hits at start-up end in ERROR with a reason, not in a hang or a crash.
 
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "engine/errors.h"
 #include "engine/runtime/kafka_streams.h"
+#include "engine/runtime/process_id.h"
 #include "operators/stream_builder.h"
 
 namespace brook {
@@ -48,17 +53,21 @@ TEST(kafka_streams_errors, starting_twice_is_refused) {
 namespace brook {
 namespace {
 
-TEST(kafka_streams_errors,
-     exactly_once_is_refused_until_it_is_built_rather_than_run_at_least_once) {
-    stream_builder b;
-    b.stream<std::string, std::string>({"in"}).to("out");
-    const topology t = b.build();
-    kafka_streams app(t, streams_config({{"application.id", "eos-test"},
-                                         {"bootstrap.servers", "127.0.0.1:1"},
-                                         {"processing.guarantee", "exactly_once_v2"}}));
-    EXPECT_THROW(app.start(), streams_error);
-    EXPECT_EQ(app.state(), streams_state::error);
-    EXPECT_NE(app.error_reason().find("exactly_once_v2"), std::string::npos) << app.error_reason();
+TEST(process_id, is_made_once_per_state_directory_and_read_back_after_a_restart) {
+    const auto root =
+        std::filesystem::temp_directory_path() / ("brook-process-id-" + std::to_string(::getpid()));
+    const std::string first = load_or_create_process_id(root / "app");
+    EXPECT_EQ(first.size(), 32U);
+    EXPECT_EQ(load_or_create_process_id(root / "app"), first) << "a restart keeps the id";
+    EXPECT_NE(load_or_create_process_id(root / "other"), first) << "instances never share one";
+    {
+        std::ofstream garbage(root / "app" / "brook.process-id", std::ios::trunc);
+        garbage << "not an id\n";
+    }
+    const std::string replaced = load_or_create_process_id(root / "app");
+    EXPECT_EQ(replaced.size(), 32U) << "a damaged file is replaced by a fresh id";
+    EXPECT_NE(replaced, "not an id");
+    std::filesystem::remove_all(root);
 }
 
 } // namespace

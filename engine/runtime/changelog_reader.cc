@@ -1,0 +1,213 @@
+#include "engine/runtime/changelog_reader.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/errors.h"
+
+namespace brook {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t max_batch = 10000;
+constexpr auto watermark_timeout = 30s;
+
+} // namespace
+
+changelog_reader::changelog_reader(kafka::client_config config, state_restore_listener* listener,
+                                   task_counters& counters)
+    : _config(std::move(config)), _listener(listener), _counters(counters) {
+    _batch.reserve(max_batch);
+    _entries.reserve(max_batch);
+}
+
+changelog_reader::~changelog_reader() = default;
+
+kafka::consumer& changelog_reader::consumer() {
+    if (!_consumer) {
+        kafka::client_config c = _config;
+        // A group id is needed to create a consumer, but this one never subscribes or
+        // commits: it only reads assigned changelog partitions.
+        c.set("group.id", "brook-restore-consumer")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "true")
+            .set("isolation.level", "read_committed");
+        _consumer = std::make_unique<kafka::consumer>(c);
+    }
+    return *_consumer;
+}
+
+bool changelog_reader::add(const task_id& owner, std::vector<changelog_partition>& stores) {
+    bool restoring = false;
+    for (auto& cp : stores) {
+        const auto [low, high] = consumer().watermarks(cp.topic, cp.partition, watermark_timeout);
+        int64_t start = low;
+        const bool checkpoint_valid =
+            cp.persistent && cp.checkpoint && *cp.checkpoint >= low && *cp.checkpoint <= high;
+        if (checkpoint_valid) {
+            start = *cp.checkpoint;
+        } else {
+            // No checkpoint, or one the log no longer covers (deleted and re-created, or
+            // truncated): what the store holds cannot be trusted, so rebuild it.
+            cp.target->wipe();
+            cp.checkpoint.reset();
+        }
+        if (_listener != nullptr) {
+            _listener->on_restore_start(cp.topic, cp.partition, cp.store, start, high);
+        }
+        if (start >= high) {
+            if (cp.checkpoint != high) {
+                cp.checkpoint = high;
+                if (cp.persistent) {
+                    cp.target->write_checkpoint(high);
+                }
+            }
+            if (_listener != nullptr) {
+                _listener->on_restore_end(cp.topic, cp.partition, cp.store, 0);
+            }
+            continue;
+        }
+        cp.target->begin_restore();
+        _active.push_back(active_restore{owner, &cp, start, high});
+        restoring = true;
+    }
+    if (restoring) {
+        reassign();
+    }
+    return !restoring;
+}
+
+void changelog_reader::remove(const task_id& owner) {
+    const size_t before = _active.size();
+    std::erase_if(_active, [&](const active_restore& r) { return r.owner == owner; });
+    if (_active.size() != before) {
+        reassign();
+    }
+}
+
+void changelog_reader::reassign() {
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    entries.reserve(_active.size());
+    for (const auto& r : _active) {
+        entries.emplace_back(r.store->topic, r.store->partition, r.position);
+    }
+    // A full assign: positions come from what was applied, so records fetched for the
+    // old assignment and dropped by librdkafka are simply read again.
+    consumer().assign(*kafka::make_partition_list(entries));
+}
+
+void changelog_reader::finish(active_restore& r) {
+    r.store->target->end_restore();
+    r.store->checkpoint = r.position;
+    if (r.store->persistent) {
+        r.store->target->write_checkpoint(r.position);
+    }
+    if (_listener != nullptr) {
+        _listener->on_restore_end(r.store->topic, r.store->partition, r.store->store, r.restored);
+    }
+}
+
+std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout) {
+    std::vector<task_id> done;
+    if (_active.empty()) {
+        return done;
+    }
+    _batch.clear();
+    consumer().poll_batch(_batch, max_batch, timeout);
+
+    auto find = [&](const rd_kafka_message_t& msg) -> active_restore* {
+        const std::string_view topic = rd_kafka_topic_name(msg.rkt);
+        for (auto& r : _active) {
+            if (r.store->partition == msg.partition && r.store->topic == topic) {
+                return &r;
+            }
+        }
+        return nullptr;
+    };
+    active_restore* run = nullptr; // the restore the records in _entries belong to
+    int64_t run_last_offset = 0;
+    auto apply_run = [&] {
+        if (run == nullptr || _entries.empty()) {
+            return;
+        }
+        run->store->target->restore_batch(_entries);
+        const auto n = static_cast<int64_t>(_entries.size());
+        run->restored += n;
+        _counters.records_restored.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        if (_listener != nullptr) {
+            _listener->on_batch_restored(run->store->topic, run->store->partition,
+                                         run->store->store, run_last_offset, n);
+        }
+        _entries.clear();
+    };
+    for (auto& msg : _batch) {
+        active_restore* r = find(*msg);
+        if (r != run) {
+            apply_run();
+            run = r;
+        }
+        if (r == nullptr) {
+            continue; // a partition restored already, fetched before the reassign
+        }
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            r->position = std::max(r->position, msg->offset);
+            r->end = std::min(r->end, r->position); // the end is reached, whatever was read
+            continue;
+        }
+        if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw streams_error(fmt::format(
+                "restoring store '{}' from {}-{}: {} (check that the changelog topic exists "
+                "and is readable)",
+                r->store->store, r->store->topic, r->store->partition,
+                rd_kafka_message_errstr(msg.get())));
+        }
+        if (msg->offset < r->position) {
+            continue;
+        }
+        state::changelog_entry e;
+        e.key = msg->key != nullptr
+                    ? std::string_view(static_cast<const char*>(msg->key), msg->key_len)
+                    : std::string_view();
+        if (msg->payload != nullptr) {
+            e.value = std::string_view(static_cast<const char*>(msg->payload), msg->len);
+        }
+        _entries.push_back(e);
+        r->position = msg->offset + 1;
+        run_last_offset = msg->offset;
+    }
+    apply_run();
+
+    bool finished_any = false;
+    for (auto& r : _active) {
+        if (r.position >= r.end) {
+            finish(r);
+            finished_any = true;
+        }
+    }
+    if (!finished_any) {
+        return done;
+    }
+    std::vector<task_id> touched;
+    std::erase_if(_active, [&](const active_restore& r) {
+        if (r.position >= r.end) {
+            touched.push_back(r.owner);
+            return true;
+        }
+        return false;
+    });
+    for (const task_id& t : touched) {
+        const bool still = std::any_of(_active.begin(), _active.end(),
+                                       [&](const active_restore& r) { return r.owner == t; });
+        if (!still && std::find(done.begin(), done.end(), t) == done.end()) {
+            done.push_back(t);
+        }
+    }
+    reassign();
+    return done;
+}
+
+} // namespace brook

@@ -1,0 +1,228 @@
+#pragma once
+
+// Definitions of grouped_stream, time_windowed_stream, session_windowed_stream, table and
+// the grouping members of stream that need the complete stream_builder. Included at the
+// end of stream.h; not for direct use.
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "operators/grouped_stream.h"
+#include "operators/select_key.h"
+#include "operators/session_windowed_stream.h"
+#include "operators/stream_builder.h"
+#include "operators/table.h"
+#include "operators/table_source.h"
+#include "operators/time_windowed_stream.h"
+
+namespace brook {
+
+namespace detail {
+
+// Adds `processor` (made by `make`) under `parent` and registers `spec` for it.
+template <class P, class Make>
+void add_stateful_processor(stream_builder& b, const std::string& name, const std::string& parent,
+                            store_spec spec, Make make) {
+    b.graph().template add_processor<P>(name, std::function<std::unique_ptr<P>()>(std::move(make)),
+                                        {parent});
+    b.graph().add_state_store(std::move(spec), {name});
+}
+
+// Kafka Streams' rule for repartition node names: generated names when the topic is named
+// after a generated store, names derived from the topic otherwise.
+inline bool is_generated_name(const std::string& name) {
+    static const std::regex generated("KSTREAM.*-[0-9]{10}");
+    return std::regex_match(name, generated);
+}
+
+} // namespace detail
+
+template <class K, class V, class KS, class VS>
+std::string aggregation_input<K, V, KS, VS>::node_for(const std::string& store_name) const {
+    if (!_repartition) {
+        return _node;
+    }
+    stream_builder& b = *_builder;
+    const std::string prefix = _grouped.name.empty() ? store_name : _grouped.name;
+    const std::string suffix = "-repartition";
+    const std::string topic = prefix.ends_with(suffix) ? prefix : prefix + suffix;
+    // Generated even when unused, so the counter (and every later name) is the same
+    // whichever names are used, as in Kafka Streams.
+    const std::string generated_sink = b.new_name("KSTREAM-SINK-");
+    const std::string generated_filter = b.new_name("KSTREAM-FILTER-");
+    const std::string generated_source = b.new_name("KSTREAM-SOURCE-");
+    if (!_grouped.name.empty() && !_shared_source->empty()) {
+        return *_shared_source; // a named grouping's later aggregations share its topic
+    }
+    const bool generated = detail::is_generated_name(prefix);
+    const std::string sink = generated ? generated_sink : topic + "-sink";
+    const std::string filter = generated ? generated_filter : topic + "-filter";
+    const std::string source = generated ? generated_source : topic + "-source";
+
+    b.graph().template add_processor<filter_processor<K, V, non_null_key>>(
+        filter, std::function<std::unique_ptr<filter_processor<K, V, non_null_key>>()>([] {
+            return std::make_unique<filter_processor<K, V, non_null_key>>(non_null_key{}, false);
+        }),
+        {_node});
+    b.graph().add_internal_topic({topic, std::nullopt});
+    b.graph().template add_internal_sink<K, V, KS, VS>(sink, topic, {filter}, _grouped.key_serde,
+                                                       _grouped.value_serde);
+    b.graph().template add_internal_source<K, V, KS, VS>(source, topic, _grouped.key_serde,
+                                                         _grouped.value_serde);
+    if (!_grouped.name.empty()) {
+        *_shared_source = source;
+    }
+    return source;
+}
+
+template <class K, class V, class KS, class VS>
+template <class VR, class MKS, class MVS, class Fn>
+table<K, VR> grouped_stream<K, V, KS, VS>::build(const std::string& prefix,
+                                                 materialized<K, VR, MKS, MVS> m, Fn fn) const {
+    stream_builder& b = _input.builder();
+    const std::string store = b.name_or_new(m.store_name, prefix + "STATE-STORE-");
+    const std::string name = b.new_name(prefix);
+    const std::string parent = _input.node_for(store);
+    using P = stream_aggregate_processor<K, V, Fn>;
+    detail::add_stateful_processor<P>(
+        b, name, parent, detail::key_value_store_spec(store, m),
+        [name, store, fn] { return std::make_unique<P>(name, store, fn); });
+    return table<K, VR>(&b, name, store);
+}
+
+template <class K, class V, class KS, class VS>
+time_windowed_stream<K, V, KS, VS, time_windows>
+grouped_stream<K, V, KS, VS>::windowed_by(time_windows windows) const {
+    return time_windowed_stream<K, V, KS, VS, time_windows>(_input, windows);
+}
+
+template <class K, class V, class KS, class VS>
+time_windowed_stream<K, V, KS, VS, sliding_windows>
+grouped_stream<K, V, KS, VS>::windowed_by(sliding_windows windows) const {
+    return time_windowed_stream<K, V, KS, VS, sliding_windows>(_input, windows);
+}
+
+template <class K, class V, class KS, class VS>
+session_windowed_stream<K, V, KS, VS>
+grouped_stream<K, V, KS, VS>::windowed_by(session_windows windows) const {
+    return session_windowed_stream<K, V, KS, VS>(_input, windows);
+}
+
+template <class K, class V, class KS, class VS, class W>
+template <class VR, class MKS, class MVS, class Fn>
+table<windowed<K>, VR> time_windowed_stream<K, V, KS, VS, W>::build(const std::string& prefix,
+                                                                    materialized<K, VR, MKS, MVS> m,
+                                                                    Fn fn) const {
+    stream_builder& b = _input.builder();
+    const std::string store = b.name_or_new(m.store_name, prefix + "STATE-STORE-");
+    const std::string name = b.new_name(prefix);
+    // The store spec first: it validates the retention before the graph changes.
+    store_spec spec = detail::window_store_spec(store, m, _windows);
+    const std::string parent = _input.node_for(store);
+    using P = std::conditional_t<std::is_same_v<W, time_windows>,
+                                 time_window_aggregate_processor<K, V, Fn>,
+                                 sliding_window_aggregate_processor<K, V, Fn>>;
+    detail::add_stateful_processor<P>(
+        b, name, parent, std::move(spec), [name, store, windows = _windows, emit = _emit, fn] {
+            return std::make_unique<P>(name, store, windows, emit, fn);
+        });
+    return table<windowed<K>, VR>(&b, name, store);
+}
+
+template <class K, class V, class KS, class VS>
+template <class VR, class MKS, class MVS, class Fn>
+table<windowed<K>, std::optional<VR>>
+session_windowed_stream<K, V, KS, VS>::build(const std::string& prefix,
+                                             materialized<K, VR, MKS, MVS> m, Fn fn) const {
+    stream_builder& b = _input.builder();
+    const std::string store = b.name_or_new(m.store_name, prefix + "STATE-STORE-");
+    const std::string name = b.new_name(prefix);
+    store_spec spec = detail::session_store_spec(store, m, _windows);
+    const std::string parent = _input.node_for(store);
+    using P = session_window_aggregate_processor<K, V, Fn>;
+    detail::add_stateful_processor<P>(
+        b, name, parent, std::move(spec), [name, store, windows = _windows, emit = _emit, fn] {
+            return std::make_unique<P>(name, store, windows, emit, fn);
+        });
+    return table<windowed<K>, std::optional<VR>>(&b, name, store);
+}
+
+template <class K, class V>
+stream<K, V> table<K, V>::to_stream(const std::string& given) const {
+    const std::string name = _builder->name_or_new(given, "KTABLE-TOSTREAM-");
+    _builder->graph().template add_processor<pass_through_processor<K, V>>(
+        name, std::function<std::unique_ptr<pass_through_processor<K, V>>()>([] {
+            return std::make_unique<pass_through_processor<K, V>>();
+        }),
+        {_node});
+    return stream<K, V>(_builder, name, false);
+}
+
+template <class K, class V>
+template <class KS, class VS>
+grouped_stream<K, V, KS, VS> stream<K, V>::group_by_key(grouped<K, V, KS, VS> options) const {
+    return grouped_stream<K, V, KS, VS>(_builder, _node, _key_changed, std::move(options));
+}
+
+template <class K, class V>
+template <class F, class K2, class KS, class VS>
+grouped_stream<K2, V, KS, VS> stream<K, V>::group_by(F selector,
+                                                     grouped<K2, V, KS, VS> options) const {
+    static_assert(std::invocable<const F&, const K&, const V&>,
+                  "group_by: the selector must be callable as K2(const K& key, const V& value)");
+    const std::string name = _builder->name_or_new(options.name, "KSTREAM-KEY-SELECT-");
+    _builder->graph().template add_processor<select_key_processor<K, V, K2, F>>(
+        name, std::function<std::unique_ptr<select_key_processor<K, V, K2, F>>()>([selector] {
+            return std::make_unique<select_key_processor<K, V, K2, F>>(selector);
+        }),
+        {_node});
+    return grouped_stream<K2, V, KS, VS>(_builder, name, true, std::move(options));
+}
+
+template <class K, class V, class KS, class VS>
+brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic,
+                                                        consumed<K, V, KS, VS> options) {
+    materialized<K, V, KS, VS> m;
+    m.key_serde = options.key_serde;
+    m.value_serde = options.value_serde;
+    return table<K, V, KS, VS, KS, VS>(topic, std::move(options), std::move(m));
+}
+
+template <class K, class V, class KS, class VS, class MKS, class MVS>
+brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic,
+                                                        consumed<K, V, KS, VS> options,
+                                                        materialized<K, V, MKS, MVS> m) {
+    if (topic.empty()) {
+        throw topology_error("table: the topic name is empty");
+    }
+    // Kafka Streams' order: the store's name, then the source's, then the table node's.
+    const std::string store = name_or_new(m.store_name, topic + "-STATE-STORE-");
+    store_spec spec = detail::key_value_store_spec(store, m);
+    const std::string source = name_or_new(options.name, "KSTREAM-SOURCE-");
+    const std::string name =
+        options.name.empty() ? new_name("KTABLE-SOURCE-") : options.name + "-table-source";
+
+    // The source reads nulls (deletes) as nullopt, whatever V's own serde does with them.
+    using OV = std::optional<V>;
+    timestamp_extractor<K, OV> extractor;
+    if (options.extractor) {
+        extractor = [inner = std::move(options.extractor)](const record<K, OV>& r) -> int64_t {
+            if (!r.value) {
+                return r.timestamp; // a delete has no value to extract a time from
+            }
+            return inner(record<K, V>{r.key, *r.value, r.timestamp, r.headers});
+        };
+    }
+    _builder.add_source<K, OV, KS, optional_serde<VS>>(
+        source, {topic}, std::move(options.key_serde),
+        optional_serde<VS>(std::move(options.value_serde)), std::move(extractor));
+    using P = table_source_processor<K, V>;
+    detail::add_stateful_processor<P>(*this, name, source, std::move(spec),
+                                      [name, store] { return std::make_unique<P>(name, store); });
+    return brook::table<K, OV>(this, name, store);
+}
+
+} // namespace brook

@@ -1,0 +1,65 @@
+#pragma once
+
+// Helpers the aggregation and table processors share.
+//
+// Null keys and values: Kafka nulls reach a processor only as std::optional keys or values
+// (a plain std::string reads a null as ""). As in Kafka Streams, an aggregation skips a
+// record whose key or value is null, and a table skips a record whose key is null: the
+// record is dropped and a warning is written to stderr, once per processor instance (Kafka
+// Streams warns per record; once keeps a stream of nulls from flooding the log).
+
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "engine/processor/task_context.h"
+#include "engine/record.h"
+
+namespace brook {
+
+template <class T>
+bool is_null_value(const T& /*v*/) {
+    return false;
+}
+template <class T>
+bool is_null_value(const std::optional<T>& v) {
+    return !v.has_value();
+}
+
+// Counts a record dropped because its window had closed (one count per closed window the
+// record belonged to, as Kafka Streams' dropped-records metric counts).
+inline void count_late_record(task_context& task) {
+    task.counters().late_records_dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Warns about the first skipped record of one processor instance.
+class null_record_warning {
+public:
+    explicit null_record_warning(std::string processor) : _processor(std::move(processor)) {}
+    void skipped(const record_metadata* where, const char* what) {
+        if (_warned) {
+            return;
+        }
+        _warned = true;
+        if (where != nullptr) {
+            std::cerr << fmt::format("brook: {}: skipping a record with a null {} (topic {} "
+                                     "partition {} offset {}); further ones are skipped "
+                                     "silently\n",
+                                     _processor, what, where->topic, where->partition,
+                                     where->offset);
+        } else {
+            std::cerr << fmt::format("brook: {}: skipping a record with a null {}; further ones "
+                                     "are skipped silently\n",
+                                     _processor, what);
+        }
+    }
+
+private:
+    std::string _processor;
+    bool _warned = false;
+};
+
+} // namespace brook

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/processor/processor.h"
+#include "engine/store/get_store.h"
+#include "engine/store/key_value_store.h"
+#include "operators/aggregation_support.h"
+
+namespace brook {
+
+// stream_builder.table(): materializes a topic as a table (Kafka Streams' KTableSource).
+// Each record is the key's latest value; a null value deletes the key. Updates go to a
+// timestamped key-value store and are forwarded downstream as record<K, optional<V>>
+// (nullopt: the key was deleted): through the cache when it is on (one update per key per
+// commit), else each at once. Records with a null key are skipped.
+//
+// Lifecycle: one instance per task; init() finds the store and registers the cache flush
+// listener, close() removes it. Threading: the task's thread. Ownership: borrows the store.
+template <class K, class V>
+class table_source_processor final : public processor<K, std::optional<V>, K, std::optional<V>> {
+public:
+    using context_type = typename processor<K, std::optional<V>>::context_type;
+
+    table_source_processor(std::string name, std::string store_name)
+        : _store_name(std::move(store_name)), _warning(std::move(name)) {}
+
+    void init(context_type& context) override {
+        _store = &get_store<timestamped_key_value_store<K, V>>(context, _store_name);
+        _forward_on_flush = _store->set_flush_listener(
+            [this](const K& key, std::optional<value_and_timestamp<V>> v, int64_t timestamp) {
+                std::optional<V> value;
+                if (v) {
+                    value = std::move(v->value);
+                    timestamp = v->timestamp;
+                }
+                this->context().forward(
+                    record<K, std::optional<V>>{key, std::move(value), timestamp, {}});
+            });
+    }
+
+    void process(record<K, std::optional<V>>&& r) override {
+        if (is_null_value(r.key)) {
+            _warning.skipped(this->context().metadata(), "key");
+            return;
+        }
+        if (r.value) {
+            _store->put(r.key, value_and_timestamp<V>{*r.value, r.timestamp});
+        } else {
+            _store->remove(r.key);
+        }
+        if (!_forward_on_flush) {
+            this->context().forward(std::move(r));
+        }
+    }
+
+    void close() override {
+        if (_store != nullptr && _forward_on_flush) {
+            _store->set_flush_listener({});
+        }
+    }
+
+private:
+    std::string _store_name;
+    null_record_warning _warning;
+    timestamped_key_value_store<K, V>* _store = nullptr;
+    bool _forward_on_flush = false;
+};
+
+} // namespace brook

@@ -1,0 +1,32 @@
+#include "state/logging_session_store.h"
+
+#include <utility>
+
+#include "state/require_changelog.h"
+
+namespace brook::state {
+
+logging_session_store::logging_session_store(std::unique_ptr<session_store> inner)
+    : _inner(std::move(inner)) {}
+
+void logging_session_store::init(const store_context& context) {
+    // Check before opening anything, so a misconfigured task fails without side effects.
+    require_changelog(name(), context);
+    _inner->init(context);
+    _changelog = context.changelog;
+    _timestamp = context.timestamp;
+}
+
+void logging_session_store::put(std::string_view key, int64_t start, int64_t end,
+                                std::optional<std::string_view> value) {
+    // The inner store's own verdict on expiry, rather than a copy of its retention
+    // arithmetic: the two can never disagree.
+    const uint64_t expired_before = _inner->expired_puts();
+    _inner->put(key, start, end, value);
+    if (_inner->expired_puts() != expired_before) {
+        return;
+    }
+    _changelog->log(name(), _key.session(key, start, end), value, _timestamp());
+}
+
+} // namespace brook::state
