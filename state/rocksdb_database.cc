@@ -275,7 +275,13 @@ void rocksdb_database::commit_staged(std::optional<int64_t> checkpoint) {
         }
     }
     if (_staged->GetWriteBatch()->Count() > 0) {
-        const rocksdb::Status written = _db->Write(_write_options, _staged->GetWriteBatch());
+        // The one write per transaction goes through the write-ahead log (not synced), so
+        // a killed process keeps every committed transaction and its restart replays only
+        // the changelog after the last one. Writes without the log would be lost back to
+        // the last memtable flush, and the restart would replay far more.
+        rocksdb::WriteOptions durable = _write_options;
+        durable.disableWAL = false;
+        const rocksdb::Status written = _db->Write(durable, _staged->GetWriteBatch());
         if (!written.ok()) {
             fail("commit staged writes to", written);
         }

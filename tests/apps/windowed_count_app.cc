@@ -6,10 +6,14 @@
 //   brook-test-windowed-count BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR GUARANTEE
 //                             [WINDOW_MS GRACE_MS]
 //
-// Prints "RUNNING" on stdout once the application is RUNNING, for the test to wait on.
+// Prints "RUNNING" on stdout once the application is RUNNING, for the test to wait on,
+// and appends "<records restored>" to STATE_DIR/restores.log each time a store partition
+// finishes restoring, so the test can see how much a restart replayed.
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -18,6 +22,28 @@
 #include "engine/runtime/kafka_streams.h"
 #include "engine/runtime/shutdown_signal.h"
 #include "operators/stream_builder.h"
+
+namespace {
+
+class restore_log final : public brook::state_restore_listener {
+public:
+    explicit restore_log(std::string path) : _path(std::move(path)) {}
+    void on_restore_start(const std::string&, int32_t, const std::string&, int64_t,
+                          int64_t) override {}
+    void on_batch_restored(const std::string&, int32_t, const std::string&, int64_t,
+                           int64_t) override {}
+    void on_restore_end(const std::string&, int32_t, const std::string&,
+                        int64_t total) override {
+        std::lock_guard lock(_mutex);
+        std::ofstream(_path, std::ios::app) << total << std::endl;
+    }
+
+private:
+    std::string _path;
+    std::mutex _mutex;
+};
+
+} // namespace
 
 int main(int argc, char** argv) {
     using namespace brook;
@@ -53,7 +79,9 @@ int main(int argc, char** argv) {
                                {"consumer.session.timeout.ms", "6000"},
                                {"consumer.heartbeat.interval.ms", "500"}});
         shutdown_signal signal;
+        restore_log restores(std::string(argv[5]) + "/restores.log");
         kafka_streams app(topo, config);
+        app.set_global_state_restore_listener(&restores);
         app.start();
         bool announced = false;
         while (signal.wait(50ms) == 0) {
