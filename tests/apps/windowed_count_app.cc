@@ -32,8 +32,7 @@ public:
                           int64_t) override {}
     void on_batch_restored(const std::string&, int32_t, const std::string&, int64_t,
                            int64_t) override {}
-    void on_restore_end(const std::string&, int32_t, const std::string&,
-                        int64_t total) override {
+    void on_restore_end(const std::string&, int32_t, const std::string&, int64_t total) override {
         std::lock_guard lock(_mutex);
         std::ofstream(_path, std::ios::app) << total << std::endl;
     }

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sys/wait.h>
@@ -20,6 +21,8 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
+#include "engine/runtime/kafka_streams.h"
+#include "engine/topology/topology_builder.h"
 #include "tests/support/broker.h"
 #include "tests/support/topic_tail.h"
 
@@ -234,6 +237,122 @@ TEST(exactly_once, at_least_once_under_the_same_kills_misses_nothing_and_reports
     RecordProperty("alos_duplicates", static_cast<int>(r.duplicates));
     EXPECT_EQ(r.kills_done, kills);
     EXPECT_EQ(r.missing, 0);
+}
+
+} // namespace
+} // namespace brook
+
+namespace brook {
+namespace {
+
+// Passes records through; the first to see the value "stall" sleeps past
+// max.poll.interval.ms, making its instance a zombie.
+std::atomic<bool> stall_armed{true};
+
+class stalling_processor final
+    : public processor<std::string, std::string, std::string, std::string> {
+public:
+    void process(record<std::string, std::string>&& r) override {
+        bool armed = true;
+        if (r.value == "stall" && stall_armed.compare_exchange_strong(armed, false)) {
+            std::this_thread::sleep_for(15s);
+        }
+        r.value = "out-" + r.value;
+        context().forward(std::move(r));
+    }
+};
+
+streams_config zombie_config(const std::string& app_id, const std::string& dir) {
+    return streams_config({{"application.id", app_id},
+                           {"bootstrap.servers", testing::real_bootstrap()},
+                           {"state.dir", dir},
+                           {"processing.guarantee", "exactly_once_v2"},
+                           {"consumer.session.timeout.ms", "6000"},
+                           {"consumer.heartbeat.interval.ms", "500"},
+                           {"consumer.max.poll.interval.ms", "7000"}});
+}
+
+TEST(exactly_once, a_zombie_instance_is_fenced_aborts_and_rejoins_and_output_stays_exactly_once) {
+    const std::string input = testing::unique_name("zombie-in");
+    const std::string output = testing::unique_name("zombie-out");
+    const std::string app_id = testing::unique_name("zombie-app");
+    const auto root = std::filesystem::temp_directory_path() / testing::unique_name("zombie");
+    kafka::admin_client(testing::real_client_config())
+        .create_topics({{input, 2, 1, {}}, {output, 2, 1, {}}}, 30s);
+    topology_builder b;
+    b.add_source<std::string, std::string>("source", {input});
+    b.add_processor<stalling_processor>(
+        "stall", [] { return std::make_unique<stalling_processor>(); }, {"source"});
+    b.add_sink<std::string, std::string>("sink", output, {"stall"});
+    const topology topo = b.build();
+
+    kafka::client_config pc = testing::real_client_config();
+    kafka::producer p(pc);
+    int64_t next = 0;
+    auto produce = [&](int64_t n) {
+        for (int64_t i = 0; i < n; ++i, ++next) {
+            p.produce(input, RD_KAFKA_PARTITION_UA, "k" + std::to_string(next),
+                      std::to_string(next));
+        }
+        p.flush(30s);
+    };
+    auto caught_up = [&] {
+        return testing::committed_offsets(testing::real_client_config(), app_id, input, 2) ==
+               testing::end_offsets(testing::real_client_config(), input, 2);
+    };
+    auto wait_until = [](const std::function<bool()>& done, std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(200ms);
+        }
+        return done();
+    };
+
+    stall_armed = true;
+    kafka_streams zombie(topo, zombie_config(app_id, (root / "a").string()));
+    zombie.start();
+    produce(1000);
+    ASSERT_TRUE(wait_until(caught_up, 60s));
+
+    // The zombie stalls inside a transaction; a second instance joins and takes over.
+    for (int32_t part = 0; part < 2; ++part) {
+        p.produce(input, part, "stall-key", "stall");
+    }
+    p.flush(30s);
+    produce(1000);
+    kafka_streams healthy(topo, zombie_config(app_id, (root / "b").string()));
+    healthy.start();
+    ASSERT_TRUE(wait_until([&] { return zombie.transactions_aborted() > 0 && caught_up(); }, 120s))
+        << "aborted transactions: " << zombie.transactions_aborted();
+    // The zombie rejoined: more input is shared between both and still counted once.
+    produce(1000);
+    ASSERT_TRUE(wait_until(caught_up, 120s));
+    EXPECT_NE(zombie.state(), streams_state::error) << zombie.error_reason();
+    ASSERT_TRUE(healthy.close(60s));
+    ASSERT_TRUE(zombie.close(60s));
+
+    std::map<std::string, int> seen;
+    for (int part = 0; part < 2; ++part) {
+        for (const auto& r : kafka::read_partition(testing::real_client_config(), output, part,
+                                                   "read_committed", 60s)) {
+            ++seen[r.value.value_or("<null>")];
+        }
+    }
+    int64_t missing = 0;
+    int64_t duplicated = 0;
+    for (int64_t i = 0; i < next; ++i) {
+        const auto it = seen.find("out-" + std::to_string(i));
+        missing += it == seen.end() ? 1 : 0;
+        duplicated += it != seen.end() && it->second > 1 ? 1 : 0;
+    }
+    EXPECT_EQ(missing, 0);
+    EXPECT_EQ(duplicated, 0);
+    EXPECT_EQ(seen["out-stall"], 2) << "each partition's stall record exactly once";
+    std::cout << fmt::format("[ zombie   ] {} aborted transaction(s) on the zombie; {} records "
+                             "exactly once\n",
+                             zombie.transactions_aborted(), next + 2);
+    std::error_code ec;
+    std::filesystem::remove_all(root, ec);
 }
 
 } // namespace
