@@ -51,10 +51,13 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
             value = fmt::format(R"({{"host":"{}","value":1}})", host); // no name
             ++invalid;
             break;
-        default:
-            value =
-                fmt::format(R"({{"name":"{}","host":"{}","value":{},"unit":"{}","ts":{}}})", name,
-                            host, static_cast<double>(rng() % 100000) / 10.0, unit, now + i);
+        default: {
+            // Percentages stay within 0..100 so the demo's ratios read like real ones.
+            const bool percent = unit == "percent" || unit == "%";
+            const double reading = static_cast<double>(rng() % (percent ? 1001 : 100000)) / 10.0;
+            value = fmt::format(R"({{"name":"{}","host":"{}","value":{},"unit":"{}","ts":{}}})",
+                                name, host, reading, unit, now + i);
+        }
         }
         producer.produce(topic, RD_KAFKA_PARTITION_UA, host, value);
     }
