@@ -48,6 +48,10 @@ class rocksdb_environment;
 inline rocksdb::Slice to_slice(std::string_view s) {
     return {s.data() == nullptr ? "" : s.data(), s.size()};
 }
+// A RocksDB slice as a view (valid as long as the slice's memory is).
+inline std::string_view to_view(const rocksdb::Slice& s) {
+    return {s.data(), s.size()};
+}
 
 class rocksdb_database {
 public:

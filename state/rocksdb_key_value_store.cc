@@ -8,16 +8,6 @@
 
 namespace brook::state {
 
-namespace {
-
-constexpr std::string_view checkpoint_key = "changelog-offset";
-
-std::string_view view(const rocksdb::Slice& s) {
-    return {s.data(), s.size()};
-}
-
-} // namespace
-
 rocksdb_key_value_store::rocksdb_key_value_store(std::string name) : _name(std::move(name)) {}
 
 rocksdb_key_value_store::~rocksdb_key_value_store() {
@@ -83,7 +73,7 @@ void rocksdb_key_value_store::range(std::string_view from, std::string_view to,
     auto& db = open_db();
     auto cursor = db.iterate(db.default_family(), to);
     for (cursor->Seek(to_slice(from)); cursor->Valid(); cursor->Next()) {
-        if (!visit(view(cursor->key()), view(cursor->value()))) {
+        if (!visit(to_view(cursor->key()), to_view(cursor->value()))) {
             return;
         }
     }
@@ -127,11 +117,11 @@ void rocksdb_key_value_store::end_restore() {
 }
 
 std::optional<int64_t> rocksdb_key_value_store::checkpoint() {
-    return open_db().read_meta(checkpoint_key);
+    return open_db().read_meta(rocksdb_database::checkpoint_key);
 }
 
 void rocksdb_key_value_store::write_checkpoint(int64_t next_offset) {
-    open_db().write_meta(checkpoint_key, next_offset);
+    open_db().write_meta(rocksdb_database::checkpoint_key, next_offset);
 }
 
 void rocksdb_key_value_store::wipe() {

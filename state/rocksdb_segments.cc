@@ -13,7 +13,6 @@ namespace brook::state {
 
 namespace {
 
-constexpr std::string_view checkpoint_key = "changelog-offset";
 constexpr std::string_view stream_time_key = "observed-stream-time";
 constexpr std::string_view segment_prefix = "seg-";
 
@@ -202,11 +201,11 @@ void rocksdb_segments::for_each_segment(
 }
 
 std::optional<int64_t> rocksdb_segments::checkpoint() {
-    return database().read_meta(checkpoint_key);
+    return database().read_meta(rocksdb_database::checkpoint_key);
 }
 
 void rocksdb_segments::write_checkpoint(int64_t next_offset) {
-    database().write_meta(checkpoint_key, next_offset);
+    database().write_meta(rocksdb_database::checkpoint_key, next_offset);
 }
 
 void rocksdb_segments::flush_memtables() {

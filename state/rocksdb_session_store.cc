@@ -12,10 +12,6 @@ namespace brook::state {
 
 namespace {
 
-std::string_view view(const rocksdb::Slice& s) {
-    return {s.data(), s.size()};
-}
-
 void check_session(int64_t start, int64_t end) {
     if (start < 0 || start > end) {
         throw std::invalid_argument(fmt::format(
@@ -72,13 +68,13 @@ void rocksdb_session_store::find_sessions(std::string_view key, int64_t earliest
         [&](rocksdb::ColumnFamilyHandle* segment) {
             auto cursor = db.iterate(segment, upper);
             for (cursor->Seek(to_slice(lower)); cursor->Valid(); cursor->Next()) {
-                const std::string_view encoded = view(cursor->key());
+                const std::string_view encoded = to_view(cursor->key());
                 const auto end = static_cast<int64_t>(read_u64_be(encoded, encoded.size() - 16));
                 const auto start = static_cast<int64_t>(read_u64_be(encoded, encoded.size() - 8));
                 if (start > latest_start) {
                     continue;
                 }
-                if (!visit(start, end, view(cursor->value()))) {
+                if (!visit(start, end, to_view(cursor->value()))) {
                     return false;
                 }
             }
@@ -93,11 +89,11 @@ void rocksdb_session_store::fetch_all(int64_t earliest_end, int64_t latest_end,
     _segments.for_each_segment(earliest_end, latest_end, [&](rocksdb::ColumnFamilyHandle* segment) {
         auto cursor = db.iterate(segment, {});
         for (cursor->SeekToFirst(); cursor->Valid(); cursor->Next()) {
-            const auto decoded = decode_session_key(view(cursor->key()));
+            const auto decoded = decode_session_key(to_view(cursor->key()));
             if (decoded.end < earliest_end || decoded.end > latest_end) {
                 continue;
             }
-            if (!visit(decoded.key, decoded.start, decoded.end, view(cursor->value()))) {
+            if (!visit(decoded.key, decoded.start, decoded.end, to_view(cursor->value()))) {
                 return false;
             }
         }

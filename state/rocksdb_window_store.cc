@@ -6,14 +6,6 @@
 
 namespace brook::state {
 
-namespace {
-
-std::string_view view(const rocksdb::Slice& s) {
-    return {s.data(), s.size()};
-}
-
-} // namespace
-
 rocksdb_window_store::rocksdb_window_store(std::string name, int64_t retention_ms,
                                            int64_t segment_interval_ms)
     : _name(name), _segments(std::move(name), segment_policy(retention_ms, segment_interval_ms)) {}
@@ -58,9 +50,9 @@ void rocksdb_window_store::fetch(std::string_view key, int64_t from, int64_t to,
     _segments.for_each_segment(from, to, [&](rocksdb::ColumnFamilyHandle* segment) {
         auto cursor = db.iterate(segment, upper);
         for (cursor->Seek(to_slice(lower)); cursor->Valid(); cursor->Next()) {
-            const std::string_view encoded = view(cursor->key());
+            const std::string_view encoded = to_view(cursor->key());
             const auto start = static_cast<int64_t>(read_u64_be(encoded, encoded.size() - 8));
-            if (!visit(start, view(cursor->value()))) {
+            if (!visit(start, to_view(cursor->value()))) {
                 return false;
             }
         }
@@ -74,11 +66,11 @@ void rocksdb_window_store::fetch_all(int64_t from, int64_t to, const keyed_windo
     _segments.for_each_segment(from, to, [&](rocksdb::ColumnFamilyHandle* segment) {
         auto cursor = db.iterate(segment, {});
         for (cursor->SeekToFirst(); cursor->Valid(); cursor->Next()) {
-            const auto decoded = decode_window_key(view(cursor->key()));
+            const auto decoded = decode_window_key(to_view(cursor->key()));
             if (decoded.start < from || decoded.start > to) {
                 continue;
             }
-            if (!visit(decoded.key, decoded.start, view(cursor->value()))) {
+            if (!visit(decoded.key, decoded.start, to_view(cursor->value()))) {
                 return false;
             }
         }

@@ -45,8 +45,8 @@ int64_t sum_committed(const std::string& bootstrap, const std::string& group,
     return sum;
 }
 
-double run(const std::string& bootstrap, const std::string& input, int partitions,
-           int64_t total, const std::string& guarantee, const std::string& tag) {
+double run(const std::string& bootstrap, const std::string& input, int partitions, int64_t total,
+           const std::string& guarantee, const std::string& tag) {
     const std::string app_id = fmt::format("bench-{}-{}-{}", guarantee, ::getpid(), tag);
     const auto state_dir = std::filesystem::temp_directory_path() / app_id;
     stream_builder builder;
@@ -94,16 +94,15 @@ int main(int argc, char** argv) {
     try {
         const std::string input = fmt::format("bench-guarantees-{}", ::getpid());
         kafka::admin_client admin(kafka::client_config{{"bootstrap.servers", bootstrap}});
-        admin.create_topics({{input, partitions, 1, {}}, {input + "-out", partitions, 1, {}}},
-                            30s);
+        admin.create_topics({{input, partitions, 1, {}}, {input + "-out", partitions, 1, {}}}, 30s);
         {
             kafka::producer p(kafka::client_config{{"bootstrap.servers", bootstrap},
                                                    {"linger.ms", "20"},
                                                    {"batch.num.messages", "10000"}});
             const int64_t base = 1700000000000;
             for (int64_t i = 0; i < records; ++i) {
-                p.produce(input, RD_KAFKA_PARTITION_UA, fmt::format("k{}", i % 10000),
-                          "x", base + i / 10);
+                p.produce(input, RD_KAFKA_PARTITION_UA, fmt::format("k{}", i % 10000), "x",
+                          base + i / 10);
             }
             p.flush(120s);
         }
@@ -117,11 +116,12 @@ int main(int argc, char** argv) {
         alos += run(bootstrap, input, partitions, records, "at_least_once", "a2");
         alos /= 2;
         eos /= 2;
-        std::cout << fmt::format("windowed count, {} records, {} partitions, commit.interval.ms=100\n"
-                                 "  at_least_once   {:>10.0f} records/s\n"
-                                 "  exactly_once_v2 {:>10.0f} records/s\n"
-                                 "  eos/alos        {:>10.2f}\n",
-                                 records, partitions, alos, eos, eos / alos);
+        std::cout << fmt::format(
+            "windowed count, {} records, {} partitions, commit.interval.ms=100\n"
+            "  at_least_once   {:>10.0f} records/s\n"
+            "  exactly_once_v2 {:>10.0f} records/s\n"
+            "  eos/alos        {:>10.2f}\n",
+            records, partitions, alos, eos, eos / alos);
         admin.delete_topics({input, input + "-out"}, 30s);
         return 0;
     } catch (const std::exception& e) {
