@@ -9,7 +9,8 @@ namespace brook {
 
 // Marks a record for a dead-letter topic: adds the headers `error` (from reason(key,
 // value)), `source-topic`, `source-partition` and `source-offset`, and forwards it
-// otherwise unchanged. Put it right before the sink of the dead-letter topic.
+// otherwise unchanged, and counts it in the task's dead_lettered counter (the apps'
+// /metrics). Put it right before the sink of the dead-letter topic.
 template <class K, class V, class F>
 class dead_letter_processor final : public processor<K, V> {
 public:
@@ -21,6 +22,7 @@ public:
             r.headers.set("source-partition", std::to_string(m->partition));
             r.headers.set("source-offset", std::to_string(m->offset));
         }
+        this->context().task().counters().dead_lettered.fetch_add(1, std::memory_order_relaxed);
         this->context().forward(std::move(r));
     }
 

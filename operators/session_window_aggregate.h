@@ -28,9 +28,9 @@ namespace brook {
 // Emitting (results are record<windowed<K>, optional<VR>>, timestamp = session end):
 //   on_window_update: the merged session's aggregate, and a tombstone (nullopt) for each
 //     session it replaced, through the store's cache when it caches, else at once;
-//   on_window_close: after each record, every session that ended before close time is
-//     forwarded once, in end order, and removed from the store, so a restart never forwards
-//     it again. A later record that could have merged with an emitted session (possible
+//   on_window_close: with each record, before it is put, every session that ended before
+//     close time is forwarded once, in end order, and removed from the store, so a restart never
+//     forwards it again. A later record that could have merged with an emitted session (possible
 //     within grace + gap) starts a new session instead: each session is emitted exactly
 //     once (Kafka Streams would emit the merged session again).
 //
@@ -67,6 +67,11 @@ public:
         }
         const int64_t t = r.timestamp;
         const int64_t close_time = this->context().stream_time() - _grace - _gap;
+        // Closed sessions go out before this record's put: the put may move the store's
+        // observed time far enough to expire them, and an expired session is gone unseen.
+        if (_emit.emits_on_close()) {
+            emit_closed_sessions(close_time, r.headers);
+        }
 
         std::vector<std::pair<windowed<K>, VR>> merged;
         _store->find_sessions(r.key, std::max<int64_t>(0, t - _gap), t + _gap,
@@ -96,9 +101,6 @@ public:
             VR result = _fn.apply(r.key, r.value, std::move(aggregate));
             _store->put(session, result);
             maybe_forward(out_record{std::move(session), std::move(result), end, r.headers});
-        }
-        if (_emit.emits_on_close()) {
-            emit_closed_sessions(close_time, r.headers);
         }
     }
 

@@ -217,11 +217,24 @@ public:
     template <class P>
     auto process(std::function<std::unique_ptr<P>()> supplier,
                  const std::vector<std::string>& stores = {}, const std::string& name = {}) const;
+    // process() for a processor that forwards each record under the key it received (it
+    // may change the value, drop records or forward several), as Kafka Streams'
+    // processValues: the stream keeps its partitioning, so a grouping after it does not
+    // repartition unless one was already due. Forwarding another key breaks that promise
+    // and the grouping silently; use process() then.
+    template <class P>
+    auto process_values(std::function<std::unique_ptr<P>()> supplier,
+                        const std::vector<std::string>& stores = {},
+                        const std::string& name = {}) const;
 
 private:
     template <class K2, class V2, class Factory>
     stream<K2, V2> add(const std::string& given, const char* prefix, bool key_changed,
                        Factory make) const;
+    template <class P>
+    auto add_processor(std::function<std::unique_ptr<P>()> supplier,
+                       const std::vector<std::string>& stores, const std::string& given,
+                       bool key_changed) const;
 
     stream_builder* _builder;
     std::string _node;

@@ -51,6 +51,9 @@ public:
     table(const std::string& topic, consumed<K, V, KS, VS> options, materialized<K, V, MKS, MVS> m);
 
     topology build() const { return _builder.build(); }
+    // Adds a store that processors added with stream.process() or process_values() name in
+    // their `stores` (Kafka Streams' addStateStore). Throws topology_error on a duplicate.
+    void add_state_store(store_spec store) { _builder.add_state_store(std::move(store), {}); }
 
     // For operators: the processor-API builder underneath and the name generator.
     topology_builder& graph() { return _builder; }

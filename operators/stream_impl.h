@@ -106,6 +106,26 @@ template <class K, class V>
 template <class P>
 auto stream<K, V>::process(std::function<std::unique_ptr<P>()> supplier,
                            const std::vector<std::string>& stores, const std::string& given) const {
+    // A processor may forward any key, whatever its type, so (as in Kafka Streams) a
+    // grouping after it must repartition.
+    return add_processor<P>(std::move(supplier), stores, given, true);
+}
+
+template <class K, class V>
+template <class P>
+auto stream<K, V>::process_values(std::function<std::unique_ptr<P>()> supplier,
+                                  const std::vector<std::string>& stores,
+                                  const std::string& given) const {
+    static_assert(std::is_same_v<typename P::key_out, K>,
+                  "process_values: the processor must forward the stream's key type K");
+    return add_processor<P>(std::move(supplier), stores, given, _key_changed);
+}
+
+template <class K, class V>
+template <class P>
+auto stream<K, V>::add_processor(std::function<std::unique_ptr<P>()> supplier,
+                                 const std::vector<std::string>& stores, const std::string& given,
+                                 bool key_changed) const {
     static_assert(std::is_same_v<typename P::key_in, K> && std::is_same_v<typename P::value_in, V>,
                   "process: the processor's input types must be the stream's K and V");
     const std::string name = _builder->name_or_new(given, "KSTREAM-PROCESSOR-");
@@ -113,11 +133,7 @@ auto stream<K, V>::process(std::function<std::unique_ptr<P>()> supplier,
     if (!stores.empty()) {
         _builder->graph().connect_store_names(stores, name);
     }
-    using K2 = typename P::key_out;
-    using V2 = typename P::value_out;
-    // A processor may forward any key, whatever its type, so (as in Kafka Streams) a
-    // grouping after it must repartition.
-    return stream<K2, V2>(_builder, name, true);
+    return stream<typename P::key_out, typename P::value_out>(_builder, name, key_changed);
 }
 
 } // namespace brook

@@ -210,4 +210,12 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
     return done;
 }
 
+uint64_t changelog_reader::remaining() const {
+    uint64_t n = 0;
+    for (const auto& r : _active) {
+        n += static_cast<uint64_t>(std::max<int64_t>(0, r.end - r.position));
+    }
+    return n;
+}
+
 } // namespace brook

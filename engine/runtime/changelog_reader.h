@@ -49,6 +49,9 @@ public:
     // Applies what arrives within `timeout` and returns the owners that finished.
     std::vector<task_id> restore(std::chrono::milliseconds timeout);
     bool idle() const { return _active.empty(); }
+    // Stores restoring now, and the changelog records they still have to replay.
+    uint64_t active_stores() const { return _active.size(); }
+    uint64_t remaining() const;
 
 private:
     struct active_restore {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -183,6 +184,15 @@ void kafka_streams::check_topics_and_create_internal() {
             }
         }
     }
+    if (_config.bootstrap_servers() == kafka::embedded_bootstrap) {
+        // The mock cluster's admin API does not create topics: make them in it directly.
+        for (const auto& spec : internal) {
+            if (!admin.partition_count(spec.name, wait)) {
+                kafka::embedded_cluster::shared()->create_topic(spec.name, spec.partitions);
+            }
+        }
+        return;
+    }
     admin.create_topics(internal, wait);
 }
 
@@ -308,6 +318,74 @@ int kafka_streams::task_count() const {
         n += t->task_count();
     }
     return n;
+}
+
+streams_metrics kafka_streams::metrics() const {
+    streams_metrics total;
+    for (const auto& t : _threads) {
+        streams_metrics m = t->metrics();
+        for (const auto& [topic, n] : m.records_consumed) {
+            total.records_consumed[topic] += n;
+        }
+        for (const auto& [topic, n] : m.records_produced) {
+            total.records_produced[topic] += n;
+        }
+        total.records_processed += m.records_processed;
+        total.process_latency.count += m.process_latency.count;
+        total.process_latency.sum_us += m.process_latency.sum_us;
+        total.commit_latency.count += m.commit_latency.count;
+        total.commit_latency.sum_us += m.commit_latency.sum_us;
+        total.commits += m.commits;
+        total.lag.insert(total.lag.end(), std::make_move_iterator(m.lag.begin()),
+                         std::make_move_iterator(m.lag.end()));
+        total.records_restored += m.records_restored;
+        total.restore_remaining += m.restore_remaining;
+        total.stores_restoring += m.stores_restoring;
+        total.late_records_dropped += m.late_records_dropped;
+        total.dead_lettered += m.dead_lettered;
+        total.deserialization_errors += m.deserialization_errors;
+        total.transactions_committed += m.transactions_committed;
+        total.transactions_aborted += m.transactions_aborted;
+        total.tasks += m.tasks;
+        total.threads += m.threads;
+    }
+    std::sort(total.lag.begin(), total.lag.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+    });
+    return total;
+}
+
+bool kafka_streams::ready() const {
+    if (state() != streams_state::running) {
+        return false;
+    }
+    return std::none_of(_threads.begin(), _threads.end(),
+                        [](const auto& t) { return t->restoring(); });
+}
+
+std::optional<size_t> kafka_streams::query_store(std::string_view store, const store_visitor& visit,
+                                                 std::chrono::milliseconds timeout) {
+    const auto& specs = _topology.stores();
+    if (std::none_of(specs.begin(), specs.end(),
+                     [&](const store_spec& s) { return s.name == store; })) {
+        return std::nullopt;
+    }
+    const streams_state now = state();
+    if (now != streams_state::running && now != streams_state::rebalancing) {
+        throw streams_error(fmt::format("the application is {}: stores can be queried while it "
+                                        "is RUNNING or REBALANCING",
+                                        to_string(now)));
+    }
+    // One thread at a time, so `visit` never runs concurrently with itself.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    size_t visited = 0;
+    for (const auto& t : _threads) {
+        const auto left = std::max(std::chrono::milliseconds(1),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       deadline - std::chrono::steady_clock::now()));
+        visited += t->visit_stores(store, visit, left);
+    }
+    return visited;
 }
 
 } // namespace brook

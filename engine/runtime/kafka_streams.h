@@ -20,11 +20,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/config/streams_config.h"
 #include "engine/runtime/stream_thread.h"
+#include "engine/runtime/streams_metrics.h"
 #include "engine/topology/topology.h"
 #include "state/rocksdb_environment.h"
 
@@ -75,6 +78,26 @@ public:
     uint64_t transactions_committed() const;
     uint64_t transactions_aborted() const;
     int task_count() const;
+
+    // A snapshot of the application's metrics (see streams_metrics.h). Any thread.
+    streams_metrics metrics() const;
+    // RUNNING and no store restoring: what an operator's readiness probe asks.
+    bool ready() const;
+
+    // Interactive queries on local state. Calls `visit` with each local instance of the
+    // store named `store` (one per task of this instance that has it and is processing),
+    // on the stream thread that owns the task, one thread at a time: `visit` sees a store
+    // no one else is using at that moment and need not be thread-safe, but must not
+    // block. The store is the task's instance as the topology made it: for stores of the
+    // DSL and of stores:: builders, the typed metered top (engine/store), whose inner() is
+    // the byte-level stack (caching, logging, bottom); a store made otherwise may be the
+    // byte-level state::key_value_store, window_store or session_store itself. Returns
+    // how many instances were visited, or nullopt when the topology has no store by that
+    // name. Throws streams_error when the application is not RUNNING or REBALANCING, or a
+    // stream thread does not answer within `timeout`.
+    using store_visitor = std::function<void(const task_id&, state::state_store&)>;
+    std::optional<size_t> query_store(std::string_view store, const store_visitor& visit,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 private:
     void check_topics_and_create_internal();

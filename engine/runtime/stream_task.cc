@@ -1,5 +1,6 @@
 #include "engine/runtime/stream_task.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -209,11 +210,45 @@ bool stream_task::remove_partition(const topic_partition& tp) {
 }
 
 void stream_task::enqueue(kafka::message_ptr msg) {
-    input(rd_kafka_topic_name(msg->rkt), msg->partition).queue.push_back(std::move(msg));
+    input_partition& in = input(rd_kafka_topic_name(msg->rkt), msg->partition);
+    in.at_end = false;
+    in.queue.push_back(std::move(msg));
     ++_buffered;
 }
 
+void stream_task::mark_end_of_partition(std::string_view topic, int32_t partition) {
+    for (auto& in : _inputs) {
+        if (in.partition == partition && in.topic == topic) {
+            in.at_end = true;
+        }
+    }
+}
+
+bool stream_task::may_process() {
+    if (_inputs.size() < 2 || _env.max_task_idle.count() < 0) {
+        return true;
+    }
+    const bool waiting = std::any_of(_inputs.begin(), _inputs.end(), [](const input_partition& in) {
+        return in.queue.empty() && !in.at_end;
+    });
+    if (!waiting) {
+        _idle_since.reset();
+        return true;
+    }
+    if (_env.max_task_idle.count() == 0) {
+        return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!_idle_since) {
+        _idle_since = now;
+    }
+    return now - *_idle_since >= _env.max_task_idle;
+}
+
 bool stream_task::process_next() {
+    if (!may_process()) {
+        return false;
+    }
     input_partition* best = nullptr;
     int64_t best_ts = 0;
     for (auto& in : _inputs) {

@@ -10,6 +10,7 @@
 // test driver) and used only on its thread. Ownership: owns its nodes, stores and the
 // queued librdkafka messages.
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -83,8 +84,16 @@ public:
     // Queues a consumed message for later processing.
     void enqueue(kafka::message_ptr msg);
     size_t buffered() const { return _buffered; }
-    // Processes the queued record with the lowest timestamp; false when none is queued.
+    // Processes the queued record with the lowest timestamp; false when none is queued, or
+    // when the task waits for an input (as Kafka Streams since KIP-695): a task with several
+    // inputs processes only while each of them has a record queued or is known to be at its
+    // end, so that on a backlog records are merged in time order instead of whichever input
+    // was fetched first. It waits at most max.task.idle.ms when that is above 0, as long as
+    // needed when it is 0, and never when it is -1.
     bool process_next();
+    // The thread tells the task that it has read all there is of one of its partitions
+    // (librdkafka's partition EOF); a record enqueued for it later clears that.
+    void mark_end_of_partition(std::string_view topic, int32_t partition);
     // Processes one record at once (the test driver's path). Applies the deserialization
     // handler; throws streams_error under `fail`, and lets processor exceptions through.
     void process(const raw_record& r);
@@ -135,7 +144,10 @@ private:
         std::deque<kafka::message_ptr> queue;
         int64_t next_offset = 0; // offset after the last processed record
         bool dirty = false;      // processed something since the last commit
+        bool at_end = false;     // fetched to the end: nothing to wait for
     };
+    // False while an empty input may still have records coming (see process_next()).
+    bool may_process();
 
     // The input for (topic, partition), added on first use; throws topology_error if no
     // source of this task reads the topic. A task has few inputs, so a scan is cheapest.
@@ -152,6 +164,8 @@ private:
     topology::instance _instance;
     std::deque<input_partition> _inputs; // a deque: emplace_back keeps references valid
     size_t _buffered = 0;
+    // When the task began waiting for an empty input; unset while it is not waiting.
+    std::optional<std::chrono::steady_clock::time_point> _idle_since;
     std::vector<scheduled> _stream_punctuators;
     std::vector<scheduled> _wall_punctuators;
     const record_metadata* _current = nullptr;

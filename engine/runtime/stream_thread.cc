@@ -110,10 +110,13 @@ void stream_thread::run() {
         } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): already failing
         }
     }
+    run_jobs(true);
     _restorer.reset();
     _consumer.reset();
     _collector.reset();
     _producer.reset();
+    _restoring = false;
+    publish_metrics(true);
     set_state(thread_state::dead);
 }
 
@@ -135,7 +138,9 @@ void stream_thread::loop() {
     kafka::client_config cc = _config.consumer_config();
     cc.set("bootstrap.servers", _bootstrap)
         .set("group.id", app_id)
-        .set("client.id", client_id + "-consumer");
+        .set("client.id", client_id + "-consumer")
+        // Tells tasks with several inputs that an empty one has nothing more to fetch.
+        .set("enable.partition.eof", "true");
     _consumer =
         std::make_unique<kafka::consumer>(cc, static_cast<kafka::rebalance_listener*>(this));
     _consumer->subscribe(_topology.source_topics(app_id));
@@ -160,6 +165,7 @@ void stream_thread::loop() {
     }
 
     set_state(thread_state::pending_shutdown);
+    run_jobs(true);
     commit_all();
     // Leaving the group revokes every partition through on_revoked, which closes the tasks.
     _consumer->close();
@@ -173,7 +179,9 @@ void stream_thread::loop() {
 
 void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
     {
+        run_jobs();
         const bool restoring = !_restorer->idle();
+        _restoring = restoring;
         if (restoring) {
             for (const task_id& id : _restorer->restore(50ms)) {
                 auto it = _tasks.find(id);
@@ -192,6 +200,12 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         for (auto& msg : batch) {
             if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    auto it = _task_of.find(std::pair<std::string_view, int32_t>(
+                        rd_kafka_topic_name(msg->rkt), msg->partition));
+                    if (it != _task_of.end()) {
+                        it->second->mark_end_of_partition(rd_kafka_topic_name(msg->rkt),
+                                                          msg->partition);
+                    }
                     continue;
                 }
                 if (msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
@@ -206,6 +220,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
                 // Transport hiccups and the like: librdkafka retries on its own.
                 continue;
             }
+            count_consumed(*msg);
             auto it = _task_of.find(std::pair<std::string_view, int32_t>(
                 rd_kafka_topic_name(msg->rkt), msg->partition));
             // No task: a record fetched before its partition was revoked in this poll. Its
@@ -216,6 +231,8 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         }
         begin_transaction_if_needed();
         bool commit_requested = false;
+        const uint64_t processed_before = _counters.records_processed.load();
+        const auto processing_started = std::chrono::steady_clock::now();
         for (auto& [id, task] : _tasks) {
             if (!task->initialized()) {
                 continue; // restoring: its records wait in its queues
@@ -223,6 +240,15 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
             while (task->process_next()) {
             }
             commit_requested = commit_requested || task->commit_requested();
+        }
+        if (const uint64_t n = _counters.records_processed.load() - processed_before; n > 0) {
+            // One clock read per batch, not per record: the sum over the batch is exact,
+            // each record's own share is the batch mean.
+            _process_latency.count += n;
+            _process_latency.sum_us +=
+                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - processing_started)
+                                          .count());
         }
         _producer->poll(0ms);
         const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -238,6 +264,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
             commit_all();
         }
         _produced = _collector->records_sent();
+        publish_metrics(false);
     }
 }
 
@@ -346,8 +373,15 @@ void stream_thread::make_new_producer() {
     // A replaced producer is fenced or broken: nothing it holds can commit any more.
     _collector.reset();
     _producer.reset();
+    _last_produced = {};
     _producer =
         std::make_unique<kafka::producer>(_producer_config, [this](const rd_kafka_message_t& msg) {
+            if (msg.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (_last_produced.handle != msg.rkt) {
+                    _last_produced = {msg.rkt, &_produced_per_topic[rd_kafka_topic_name(msg.rkt)]};
+                }
+                ++*_last_produced.count;
+            }
             if (_collector) {
                 _collector->on_delivery(msg);
             }
@@ -419,11 +453,25 @@ task_environment stream_thread::task_env() {
     env.rocksdb = _rocksdb;
     env.cache = &_cache;
     env.exactly_once = _eos;
+    env.max_task_idle = _config.max_task_idle();
     return env;
 }
 
 void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
     _last_commit = std::chrono::steady_clock::now();
+    const uint64_t before = _commits.load();
+    commit_tasks_now(tasks);
+    if (_commits.load() == before) {
+        return; // nothing to commit: not a commit, so not timed either
+    }
+    _commit_latency.count += 1;
+    _commit_latency.sum_us +=
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - _last_commit)
+                                  .count());
+}
+
+void stream_thread::commit_tasks_now(const std::vector<stream_task*>& tasks) {
     if (_eos) {
         commit_transaction(tasks);
         return;
@@ -607,6 +655,151 @@ void stream_thread::close_task(const task_id& id) {
     if (it != _tasks.end()) {
         it->second->close();
         _tasks.erase(it);
+    }
+}
+
+} // namespace brook
+
+namespace brook {
+
+void stream_thread::count_consumed(const rd_kafka_message_t& msg) {
+    // Batches come mostly from one partition at a time: remember the last topic's counter.
+    if (_last_consumed.handle != msg.rkt) {
+        const std::string_view name = rd_kafka_topic_name(msg.rkt);
+        auto it = _consumed.find(name);
+        if (it == _consumed.end()) {
+            it = _consumed.emplace(std::string(name), 0).first;
+        }
+        _last_consumed = {msg.rkt, &it->second};
+    }
+    ++*_last_consumed.count;
+}
+
+void stream_thread::publish_metrics(bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - _last_publish < 500ms) {
+        return;
+    }
+    _last_publish = now;
+    std::vector<partition_lag> lag;
+    if (_consumer && !_task_of.empty()) {
+        std::vector<std::tuple<std::string, int32_t, int64_t>> assigned;
+        for (const auto& [tp, task] : _task_of) {
+            assigned.emplace_back(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+        }
+        auto list = kafka::make_partition_list(assigned);
+        _consumer->position(*list);
+        for (int i = 0; i < list->cnt; ++i) {
+            const auto& p = list->elems[i];
+            partition_lag l{p.topic, p.partition, p.offset >= 0 ? p.offset : -1, -1, -1};
+            int64_t low = -1;
+            int64_t high = -1;
+            // Cached from the last fetch response: no request to the broker.
+            if (rd_kafka_get_watermark_offsets(_consumer->handle(), p.topic, p.partition, &low,
+                                               &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                high >= 0) {
+                l.end_offset = high;
+                l.lag = l.position >= 0 ? std::max<int64_t>(0, high - l.position) : high - low;
+            }
+            lag.push_back(std::move(l));
+        }
+    }
+    std::lock_guard lock(_metrics_mutex);
+    _published.records_consumed = {_consumed.begin(), _consumed.end()};
+    _published.records_produced = {_produced_per_topic.begin(), _produced_per_topic.end()};
+    _published.process_latency = _process_latency;
+    _published.commit_latency = _commit_latency;
+    _published.lag = std::move(lag);
+    if (_restorer) {
+        _published.restore_remaining = _restorer->remaining();
+        _published.stores_restoring = _restorer->active_stores();
+    } else {
+        _published.restore_remaining = 0;
+        _published.stores_restoring = 0;
+    }
+}
+
+streams_metrics stream_thread::metrics() const {
+    streams_metrics m;
+    {
+        std::lock_guard lock(_metrics_mutex);
+        m = _published;
+    }
+    m.records_processed = _counters.records_processed.load();
+    m.commits = _commits.load();
+    m.records_restored = _counters.records_restored.load();
+    m.late_records_dropped = _counters.late_records_dropped.load();
+    m.dead_lettered = _counters.dead_lettered.load();
+    m.deserialization_errors = _counters.deserialization_errors.load();
+    m.transactions_committed = _transactions_committed.load();
+    m.transactions_aborted = _transactions_aborted.load();
+    m.tasks = _task_count.load();
+    m.threads = 1;
+    return m;
+}
+
+size_t stream_thread::visit_stores(std::string_view store, const store_visitor& visit,
+                                   std::chrono::milliseconds timeout) {
+    size_t visited = 0;
+    auto j = std::make_shared<job>();
+    j->fn = [&] {
+        for (auto& [id, task] : _tasks) {
+            if (!task->initialized()) {
+                continue; // restoring: not queryable yet
+            }
+            if (state::state_store* s = task->find_store(store)) {
+                visit(id, *s);
+                ++visited;
+            }
+        }
+    };
+    {
+        std::lock_guard lock(_jobs_mutex);
+        const thread_state now = _state.load();
+        if (_jobs_closed || now == thread_state::created || now == thread_state::dead ||
+            now == thread_state::pending_shutdown) {
+            throw streams_error(fmt::format("stream thread {} is not running ({}): try again "
+                                            "once the application is RUNNING",
+                                            _index, static_cast<int>(now)));
+        }
+        _jobs.push_back(j);
+    }
+    std::unique_lock lock(j->mutex);
+    if (!j->finished.wait_for(lock, timeout, [&] { return j->done; })) {
+        j->cancelled = true; // `visit` and `visited` go out of scope: it must never run now
+        throw streams_error(fmt::format(
+            "stream thread {} did not answer a store query within {} ms", _index, timeout.count()));
+    }
+    if (j->error) {
+        std::rethrow_exception(j->error);
+    }
+    return visited;
+}
+
+void stream_thread::run_jobs(bool shutting_down) {
+    std::vector<std::shared_ptr<job>> jobs;
+    {
+        std::lock_guard lock(_jobs_mutex);
+        jobs.swap(_jobs);
+        _jobs_closed = _jobs_closed || shutting_down;
+    }
+    for (auto& j : jobs) {
+        std::lock_guard lock(j->mutex);
+        if (j->cancelled) {
+            continue;
+        }
+        if (shutting_down) {
+            j->error = std::make_exception_ptr(
+                streams_error(fmt::format("stream thread {} is shutting down", _index)));
+        } else {
+            try {
+                j->fn();
+            } catch (...) {
+                j->error = std::current_exception();
+            }
+        }
+        j->done = true;
+        j->finished.notify_all();
     }
 }
 

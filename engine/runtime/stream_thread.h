@@ -44,6 +44,7 @@
 #include "engine/runtime/kafka_record_collector.h"
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
+#include "engine/runtime/streams_metrics.h"
 #include "engine/topology/topology.h"
 #include "state/cache_budget.h"
 
@@ -81,6 +82,20 @@ public:
     uint64_t transactions_aborted() const { return _transactions_aborted.load(); }
     // Sum of commit_transaction() durations, for a mean commit latency.
     uint64_t commit_latency_us() const { return _commit_latency_us.load(); }
+    // True while stores of assigned tasks are being restored.
+    bool restoring() const { return _restoring.load(); }
+    // What this thread published for operators: its counters now, per-topic counts and
+    // lag as of the last publication (at most about a second old). Any thread.
+    streams_metrics metrics() const;
+
+    // Calls `visit` with the store named `store` of every task of this thread that has it
+    // and is processing, on this thread between two batches. Returns how many were
+    // visited. Throws streams_error when the thread does not run its loop (not started,
+    // shutting down, dead) or does not get to the job within `timeout`; `visit`'s
+    // exceptions are rethrown here. Any thread but this one.
+    using store_visitor = std::function<void(const task_id&, state::state_store&)>;
+    size_t visit_stores(std::string_view store, const store_visitor& visit,
+                        std::chrono::milliseconds timeout);
 
 private:
     void run();
@@ -95,8 +110,15 @@ private:
     void make_new_producer();
     void revive_tasks();
     void set_state(thread_state s);
+    // Runs the jobs other threads queued (store queries); fails them when `shutting_down`.
+    void run_jobs(bool shutting_down = false);
+    // Copies counters, per-topic counts and lag into _published when due (or `force`).
+    void publish_metrics(bool force);
+    void count_consumed(const rd_kafka_message_t& msg);
     void commit_all();
+    // Commits and times it; commit_tasks_now does the work.
     void commit_tasks(const std::vector<stream_task*>& tasks);
+    void commit_tasks_now(const std::vector<stream_task*>& tasks);
     void close_task(const task_id& id);
     // Starts processing a task whose stores are restored: init its nodes, resume input.
     void start_task(stream_task& task);
@@ -140,6 +162,36 @@ private:
     std::atomic<uint64_t> _transactions_committed{0};
     std::atomic<uint64_t> _transactions_aborted{0};
     std::atomic<uint64_t> _commit_latency_us{0};
+    std::atomic<bool> _restoring{false};
+
+    // Operator metrics: counted on this thread, published under _metrics_mutex.
+    struct topic_count {
+        const void* handle = nullptr; // the rd_kafka_topic_t last seen, to skip the lookup
+        uint64_t* count = nullptr;
+    };
+    std::map<std::string, uint64_t, std::less<>> _consumed;
+    std::map<std::string, uint64_t, std::less<>> _produced_per_topic;
+    topic_count _last_consumed;
+    topic_count _last_produced;
+    latency_total _process_latency;
+    latency_total _commit_latency;
+    std::chrono::steady_clock::time_point _last_publish;
+    mutable std::mutex _metrics_mutex;
+    streams_metrics _published;
+
+    // Jobs queued by other threads (store queries), run by this thread between batches.
+    struct job {
+        std::mutex mutex;
+        std::condition_variable finished;
+        std::function<void()> fn;
+        bool done = false;
+        bool cancelled = false; // the caller gave up: never run it
+        std::exception_ptr error;
+    };
+    std::mutex _jobs_mutex;
+    std::vector<std::shared_ptr<job>> _jobs;
+    bool _jobs_closed = false; // guarded by _jobs_mutex
+
     mutable std::mutex _mutex; // guards _error and the dead condition
     std::condition_variable _dead;
     std::optional<std::string> _error;

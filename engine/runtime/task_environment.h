@@ -5,6 +5,7 @@
 // and how stores keep their data.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -36,6 +37,9 @@ struct task_environment {
     state::cache_budget* cache = nullptr;
     // exactly_once_v2: persistent stores stage their writes until the transaction commits.
     bool exactly_once = false;
+    // max.task.idle.ms: how long a task with several inputs waits for an empty one that may
+    // still have records to fetch (0: as long as it may; -1: never waits).
+    std::chrono::milliseconds max_task_idle{0};
 };
 
 } // namespace brook

@@ -165,6 +165,20 @@ TEST(session_window, emit_on_window_close_forwards_each_session_once_after_it_cl
     EXPECT_EQ(store.fetch_session("c", 40, 40), 1);
 }
 
+TEST(session_window, emit_on_window_close_emits_sessions_a_far_later_record_would_expire) {
+    // The jump moves the store's time far past the retention of [0, 3]: it must be
+    // forwarded before the new record's put can expire it.
+    topology_test_driver driver(
+        session_count(session_windows::of_inactivity_gap_and_grace(5ms, 2ms),
+                      emit_strategy::on_window_close()),
+        no_cache);
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    in.pipe_input("a", "", 0);
+    in.pipe_input("a", "", 3);
+    in.pipe_input("b", "", 1'000'000);
+    EXPECT_EQ(read_all(driver), (results{{"a", 0, 3, 2, 3}}));
+}
+
 TEST(session_window, emit_on_window_close_emits_a_session_bridged_within_grace_once) {
     topology_test_driver driver(
         session_count(session_windows::of_inactivity_gap_and_grace(5ms, 10ms),

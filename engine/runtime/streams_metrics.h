@@ -1,0 +1,62 @@
+#pragma once
+
+// streams_metrics: a point-in-time snapshot of what a running kafka_streams did, for
+// operators (the apps' /metrics and /ready routes) and for tests.
+//
+// Counters are totals since start() over every stream thread; they never decrease while
+// the application lives. Lag and restore figures are the latest each thread published
+// (at most one commit interval old). Taking a snapshot never blocks a stream thread for
+// longer than copying a few small maps.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace brook {
+
+// How far a consumer is behind on one input partition: end_offset is the high
+// watermark (read_uncommitted) or the last stable offset (read_committed), position the
+// next offset the thread will fetch. lag = max(0, end_offset - position); -1 where a
+// figure is not known yet.
+struct partition_lag {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t position = -1;
+    int64_t end_offset = -1;
+    int64_t lag = -1;
+};
+
+// A running total of durations, as a Prometheus summary's _count and _sum.
+struct latency_total {
+    uint64_t count = 0;
+    uint64_t sum_us = 0;
+};
+
+struct streams_metrics {
+    // Per topic: records read from it, and records written to it and acknowledged by the
+    // broker (output, repartition, changelog and dead-letter topics alike).
+    std::map<std::string, uint64_t> records_consumed;
+    std::map<std::string, uint64_t> records_produced;
+    uint64_t records_processed = 0;
+    // Time spent processing records, one observation per record.
+    latency_total process_latency;
+    // Time each commit took (offsets, or the transaction, end to end).
+    latency_total commit_latency;
+    uint64_t commits = 0;
+    std::vector<partition_lag> lag; // sorted by topic, then partition
+    // Restore: records replayed from changelogs so far; records still to replay for the
+    // stores restoring now (0 when none is); how many task stores are restoring.
+    uint64_t records_restored = 0;
+    uint64_t restore_remaining = 0;
+    uint64_t stores_restoring = 0;
+    uint64_t late_records_dropped = 0;
+    uint64_t dead_lettered = 0;
+    uint64_t deserialization_errors = 0;
+    uint64_t transactions_committed = 0;
+    uint64_t transactions_aborted = 0;
+    int tasks = 0;
+    int threads = 0;
+};
+
+} // namespace brook
