@@ -30,6 +30,11 @@ app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag>
          ""},
         {"set", "key=value, overrides any other setting; repeatable", ""},
         {"partitions", "partitions of the topics this app creates when missing", "3"},
+        {"http-port",
+         "serve /metrics, /health, /ready, /topology and /stores on this port (off unless "
+         "given; 0 picks a free port)",
+         ""},
+        {"http-address", "address the HTTP endpoint binds to", "127.0.0.1"},
     };
     for (auto& f : flags) {
         _flags.push_back(std::move(f));
@@ -118,6 +123,32 @@ int64_t app_cli::get_int(const std::string& name, int64_t min, int64_t max) cons
     return out;
 }
 
+std::chrono::milliseconds app_cli::get_duration(const std::string& name,
+                                                std::chrono::milliseconds min) const {
+    const std::string& v = get(name);
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    const std::string_view unit(ptr, static_cast<size_t>(v.data() + v.size() - ptr));
+    int64_t scale = 0;
+    if (unit == "ms") {
+        scale = 1;
+    } else if (unit == "s") {
+        scale = 1000;
+    } else if (unit == "m") {
+        scale = 60'000;
+    } else if (unit == "h") {
+        scale = 3'600'000;
+    }
+    constexpr int64_t max_ms = int64_t{365} * 24 * 3'600'000; // a year: plenty, no overflow
+    if (ec != std::errc() || ptr == v.data() || scale == 0 || n < 0 || n > max_ms / scale ||
+        n * scale < min.count()) {
+        throw config_error(fmt::format("--{} must be a duration of at least {} ms with a unit, "
+                                       "like 500ms, 10s, 5m or 1h; got '{}'",
+                                       name, min.count(), v));
+    }
+    return std::chrono::milliseconds(n * scale);
+}
+
 streams_config app_cli::make_config(std::map<std::string, std::string> defaults) const {
     std::vector<std::string> overrides;
     overrides.push_back("bootstrap.servers=" + get("bootstrap-servers"));
@@ -152,6 +183,35 @@ void ensure_topics(const streams_config& config, const std::vector<std::string>&
         }
     }
     admin.create_topics(missing, config.broker_wait_timeout());
+}
+
+void check_copartitioned(const streams_config& config,
+                         const std::vector<std::vector<std::string>>& groups) {
+    kafka::client_config ac = config.admin_config();
+    ac.set("bootstrap.servers", kafka::resolve_bootstrap(config.bootstrap_servers()));
+    kafka::admin_client admin(ac);
+    for (const auto& group : groups) {
+        std::optional<std::pair<std::string, int>> first;
+        for (const auto& topic : group) {
+            const std::optional<int> count =
+                admin.partition_count(topic, config.broker_wait_timeout());
+            if (!count) {
+                throw config_error(fmt::format("input topic '{}' does not exist: create it, or "
+                                               "let the app create it with --partitions",
+                                               topic));
+            }
+            if (!first) {
+                first.emplace(topic, *count);
+            } else if (*count != first->second) {
+                throw config_error(fmt::format(
+                    "input topics '{}' ({} partitions) and '{}' ({} partitions) must have the "
+                    "same number of partitions: records with the same key must meet in one task. "
+                    "Recreate one of them with {} partitions (or write it to a new topic that "
+                    "has)",
+                    first->first, first->second, topic, *count, first->second));
+            }
+        }
+    }
 }
 
 void print_embedded_notice_if_needed(const streams_config& config) {

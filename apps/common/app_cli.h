@@ -6,6 +6,7 @@
 // Every flag value is user input: parse() returns an error message instead of throwing
 // for anything malformed, and the app prints it with the usage text.
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -37,6 +38,10 @@ public:
     bool is_set(const std::string& name) const; // a switch given, or a flag given explicitly
     // Parses flag `name` as an integer in [min, max]; throws config_error naming the flag.
     int64_t get_int(const std::string& name, int64_t min, int64_t max) const;
+    // Parses flag `name` as a duration with a unit: "500ms", "10s", "5m", "1h"; at least
+    // `min`. Throws config_error naming the flag and the accepted forms.
+    std::chrono::milliseconds get_duration(const std::string& name,
+                                           std::chrono::milliseconds min) const;
 
     // The application's configuration: `defaults`, then --config FILE, then the common
     // flags, then each --set key=value. Throws config_error.
@@ -55,6 +60,12 @@ private:
 // cluster directly, elsewhere through the admin API). Throws on failure.
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
                    int partitions);
+
+// Throws config_error, naming the topics and what to do, when the topics of a group do
+// not all exist with the same partition count (co-partitioned inputs, as Kafka Streams
+// requires for joins and merged aggregations).
+void check_copartitioned(const streams_config& config,
+                         const std::vector<std::vector<std::string>>& groups);
 
 // The notice printed when running on the embedded demo cluster.
 void print_embedded_notice_if_needed(const streams_config& config);

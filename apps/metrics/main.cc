@@ -4,27 +4,24 @@
 #include <chrono>
 #include <iostream>
 #include <random>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "apps/common/app_cli.h"
-#include "apps/common/restore_progress.h"
+#include "apps/common/app_runner.h"
+#include "apps/common/ops_endpoint.h"
 #include "apps/metrics/metrics_topology.h"
-#include "engine/errors.h"
-#include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
-#include "engine/runtime/kafka_streams.h"
-#include "engine/runtime/shutdown_signal.h"
 
 namespace {
 
 using namespace brook;
 using namespace std::chrono_literals;
 
-// Writes `count` generated metric events, about 5% of them invalid in the ways the
-// pipeline must catch. Returns how many were invalid.
+// Writes `count` generated metric events, about 10% of them invalid in ways the pipeline
+// must catch, 10 ms of event time apart and starting 20 minutes ago, so that the demo's
+// windows close as the later events arrive. Returns how many were invalid.
 int64_t produce_demo_events(const kafka::client_config& base, const std::string& topic,
                             int64_t count) {
     kafka::producer producer(base);
@@ -35,9 +32,9 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
                                                                     {"disk.free", "bytes"},
                                                                     {"mem.used", "%"}};
     int64_t invalid = 0;
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t start = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              (std::chrono::system_clock::now() - 20min).time_since_epoch())
+                              .count();
     for (int64_t i = 0; i < count; ++i) {
         const std::string& host = hosts[rng() % hosts.size()];
         const auto& [name, unit] = kinds[rng() % kinds.size()];
@@ -56,7 +53,7 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
             const bool percent = unit == "percent" || unit == "%";
             const double reading = static_cast<double>(rng() % (percent ? 1001 : 100000)) / 10.0;
             value = fmt::format(R"({{"name":"{}","host":"{}","value":{},"unit":"{}","ts":{}}})",
-                                name, host, reading, unit, now + i);
+                                name, host, reading, unit, start + i * 10);
         }
         }
         producer.produce(topic, RD_KAFKA_PARTITION_UA, host, value);
@@ -65,18 +62,52 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
     return invalid;
 }
 
+void print_demo_results(const std::string& bootstrap, const std::string& topic, int partitions) {
+    int64_t windows = 0;
+    std::vector<nlohmann::json> sample;
+    for (int p = 0; p < partitions; ++p) {
+        for (const auto& r :
+             kafka::read_partition(kafka::client_config{{"bootstrap.servers", bootstrap}}, topic, p,
+                                   "read_uncommitted", 30s)) {
+            ++windows;
+            if (r.value && sample.size() < 6) {
+                sample.push_back(nlohmann::json::parse(*r.value, nullptr, false));
+            }
+        }
+    }
+    std::cout << fmt::format("demo: {} closed windows in '{}'; a few of them:\n", windows, topic);
+    std::cout << fmt::format("  {:<8} {:<16} {:<6} {:>13} {:>6} {:>10} {:>10} {:>10}\n", "host",
+                             "name", "unit", "window_start", "count", "min", "avg", "max");
+    for (const auto& j : sample) {
+        if (j.is_discarded()) {
+            continue;
+        }
+        std::cout << fmt::format(
+            "  {:<8} {:<16} {:<6} {:>13} {:>6} {:>10.3f} {:>10.3f} {:>10.3f}\n",
+            j.value("host", ""), j.value("name", ""),
+            j["unit"].is_string() ? j["unit"].get<std::string>() : "-",
+            j.value("window_start", int64_t{0}), j.value("count", int64_t{0}), j.value("min", 0.0),
+            j.value("avg", 0.0), j.value("max", 0.0));
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     shutdown_signal signals; // first, so every thread inherits the blocked signals
     apps::app_cli cli(
         "brook-metrics",
-        "Reads JSON metrics from raw-metrics, validates and normalises them into "
-        "processed-metrics; invalid records go to raw-metrics.dlq with the reason.",
+        "Reads JSON metrics from raw-metrics, validates and normalises them, and aggregates "
+        "them per host and name in tumbling event-time windows into processed-metrics; "
+        "invalid records go to raw-metrics.dlq with the reason.",
         {
             {"input-topic", "input topic", "raw-metrics"},
             {"output-topic", "output topic", "processed-metrics"},
             {"dlq-topic", "dead-letter topic", "raw-metrics.dlq"},
+            {"window", "window size", "60s"},
+            {"grace", "how long after a window ends its records may still arrive", "10s"},
+            {"emit", "final: one result per window when it closes; updates: on every change",
+             "final"},
             {"demo", "generate events, process them, print a summary and exit", "", true},
             {"demo-records", "events the demo generates", "50000"},
         });
@@ -88,100 +119,84 @@ int main(int argc, char** argv) {
         std::cout << cli.usage();
         return 0;
     }
+    apps::app_run run;
+    apps::metrics_topics topics;
+    int64_t demo_records = 0;
+    std::optional<topology> topo;
     try {
-        const streams_config config =
-            cli.make_config({{"application.id", "brook-metrics"},
-                             {"default.deserialization.exception.handler", "dead_letter"},
-                             {"errors.dead.letter.queue.topic.name", cli.get("dlq-topic")}});
-        apps::print_embedded_notice_if_needed(config);
-        const apps::metrics_topics topics{cli.get("input-topic"), cli.get("output-topic"),
-                                          cli.get("dlq-topic")};
-        const int partitions = static_cast<int>(cli.get_int("partitions", 1, 10000));
-        apps::ensure_topics(config, {topics.input, topics.output, topics.dead_letter}, partitions);
-
+        topics = {cli.get("input-topic"), cli.get("output-topic"), cli.get("dlq-topic")};
+        apps::metrics_options options;
+        options.window = cli.get_duration("window", 1ms);
+        options.grace = cli.get_duration("grace", 0ms);
+        if (cli.get("emit") != "final" && cli.get("emit") != "updates") {
+            throw config_error("--emit must be 'final' or 'updates', got '" + cli.get("emit") +
+                               "'");
+        }
+        options.emit_final = cli.get("emit") == "final";
+        demo_records = cli.get_int("demo-records", 1, 1'000'000);
+        run.config = cli.make_config({{"application.id", "brook-metrics"},
+                                      {"default.deserialization.exception.handler", "dead_letter"},
+                                      {"errors.dead.letter.queue.topic.name", topics.dead_letter}});
         stream_builder builder;
-        apps::build_metrics_pipeline(builder, topics);
-        const topology topo = builder.build();
-
-        const bool demo = cli.is_set("demo");
-        const int64_t demo_records = cli.get_int("demo-records", 1, 1000000);
-        apps::restore_progress restore_progress;
-        kafka_streams streams(topo, config);
-        streams.set_global_state_restore_listener(&restore_progress);
-        const std::string bootstrap = kafka::resolve_bootstrap(config.bootstrap_servers());
-        int64_t invalid = 0;
-        if (demo) {
-            std::cout << fmt::format("demo: writing {} generated metric events to '{}'\n",
-                                     demo_records, topics.input);
-            invalid = produce_demo_events(kafka::client_config{{"bootstrap.servers", bootstrap}},
-                                          topics.input, demo_records);
-        }
-        streams.set_state_listener([](streams_state now, streams_state before) {
-            std::cerr << fmt::format("brook-metrics: {} -> {}\n", to_string(before),
-                                     to_string(now));
-        });
-        const auto started = std::chrono::steady_clock::now();
-        streams.start();
-        int signal_number = 0;
-        auto last_report = started;
-        while (streams.state() != streams_state::error) {
-            signal_number = signals.wait(200ms);
-            if (signal_number != 0) {
-                break;
-            }
-            if (demo && static_cast<int64_t>(streams.records_processed()) >= demo_records) {
-                break;
-            }
-            if (demo && std::chrono::steady_clock::now() - started > 120s) {
-                std::cerr << "brook-metrics: the demo did not finish within 120 s\n";
-                break;
-            }
-            if (!demo && std::chrono::steady_clock::now() - last_report > 10s) {
-                last_report = std::chrono::steady_clock::now();
-                std::cerr << fmt::format("brook-metrics: {} records processed, {} produced\n",
-                                         streams.records_processed(), streams.records_produced());
-            }
-        }
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        const bool clean = streams.close(config.shutdown_timeout());
-        if (streams.state() == streams_state::error) {
-            std::cerr << "brook-metrics: stopped with an error: " << streams.error_reason() << "\n";
-            return 1;
-        }
-        if (signal_number != 0) {
-            std::cerr << fmt::format("brook-metrics: signal {} received, committed and stopped\n",
-                                     signal_number);
-        }
-        if (demo) {
-            const uint64_t processed = streams.records_processed();
-            std::cout << fmt::format(
-                "demo: {} records in, {} out ({} valid to '{}', {} invalid to '{}'), "
-                "{:.0f} records/s including start-up\n",
-                processed, streams.records_produced(), demo_records - invalid, topics.output,
-                invalid, topics.dead_letter, static_cast<double>(processed) / seconds);
-            std::cout << "demo: a few records from '" << topics.output << "':\n";
-            for (int p = 0; p < partitions; ++p) {
-                const auto sample =
-                    kafka::read_partition(kafka::client_config{{"bootstrap.servers", bootstrap}},
-                                          topics.output, p, "read_uncommitted", 30s);
-                for (size_t i = 0; i < sample.size() && i < 2; ++i) {
-                    std::cout << fmt::format("  partition {} offset {}: {} => {}\n", p,
-                                             sample[i].offset, sample[i].key.value_or("<null>"),
-                                             sample[i].value.value_or("<null>"));
-                }
-            }
-            if (static_cast<int64_t>(processed) < demo_records) {
-                std::cerr << "brook-metrics: the demo processed fewer records than it wrote\n";
-                return 1;
-            }
-        }
-        return clean ? 0 : 3;
-    } catch (const config_error& e) {
+        apps::build_metrics_pipeline(builder, topics, options);
+        topo.emplace(builder.build());
+    } catch (const std::exception& e) {
         std::cerr << "brook-metrics: configuration error: " << e.what() << "\n";
         return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "brook-metrics: " << e.what() << "\n";
-        return 1;
     }
+
+    run.program = "brook-metrics";
+    run.cli = &cli;
+    run.signals = &signals;
+    run.topo = &*topo;
+    run.owned_topics = {topics.input, topics.output, topics.dead_letter};
+    const auto window = cli.get_duration("window", 1ms);
+    run.register_stores = [window](apps::ops_endpoint& endpoint) {
+        endpoint.add_timestamped_window_store<apps::metric_key, apps::metric_stats,
+                                              apps::metric_key_serde, apps::metric_stats_serde>(
+            apps::metrics_store, window, apps::metric_key::parse, [](const apps::metric_stats& s) {
+                return nlohmann::json{
+                    {"count", s.count}, {"sum", s.sum}, {"min", s.min}, {"max", s.max}};
+            });
+    };
+    if (cli.is_set("demo")) {
+        auto invalid = std::make_shared<int64_t>(0);
+        auto started = std::make_shared<std::chrono::steady_clock::time_point>();
+        run.started = [&, invalid, started](kafka_streams& streams) {
+            std::cout << fmt::format("demo: writing {} generated metric events to '{}'\n",
+                                     demo_records, topics.input);
+            *invalid = produce_demo_events(
+                kafka::client_config{{"bootstrap.servers", streams.resolved_bootstrap()}},
+                topics.input, demo_records);
+            *started = std::chrono::steady_clock::now();
+        };
+        // Done when every input record was read and every valid one was aggregated: valid
+        // records are processed twice, before and after the repartition by host and name.
+        const auto goal = [&, invalid] { return demo_records + (demo_records - *invalid); };
+        run.done = [&, started, goal](const kafka_streams& streams) {
+            if (std::chrono::steady_clock::now() - *started > 120s) {
+                std::cerr << "brook-metrics: the demo did not finish within 120 s\n";
+                return true;
+            }
+            return static_cast<int64_t>(streams.records_processed()) >= goal();
+        };
+        run.finished = [&, invalid, started, goal](kafka_streams& streams, int code) {
+            const uint64_t processed = streams.records_processed();
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count();
+            std::cout << fmt::format(
+                "demo: {} records in ({} valid, {} invalid to '{}'), {:.0f} records/s "
+                "through both stages\n",
+                demo_records, demo_records - *invalid, *invalid, topics.dead_letter,
+                static_cast<double>(processed) / seconds);
+            print_demo_results(streams.resolved_bootstrap(), topics.output,
+                               static_cast<int>(cli.get_int("partitions", 1, 10000)));
+            if (static_cast<int64_t>(processed) < goal()) {
+                std::cerr << "brook-metrics: the demo processed fewer records than it wrote\n";
+                return code == 0 ? 1 : code;
+            }
+            return code;
+        };
+    }
+    return apps::run_app(std::move(run));
 }

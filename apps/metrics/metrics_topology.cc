@@ -1,7 +1,11 @@
 #include "apps/metrics/metrics_topology.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
+#include <cstring>
+
+#include "engine/serde/serdes.h"
 
 namespace brook::apps {
 
@@ -38,8 +42,10 @@ public:
             parsed.error = "value is null";
         }
         parsed.raw = std::move(r.value); // moved, not copied: only the DLQ needs it
+        // The metric's own time is its event time from here on: the windows go by it.
+        const int64_t ts = parsed.ok ? parsed.ok->ts : r.timestamp;
         context().forward(record<std::optional<std::string>, parsed_metric>{
-            std::move(r.key), std::move(parsed), r.timestamp, std::move(r.headers)});
+            std::move(r.key), std::move(parsed), ts, std::move(r.headers)});
     }
 };
 
@@ -134,7 +140,119 @@ nlohmann::json to_json(const metric& m) {
     return j;
 }
 
-void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics) {
+std::optional<metric_key> metric_key::parse(std::string_view text) {
+    const size_t first = text.find('|');
+    const size_t last = text.rfind('|');
+    if (first == std::string_view::npos || first == last) {
+        return std::nullopt;
+    }
+    return metric_key{std::string(text.substr(0, first)),
+                      std::string(text.substr(first + 1, last - first - 1)),
+                      std::string(text.substr(last + 1))};
+}
+
+namespace {
+
+void put_u32(std::string& out, uint32_t v) {
+    for (int i = 3; i >= 0; --i) {
+        out.push_back(static_cast<char>(v >> (8 * i)));
+    }
+}
+
+uint32_t get_u32(std::string_view in) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+        v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+    }
+    return v;
+}
+
+// Reads one length-prefixed field from the front of `in`.
+std::string take_field(std::string_view& in) {
+    if (in.size() < 4 || in.size() - 4 < get_u32(in)) {
+        throw serde_error("a metric key must be three length-prefixed fields; the bytes are cut");
+    }
+    const uint32_t n = get_u32(in);
+    std::string field(in.substr(4, n));
+    in.remove_prefix(4 + n);
+    return field;
+}
+
+} // namespace
+
+nullable_bytes metric_key_serde::serialize(const metric_key& k, std::string& buffer) const {
+    buffer.clear();
+    for (const std::string* field : {&k.host, &k.name, &k.unit}) {
+        put_u32(buffer, static_cast<uint32_t>(field->size()));
+        buffer.append(*field);
+    }
+    return nullable_bytes(std::string_view(buffer));
+}
+
+metric_key metric_key_serde::deserialize(nullable_bytes in) const {
+    if (!in) {
+        throw serde_error("a metric key cannot be null");
+    }
+    std::string_view rest = *in;
+    metric_key k;
+    k.host = take_field(rest);
+    k.name = take_field(rest);
+    k.unit = take_field(rest);
+    if (!rest.empty()) {
+        throw serde_error("a metric key has bytes after its three fields");
+    }
+    return k;
+}
+
+nullable_bytes metric_stats_serde::serialize(const metric_stats& s, std::string& buffer) const {
+    static_assert(std::endian::native == std::endian::little,
+                  "metric_stats_serde writes the host's byte order; add swapping for big-endian");
+    buffer.resize(32);
+    std::memcpy(buffer.data(), &s.count, 8);
+    std::memcpy(buffer.data() + 8, &s.sum, 8);
+    std::memcpy(buffer.data() + 16, &s.min, 8);
+    std::memcpy(buffer.data() + 24, &s.max, 8);
+    return nullable_bytes(std::string_view(buffer));
+}
+
+metric_stats metric_stats_serde::deserialize(nullable_bytes in) const {
+    if (!in || in->size() != 32) {
+        throw serde_error("metric stats must be 32 bytes");
+    }
+    metric_stats s;
+    std::memcpy(&s.count, in->data(), 8);
+    std::memcpy(&s.sum, in->data() + 8, 8);
+    std::memcpy(&s.min, in->data() + 16, 8);
+    std::memcpy(&s.max, in->data() + 24, 8);
+    return s;
+}
+
+metric_stats add(metric_stats stats, double value) {
+    stats.min = stats.count == 0 ? value : std::min(stats.min, value);
+    stats.max = stats.count == 0 ? value : std::max(stats.max, value);
+    stats.sum += value;
+    ++stats.count;
+    return stats;
+}
+
+nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
+                       int64_t window_end) {
+    return nlohmann::json{
+        {"host", key.host},
+        {"name", key.name},
+        {"unit", key.unit.empty() ? nlohmann::json() : nlohmann::json(key.unit)},
+        {"window_start", window_start},
+        {"window_end", window_end},
+        {"count", stats.count},
+        {"sum", stats.sum},
+        {"min", stats.min},
+        {"max", stats.max},
+        {"avg", stats.count > 0 ? stats.sum / static_cast<double>(stats.count) : 0.0},
+    };
+}
+
+void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics,
+                            const metrics_options& options) {
     using key = std::optional<std::string>;
     auto branches =
         builder.stream<key, std::optional<std::string>>({topics.input})
@@ -145,8 +263,30 @@ void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topic
             .default_branch("invalid");
 
     branches.at("metrics-valid")
-        .map_values([](const parsed_metric& p) { return to_json(normalise(*p.ok)); },
-                    "normalise-metric")
+        .map(
+            [](const key&, const parsed_metric& p) {
+                metric m = normalise(*p.ok);
+                return key_value<metric_key, double>{
+                    {std::move(m.host), std::move(m.name), m.unit.value_or("")}, m.value};
+            },
+            "normalise-metric")
+        .group_by_key(grouped<metric_key, double, metric_key_serde>::as("metrics-by-host-name"))
+        .windowed_by(time_windows::of_size_and_grace(options.window, options.grace))
+        .emit_strategy(options.emit_final ? emit_strategy::on_window_close()
+                                          : emit_strategy::on_window_update())
+        .aggregate([] { return metric_stats{}; },
+                   [](const metric_key&, double value, const metric_stats& stats) {
+                       return add(stats, value);
+                   },
+                   materialized<metric_key, metric_stats, metric_key_serde, metric_stats_serde>::as(
+                       metrics_store))
+        .to_stream()
+        .map(
+            [](const windowed<metric_key>& w, const metric_stats& stats) {
+                return key_value<std::string, nlohmann::json>{
+                    w.key.host, to_json(w.key, stats, w.start, w.end)};
+            },
+            "metrics-to-json")
         .to(topics.output);
 
     branches.at("metrics-invalid")

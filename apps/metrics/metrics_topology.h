@@ -5,10 +5,18 @@
 //
 // Input values are JSON: {"name": string, "host": string, "value": number,
 // "ts": epoch ms (optional, else the record timestamp), "unit": string (optional),
-// "tags": object (optional)}. Output values are the normalised metric as JSON: name
-// trimmed and lower-cased; unit "ms" becomes "s" (value / 1000), "percent" or "%"
-// becomes "ratio" (value / 100); other units pass through.
+// "tags": object (optional)}. Each valid metric is normalised: name trimmed and
+// lower-cased; unit "ms" becomes "s" (value / 1000), "percent" or "%" becomes "ratio"
+// (value / 100); other units pass through. Then it is aggregated per (host, name) in
+// tumbling event-time windows, into processed-metrics as JSON
+// {"host","name","unit","window_start","window_end","count","sum","min","max","avg"},
+// keyed by host. Window bounds are epoch ms, [start, end).
+//
+// Metrics of one name that arrive in units that do not normalise to one another (say
+// "bytes" and no unit) are aggregated apart, one result per unit: values of different
+// units are never summed.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,13 +51,61 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts);
 metric normalise(metric m);
 nlohmann::json to_json(const metric& m);
 
+// What a window is aggregated by: a normalised metric's host, name and unit ("" for none).
+struct metric_key {
+    std::string host;
+    std::string name;
+    std::string unit;
+    auto operator<=>(const metric_key&) const = default;
+    // "host|name|unit", as the HTTP endpoint takes it (a host containing '|' cannot be
+    // written this way; the name may contain '|'). nullopt when it has fewer than two '|'.
+    static std::optional<metric_key> parse(std::string_view text);
+};
+
+// Length-prefixed, so no host or name can collide with another.
+struct metric_key_serde {
+    nullable_bytes serialize(const metric_key& k, std::string& buffer) const;
+    metric_key deserialize(nullable_bytes in) const;
+};
+
+// One window's aggregate.
+struct metric_stats {
+    int64_t count = 0;
+    double sum = 0;
+    double min = 0;
+    double max = 0;
+};
+
+// Fixed 32 bytes: the aggregate is read and written for every record.
+struct metric_stats_serde {
+    nullable_bytes serialize(const metric_stats& s, std::string& buffer) const;
+    metric_stats deserialize(nullable_bytes in) const;
+};
+
+metric_stats add(metric_stats stats, double value);
+nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
+                       int64_t window_end);
+
 struct metrics_topics {
     std::string input = "raw-metrics";
     std::string output = "processed-metrics";
     std::string dead_letter = "raw-metrics.dlq";
 };
 
+struct metrics_options {
+    std::chrono::milliseconds window{std::chrono::seconds(60)};
+    std::chrono::milliseconds grace{std::chrono::seconds(10)};
+    // true: exactly one result per window, when it closes (stream time passes its end
+    // plus the grace). false: a result on every change, de-duplicated by the cache
+    // between commits.
+    bool emit_final = true;
+};
+
+// The window store, "metrics-windows": metric_key -> value_and_timestamp<metric_stats>.
+inline constexpr const char* metrics_store = "metrics-windows";
+
 // Adds the pipeline to `builder`.
-void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics);
+void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics,
+                            const metrics_options& options = {});
 
 } // namespace brook::apps

@@ -1,6 +1,8 @@
 // The metrics pipeline (make demo's topology) through the test driver: valid records come
 // out normalised, every kind of bad input goes to the DLQ unchanged with the reason.
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "apps/metrics/metrics_topology.h"
@@ -30,31 +32,135 @@ struct pipeline {
     }
 };
 
-TEST(metrics_pipeline, valid_metrics_are_normalised_by_name_and_unit) {
+TEST(metrics_pipeline, metrics_are_normalised_and_aggregated_once_per_closed_window) {
     pipeline p;
     auto in = p.in();
+    // Window [0, 60000) of web-1/cpu.usage: three readings, percent and % alike.
     in.pipe_input("web-1",
                   R"({"name":" CPU.Usage ","host":"web-1","value":42,"unit":"percent","ts":5})");
-    in.pipe_input("web-1", R"({"name":"lat","host":"web-1","value":250,"unit":"ms","ts":6})");
-    in.pipe_input("web-1", R"({"name":"mem","host":"web-1","value":7,"unit":"%","ts":7})");
     in.pipe_input("web-1",
-                  R"({"name":"disk","host":"web-1","value":9,"unit":"bytes","tags":{"a":1}})", 123);
-    const auto records = p.out().read_records_to_list();
-    ASSERT_EQ(records.size(), 4U);
-    EXPECT_EQ(records[0].value, (nlohmann::json{{"name", "cpu.usage"},
-                                                {"host", "web-1"},
-                                                {"value", 0.42},
-                                                {"unit", "ratio"},
-                                                {"ts", 5}}));
-    EXPECT_EQ(records[0].key, "web-1");
-    EXPECT_EQ(records[1].value["value"], 0.25);
-    EXPECT_EQ(records[1].value["unit"], "s");
-    EXPECT_EQ(records[2].value["value"], 0.07);
-    EXPECT_EQ(records[2].value["unit"], "ratio");
-    EXPECT_EQ(records[3].value["unit"], "bytes");
-    EXPECT_EQ(records[3].value["ts"], 123) << "without a ts field the record timestamp is used";
-    EXPECT_EQ(records[3].value["tags"], (nlohmann::json{{"a", 1}}));
+                  R"({"name":"cpu.usage","host":"web-1","value":10,"unit":"%","ts":59999})");
+    in.pipe_input("web-1", R"({"name":"CPU.USAGE","host":"web-1","value":80,"unit":"percent"})",
+                  30000); // no ts: the record timestamp is the event time
+    in.pipe_input("web-1", R"({"name":"lat","host":"web-1","value":250,"unit":"ms","ts":6})");
+    EXPECT_TRUE(p.out().is_empty()) << "emit final: nothing before the window closes";
+    // Stream time 69999 < 60000 + 10000 grace: still open.
+    in.pipe_input("web-2", R"({"name":"x","host":"web-2","value":1,"ts":69999})");
+    EXPECT_TRUE(p.out().is_empty());
+    // Stream time 70000 closes [0, 60000).
+    in.pipe_input("web-2", R"({"name":"x","host":"web-2","value":1,"ts":70000})");
+    auto records = p.out().read_records_to_list();
+    ASSERT_EQ(records.size(), 2U);
+    std::map<std::string, nlohmann::json> by_name;
+    for (const auto& r : records) {
+        EXPECT_EQ(r.key, "web-1") << "results are keyed by host";
+        by_name[r.value["name"].get<std::string>()] = r.value;
+    }
+    EXPECT_EQ(by_name["cpu.usage"], (nlohmann::json{{"host", "web-1"},
+                                                    {"name", "cpu.usage"},
+                                                    {"unit", "ratio"},
+                                                    {"window_start", 0},
+                                                    {"window_end", 60000},
+                                                    {"count", 3},
+                                                    {"sum", 0.42 + 0.1 + 0.8},
+                                                    {"min", 0.1},
+                                                    {"max", 0.8},
+                                                    {"avg", (0.42 + 0.1 + 0.8) / 3}}));
+    EXPECT_EQ(by_name["lat"]["unit"], "s");
+    EXPECT_EQ(by_name["lat"]["sum"], 0.25);
+    EXPECT_EQ(by_name["lat"]["count"], 1);
     EXPECT_TRUE(p.dlq().is_empty());
+    EXPECT_TRUE(p.out().is_empty()) << "exactly one result per window";
+}
+
+TEST(metrics_pipeline, units_that_do_not_normalise_to_one_another_are_never_summed) {
+    pipeline p;
+    auto in = p.in();
+    in.pipe_input("h", R"({"name":"disk","host":"h","value":9,"unit":"bytes","ts":1})");
+    in.pipe_input("h", R"({"name":"disk","host":"h","value":5,"ts":2})");
+    in.pipe_input("h", R"({"name":"disk","host":"h","value":1,"unit":"bytes","ts":3})");
+    in.pipe_input("h", R"({"name":"z","host":"h","value":1,"ts":200000})");
+    std::map<std::string, nlohmann::json> by_unit;
+    for (const auto& r : p.out().read_records_to_list()) {
+        by_unit[r.value["unit"].is_null() ? "-" : r.value["unit"].get<std::string>()] = r.value;
+    }
+    ASSERT_EQ(by_unit.size(), 2U);
+    EXPECT_EQ(by_unit["bytes"]["sum"], 10);
+    EXPECT_EQ(by_unit["bytes"]["count"], 2);
+    EXPECT_EQ(by_unit["-"]["sum"], 5) << "no unit is a unit of its own, written as null";
+}
+
+TEST(metrics_pipeline, window_size_and_grace_come_from_the_options) {
+    stream_builder b;
+    apps::metrics_options options;
+    options.window = std::chrono::seconds(10);
+    options.grace = std::chrono::seconds(0);
+    apps::build_metrics_pipeline(b, {}, options);
+    topology_test_driver driver(b.build());
+    auto in = driver.create_input_topic<key, value>("raw-metrics");
+    auto out = driver.create_output_topic<key, nlohmann::json>("processed-metrics");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":12345})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":2,"ts":20000})");
+    const auto records = out.read_records_to_list();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value["window_start"], 10000);
+    EXPECT_EQ(records[0].value["window_end"], 20000);
+    EXPECT_EQ(records[0].value["count"], 1);
+}
+
+TEST(metrics_pipeline, a_record_for_a_closed_window_is_dropped_and_counted_as_late) {
+    pipeline p;
+    auto in = p.in();
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":1000})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":130000})");
+    ASSERT_EQ(p.out().read_records_to_list().size(), 1U);
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":2000})");
+    EXPECT_EQ(p.driver->counters().late_records_dropped.load(), 1U);
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":400000})");
+    const auto records = p.out().read_records_to_list();
+    ASSERT_EQ(records.size(), 1U) << "only the window of 130000 closes, nothing for the late one";
+    EXPECT_EQ(records[0].value["window_start"], 120000);
+}
+
+TEST(metrics_pipeline, emit_updates_writes_every_change_of_the_window) {
+    stream_builder b;
+    apps::metrics_options options;
+    options.emit_final = false;
+    apps::build_metrics_pipeline(b, {}, options);
+    topology_test_driver driver(b.build());
+    auto in = driver.create_input_topic<key, value>("raw-metrics");
+    auto out = driver.create_output_topic<key, nlohmann::json>("processed-metrics");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":1})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":3,"ts":2})");
+    const auto records = out.read_records_to_list();
+    ASSERT_EQ(records.size(), 2U) << "one update per commit (the driver commits after each)";
+    EXPECT_EQ(records[0].value["count"], 1);
+    EXPECT_EQ(records[1].value["count"], 2);
+    EXPECT_EQ(records[1].value["max"], 3);
+    // Without a commit between them, the cache folds two updates into one.
+    driver.set_auto_commit(false);
+    in.pipe_input("h", R"({"name":"n","host":"h","value":5,"ts":3})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":7,"ts":4})");
+    driver.commit();
+    const auto folded = out.read_records_to_list();
+    ASSERT_EQ(folded.size(), 1U);
+    EXPECT_EQ(folded[0].value["count"], 4);
+}
+
+TEST(metrics_pipeline, metric_keys_round_trip_and_parse_from_their_text_form) {
+    const apps::metric_key k{"web|1", "a|b", ""};
+    std::string buffer;
+    const apps::metric_key_serde serde;
+    EXPECT_EQ(serde.deserialize(serde.serialize(k, buffer)), k);
+    const std::string cut("\0\0\0\x09ab", 6); // says 9 bytes follow, has 2
+    EXPECT_THROW(serde.deserialize(nullable_bytes(std::string_view(cut))), serde_error);
+    EXPECT_THROW(serde.deserialize(nullable_bytes()), serde_error);
+    const auto parsed = apps::metric_key::parse("web-1|disk|free|bytes");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(*parsed, (apps::metric_key{"web-1", "disk|free", "bytes"}));
+    EXPECT_EQ(apps::metric_key::parse("web-1|cpu|"), (apps::metric_key{"web-1", "cpu", ""}));
+    EXPECT_FALSE(apps::metric_key::parse("web-1|cpu"));
+    EXPECT_FALSE(apps::metric_key::parse("nothing"));
 }
 
 TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_their_origin) {
@@ -64,6 +170,10 @@ TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_t
         {"not json", "not valid JSON"},
         {"[1,2]", "not a JSON object"},
         {R"({"host":"h","value":1})", "missing field 'name'"},
+        {R"({"name":"n","value":1})", "missing field 'host'"},
+        {R"({"name":"n","host":"h"})", "missing field 'value'"},
+        {R"({"name":5,"host":"h","value":1})", "'name' and 'host' must be strings"},
+        {R"({"name":"n","host":"h","value":1,"unit":3})", "'unit' must be a string"},
         {R"({"name":"n","host":"  ","value":1})", "must not be empty"},
         {R"({"name":"n","host":"h","value":"1"})", "'value' must be a number"},
         {R"({"name":"n","host":"h","value":1e999})", "number overflow"},
@@ -92,6 +202,8 @@ TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_t
     EXPECT_FALSE(null_record.key.has_value());
     EXPECT_EQ(null_record.hdrs.last("error"), "value is null");
     EXPECT_TRUE(dlq.is_empty());
+    EXPECT_EQ(p.driver->counters().dead_lettered.load(), bad.size() + 1)
+        << "every dead-lettered record is counted for /metrics";
 }
 
 } // namespace

@@ -1,0 +1,93 @@
+#include "apps/common/app_runner.h"
+
+#include <chrono>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "apps/common/ops_endpoint.h"
+#include "apps/common/restore_progress.h"
+#include "engine/errors.h"
+
+namespace brook::apps {
+
+using namespace std::chrono_literals;
+
+int run_app(app_run run) {
+    const std::string& program = run.program;
+    try {
+        if (!run.config || run.cli == nullptr || run.signals == nullptr || run.topo == nullptr) {
+            throw std::logic_error("run_app: config, cli, signals and topo are required");
+        }
+        const streams_config& config = *run.config;
+        print_embedded_notice_if_needed(config);
+        const int partitions = static_cast<int>(run.cli->get_int("partitions", 1, 10000));
+        ensure_topics(config, run.owned_topics, partitions);
+        check_copartitioned(config, run.copartitioned);
+
+        restore_progress progress;
+        kafka_streams streams(*run.topo, config);
+        streams.set_global_state_restore_listener(&progress);
+        streams.set_state_listener([&program](streams_state now, streams_state before) {
+            std::cerr << fmt::format("{}: {} -> {}\n", program, to_string(before), to_string(now));
+        });
+        streams.start();
+        // Declared after `streams`, so it stops before the application goes away.
+        std::unique_ptr<ops_endpoint> endpoint;
+        if (run.cli->is_set("http-port")) {
+            ops_endpoint_options options;
+            options.http.address = run.cli->get("http-address");
+            options.http.port = static_cast<uint16_t>(run.cli->get_int("http-port", 0, 65535));
+            endpoint = std::make_unique<ops_endpoint>(streams, options);
+            if (run.register_stores) {
+                run.register_stores(*endpoint);
+            }
+            endpoint->start();
+            std::cerr << fmt::format("{}: serving /metrics, /health, /ready, /topology and "
+                                     "/stores on http://{}:{}\n",
+                                     program, options.http.address, endpoint->port());
+        }
+        if (run.started) {
+            run.started(streams);
+        }
+
+        int signal_number = 0;
+        auto last_report = std::chrono::steady_clock::now();
+        while (streams.state() != streams_state::error) {
+            signal_number = run.signals->wait(200ms);
+            if (signal_number != 0 || (run.done && run.done(streams))) {
+                break;
+            }
+            if (!run.done && std::chrono::steady_clock::now() - last_report > 10s) {
+                last_report = std::chrono::steady_clock::now();
+                std::cerr << fmt::format("{}: {} records processed, {} produced\n", program,
+                                         streams.records_processed(), streams.records_produced());
+            }
+        }
+        const bool clean = streams.close(config.shutdown_timeout());
+        int code = clean ? 0 : 3;
+        if (streams.state() == streams_state::error) {
+            std::cerr << fmt::format("{}: stopped with an error: {}\n", program,
+                                     streams.error_reason());
+            code = 1;
+        } else if (signal_number != 0) {
+            std::cerr << fmt::format("{}: signal {} received, committed and stopped\n", program,
+                                     signal_number);
+        } else if (!clean) {
+            std::cerr << fmt::format("{}: the stream threads did not stop within {} ms\n", program,
+                                     config.shutdown_timeout().count());
+        }
+        if (run.finished) {
+            code = run.finished(streams, code);
+        }
+        return code;
+    } catch (const config_error& e) {
+        std::cerr << fmt::format("{}: configuration error: {}\n", program, e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("{}: {}\n", program, e.what());
+        return 1;
+    }
+}
+
+} // namespace brook::apps

@@ -1,0 +1,522 @@
+#include "apps/common/ops_endpoint.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+
+#include "engine/errors.h"
+#include "state/key_value_store.h"
+#include "state/session_store.h"
+#include "state/window_store.h"
+
+namespace brook::apps {
+
+namespace {
+
+using nlohmann::json;
+
+// Keys come from URLs and values from user serdes: neither need be UTF-8, and dump()
+// would throw on invalid sequences, so they are replaced instead.
+std::string dump(const json& doc) {
+    return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+http_response json_response(int status, const json& doc) {
+    http_response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = dump(doc);
+    return r;
+}
+
+http_response json_error(int status, const std::string& message) {
+    return json_response(status, json{{"error", message}});
+}
+
+const char* kind_name(queryable_kind k) {
+    switch (k) {
+    case queryable_kind::key_value:
+        return "key-value";
+    case queryable_kind::window:
+        return "window";
+    case queryable_kind::session:
+        return "session";
+    }
+    return "unknown";
+}
+
+// A time bound from the query: absent -> `fallback`; otherwise a decimal count of epoch
+// milliseconds >= 0, or an error message.
+std::optional<int64_t> time_param(const http_request& request, std::string_view name,
+                                  int64_t fallback, std::string& error) {
+    const std::optional<std::string_view> text = request.param(name);
+    if (!text) {
+        return fallback;
+    }
+    int64_t value = 0;
+    const char* end = text->data() + text->size();
+    const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+    if (text->empty() || ec != std::errc() || ptr != end || value < 0) {
+        error = fmt::format("'{}' must be epoch milliseconds, a whole number >= 0; got '{}'", name,
+                            *text);
+        return std::nullopt;
+    }
+    return value;
+}
+
+// What a visit found, copied out of the store on the stream thread (rendered later, on
+// the server's thread).
+struct found_entry {
+    int64_t start = 0;
+    int64_t end = 0;
+    std::string value;
+};
+
+constexpr std::array<streams_state, 6> all_states = {
+    streams_state::created,          streams_state::rebalancing, streams_state::running,
+    streams_state::pending_shutdown, streams_state::not_running, streams_state::error};
+
+bool alive(streams_state s) {
+    return s != streams_state::error && s != streams_state::not_running;
+}
+
+} // namespace
+
+ops_endpoint::ops_endpoint(kafka_streams& streams, ops_endpoint_options options)
+    : _streams(streams), _options(std::move(options)) {
+    if (_options.query_timeout.count() <= 0) {
+        throw std::invalid_argument("ops_endpoint: query_timeout must be positive");
+    }
+    if (_options.max_results == 0) {
+        throw std::invalid_argument("ops_endpoint: max_results must be positive");
+    }
+    _server = std::make_unique<http_server>(
+        _options.http, [this](const http_request& request) { return handle(request); });
+}
+
+ops_endpoint::~ops_endpoint() {
+    stop();
+}
+
+void ops_endpoint::start() {
+    _server->start();
+}
+
+void ops_endpoint::stop() {
+    _server->stop();
+}
+
+uint16_t ops_endpoint::port() const {
+    return _server->port();
+}
+
+void ops_endpoint::add_store(detail::queryable_store store) {
+    if (store.name.empty()) {
+        throw std::invalid_argument("ops_endpoint: a queryable store needs a name");
+    }
+    if (store.kind == queryable_kind::window && store.window_size_ms < 0) {
+        throw std::invalid_argument(fmt::format(
+            "ops_endpoint: window store '{}' needs a positive window size", store.name));
+    }
+    std::lock_guard lock(_mutex);
+    for (const auto& s : _stores) {
+        if (s->name == store.name) {
+            throw std::invalid_argument(
+                fmt::format("ops_endpoint: store '{}' is registered already", store.name));
+        }
+    }
+    _stores.push_back(std::make_shared<const detail::queryable_store>(std::move(store)));
+}
+
+std::shared_ptr<const detail::queryable_store>
+ops_endpoint::find_store(std::string_view name) const {
+    std::lock_guard lock(_mutex);
+    for (const auto& s : _stores) {
+        if (s->name == name) {
+            return s;
+        }
+    }
+    return nullptr;
+}
+
+void ops_endpoint::add_metrics_source(std::function<void(prometheus_writer&)> source) {
+    if (!source) {
+        throw std::invalid_argument("ops_endpoint: add_metrics_source needs a function");
+    }
+    std::lock_guard lock(_mutex);
+    _sources.push_back(std::move(source));
+    _source_errors.emplace_back();
+}
+
+http_response ops_endpoint::handle(const http_request& request) {
+    const auto& seg = request.segments;
+    if (seg.size() == 1) {
+        const std::string& route = seg[0];
+        if (route == "metrics") {
+            return metrics();
+        }
+        if (route == "health") {
+            return health();
+        }
+        if (route == "ready") {
+            return ready();
+        }
+        if (route == "topology") {
+            return http_response::text(200, _streams.get_topology().describe());
+        }
+        if (route == "stores") {
+            return stores();
+        }
+        if (route.empty()) {
+            return json_response(
+                200, json{{"routes",
+                           {"/metrics", "/health", "/ready", "/topology", "/stores",
+                            "/stores/<store>", "/stores/<store>/keys/<key>[?from=<ms>&to=<ms>]"}}});
+        }
+    }
+    if (!seg.empty() && seg[0] == "stores") {
+        if (seg.size() == 2) {
+            if (seg[1].empty()) {
+                return stores();
+            }
+            return store_info(seg[1]);
+        }
+        if (seg.size() == 4 && seg[2] == "keys" && !seg[1].empty()) {
+            return query(seg[1], seg[3], request);
+        }
+        return json_error(400, "malformed store path: use /stores/<store>/keys/<key> with the "
+                               "store and key percent-encoded (a '/' in a key is %2F)");
+    }
+    return json_error(404, fmt::format("no route {}; GET / lists the routes", request.path));
+}
+
+http_response ops_endpoint::metrics() {
+    const streams_metrics m = _streams.metrics();
+    const streams_state state = _streams.state();
+    prometheus_writer w;
+    using t = prometheus_type;
+
+    w.family("brook_records_consumed_total", t::counter, "Records read from each input topic.");
+    for (const auto& [topic, n] : m.records_consumed) {
+        w.sample("brook_records_consumed_total", {{"topic", topic}}, n);
+    }
+    w.family("brook_records_produced_total", t::counter,
+             "Records written to each topic and acknowledged by the broker (output, "
+             "repartition, changelog and dead-letter topics).");
+    for (const auto& [topic, n] : m.records_produced) {
+        w.sample("brook_records_produced_total", {{"topic", topic}}, n);
+    }
+    w.single("brook_records_processed_total", t::counter, "Records processed by the topology.",
+             m.records_processed);
+
+    const auto summary = [&](const char* name, const char* help, const latency_total& l) {
+        w.family(name, t::summary, help);
+        w.sample(std::string(name) + "_count", {}, l.count);
+        w.sample(std::string(name) + "_sum", {}, static_cast<double>(l.sum_us) / 1e6);
+    };
+    summary("brook_process_latency_seconds", "Time spent processing records, one per record.",
+            m.process_latency);
+    summary("brook_commit_latency_seconds",
+            "Time each commit took (offsets, or the transaction, end to end).", m.commit_latency);
+    w.single("brook_commits_total", t::counter, "Commits completed.", m.commits);
+
+    w.family("brook_consumer_lag", t::gauge,
+             "Records between the consumer's position and the end of each input partition "
+             "(absent while not known).");
+    for (const auto& l : m.lag) {
+        if (l.lag >= 0) {
+            const std::string partition = std::to_string(l.partition);
+            w.sample("brook_consumer_lag", {{"topic", l.topic}, {"partition", partition}}, l.lag);
+        }
+    }
+    w.family("brook_consumer_position", t::gauge,
+             "The next offset the consumer fetches from each input partition.");
+    for (const auto& l : m.lag) {
+        if (l.position >= 0) {
+            const std::string partition = std::to_string(l.partition);
+            w.sample("brook_consumer_position", {{"topic", l.topic}, {"partition", partition}},
+                     l.position);
+        }
+    }
+    w.family("brook_consumer_end_offset", t::gauge,
+             "The end of each input partition (last stable offset under read_committed).");
+    for (const auto& l : m.lag) {
+        if (l.end_offset >= 0) {
+            const std::string partition = std::to_string(l.partition);
+            w.sample("brook_consumer_end_offset", {{"topic", l.topic}, {"partition", partition}},
+                     l.end_offset);
+        }
+    }
+
+    w.single("brook_records_restored_total", t::counter,
+             "Records replayed from changelog topics into local stores.", m.records_restored);
+    w.single("brook_restore_remaining_records", t::gauge,
+             "Records still to replay for the stores restoring now.", m.restore_remaining);
+    w.single("brook_stores_restoring", t::gauge, "Task stores restoring now.", m.stores_restoring);
+    w.single("brook_late_records_dropped_total", t::counter,
+             "Records dropped because their window had closed.", m.late_records_dropped);
+    w.single("brook_dead_lettered_total", t::counter, "Records sent to a dead-letter topic.",
+             m.dead_lettered);
+    w.single("brook_deserialization_errors_total", t::counter,
+             "Records whose key or value could not be deserialized.", m.deserialization_errors);
+    w.single("brook_transactions_committed_total", t::counter, "Kafka transactions committed.",
+             m.transactions_committed);
+    w.single("brook_transactions_aborted_total", t::counter, "Kafka transactions aborted.",
+             m.transactions_aborted);
+    w.single("brook_tasks", t::gauge, "Tasks assigned to this instance.", m.tasks);
+    w.single("brook_threads", t::gauge, "Stream threads of this instance.", m.threads);
+    w.family("brook_state", t::gauge, "The application's state: 1 for the current one, else 0.");
+    for (const streams_state s : all_states) {
+        w.sample("brook_state", {{"state", to_string(s)}}, s == state ? 1 : 0);
+    }
+    w.single("brook_ready", t::gauge, "1 when RUNNING with no store restoring, else 0.",
+             _streams.ready() ? 1 : 0);
+
+    std::vector<std::function<void(prometheus_writer&)>> sources;
+    {
+        std::lock_guard lock(_mutex);
+        sources = _sources;
+    }
+    int failed = 0;
+    for (size_t i = 0; i < sources.size(); ++i) {
+        prometheus_writer part;
+        std::string error;
+        try {
+            sources[i](part);
+            w.merge(std::move(part));
+        } catch (const std::exception& e) {
+            ++failed;
+            error = e.what();
+        }
+        std::lock_guard lock(_mutex);
+        if (_source_errors[i] != error && !error.empty()) {
+            std::fprintf(stderr,
+                         "brook http: metrics source %zu failed and is left out of /metrics "
+                         "(logged again only when the error changes): %s\n",
+                         i, error.c_str());
+        }
+        _source_errors[i] = std::move(error);
+    }
+    w.single("brook_metrics_sources_failed", t::gauge,
+             "Metrics sources left out of this answer because they failed.", failed);
+
+    http_response r;
+    r.content_type = std::string(prometheus_content_type);
+    r.body = w.take();
+    return r;
+}
+
+http_response ops_endpoint::health() const {
+    const streams_state s = _streams.state();
+    json body{{"status", alive(s) ? "UP" : "DOWN"}, {"state", to_string(s)}};
+    if (s == streams_state::error) {
+        body["reason"] = _streams.error_reason();
+    }
+    return json_response(alive(s) ? 200 : 503, body);
+}
+
+http_response ops_endpoint::ready() const {
+    const bool is_ready = _streams.ready();
+    const streams_metrics m = _streams.metrics();
+    return json_response(is_ready ? 200 : 503, json{{"ready", is_ready},
+                                                    {"state", to_string(_streams.state())},
+                                                    {"stores_restoring", m.stores_restoring},
+                                                    {"restore_remaining", m.restore_remaining}});
+}
+
+namespace {
+
+json describe(const detail::queryable_store& s) {
+    json out{{"name", s.name}, {"kind", kind_name(s.kind)}, {"timestamped", s.timestamped}};
+    if (s.kind == queryable_kind::window && s.window_size_ms > 0) {
+        out["window_size_ms"] = s.window_size_ms; // else known only to the store
+    }
+    return out;
+}
+
+} // namespace
+
+http_response ops_endpoint::stores() const {
+    json list = json::array();
+    {
+        std::lock_guard lock(_mutex);
+        for (const auto& s : _stores) {
+            list.push_back(describe(*s));
+        }
+    }
+    return json_response(200, json{{"stores", std::move(list)}});
+}
+
+http_response ops_endpoint::store_info(std::string_view name) const {
+    const auto s = find_store(name);
+    if (!s) {
+        return json_error(404,
+                          fmt::format("no queryable store '{}'; GET /stores lists them", name));
+    }
+    return json_response(200, describe(*s));
+}
+
+http_response ops_endpoint::query(std::string_view store_name, std::string_view key_text,
+                                  const http_request& request) {
+    const auto s = find_store(store_name);
+    if (!s) {
+        return json_error(
+            404, fmt::format("no queryable store '{}'; GET /stores lists them", store_name));
+    }
+    std::string error;
+    const std::optional<std::string> key = s->encode_key(key_text, error);
+    if (!key) {
+        return json_error(
+            400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
+    }
+    constexpr int64_t forever = std::numeric_limits<int64_t>::max();
+    int64_t from = 0;
+    int64_t to = forever;
+    if (s->kind != queryable_kind::key_value) {
+        const std::optional<int64_t> f = time_param(request, "from", 0, error);
+        const std::optional<int64_t> t = f ? time_param(request, "to", forever, error) : f;
+        if (!f || !t) {
+            return json_error(400, error);
+        }
+        if (*f > *t) {
+            return json_error(400, fmt::format("'from' ({}) is after 'to' ({})", *f, *t));
+        }
+        from = *f;
+        to = *t;
+    }
+
+    // Runs on the stream threads: copy bytes out, nothing else; errors are kept, not
+    // thrown across threads.
+    std::vector<found_entry> found;
+    bool truncated = false;
+    std::string visit_error;
+    const size_t limit = _options.max_results;
+    const auto visit = [&](const task_id&, state::state_store& handed) {
+        if (!visit_error.empty()) {
+            return;
+        }
+        try {
+            state::state_store& store = s->byte_stack ? s->byte_stack(handed) : handed;
+            const auto add = [&](int64_t start, int64_t end, std::string_view value) {
+                if (found.size() >= limit) {
+                    truncated = true;
+                    return false;
+                }
+                found.push_back({start, end, std::string(value)});
+                return true;
+            };
+            switch (s->kind) {
+            case queryable_kind::key_value:
+                if (auto* kv = dynamic_cast<state::key_value_store*>(&store)) {
+                    if (std::optional<std::string> v = kv->get(*key)) {
+                        found.push_back({0, 0, std::move(*v)});
+                    }
+                    return;
+                }
+                break;
+            case queryable_kind::window:
+                if (auto* ws = dynamic_cast<state::window_store*>(&store)) {
+                    int64_t size = s->window_size_ms;
+                    if (size <= 0 && s->store_window_size) {
+                        size = s->store_window_size(handed);
+                    }
+                    if (size <= 0) {
+                        visit_error = fmt::format(
+                            "the window size of store '{}' is not known: register it with its "
+                            "window size",
+                            s->name);
+                        return;
+                    }
+                    ws->fetch(*key, from, to, [&](int64_t start, std::string_view value) {
+                        return add(start, start + size, value);
+                    });
+                    return;
+                }
+                break;
+            case queryable_kind::session:
+                if (auto* ss = dynamic_cast<state::session_store*>(&store)) {
+                    ss->find_sessions(*key, from, to,
+                                      [&](int64_t start, int64_t end, std::string_view value) {
+                                          return add(start, end, value);
+                                      });
+                    return;
+                }
+                break;
+            }
+            visit_error = fmt::format(
+                "store '{}' is not a {} store with the key, value and serde types it was "
+                "registered with; register it with the add_*_store that matches how it was "
+                "built (DSL aggregations keep timestamped stores)",
+                s->name, kind_name(s->kind));
+        } catch (const std::exception& e) {
+            visit_error = fmt::format("reading store '{}' failed: {}", s->name, e.what());
+        }
+    };
+
+    std::optional<size_t> visited;
+    try {
+        visited = _streams.query_store(s->name, visit, _options.query_timeout);
+    } catch (const streams_error& e) {
+        http_response r =
+            json_error(503, fmt::format("store '{}' cannot be queried now: {}", s->name, e.what()));
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
+    if (!visited) {
+        return json_error(404, fmt::format("store '{}' is registered here but the topology has "
+                                           "no store by that name",
+                                           s->name));
+    }
+    if (!visit_error.empty()) {
+        return json_error(500, visit_error);
+    }
+    if (found.empty()) {
+        return json_error(
+            404, s->kind == queryable_kind::key_value
+                     ? fmt::format("key '{}' has no value in store '{}' on this instance", key_text,
+                                   s->name)
+                     : fmt::format(
+                           "key '{}' has no {} in store '{}' on this instance{}", key_text,
+                           s->kind == queryable_kind::window ? "windows" : "sessions", s->name,
+                           request.param("from") || request.param("to") ? " between 'from' and 'to'"
+                                                                        : ""));
+    }
+
+    json body{{"store", s->name}, {"key", std::string(key_text)}};
+    try {
+        if (s->kind == queryable_kind::key_value) {
+            // A key lives in one partition, so in one instance; the first one found wins.
+            s->render_value(found.front().value, body);
+            return json_response(200, body);
+        }
+        const bool windows = s->kind == queryable_kind::window;
+        std::stable_sort(found.begin(), found.end(), [&](const auto& a, const auto& b) {
+            return windows ? a.start < b.start
+                           : std::pair(a.end, a.start) < std::pair(b.end, b.start);
+        });
+        json list = json::array();
+        for (const auto& f : found) {
+            json entry = windows ? json{{"window_start", f.start}, {"window_end", f.end}}
+                                 : json{{"session_start", f.start}, {"session_end", f.end}};
+            s->render_value(f.value, entry);
+            list.push_back(std::move(entry));
+        }
+        if (request.param("from")) {
+            body["from"] = from;
+        }
+        if (request.param("to")) {
+            body["to"] = to;
+        }
+        body[windows ? "windows" : "sessions"] = std::move(list);
+        body["truncated"] = truncated;
+        return json_response(200, body);
+    } catch (const std::exception& e) {
+        return json_error(500, fmt::format("store '{}' holds a value its value serde or renderer "
+                                           "cannot read: {}",
+                                           s->name, e.what()));
+    }
+}
+
+} // namespace brook::apps

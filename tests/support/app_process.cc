@@ -1,0 +1,71 @@
+#include "tests/support/app_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace brook::testing {
+
+using namespace std::chrono_literals;
+
+app_process::app_process(const std::vector<std::string>& args) {
+    _pid = fork();
+    if (_pid == 0) {
+        std::vector<char*> argv;
+        for (const auto& a : args) {
+            argv.push_back(const_cast<char*>(a.c_str()));
+        }
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+}
+
+app_process::~app_process() {
+    if (_pid > 0) {
+        kill(_pid, SIGKILL);
+        waitpid(_pid, nullptr, 0);
+    }
+}
+
+int app_process::wait(std::chrono::seconds patience) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    int status = 0;
+    while (_pid > 0) {
+        if (waitpid(_pid, &status, WNOHANG) == _pid) {
+            _pid = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return -2000;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return -2000;
+}
+
+int app_process::stop(int signal, std::chrono::seconds patience) {
+    if (_pid <= 0) {
+        return -2000;
+    }
+    kill(_pid, signal);
+    const int status = wait(patience);
+    if (status != -2000) {
+        return status;
+    }
+    kill(_pid, SIGKILL);
+    waitpid(_pid, nullptr, 0);
+    _pid = -1;
+    return -1000;
+}
+
+bool app_process::alive() {
+    return _pid > 0 && waitpid(_pid, nullptr, WNOHANG) == 0;
+}
+
+std::string bin_path(const std::string& program) {
+    return std::string(BROOK_BIN_DIR) + "/" + program;
+}
+
+} // namespace brook::testing

@@ -1,0 +1,38 @@
+#pragma once
+
+// app_process: one of the project's programs run as a child process by an integration
+// test, so the test can signal it (SIGTERM for a clean stop, SIGKILL for a crash) and read
+// its exit status. The destructor kills and reaps a child still running, so a failing
+// test never leaves a process behind.
+
+#include <chrono>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace brook::testing {
+
+class app_process {
+public:
+    // args[0] is the program's path. Its output goes to the test's stdout/stderr.
+    explicit app_process(const std::vector<std::string>& args);
+    ~app_process();
+    app_process(const app_process&) = delete;
+    app_process& operator=(const app_process&) = delete;
+
+    // Sends `signal` and waits up to `patience` for the exit; then SIGKILLs. Returns the
+    // exit status, -signal if a signal ended it, or -1000 if it had to be killed.
+    int stop(int signal, std::chrono::seconds patience = std::chrono::seconds(30));
+    // Waits up to `patience` for the process to exit on its own; same returns as stop(),
+    // and -2000 if it is still running (it is left running).
+    int wait(std::chrono::seconds patience);
+    bool alive();
+
+private:
+    pid_t _pid = -1;
+};
+
+// The path of a program in the build's bin directory.
+std::string bin_path(const std::string& program);
+
+} // namespace brook::testing
