@@ -1,0 +1,120 @@
+// brook-user-activity: the user-activity pipeline as a program. See user_activity_topology.h
+// for what it does.
+
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "apps/common/app_cli.h"
+#include "apps/common/app_runner.h"
+#include "apps/common/ops_endpoint.h"
+#include "apps/user_activity/user_activity_topology.h"
+#include "engine/errors.h"
+#include "engine/runtime/shutdown_signal.h"
+
+int main(int argc, char** argv) {
+    using namespace brook;
+    using namespace std::chrono_literals;
+
+    shutdown_signal signals; // first, so every thread inherits the blocked signals
+    apps::app_cli cli(
+        "brook-user-activity",
+        "Reads JSON events from user-events and order-events, drops duplicate event ids, and "
+        "writes per user and window (a minute by default) the events by type and the order "
+        "total to user-activity, with --sessions also per session to user-activity-sessions; "
+        "invalid records go to <input topic>.dlq with the reason.",
+        {
+            {"user-events-topic", "input topic of user events", "user-events"},
+            {"order-events-topic", "input topic of order events", "order-events"},
+            {"output-topic", "per-user window results", "user-activity"},
+            {"window", "tumbling window size", "60s"},
+            {"grace", "how late an event may arrive for its window or session", "10s"},
+            {"emit", "final: one result per window when it closes; updates: on every change",
+             "final"},
+            {"sessions", "also write per-user session windows", "", true},
+            {"sessions-topic", "per-user session results", "user-activity-sessions"},
+            {"session-gap", "the inactivity that ends a session", "5m"},
+            {"dedupe-retention", "how long an event id is remembered to drop duplicates", "1h"},
+        });
+    if (auto error = cli.parse(argc, argv)) {
+        std::cerr << "brook-user-activity: " << *error << "\n\n" << cli.usage();
+        return 2;
+    }
+    if (cli.help_requested()) {
+        std::cout << cli.usage();
+        return 0;
+    }
+
+    apps::user_activity_options options;
+    std::optional<streams_config> config;
+    std::optional<topology> topo;
+    try {
+        options.user_events_topic = cli.get("user-events-topic");
+        options.order_events_topic = cli.get("order-events-topic");
+        options.output_topic = cli.get("output-topic");
+        options.sessions_topic = cli.get("sessions-topic");
+        options.window = cli.get_duration("window", 1ms);
+        options.grace = cli.get_duration("grace", 0ms);
+        if (cli.get("emit") != "final" && cli.get("emit") != "updates") {
+            throw config_error("--emit must be 'final' or 'updates', got '" + cli.get("emit") +
+                               "'");
+        }
+        options.emit = cli.get("emit") == "final" ? emit_strategy::on_window_close()
+                                                  : emit_strategy::on_window_update();
+        options.sessions = cli.is_set("sessions");
+        options.session_gap = cli.get_duration("session-gap", 1ms);
+        options.dedupe_retention = cli.get_duration("dedupe-retention", 1ms);
+        config.emplace(cli.make_config({{"application.id", "brook-user-activity"}}));
+        stream_builder builder;
+        apps::build_user_activity_topology(builder, options);
+        topo.emplace(builder.build());
+    } catch (const std::exception& e) {
+        std::cerr << "brook-user-activity: configuration error: " << e.what() << "\n";
+        return 2;
+    }
+
+    std::vector<std::string> owned = {options.user_events_topic, options.order_events_topic,
+                                      apps::dead_letter_topic(options.user_events_topic),
+                                      apps::dead_letter_topic(options.order_events_topic),
+                                      options.output_topic};
+    if (options.sessions) {
+        owned.push_back(options.sessions_topic);
+    }
+    return apps::run_app({
+        .program = "brook-user-activity",
+        .cli = &cli,
+        .signals = &signals,
+        .config = std::move(*config),
+        .topo = &*topo,
+        .owned_topics = std::move(owned),
+        // One task reads the same partition of both inputs.
+        .copartitioned = {{options.user_events_topic, options.order_events_topic}},
+        .register_stores =
+            [counters = options.counters, window = options.window,
+             sessions = options.sessions](apps::ops_endpoint& endpoint) {
+                endpoint.add_timestamped_window_store<std::string, apps::activity_totals>(
+                    apps::user_activity_windows_store, window);
+                endpoint.add_window_store<std::string, int64_t>(apps::user_activity_dedupe_store);
+                if (sessions) {
+                    endpoint.add_session_store<std::string, apps::activity_totals>(
+                        apps::user_activity_sessions_store);
+                }
+                endpoint.add_metrics_source([counters](apps::prometheus_writer& w) {
+                    w.single("brook_user_activity_duplicates_dropped_total",
+                             apps::prometheus_type::counter,
+                             "Events dropped because their event_id was seen within the "
+                             "dedupe retention.",
+                             counters->duplicates_dropped.load());
+                });
+            },
+        .finished =
+            [counters = options.counters](kafka_streams&, int code) {
+                std::cerr << fmt::format("brook-user-activity: {} duplicate events dropped\n",
+                                         counters->duplicates_dropped.load());
+                return code;
+            },
+    });
+}
