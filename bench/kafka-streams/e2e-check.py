@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Checks the outputs of bench/kafka-streams/e2e-test (record dumps as JSON lines from
+DevTool dump) against expectations computed here, independently of the Java code.
+
+  e2e-check.py metrics-expected IN.json WINDOW_MS CLOSER_TS      prints the expected window count
+  e2e-check.py metrics IN.json WINDOW_MS CLOSER_TS OUT.json DLQ.json
+  e2e-check.py windowed-count IN.json WINDOW_MS OUT.json
+  e2e-check.py count OUT.json KEYS EXPECTED_COUNT
+"""
+import collections
+import json
+import math
+import sys
+
+
+def records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def reject_constant(name):
+    raise ValueError(name)
+
+
+def parse_metric(value, record_ts):
+    """The metric (host, name, unit, value, ts) or None when the value is invalid."""
+    if value is None:
+        return None
+    try:
+        doc = json.loads(value, parse_constant=reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or any(f not in doc for f in ("name", "host", "value")):
+        return None
+    name, host, v = doc["name"], doc["host"], doc["value"]
+    if not isinstance(name, str) or not isinstance(host, str):
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+        return None
+    if not name.strip() or not host.strip():
+        return None
+    ts = record_ts
+    if "ts" in doc:
+        if isinstance(doc["ts"], bool) or not isinstance(doc["ts"], int) or doc["ts"] < 0:
+            return None
+        ts = doc["ts"]
+    unit = doc.get("unit")
+    if "unit" in doc and not isinstance(unit, str):
+        return None
+    if "tags" in doc and not isinstance(doc["tags"], dict):
+        return None
+    v = float(v)
+    if unit is not None:
+        u = unit.strip().lower()
+        if u == "ms":
+            unit, v = "s", v / 1000
+        elif u in ("percent", "%"):
+            unit, v = "ratio", v / 100
+    return host, name.strip().lower(), unit or "", v, ts
+
+
+def expected_windows(inp, window, closer):
+    """Windows that close before the closing records' window: (host, name, unit, start) -> values."""
+    last_open = closer - closer % window
+    windows = collections.defaultdict(list)
+    for r in inp:
+        m = parse_metric(r["value"], r["ts"])
+        if m and m[4] - m[4] % window < last_open:
+            host, name, unit, v, ts = m
+            windows[(host, name, unit, ts - ts % window)].append(v)
+    return windows
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def check_metrics(inp, window, closer, out, dlq):
+    expected = expected_windows(inp, window, closer)
+    seen = collections.Counter()
+    errors = []
+    for r in out:
+        j = json.loads(r["value"])
+        key = (j["host"], j["name"], j["unit"] or "", j["window_start"])
+        seen[key] += 1
+        values = expected.get(key)
+        if r["key"] != j["host"]:
+            errors.append(f"key {r['key']} is not the host of {j}")
+        if values is None:
+            errors.append(f"unexpected window {j}")
+            continue
+        want = dict(count=len(values), sum=sum(values), min=min(values), max=max(values),
+                    avg=sum(values) / len(values), window_end=j["window_start"] + window)
+        for field, v in want.items():
+            if not close(float(j[field]), float(v)):
+                errors.append(f"{key}: {field} is {j[field]}, expected {v}")
+        if (j["unit"] is None) != (key[2] == ""):
+            errors.append(f"{key}: unit should be null exactly when there is none: {j}")
+    missing = set(expected) - set(seen)
+    twice = [k for k, n in seen.items() if n > 1]
+    if missing:
+        errors.append(f"{len(missing)} windows missing, e.g. {sorted(missing)[:3]}")
+    if twice:
+        errors.append(f"{len(twice)} windows written more than once, e.g. {twice[:3]}")
+
+    invalid = collections.Counter((r["key"], r["value"]) for r in inp if parse_metric(r["value"], r["ts"]) is None)
+    dead = collections.Counter((r["key"], r["value"]) for r in dlq)
+    if invalid != dead:
+        errors.append(f"DLQ differs: expected {sum(invalid.values())} records, got {sum(dead.values())}")
+    for r in dlq:
+        if not r["headers"].get("error"):
+            errors.append(f"DLQ record without an error header: {r}")
+    print(f"   output: {len(out)} windows ({len(expected)} expected), DLQ: {len(dlq)} records; reasons:")
+    for reason, n in sorted(collections.Counter(r["headers"].get("error") for r in dlq).items()):
+        print(f"     {n} x {reason}")
+    if out:
+        print(f"   sample: {out[0]['key']} {out[0]['value']}")
+    return errors
+
+
+def check_windowed_count(inp, window, out):
+    expected = collections.Counter((r["key"], r["ts"] - r["ts"] % window) for r in inp)
+    last = {}
+    for r in sorted(out, key=lambda r: (r["partition"], r["offset"])):
+        last[(r["key"], r["ts"] - r["ts"] % window)] = int(r["value"])
+    errors = []
+    if set(last) != set(expected):
+        errors.append(f"windows differ: {len(last)} seen, {len(expected)} expected")
+    wrong = [(k, v, expected[k]) for k, v in last.items() if expected.get(k) != v]
+    if wrong:
+        errors.append(f"{len(wrong)} final counts wrong, e.g. {wrong[:3]}")
+    print(f"   output: {len(out)} updates for {len(last)} (key, window) pairs over "
+          f"{len(set(w for _, w in last))} windows; final counts right: {not wrong}")
+    return errors
+
+
+def check_count(out, keys, want):
+    last = {}
+    for r in sorted(out, key=lambda r: (r["partition"], r["offset"])):
+        last[r["key"]] = int(r["value"])
+    errors = []
+    if len(last) != keys:
+        errors.append(f"{len(last)} keys in the output, expected {keys}")
+    wrong = [(k, v) for k, v in last.items() if v != want]
+    if wrong:
+        errors.append(f"{len(wrong)} keys with a count other than {want}, e.g. {wrong[:3]}")
+    print(f"   output: {len(out)} records, {len(last)} keys, every final count {want}: {not wrong}")
+    return errors
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "metrics-expected":
+        print(len(expected_windows(records(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))))
+        return 0
+    if mode == "metrics":
+        errors = check_metrics(records(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+                               records(sys.argv[5]), records(sys.argv[6]))
+    elif mode == "windowed-count":
+        errors = check_windowed_count(records(sys.argv[2]), int(sys.argv[3]), records(sys.argv[4]))
+    elif mode == "count":
+        errors = check_count(records(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    for e in errors:
+        print("   ERROR:", e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

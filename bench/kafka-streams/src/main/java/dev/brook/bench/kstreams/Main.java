@@ -1,0 +1,192 @@
+package dev.brook.bench.kstreams;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+
+/**
+ * Runs one benchmark scenario on Kafka Streams until SIGTERM (or SIGINT), reporting on
+ * stdout as {@link Protocol} describes. Exit status: 0 after a clean shutdown, 1 after an
+ * error, 2 for a bad command line.
+ */
+public final class Main {
+
+    /** How long close() may take on shutdown: under exactly_once_v2 it commits a transaction. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Options options;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    // Kafka Streams calls the state listener after close() has seen the final state; EXIT
+    // must come after the last STATE line.
+    private final CountDownLatch lastStateReported = new CountDownLatch(1);
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    private volatile boolean shuttingDown;
+    private volatile int exitStatus;
+
+    private Main(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) {
+        Protocol.claimStdout();
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            Protocol.error(e.getMessage());
+            Protocol.exit();
+            System.err.println(Options.USAGE);
+            System.exit(2);
+            return;
+        }
+        new Main(options).run();
+    }
+
+    /**
+     * The settings the harness matches on the Brook side. Everything else is Kafka Streams'
+     * default (RocksDB stores, changelogs on, acks=all, no compression, fetch settings).
+     */
+    static Properties config(Options options) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, options.applicationId());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, options.guarantee());
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.commitIntervalMs());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, options.stateDir());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        // One broker: internal topics (changelogs, repartition topics) get one replica.
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+        // The record cache in front of the stores: 10 MiB, Kafka Streams' default, stated here
+        // because Brook's cache is set to the same size.
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10 * 1024 * 1024L);
+        // Every operator names its serdes; these defaults are never used.
+        props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+        props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
+        // Producer: linger.ms=5 (Kafka Streams' own default is 100) and 128 KiB batches
+        // (the client default is 16 KiB); the harness sets Brook's producer the same way.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 131072);
+        // Consumer: up to 1000 records per poll. That is what Kafka Streams already sets
+        // (the plain consumer's default is 500); stated so the harness can match it.
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 1000);
+        // Leave the consumer group on close, as Brook's consumer (librdkafka) does. Kafka
+        // Streams stays in the group by default, so a restarted instance waits for the old
+        // member's session to time out (45 s) before its first rebalance completes, which
+        // would swamp the restore timings (measured: RUNNING 45.1 s after a restart, 1.6 s
+        // with this). (Static membership is the alternative; it needs a
+        // stable group.instance.id per instance, which the harness does not provide.)
+        props.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
+        // Windowed aggregations with emitStrategy(onWindowClose()) look for closed windows
+        // after every record, as Brook does, instead of at most once a second of wall-clock
+        // time (the default of this internal setting). With the default, results come up to a
+        // second late, and when event time runs ahead faster than size + grace per second
+        // (replayed or generated data) and the record cache has evicted them, closed windows
+        // fall out of the store's retention before they are emitted and are silently lost: in
+        // a test with 400,000 windows the default emitted 376,570. The check costs a clock
+        // read and a comparison per record; -Dbrook.kstreams.emit.interval.ms=1000 restores it.
+        props.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION,
+                Long.getLong("brook.kstreams.emit.interval.ms", 0L));
+        return props;
+    }
+
+    private void run() {
+        // First, so that a SIGTERM at any point from here on still ends with EXIT.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            shuttingDown = true;
+            stopRequested.countDown();
+            try {
+                finished.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // Without halt() a SIGTERM'd JVM exits with 143 even after a clean shutdown.
+            Runtime.getRuntime().halt(exitStatus);
+        }, "brook-bench-shutdown"));
+
+        KafkaStreams streams;
+        try {
+            streams = new KafkaStreams(Topologies.build(options), config(options));
+        } catch (RuntimeException e) {
+            fail(describe(e));
+            exit(1);
+            return;
+        }
+        streams.setStateListener((newState, oldState) -> {
+            Protocol.state(newState);
+            if (newState == KafkaStreams.State.ERROR) {
+                stopRequested.countDown();
+            }
+            if (newState.hasCompletedShutdown()) { // NOT_RUNNING or ERROR
+                lastStateReported.countDown();
+            }
+        });
+        streams.setGlobalStateRestoreListener(new RestoreReporter());
+        streams.setUncaughtExceptionHandler(e -> {
+            fail(describe(e));
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+
+        try {
+            if (!shuttingDown) {
+                streams.start();
+            }
+            stopRequested.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            fail(describe(e));
+        }
+        if (streams.close(new KafkaStreams.CloseOptions().timeout(CLOSE_TIMEOUT))) {
+            try {
+                lastStateReported.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            fail("Kafka Streams did not shut down within " + CLOSE_TIMEOUT.toSeconds() + " s");
+        }
+        exit(failure.get() == null ? 0 : 1);
+    }
+
+    /** Prints EXIT and ends the process with {@code status}. */
+    private void exit(int status) {
+        exitStatus = status;
+        Protocol.exit();
+        finished.countDown();
+        if (!shuttingDown) {
+            System.exit(status);
+        }
+        // Otherwise the shutdown hook, waiting for `finished`, halts with exitStatus.
+    }
+
+    /** Reports the first fatal error only; later ones are usually its consequences. */
+    private void fail(String message) {
+        if (failure.compareAndSet(null, message)) {
+            Protocol.error(message);
+        }
+    }
+
+    /** The exception and its causes, on one line. */
+    static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (text.length() > 0) {
+                text.append(": caused by ");
+            }
+            text.append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) {
+                text.append(": ").append(t.getMessage());
+            }
+        }
+        return text.toString();
+    }
+}

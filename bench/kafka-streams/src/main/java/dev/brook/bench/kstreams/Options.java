@@ -1,0 +1,136 @@
+package dev.brook.bench.kstreams;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The command line the harness passes (the Brook side takes the same one):
+ *
+ * <pre>
+ * --scenario passthrough|metrics|windowed-count|count --bootstrap-servers HOST:PORT
+ * --application-id ID --input TOPIC --output TOPIC [--dlq TOPIC]
+ * --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N --state-dir DIR
+ * [--window-ms 60000] [--grace-ms 10000]
+ * </pre>
+ *
+ * Both {@code --name value} and {@code --name=value} are accepted.
+ */
+record Options(
+        Scenario scenario,
+        String bootstrapServers,
+        String applicationId,
+        String input,
+        String output,
+        String dlq,
+        String guarantee,
+        long commitIntervalMs,
+        String stateDir,
+        long windowMs,
+        long graceMs) {
+
+    enum Scenario {
+        PASSTHROUGH("passthrough"),
+        METRICS("metrics"),
+        WINDOWED_COUNT("windowed-count"),
+        COUNT("count");
+
+        final String cliName;
+
+        Scenario(String cliName) {
+            this.cliName = cliName;
+        }
+
+        static Scenario of(String name) {
+            for (Scenario s : values()) {
+                if (s.cliName.equals(name)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "--scenario must be passthrough, metrics, windowed-count or count, got '" + name + "'");
+        }
+    }
+
+    static final String USAGE = "usage: run --scenario passthrough|metrics|windowed-count|count"
+            + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
+            + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
+            + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000]";
+
+    private static final List<String> REQUIRED = List.of("scenario", "bootstrap-servers",
+            "application-id", "input", "output", "guarantee", "commit-interval-ms", "state-dir");
+    private static final Set<String> OPTIONAL = Set.of("dlq", "window-ms", "grace-ms");
+
+    /** Throws IllegalArgumentException with a one-line reason when the arguments are wrong. */
+    static Options parse(String[] args) {
+        Map<String, String> values = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || arg.length() == 2) {
+                throw new IllegalArgumentException("unexpected argument '" + arg + "'");
+            }
+            String name;
+            String value;
+            int eq = arg.indexOf('=');
+            if (eq >= 0) {
+                name = arg.substring(2, eq);
+                value = arg.substring(eq + 1);
+            } else {
+                name = arg.substring(2);
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("--" + name + " needs a value");
+                }
+                value = args[++i];
+            }
+            if (!REQUIRED.contains(name) && !OPTIONAL.contains(name)) {
+                throw new IllegalArgumentException("unknown option --" + name);
+            }
+            if (values.put(name, value) != null) {
+                throw new IllegalArgumentException("--" + name + " given twice");
+            }
+        }
+        Scenario scenario = values.containsKey("scenario") ? Scenario.of(values.get("scenario")) : null;
+        for (String name : REQUIRED) {
+            if (values.getOrDefault(name, "").isEmpty()) {
+                throw new IllegalArgumentException("--" + name + " is required");
+            }
+        }
+        String guarantee = values.get("guarantee");
+        if (!guarantee.equals("at_least_once") && !guarantee.equals("exactly_once_v2")) {
+            throw new IllegalArgumentException(
+                    "--guarantee must be at_least_once or exactly_once_v2, got '" + guarantee + "'");
+        }
+        String input = values.get("input");
+        return new Options(
+                scenario,
+                values.get("bootstrap-servers"),
+                values.get("application-id"),
+                input,
+                values.get("output"),
+                // The metrics scenario's dead-letter topic; Brook's default is named the same way.
+                values.getOrDefault("dlq", input + ".dlq"),
+                guarantee,
+                number(values, "commit-interval-ms", null, 0),
+                values.get("state-dir"),
+                number(values, "window-ms", 60_000L, 1),
+                number(values, "grace-ms", 10_000L, 0));
+    }
+
+    private static long number(Map<String, String> values, String name, Long fallback, long min) {
+        String text = values.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        long n;
+        try {
+            n = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be an integer, got '" + text + "'");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException("--" + name + " must be at least " + min + ", got " + n);
+        }
+        return n;
+    }
+}
