@@ -1,0 +1,667 @@
+// brook-bench: Brook against the librdkafka ceiling and against Kafka Streams, on one
+// broker in one run.
+//
+//   brook-bench [--bootstrap-servers 127.0.0.1:9092] [--records 200000] [--partitions 4]
+//               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
+//               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
+//               restore] [--systems rdkafka,brook,kafka-streams] [--out results.json]
+//
+// For each scenario it preloads one input topic, then runs each system as its own process
+// (so its memory is its own) from the beginning of that input with a fresh application
+// id and state directory:
+//   rdkafka        build/bin/brook-bench-rdkafka (passthrough only)
+//   brook          build/bin/brook-bench-app
+//   kafka-streams  bench/kafka-streams/run (Kafka Streams 3.9.1, Java)
+// All three speak one line protocol on stdout (STATE, RESTORED, ERROR, EXIT).
+//
+// What is measured, per run:
+//   seconds        from the system reporting RUNNING until its committed offsets reach
+//                  the end of the input (start-up is reported apart, as startup_s)
+//   records_per_s  input records / seconds; mb_per_s the same in input bytes
+//   peak_rss_mb    the process's VmHWM when it has caught up
+//   p50_ms/p99_ms  end-to-end latency of 1000 probe records written once the system has
+//                  caught up (at 500/s): the output's log-append time minus the probe's
+//                  create time. Not for metrics: its windows emit when they close.
+//   restore        the count store of --records distinct keys is built once, the state
+//                  directory deleted, and the system started again: seconds from start
+//                  until every store partition reported RESTORED, records restored / s.
+// Timing is noisy on a shared machine: the figures are for ratios measured side by side
+// in one run, never a test verdict.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "apps/loadgen/generators.h"
+#include "engine/kafka/admin_client.h"
+#include "engine/kafka/consumer.h"
+#include "engine/kafka/producer.h"
+
+namespace {
+
+using namespace brook;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string bootstrap = "127.0.0.1:9092";
+    int64_t records = 200'000;
+    int partitions = 4;
+    int record_size = 100;
+    std::vector<std::string> guarantees = {"at_least_once", "exactly_once_v2"};
+    int64_t commit_interval_ms = 100;
+    std::vector<std::string> scenarios = {"passthrough", "metrics", "windowed-count", "restore"};
+    std::vector<std::string> systems = {"rdkafka", "brook", "kafka-streams"};
+    std::string out = "results.json";
+    std::string bin_dir;
+    std::string kafka_streams_run = std::string(BROOK_SOURCE_DIR) + "/bench/kafka-streams/run";
+    std::chrono::seconds run_timeout{600};
+};
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');) {
+        if (!item.empty()) {
+            out.push_back(item);
+        }
+    }
+    return out;
+}
+
+void progress(const std::string& line) {
+    std::cerr << "brook-bench: " << line << "\n";
+}
+
+// One system's process: its stdout protocol lines are read on a thread of their own.
+class system_process {
+public:
+    explicit system_process(const std::vector<std::string>& args) {
+        int fds[2];
+        if (pipe(fds) != 0) {
+            throw std::runtime_error("pipe failed");
+        }
+        _started = clock_type::now();
+        _pid = fork();
+        if (_pid == 0) {
+            dup2(fds[1], STDOUT_FILENO);
+            close(fds[0]);
+            close(fds[1]);
+            // Keep the systems' logs out of the report; errors come as ERROR lines.
+            const int null = open("/dev/null", O_WRONLY);
+            dup2(null, STDERR_FILENO);
+            std::vector<char*> argv;
+            for (const auto& a : args) {
+                argv.push_back(const_cast<char*>(a.c_str()));
+            }
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(fds[1]);
+        _reader = std::thread([this, fd = fds[0]] { read_lines(fd); });
+    }
+    ~system_process() {
+        stop();
+        if (_reader.joinable()) {
+            _reader.join();
+        }
+    }
+
+    clock_type::time_point started() const { return _started; }
+    std::optional<clock_type::time_point> running_at() const {
+        std::lock_guard lock(_mutex);
+        return _running;
+    }
+    std::optional<std::string> error() const {
+        std::lock_guard lock(_mutex);
+        return _error;
+    }
+    bool exited() const { return _exited.load(); }
+    // RESTORED lines so far: (records, when).
+    std::vector<std::pair<int64_t, clock_type::time_point>> restored() const {
+        std::lock_guard lock(_mutex);
+        return _restored;
+    }
+    double peak_rss_mb() const {
+        std::ifstream status(fmt::format("/proc/{}/status", _pid));
+        for (std::string line; std::getline(status, line);) {
+            if (line.starts_with("VmHWM:")) {
+                return std::stod(line.substr(6)) / 1024.0;
+            }
+        }
+        return 0;
+    }
+    void stop() {
+        if (_pid <= 0) {
+            return;
+        }
+        kill(_pid, SIGTERM);
+        for (int i = 0; i < 600 && waitpid(_pid, nullptr, WNOHANG) == 0; ++i) {
+            std::this_thread::sleep_for(100ms);
+        }
+        kill(_pid, SIGKILL);
+        waitpid(_pid, nullptr, 0);
+        _pid = -1;
+    }
+
+private:
+    void read_lines(int fd) {
+        FILE* in = fdopen(fd, "r");
+        char buffer[4096];
+        while (in != nullptr && std::fgets(buffer, sizeof buffer, in) != nullptr) {
+            std::string line(buffer);
+            while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+                line.pop_back();
+            }
+            std::lock_guard lock(_mutex);
+            if (line == "STATE RUNNING" && !_running) {
+                _running = clock_type::now();
+            } else if (line.starts_with("ERROR ") && !_error) {
+                _error = line.substr(6);
+            } else if (line.starts_with("RESTORED ")) {
+                std::istringstream fields(line.substr(9));
+                std::string store;
+                int64_t records = 0;
+                fields >> store >> records;
+                _restored.emplace_back(records, clock_type::now());
+            }
+        }
+        if (in != nullptr) {
+            std::fclose(in);
+        }
+        _exited = true;
+    }
+
+    pid_t _pid = -1;
+    clock_type::time_point _started;
+    std::thread _reader;
+    mutable std::mutex _mutex;
+    std::optional<clock_type::time_point> _running;
+    std::optional<std::string> _error;
+    std::vector<std::pair<int64_t, clock_type::time_point>> _restored;
+    std::atomic<bool> _exited{false};
+};
+
+struct result {
+    std::string name;
+    std::string system;
+    std::string guarantee;
+    int64_t records = 0;
+    double seconds = 0;
+    double records_per_s = 0;
+    double mb_per_s = 0;
+    std::optional<double> p50_ms;
+    std::optional<double> p99_ms;
+    double peak_rss_mb = 0;
+    double startup_s = 0;
+};
+
+class bench {
+public:
+    explicit bench(options o) : _o(std::move(o)), _run_id(std::to_string(::getpid())) {}
+
+    std::vector<result> run_all() {
+        std::vector<result> all;
+        for (const auto& scenario : _o.scenarios) {
+            if (scenario == "restore") {
+                for (const auto& system : _o.systems) {
+                    if (system != "rdkafka") {
+                        run_guarded(all, [&] { return restore(system); });
+                    }
+                }
+                continue;
+            }
+            const std::string input = preload(scenario);
+            for (const auto& guarantee : _o.guarantees) {
+                for (const auto& system : _o.systems) {
+                    if (system == "rdkafka" && scenario != "passthrough") {
+                        continue;
+                    }
+                    run_guarded(all,
+                                [&] { return throughput(scenario, system, guarantee, input); });
+                }
+            }
+        }
+        return all;
+    }
+
+private:
+    template <class F>
+    void run_guarded(std::vector<result>& all, F run) {
+        try {
+            all.push_back(run());
+            const result& r = all.back();
+            progress(fmt::format("{} {} {}: {:.0f} records/s, {:.1f} MB/s, peak RSS {:.0f} MB",
+                                 r.name, r.system, r.guarantee, r.records_per_s, r.mb_per_s,
+                                 r.peak_rss_mb));
+        } catch (const std::exception& e) {
+            progress(fmt::format("a run failed and is left out of the results: {}", e.what()));
+        }
+    }
+
+    kafka::client_config client() const {
+        return kafka::client_config{{"bootstrap.servers", _o.bootstrap}};
+    }
+
+    void create_topic(const std::string& name, int partitions,
+                      std::map<std::string, std::string> configs = {}) {
+        kafka::admin_client admin(client());
+        admin.create_topics({{name, partitions, 1, std::move(configs)}}, 60s);
+    }
+
+    std::string name(const std::string& what) {
+        return fmt::format("bench-{}-{}-{}", _run_id, what, _counter++);
+    }
+
+    // Writes the scenario's input once; returns the topic.
+    std::string preload(const std::string& scenario) {
+        const std::string topic = name(scenario + "-in");
+        create_topic(topic, _o.partitions);
+        kafka::client_config pc = client();
+        pc.set("linger.ms", "20").set("batch.size", "1000000").set("partitioner", "murmur2_random");
+        kafka::producer p(pc);
+        const kafka::topic_ptr t = p.open_topic(topic);
+        _input_bytes[topic] = 0;
+        if (scenario == "metrics") {
+            apps::generator_options g;
+            g.seed = 7;
+            g.malformed_ratio = 0.01;
+            g.start_ts = 1'700'000'000'000;
+            g.ts_step = 1;
+            apps::metrics_generator gen(g);
+            for (int64_t i = 0; i < _o.records; ++i) {
+                const auto& r = gen.next();
+                p.produce(t.get(), RD_KAFKA_PARTITION_UA, r.key, r.value, r.timestamp);
+                _input_bytes[topic] += static_cast<int64_t>(r.key.size() + r.value.size());
+            }
+        } else {
+            std::mt19937_64 rng(42);
+            std::string value(static_cast<size_t>(_o.record_size), 'x');
+            for (int64_t i = 0; i < _o.records; ++i) {
+                for (auto& c : value) {
+                    c = static_cast<char>('a' + rng() % 26);
+                }
+                const std::string key = fmt::format("k{}", i % 10'000);
+                p.produce(t.get(), RD_KAFKA_PARTITION_UA, key, value, 1'700'000'000'000 + i);
+                _input_bytes[topic] += static_cast<int64_t>(key.size() + value.size());
+            }
+        }
+        p.flush(120s);
+        progress(fmt::format("{}: {} records preloaded into {}", scenario, _o.records, topic));
+        return topic;
+    }
+
+    std::vector<std::string> command(const std::string& system, const std::string& scenario,
+                                     const std::string& guarantee, const std::string& app_id,
+                                     const std::string& input, const std::string& output,
+                                     const std::string& state_dir) const {
+        std::vector<std::string> args;
+        if (system == "rdkafka") {
+            args.push_back(_o.bin_dir + "/brook-bench-rdkafka");
+        } else if (system == "brook") {
+            args.push_back(_o.bin_dir + "/brook-bench-app");
+        } else {
+            args.push_back(_o.kafka_streams_run);
+        }
+        // The metrics input spans records ms of event time; a grace covering all of it
+        // keeps late drops (which depend on fetch timing) out of the comparison.
+        const int64_t grace = scenario == "metrics" ? _o.records + 60'000 : 10'000;
+        args.insert(args.end(), {"--scenario",
+                                 scenario,
+                                 "--bootstrap-servers",
+                                 _o.bootstrap,
+                                 "--application-id",
+                                 app_id,
+                                 "--input",
+                                 input,
+                                 "--output",
+                                 output,
+                                 "--dlq",
+                                 output + ".dlq",
+                                 "--guarantee",
+                                 guarantee,
+                                 "--commit-interval-ms",
+                                 std::to_string(_o.commit_interval_ms),
+                                 "--state-dir",
+                                 state_dir,
+                                 "--grace-ms",
+                                 std::to_string(grace)});
+        return args;
+    }
+
+    int64_t committed(const std::string& group, const std::string& topic) const {
+        kafka::client_config cc = client();
+        cc.set("group.id", group);
+        kafka::consumer c(cc);
+        std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+        for (int p = 0; p < _o.partitions; ++p) {
+            entries.emplace_back(topic, p, RD_KAFKA_OFFSET_INVALID);
+        }
+        auto list = kafka::make_partition_list(entries);
+        c.committed(*list, 10s);
+        int64_t sum = 0;
+        for (int i = 0; i < list->cnt; ++i) {
+            sum += std::max<int64_t>(0, list->elems[i].offset);
+        }
+        return sum;
+    }
+
+    // Waits for RUNNING, then for the group's committed offsets to cover `total` records.
+    void wait_caught_up(system_process& proc, const std::string& group, const std::string& topic,
+                        int64_t total) const {
+        const auto deadline = clock_type::now() + _o.run_timeout;
+        while (clock_type::now() < deadline) {
+            if (auto e = proc.error()) {
+                throw std::runtime_error(*e);
+            }
+            if (proc.exited()) {
+                throw std::runtime_error("the system exited early");
+            }
+            if (proc.running_at() && committed(group, topic) >= total) {
+                return;
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        throw std::runtime_error("the system did not catch up within the run timeout");
+    }
+
+    // Writes 1000 probes at 500/s and measures output log-append time minus create time.
+    std::pair<double, double> probe_latency(const std::string& input, const std::string& output,
+                                            bool read_committed) {
+        kafka::client_config cc = client();
+        cc.set("group.id", name("probe"))
+            .set("isolation.level", read_committed ? "read_committed" : "read_uncommitted");
+        kafka::consumer reader(cc);
+        std::vector<std::tuple<std::string, int32_t, int64_t>> assignment;
+        for (int p = 0; p < _o.partitions; ++p) {
+            assignment.emplace_back(output, p, RD_KAFKA_OFFSET_END);
+        }
+        reader.assign(*kafka::make_partition_list(assignment));
+        std::vector<kafka::message_ptr> batch;
+        reader.poll_batch(batch, 100, 1s); // settle the assignment at the end
+        kafka::producer p(client());
+        constexpr int probes = 1000;
+        std::vector<double> latencies;
+        const auto start = clock_type::now();
+        int sent = 0;
+        std::map<std::string, int64_t> created;
+        while (static_cast<int>(latencies.size()) < probes && clock_type::now() - start < 60s) {
+            while (sent < probes && clock_type::now() - start >= sent * 2ms) {
+                const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+                const std::string key = fmt::format("probe-{}-{}", _run_id, sent);
+                created[key] = now_ms;
+                p.produce(input, RD_KAFKA_PARTITION_UA, key, std::string("probe"), now_ms);
+                ++sent;
+            }
+            p.poll(0ms);
+            batch.clear();
+            reader.poll_batch(batch, 1000, 5ms);
+            for (const auto& m : batch) {
+                if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->key == nullptr) {
+                    continue;
+                }
+                auto it = created.find(std::string(static_cast<const char*>(m->key), m->key_len));
+                if (it == created.end()) {
+                    continue;
+                }
+                rd_kafka_timestamp_type_t type;
+                const int64_t ts = rd_kafka_message_timestamp(m.get(), &type);
+                latencies.push_back(static_cast<double>(ts - it->second));
+                created.erase(it);
+            }
+        }
+        p.flush(30s);
+        if (latencies.empty()) {
+            throw std::runtime_error("no probe came through");
+        }
+        std::sort(latencies.begin(), latencies.end());
+        const auto at = [&](double q) {
+            return latencies[std::min(
+                latencies.size() - 1,
+                static_cast<size_t>(q * static_cast<double>(latencies.size())))];
+        };
+        return {at(0.5), at(0.99)};
+    }
+
+    result throughput(const std::string& scenario, const std::string& system,
+                      const std::string& guarantee, const std::string& input) {
+        const std::string app_id = name(system + "-" + scenario);
+        const std::string output = app_id + "-out";
+        // Log-append time on the output: what the latency probes read.
+        create_topic(output, _o.partitions, {{"message.timestamp.type", "LogAppendTime"}});
+        if (scenario == "metrics") {
+            create_topic(output + ".dlq", _o.partitions);
+        }
+        const auto state_dir = std::filesystem::temp_directory_path() / app_id;
+        system_process proc(
+            command(system, scenario, guarantee, app_id, input, output, state_dir.string()));
+        wait_caught_up(proc, app_id, input, _o.records);
+        const auto done = clock_type::now();
+        result r;
+        r.name = scenario;
+        r.system = system;
+        r.guarantee = guarantee;
+        r.records = _o.records;
+        r.seconds = std::chrono::duration<double>(done - *proc.running_at()).count();
+        r.startup_s = std::chrono::duration<double>(*proc.running_at() - proc.started()).count();
+        r.records_per_s = static_cast<double>(_o.records) / r.seconds;
+        r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 / r.seconds;
+        r.peak_rss_mb = proc.peak_rss_mb();
+        if (scenario != "metrics") {
+            const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
+            r.p50_ms = p50;
+            r.p99_ms = p99;
+        }
+        proc.stop();
+        std::filesystem::remove_all(state_dir);
+        return r;
+    }
+
+    result restore(const std::string& system) {
+        const std::string input = name("restore-in");
+        create_topic(input, _o.partitions);
+        {
+            kafka::client_config pc = client();
+            pc.set("linger.ms", "20").set("batch.size", "1000000");
+            kafka::producer p(pc);
+            const kafka::topic_ptr t = p.open_topic(input);
+            for (int64_t i = 0; i < _o.records; ++i) {
+                p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
+                          std::string("1"));
+            }
+            p.flush(120s);
+        }
+        const std::string app_id = name(system + "-restore");
+        const std::string output = app_id + "-out";
+        create_topic(output, _o.partitions);
+        const auto state_dir = std::filesystem::temp_directory_path() / app_id;
+        const auto args =
+            command(system, "count", "at_least_once", app_id, input, output, state_dir.string());
+        {
+            system_process build(args);
+            wait_caught_up(build, app_id, input, _o.records);
+        }
+        std::filesystem::remove_all(state_dir);
+        system_process proc(args);
+        const auto deadline = clock_type::now() + _o.run_timeout;
+        int64_t restored = 0;
+        clock_type::time_point last{};
+        while (clock_type::now() < deadline && restored < _o.records) {
+            if (auto e = proc.error()) {
+                throw std::runtime_error(*e);
+            }
+            restored = 0;
+            for (const auto& [n, when] : proc.restored()) {
+                restored += n;
+                last = std::max(last, when);
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        if (restored < _o.records) {
+            throw std::runtime_error(
+                fmt::format("restored {} of {} records", restored, _o.records));
+        }
+        result r;
+        r.name = "restore";
+        r.system = system;
+        r.guarantee = "at_least_once";
+        r.records = restored;
+        r.seconds = std::chrono::duration<double>(last - proc.started()).count();
+        r.records_per_s = static_cast<double>(restored) / r.seconds;
+        r.peak_rss_mb = proc.peak_rss_mb();
+        proc.stop();
+        std::filesystem::remove_all(state_dir);
+        return r;
+    }
+
+    options _o;
+    std::string _run_id;
+    int _counter = 0;
+    std::map<std::string, int64_t> _input_bytes;
+};
+
+std::optional<double> find(const std::vector<result>& all, const std::string& name,
+                           const std::string& system, const std::string& guarantee,
+                           double result::*field) {
+    for (const auto& r : all) {
+        if (r.name == name && r.system == system && r.guarantee == guarantee) {
+            return r.*field;
+        }
+    }
+    return std::nullopt;
+}
+
+nlohmann::json ratio(std::optional<double> a, std::optional<double> b) {
+    if (!a || !b || *b == 0) {
+        return nullptr;
+    }
+    return *a / *b;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    o.bin_dir = std::filesystem::absolute(argv[0]).parent_path().string();
+    try {
+        for (int i = 1; i < argc; ++i) {
+            const std::string flag = argv[i];
+            if (flag == "--help") {
+                std::cout << "usage: brook-bench [--bootstrap-servers H:P] [--records N] "
+                             "[--partitions P] [--record-size B] [--guarantee all|"
+                             "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
+                             "[--scenarios a,b] [--systems a,b] [--out FILE]\n";
+                return 0;
+            }
+            if (i + 1 >= argc) {
+                throw std::invalid_argument(flag + " needs a value");
+            }
+            const std::string v = argv[++i];
+            if (flag == "--bootstrap-servers") {
+                o.bootstrap = v;
+            } else if (flag == "--records") {
+                o.records = std::stoll(v);
+            } else if (flag == "--partitions") {
+                o.partitions = std::stoi(v);
+            } else if (flag == "--record-size") {
+                o.record_size = std::stoi(v);
+            } else if (flag == "--guarantee") {
+                o.guarantees = v == "all" ? o.guarantees : std::vector<std::string>{v};
+            } else if (flag == "--commit-interval-ms") {
+                o.commit_interval_ms = std::stoll(v);
+            } else if (flag == "--scenarios") {
+                o.scenarios = split(v);
+            } else if (flag == "--systems") {
+                o.systems = split(v);
+            } else if (flag == "--out") {
+                o.out = v;
+            } else {
+                throw std::invalid_argument("unknown flag " + flag);
+            }
+        }
+        if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1) {
+            throw std::invalid_argument("--records, --partitions, --record-size and "
+                                        "--commit-interval-ms must be positive");
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "brook-bench: " << e.what() << " (see --help)\n";
+        return 2;
+    }
+
+    bench b(o);
+    const std::vector<result> all = b.run_all();
+
+    nlohmann::json doc;
+    doc["machine"] = {{"cpus", std::thread::hardware_concurrency()}};
+    doc["records"] = o.records;
+    doc["partitions"] = o.partitions;
+    doc["commit_interval_ms"] = o.commit_interval_ms;
+    doc["scenarios"] = nlohmann::json::array();
+    for (const auto& r : all) {
+        doc["scenarios"].push_back({{"name", r.name},
+                                    {"system", r.system},
+                                    {"guarantee", r.guarantee},
+                                    {"records", r.records},
+                                    {"seconds", r.seconds},
+                                    {"records_per_s", r.records_per_s},
+                                    {"mb_per_s", r.mb_per_s},
+                                    {"p50_ms", r.p50_ms ? nlohmann::json(*r.p50_ms) : nullptr},
+                                    {"p99_ms", r.p99_ms ? nlohmann::json(*r.p99_ms) : nullptr},
+                                    {"peak_rss_mb", r.peak_rss_mb},
+                                    {"startup_s", r.startup_s}});
+    }
+    const auto rps = &result::records_per_s;
+    const std::string alos = "at_least_once";
+    doc["ratios"] = {
+        {"passthrough_vs_rdkafka", ratio(find(all, "passthrough", "brook", alos, rps),
+                                         find(all, "passthrough", "rdkafka", alos, rps))},
+        {"metrics_vs_kafka_streams", ratio(find(all, "metrics", "brook", alos, rps),
+                                           find(all, "metrics", "kafka-streams", alos, rps))},
+        {"windowed_count_vs_kafka_streams",
+         ratio(find(all, "windowed-count", "brook", alos, rps),
+               find(all, "windowed-count", "kafka-streams", alos, rps))},
+        {"eos_vs_alos", ratio(find(all, "metrics", "brook", "exactly_once_v2", rps),
+                              find(all, "metrics", "brook", alos, rps))},
+        {"restore_vs_kafka_streams", ratio(find(all, "restore", "brook", alos, rps),
+                                           find(all, "restore", "kafka-streams", alos, rps))},
+        {"rss_vs_kafka_streams",
+         ratio(find(all, "metrics", "brook", alos, &result::peak_rss_mb),
+               find(all, "metrics", "kafka-streams", alos, &result::peak_rss_mb))},
+    };
+    std::ofstream(o.out) << doc.dump(2) << "\n";
+
+    std::cout << fmt::format("{:<15} {:<14} {:<16} {:>12} {:>8} {:>8} {:>8} {:>9}\n", "scenario",
+                             "system", "guarantee", "records/s", "MB/s", "p50 ms", "p99 ms",
+                             "RSS MB");
+    for (const auto& r : all) {
+        std::cout << fmt::format("{:<15} {:<14} {:<16} {:>12.0f} {:>8.1f} {:>8} {:>8} {:>9.0f}\n",
+                                 r.name, r.system, r.guarantee, r.records_per_s, r.mb_per_s,
+                                 r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
+                                 r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
+    }
+    std::cout << "ratios: " << doc["ratios"].dump() << "\n";
+    std::cout << "results: " << o.out << "\n";
+    return all.empty() ? 1 : 0;
+}
