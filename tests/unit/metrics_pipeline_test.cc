@@ -152,7 +152,9 @@ TEST(metrics_pipeline, metric_keys_round_trip_and_parse_from_their_text_form) {
     std::string buffer;
     const apps::metric_key_serde serde;
     EXPECT_EQ(serde.deserialize(serde.serialize(k, buffer)), k);
-    const std::string cut("\0\0\0\x09ab", 6); // says 9 bytes follow, has 2
+    const std::string cut("\0\0\0\x09"
+                          "ab",
+                          6); // says 9 bytes follow, has 2
     EXPECT_THROW(serde.deserialize(nullable_bytes(std::string_view(cut))), serde_error);
     EXPECT_THROW(serde.deserialize(nullable_bytes()), serde_error);
     const auto parsed = apps::metric_key::parse("web-1|disk|free|bytes");
