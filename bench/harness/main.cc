@@ -15,9 +15,11 @@
 // All three speak one line protocol on stdout (STATE, RESTORED, ERROR, EXIT).
 //
 // What is measured, per run:
-//   seconds        from the system reporting RUNNING until its committed offsets reach
-//                  the end of the input (start-up is reported apart, as startup_s)
+//   seconds        from the system's start until its committed offsets reach the end of
+//                  the input: start-up, group join and fetching included
 //   records_per_s  input records / seconds; mb_per_s the same in input bytes
+//   steady_records_per_s  the rate between the commits that first covered 10% and 100% of
+//                  the input, without start-up (startup_s: start until RUNNING)
 //   peak_rss_mb    the process's VmHWM when it has caught up
 //   p50_ms/p99_ms  end-to-end latency of 1000 probe records written once the system has
 //                  caught up (at 500/s): the output's log-append time minus the probe's
@@ -214,6 +216,7 @@ struct result {
     std::optional<double> p99_ms;
     double peak_rss_mb = 0;
     double startup_s = 0;
+    std::optional<double> steady_records_per_s;
 };
 
 class bench {
@@ -251,9 +254,10 @@ private:
         try {
             all.push_back(run());
             const result& r = all.back();
-            progress(fmt::format("{} {} {}: {:.0f} records/s, {:.1f} MB/s, peak RSS {:.0f} MB",
-                                 r.name, r.system, r.guarantee, r.records_per_s, r.mb_per_s,
-                                 r.peak_rss_mb));
+            progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), {:.1f} "
+                                 "MB/s, peak RSS {:.0f} MB",
+                                 r.name, r.system, r.guarantee, r.records_per_s,
+                                 r.steady_records_per_s.value_or(0), r.mb_per_s, r.peak_rss_mb));
         } catch (const std::exception& e) {
             progress(fmt::format("a run failed and is left out of the results: {}", e.what()));
         }
@@ -366,10 +370,14 @@ private:
         return sum;
     }
 
-    // Waits for RUNNING, then for the group's committed offsets to cover `total` records.
-    void wait_caught_up(system_process& proc, const std::string& group, const std::string& topic,
-                        int64_t total) const {
+    // Waits for RUNNING and for the group's committed offsets to cover `total` records.
+    // Returns when the commits first covered 10% of them, and how many that was.
+    std::pair<clock_type::time_point, int64_t> wait_caught_up(system_process& proc,
+                                                              const std::string& group,
+                                                              const std::string& topic,
+                                                              int64_t total) const {
         const auto deadline = clock_type::now() + _o.run_timeout;
+        std::optional<std::pair<clock_type::time_point, int64_t>> tenth;
         while (clock_type::now() < deadline) {
             if (auto e = proc.error()) {
                 throw std::runtime_error(*e);
@@ -377,8 +385,12 @@ private:
             if (proc.exited()) {
                 throw std::runtime_error("the system exited early");
             }
-            if (proc.running_at() && committed(group, topic) >= total) {
-                return;
+            const int64_t done = committed(group, topic);
+            if (!tenth && done >= total / 10) {
+                tenth.emplace(clock_type::now(), done);
+            }
+            if (proc.running_at() && done >= total) {
+                return *tenth;
             }
             std::this_thread::sleep_for(100ms);
         }
@@ -457,16 +469,20 @@ private:
         const auto state_dir = std::filesystem::temp_directory_path() / app_id;
         system_process proc(
             command(system, scenario, guarantee, app_id, input, output, state_dir.string()));
-        wait_caught_up(proc, app_id, input, _o.records);
+        const auto [tenth_at, tenth] = wait_caught_up(proc, app_id, input, _o.records);
         const auto done = clock_type::now();
         result r;
         r.name = scenario;
         r.system = system;
         r.guarantee = guarantee;
         r.records = _o.records;
-        r.seconds = std::chrono::duration<double>(done - *proc.running_at()).count();
+        r.seconds = std::chrono::duration<double>(done - proc.started()).count();
         r.startup_s = std::chrono::duration<double>(*proc.running_at() - proc.started()).count();
         r.records_per_s = static_cast<double>(_o.records) / r.seconds;
+        const double steady = std::chrono::duration<double>(done - tenth_at).count();
+        if (steady > 0 && tenth < _o.records) {
+            r.steady_records_per_s = static_cast<double>(_o.records - tenth) / steady;
+        }
         r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 / r.seconds;
         r.peak_rss_mb = proc.peak_rss_mb();
         if (scenario != "metrics") {
@@ -620,17 +636,20 @@ int main(int argc, char** argv) {
     doc["commit_interval_ms"] = o.commit_interval_ms;
     doc["scenarios"] = nlohmann::json::array();
     for (const auto& r : all) {
-        doc["scenarios"].push_back({{"name", r.name},
-                                    {"system", r.system},
-                                    {"guarantee", r.guarantee},
-                                    {"records", r.records},
-                                    {"seconds", r.seconds},
-                                    {"records_per_s", r.records_per_s},
-                                    {"mb_per_s", r.mb_per_s},
-                                    {"p50_ms", r.p50_ms ? nlohmann::json(*r.p50_ms) : nullptr},
-                                    {"p99_ms", r.p99_ms ? nlohmann::json(*r.p99_ms) : nullptr},
-                                    {"peak_rss_mb", r.peak_rss_mb},
-                                    {"startup_s", r.startup_s}});
+        doc["scenarios"].push_back(
+            {{"name", r.name},
+             {"system", r.system},
+             {"guarantee", r.guarantee},
+             {"records", r.records},
+             {"seconds", r.seconds},
+             {"records_per_s", r.records_per_s},
+             {"mb_per_s", r.mb_per_s},
+             {"p50_ms", r.p50_ms ? nlohmann::json(*r.p50_ms) : nullptr},
+             {"p99_ms", r.p99_ms ? nlohmann::json(*r.p99_ms) : nullptr},
+             {"peak_rss_mb", r.peak_rss_mb},
+             {"startup_s", r.startup_s},
+             {"steady_records_per_s",
+              r.steady_records_per_s ? nlohmann::json(*r.steady_records_per_s) : nullptr}});
     }
     const auto rps = &result::records_per_s;
     const std::string alos = "at_least_once";
@@ -652,14 +671,16 @@ int main(int argc, char** argv) {
     };
     std::ofstream(o.out) << doc.dump(2) << "\n";
 
-    std::cout << fmt::format("{:<15} {:<14} {:<16} {:>12} {:>8} {:>8} {:>8} {:>9}\n", "scenario",
-                             "system", "guarantee", "records/s", "MB/s", "p50 ms", "p99 ms",
-                             "RSS MB");
+    std::cout << fmt::format("{:<15} {:<14} {:<16} {:>10} {:>12} {:>7} {:>8} {:>8} {:>7}\n",
+                             "scenario", "system", "guarantee", "records/s", "after start", "MB/s",
+                             "p50 ms", "p99 ms", "RSS MB");
     for (const auto& r : all) {
-        std::cout << fmt::format("{:<15} {:<14} {:<16} {:>12.0f} {:>8.1f} {:>8} {:>8} {:>9.0f}\n",
-                                 r.name, r.system, r.guarantee, r.records_per_s, r.mb_per_s,
-                                 r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
-                                 r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
+        std::cout << fmt::format(
+            "{:<15} {:<14} {:<16} {:>10.0f} {:>12} {:>7.1f} {:>8} {:>8} {:>7.0f}\n", r.name,
+            r.system, r.guarantee, r.records_per_s,
+            r.steady_records_per_s ? fmt::format("{:.0f}", *r.steady_records_per_s) : "-",
+            r.mb_per_s, r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
+            r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
     }
     std::cout << "ratios: " << doc["ratios"].dump() << "\n";
     std::cout << "results: " << o.out << "\n";
