@@ -218,7 +218,8 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     }
     _builder.add_source<K, OV, KS, optional_serde<VS>>(
         source, {topic}, std::move(options.key_serde),
-        optional_serde<VS>(std::move(options.value_serde)), std::move(extractor));
+        optional_serde<VS>(std::move(options.value_serde)), std::move(extractor),
+        std::move(options.due_time));
     using P = table_source_processor<K, V>;
     detail::add_stateful_processor<P>(*this, name, source, std::move(spec),
                                       [name, store] { return std::make_unique<P>(name, store); });

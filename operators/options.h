@@ -17,6 +17,17 @@ struct consumed {
     VS value_serde{};
     timestamp_extractor<K, V> extractor{}; // empty: the record's own timestamp
     std::string name{};                    // empty: a generated name
+    // Delayed source (engine/topology/due_time.h): a record is not processed before the
+    // wall-clock time this answers from its bytes and headers. Empty: processed as it comes.
+    due_time_extractor due_time{};
+
+    // These options, reading each record's due time from header `header` (decimal epoch
+    // ms; a record without a readable one is due at once).
+    consumed with_due_time_header(std::string header) const {
+        consumed out = *this;
+        out.due_time = due_time_from_header(std::move(header));
+        return out;
+    }
 };
 
 template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>

@@ -80,7 +80,8 @@ brook::stream<K, V> stream_builder::stream_of(std::vector<std::string> topics,
                                               consumed<K, V, KS, VS> options) {
     const std::string name = name_or_new(options.name, "KSTREAM-SOURCE-");
     _builder.add_source<K, V, KS, VS>(name, std::move(topics), std::move(options.key_serde),
-                                      std::move(options.value_serde), std::move(options.extractor));
+                                      std::move(options.value_serde), std::move(options.extractor),
+                                      std::move(options.due_time));
     return brook::stream<K, V>(this, name, false);
 }
 

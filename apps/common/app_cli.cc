@@ -81,6 +81,9 @@ std::optional<std::string> app_cli::parse(int argc, char** argv) {
             }
             _sets.push_back(value);
         } else {
+            if (it->repeatable) {
+                _repeated[name].push_back(value);
+            }
             it->value = value;
         }
         _given[name] = true;
@@ -91,7 +94,8 @@ std::optional<std::string> app_cli::parse(int argc, char** argv) {
 std::string app_cli::usage() const {
     std::string out = fmt::format("usage: {} [flags]\n\n{}\n\nflags:\n", _program, _summary);
     for (const auto& f : _flags) {
-        out += fmt::format("  --{:<22} {}{}\n", f.name + (f.is_switch ? "" : " VALUE"), f.help,
+        out += fmt::format("  --{:<22} {}{}{}\n", f.name + (f.is_switch ? "" : " VALUE"), f.help,
+                           f.repeatable ? "; repeatable" : "",
                            f.value.empty() || f.is_switch ? ""
                                                           : fmt::format(" (default: {})", f.value));
     }
@@ -106,6 +110,14 @@ const std::string& app_cli::get(const std::string& name) const {
         }
     }
     throw std::logic_error("app_cli: no flag named " + name);
+}
+
+std::vector<std::string> app_cli::get_all(const std::string& name) const {
+    const std::string& last = get(name); // a logic error for a flag that does not exist
+    if (const auto it = _repeated.find(name); it != _repeated.end()) {
+        return it->second;
+    }
+    return is_set(name) ? std::vector<std::string>{last} : std::vector<std::string>{};
 }
 
 bool app_cli::is_set(const std::string& name) const {

@@ -20,8 +20,9 @@ namespace brook::apps {
 struct app_flag {
     std::string name; // without the leading "--"
     std::string help;
-    std::string value;      // default, replaced by the user's value
-    bool is_switch = false; // takes no value; "true" when given
+    std::string value;       // default, replaced by the user's value
+    bool is_switch = false;  // takes no value; "true" when given
+    bool repeatable = false; // may be given more than once: see app_cli::get_all
 };
 
 class app_cli {
@@ -35,6 +36,9 @@ public:
     std::string usage() const;
 
     const std::string& get(const std::string& name) const;
+    // Every value given to flag `name`, in order (empty when not given): several for a
+    // repeatable flag, at most one for another; get() answers the last one.
+    std::vector<std::string> get_all(const std::string& name) const;
     bool is_set(const std::string& name) const; // a switch given, or a flag given explicitly
     // Parses flag `name` as an integer in [min, max]; throws config_error naming the flag.
     int64_t get_int(const std::string& name, int64_t min, int64_t max) const;
@@ -53,6 +57,7 @@ private:
     std::vector<app_flag> _flags;
     std::map<std::string, bool> _given;
     std::vector<std::string> _sets;
+    std::map<std::string, std::vector<std::string>> _repeated; // values of repeatable flags
     bool _help = false;
 };
 

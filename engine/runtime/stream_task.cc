@@ -30,6 +30,26 @@ headers copy_headers(rd_kafka_headers_t* raw) {
     return out;
 }
 
+// The bytes of a queued message as a raw record; `storage` keeps its headers, if it has any.
+raw_record read_message(const rd_kafka_message_t& msg, std::string_view topic, headers& storage) {
+    raw_record r;
+    if (msg.key != nullptr) {
+        r.key.emplace(static_cast<const char*>(msg.key), msg.key_len);
+    }
+    if (msg.payload != nullptr) {
+        r.value.emplace(static_cast<const char*>(msg.payload), msg.len);
+    }
+    // -1: the record carries no timestamp
+    r.timestamp = std::max<int64_t>(rd_kafka_message_timestamp(&msg, nullptr), 0);
+    rd_kafka_headers_t* raw_headers = nullptr;
+    if (rd_kafka_message_headers(&msg, &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        storage = copy_headers(raw_headers);
+        r.headers = &storage;
+    }
+    r.metadata = {topic, msg.partition, msg.offset};
+    return r;
+}
+
 } // namespace
 
 stream_task::stream_task(task_id id, const topology& topo, task_environment env)
@@ -249,11 +269,20 @@ bool stream_task::process_next() {
     if (!may_process()) {
         return false;
     }
+    std::optional<int64_t> now; // read once, and only when a delayed input has a record
     input_partition* best = nullptr;
     int64_t best_ts = 0;
     for (auto& in : _inputs) {
         if (in.queue.empty()) {
             continue;
+        }
+        if (in.source->due_time()) {
+            if (!now) {
+                now = _env.wall_clock();
+            }
+            if (head_due(in) > *now) {
+                continue; // held: the thread pauses its partition until the head is due
+            }
         }
         const int64_t ts = rd_kafka_message_timestamp(in.queue.front().get(), nullptr);
         if (best == nullptr || ts < best_ts) {
@@ -266,25 +295,50 @@ bool stream_task::process_next() {
     }
     kafka::message_ptr msg = std::move(best->queue.front());
     best->queue.pop_front();
+    best->head_due.reset();
     --_buffered;
 
-    raw_record r;
-    if (msg->key != nullptr) {
-        r.key.emplace(static_cast<const char*>(msg->key), msg->key_len);
-    }
-    if (msg->payload != nullptr) {
-        r.value.emplace(static_cast<const char*>(msg->payload), msg->len);
-    }
-    r.timestamp = std::max<int64_t>(best_ts, 0); // -1: the record carries no timestamp
     headers hdrs;
-    rd_kafka_headers_t* raw_headers = nullptr;
-    if (rd_kafka_message_headers(msg.get(), &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        hdrs = copy_headers(raw_headers);
-        r.headers = &hdrs;
-    }
-    r.metadata = {best->topic, msg->partition, msg->offset};
+    const raw_record r = read_message(*msg, best->topic, hdrs);
     process_from(*best, r);
     return true;
+}
+
+int64_t stream_task::head_due(input_partition& in) {
+    if (!in.head_due) {
+        headers hdrs;
+        in.head_due = in.source->due_time()(read_message(*in.queue.front(), in.topic, hdrs));
+    }
+    return *in.head_due;
+}
+
+std::optional<int64_t> stream_task::due_time(const raw_record& r) {
+    const due_time_extractor& due =
+        input(r.metadata.topic, r.metadata.partition).source->due_time();
+    if (!due) {
+        return std::nullopt;
+    }
+    return due(r);
+}
+
+void stream_task::held_inputs(int64_t now_ms, std::vector<held_input>& out) {
+    for (auto& in : _inputs) {
+        if (in.queue.empty() || !in.source->due_time()) {
+            continue;
+        }
+        if (const int64_t due = head_due(in); due > now_ms) {
+            out.push_back({{in.topic, in.partition}, due});
+        }
+    }
+}
+
+size_t stream_task::buffered(std::string_view topic, int32_t partition) const {
+    for (const auto& in : _inputs) {
+        if (in.partition == partition && in.topic == topic) {
+            return in.queue.size();
+        }
+    }
+    return 0;
 }
 
 void stream_task::process(const raw_record& r) {

@@ -6,9 +6,10 @@
 // thread restores logged stores from their changelogs) -> init() -> add partitions,
 // enqueue and process records, punctuate -> close(). Records of each input partition
 // wait in their own queue; process_next() takes the head with the lowest timestamp, so
-// a task merges its inputs in time order. Threading: owned by one stream_thread (or the
-// test driver) and used only on its thread. Ownership: owns its nodes, stores and the
-// queued librdkafka messages.
+// a task merges its inputs in time order. An input of a delayed source (due_time.h) whose
+// head record is not due yet is passed over until it is; held_inputs() tells the thread
+// which to pause. Threading: owned by one stream_thread (or the test driver) and used only
+// on its thread. Ownership: owns its nodes, stores and the queued librdkafka messages.
 
 #include <chrono>
 #include <deque>
@@ -90,13 +91,32 @@ public:
     // end, so that on a backlog records are merged in time order instead of whichever input
     // was fetched first. It waits at most max.task.idle.ms when that is above 0, as long as
     // needed when it is 0, and never when it is -1.
+    //
+    // An input of a delayed source whose head record is not due by the task's wall clock is
+    // held: it is neither processed nor waited for as empty, and the records behind its head
+    // wait with it (see due_time.h).
     bool process_next();
     // The thread tells the task that it has read all there is of one of its partitions
     // (librdkafka's partition EOF); a record enqueued for it later clears that.
     void mark_end_of_partition(std::string_view topic, int32_t partition);
-    // Processes one record at once (the test driver's path). Applies the deserialization
-    // handler; throws streams_error under `fail`, and lets processor exceptions through.
+    // Processes one record at once (the test driver's path), due or not. Applies the
+    // deserialization handler; throws streams_error under `fail`, and lets processor
+    // exceptions through.
     void process(const raw_record& r);
+
+    // Delayed sources: the time `r` is due at, when the source reading its topic is
+    // delayed; nullopt for a source that processes records as they come. Throws
+    // topology_error if no source of this task reads the topic.
+    std::optional<int64_t> due_time(const raw_record& r);
+    // A held input: a partition whose head record is not due yet, and when it is due.
+    struct held_input {
+        topic_partition partition;
+        int64_t due_ms = 0;
+    };
+    // Appends to `out` every input whose head record is not due at `now_ms`.
+    void held_inputs(int64_t now_ms, std::vector<held_input>& out);
+    // Records of one input partition fetched and queued but not processed yet.
+    size_t buffered(std::string_view topic, int32_t partition) const;
 
     // Fires wall-clock punctuators that are due at `now_ms`.
     void punctuate_wall_clock(int64_t now_ms);
@@ -145,6 +165,8 @@ private:
         int64_t next_offset = 0; // offset after the last processed record
         bool dirty = false;      // processed something since the last commit
         bool at_end = false;     // fetched to the end: nothing to wait for
+        // Delayed source: when the head of the queue is due, read once per head.
+        std::optional<int64_t> head_due;
     };
     // False while an empty input may still have records coming (see process_next()).
     bool may_process();
@@ -153,6 +175,8 @@ private:
     // source of this task reads the topic. A task has few inputs, so a scan is cheapest.
     input_partition& input(std::string_view topic, int32_t partition);
     void process_from(input_partition& in, const raw_record& r);
+    // When the head of `in` (a delayed source's, with a record queued) is due.
+    int64_t head_due(input_partition& in);
     void handle_deserialization_error(const raw_record& r, const std::exception& e);
     void punctuate(std::vector<scheduled>& list, int64_t now);
     // state::changelog_writer: logged stores send their writes through the task's collector.

@@ -1,7 +1,9 @@
 #include "engine/runtime/stream_thread.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,6 +19,27 @@ namespace {
 
 // Bound on each transactional call (init, send offsets, commit, abort).
 constexpr auto transaction_timeout = 60s;
+
+int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// How long before a held head is due its partition resumes: the consumer's
+// fetch.wait.max.ms (librdkafka's default, 500 ms, when not set or not a number).
+int64_t fetch_lead_ms(const streams_config& config) {
+    const std::optional<std::string> text = config.consumer_config().get("fetch.wait.max.ms");
+    int64_t ms = 500;
+    if (text) {
+        int64_t parsed = 0;
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
+        if (ec == std::errc() && end == text->data() + text->size() && parsed >= 0) {
+            ms = parsed;
+        }
+    }
+    return ms;
+}
 
 bool is_lost_membership(rd_kafka_resp_err_t code) {
     return code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
@@ -37,7 +60,8 @@ stream_thread::stream_thread(int index, const topology& topo, const streams_conf
       _eos(config.guarantee() == processing_guarantee::exactly_once_v2),
       // statestore.cache.max.bytes is for the whole application, split over its threads.
       _cache(static_cast<size_t>(config.cache_max_bytes()) /
-             static_cast<size_t>(std::max(1, config.num_stream_threads()))) {}
+             static_cast<size_t>(std::max(1, config.num_stream_threads()))),
+      _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)) {}
 
 stream_thread::~stream_thread() {
     request_shutdown();
@@ -193,7 +217,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         batch.clear();
         // While restoring, only look in on the group (heartbeats, rebalances) between
         // restore batches.
-        _consumer->poll_batch(batch, 1000, restoring ? 0ms : _config.poll_timeout());
+        _consumer->poll_batch(batch, 1000, restoring ? 0ms : poll_wait());
         if (_state == thread_state::partitions_assigned) {
             set_state(thread_state::running);
         }
@@ -241,6 +265,9 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
             }
             commit_requested = commit_requested || task->commit_requested();
         }
+        if (_delayed) {
+            hold_delayed_partitions();
+        }
         if (const uint64_t n = _counters.records_processed.load() - processed_before; n > 0) {
             // One clock read per batch, not per record: the sum over the batch is exact,
             // each record's own share is the batch mean.
@@ -251,9 +278,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
                                           .count());
         }
         _producer->poll(0ms);
-        const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+        const int64_t wall_now = wall_clock_ms();
         for (auto& [id, task] : _tasks) {
             if (task->initialized()) {
                 task->punctuate_wall_clock(wall_now);
@@ -401,6 +426,8 @@ void stream_thread::revive_tasks() {
     // Every task is dropped without committing and made again from its stores' last
     // committed state (restored from the changelog tail where needed), and its inputs are
     // rewound to the committed offsets: what the aborted transaction did is redone.
+    // The new tasks start with empty queues: nothing is held until they fetch again.
+    release_held_partitions();
     std::vector<std::tuple<std::string, int32_t, int64_t>> partitions;
     std::map<task_id, std::vector<topic_partition>> inputs;
     for (const auto& [tp, task] : _task_of) {
@@ -609,8 +636,14 @@ void stream_thread::on_lost(const rd_kafka_topic_partition_list_t& partitions) {
 }
 
 void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& partitions) {
+    std::vector<std::tuple<std::string, int32_t, int64_t>> held;
     for (int i = 0; i < partitions.cnt; ++i) {
         const topic_partition tp{partitions.elems[i].topic, partitions.elems[i].partition};
+        // A held partition is resumed as it goes, so that it is not still paused should
+        // this member be given it again.
+        if (_held.erase(tp) > 0) {
+            held.emplace_back(tp.first, tp.second, 0);
+        }
         auto it = _task_of.find(tp);
         if (it == _task_of.end()) {
             continue;
@@ -621,7 +654,74 @@ void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& pa
             close_task(task->id());
         }
     }
+    if (!held.empty()) {
+        _consumer->resume(*kafka::make_partition_list(held));
+    }
     _task_count = static_cast<int>(_tasks.size());
+}
+
+void stream_thread::hold_delayed_partitions() {
+    const int64_t now = wall_clock_ms();
+    _held_scratch.clear();
+    for (auto& [id, task] : _tasks) {
+        if (task->initialized()) {
+            task->held_inputs(now, _held_scratch);
+        }
+    }
+    _next_wake_ms = std::numeric_limits<int64_t>::max();
+    if (_held_scratch.empty() && _held.empty()) {
+        return;
+    }
+    std::vector<std::tuple<std::string, int32_t, int64_t>> to_pause;
+    std::vector<std::tuple<std::string, int32_t, int64_t>> to_resume;
+    std::map<topic_partition, int64_t, topic_partition_less> held;
+    for (auto& h : _held_scratch) {
+        if (h.due_ms - now <= _fetch_lead_ms) {
+            // Due soon: keep fetching, so what follows the head is here when it is due.
+            _next_wake_ms = std::min(_next_wake_ms, h.due_ms);
+            continue;
+        }
+        _next_wake_ms = std::min(_next_wake_ms, h.due_ms - _fetch_lead_ms);
+        if (!_held.contains(h.partition)) {
+            to_pause.emplace_back(h.partition.first, h.partition.second, 0);
+        }
+        held.emplace(std::move(h.partition), h.due_ms);
+    }
+    for (const auto& [tp, due] : _held) {
+        if (!held.contains(tp)) {
+            to_resume.emplace_back(tp.first, tp.second, 0);
+        }
+    }
+    // Pausing stops fetching; what was fetched already stays queued in the task, in order,
+    // and fetching goes on after it on resume.
+    if (!to_pause.empty()) {
+        _consumer->pause(*kafka::make_partition_list(to_pause));
+    }
+    if (!to_resume.empty()) {
+        _consumer->resume(*kafka::make_partition_list(to_resume));
+    }
+    _held = std::move(held);
+}
+
+void stream_thread::release_held_partitions() {
+    _next_wake_ms = std::numeric_limits<int64_t>::max();
+    if (_held.empty()) {
+        return;
+    }
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    for (const auto& [tp, due] : _held) {
+        entries.emplace_back(tp.first, tp.second, 0);
+    }
+    _held.clear();
+    _consumer->resume(*kafka::make_partition_list(entries));
+}
+
+std::chrono::milliseconds stream_thread::poll_wait() const {
+    if (_next_wake_ms == std::numeric_limits<int64_t>::max()) {
+        return _config.poll_timeout();
+    }
+    return std::clamp(std::chrono::milliseconds(_next_wake_ms - wall_clock_ms()), 0ms,
+                      _config.poll_timeout());
 }
 
 void stream_thread::start_task(stream_task& task) {
@@ -692,6 +792,10 @@ void stream_thread::publish_metrics(bool force) {
         for (int i = 0; i < list->cnt; ++i) {
             const auto& p = list->elems[i];
             partition_lag l{p.topic, p.partition, p.offset >= 0 ? p.offset : -1, -1, -1};
+            if (auto it = _task_of.find(std::pair<std::string_view, int32_t>(p.topic, p.partition));
+                it != _task_of.end()) {
+                l.buffered = static_cast<int64_t>(it->second->buffered(p.topic, p.partition));
+            }
             int64_t low = -1;
             int64_t high = -1;
             // Cached from the last fetch response: no request to the broker.

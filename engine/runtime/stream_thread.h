@@ -21,6 +21,15 @@
 // Revoked partitions are committed and their tasks closed inside the rebalance callback,
 // before they are given up; lost ones are closed without committing.
 //
+// Delayed sources (due_time.h): after processing, every input partition whose head record
+// is not due is paused, and resumed a fetch wait (the consumer's fetch.wait.max.ms) before
+// the head is due: a resumed partition is fetched only once the fetch request in flight
+// returns, so resuming at the due time would make the records behind the head late by up
+// to that wait. The poll waits at most until the next due time or resumption, so the loop
+// never sleeps past one. A paused partition that is revoked or lost is resumed as it goes,
+// and an abort that rewinds the tasks resumes every paused one before the tasks are made
+// again (their queues are gone; they hold anew).
+//
 // Threading: every member except the atomics and request_shutdown() is touched only by
 // the thread itself. Ownership: owns its clients and tasks; the topology and config are
 // borrowed and must outlive it.
@@ -28,6 +37,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -123,6 +133,14 @@ private:
     // Starts processing a task whose stores are restored: init its nodes, resume input.
     void start_task(stream_task& task);
     void pause_or_resume(stream_task& task, bool pause);
+    // Delayed sources: pauses the partitions whose head record is not due within the fetch
+    // lead, resumes the others, and notes when the loop must wake next.
+    void hold_delayed_partitions();
+    // Resumes every held partition and forgets them (before tasks are made again).
+    void release_held_partitions();
+    // How long the next poll may wait: poll.ms, or less to wake when a head is due or a
+    // paused partition is to resume.
+    std::chrono::milliseconds poll_wait() const;
     // Drops the partitions from their tasks and closes tasks left with none.
     void release_partitions(const rd_kafka_topic_partition_list_t& partitions);
 
@@ -150,6 +168,14 @@ private:
     std::unique_ptr<changelog_reader> _restorer;
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
     std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
+    // Delayed sources: the topology has some; how long before a head is due its partition
+    // resumes fetching (ms); the partitions paused now because their head record is not
+    // due, with the time it is due at; the wall-clock time the loop must wake at next.
+    const bool _delayed;
+    const int64_t _fetch_lead_ms;
+    std::map<topic_partition, int64_t, topic_partition_less> _held;
+    std::vector<stream_task::held_input> _held_scratch;
+    int64_t _next_wake_ms = std::numeric_limits<int64_t>::max();
     task_counters _counters;
     std::chrono::steady_clock::time_point _last_commit;
 

@@ -18,13 +18,17 @@ namespace brook {
 // How far a consumer is behind on one input partition: end_offset is the high
 // watermark (read_uncommitted) or the last stable offset (read_committed), position the
 // next offset the thread will fetch. lag = max(0, end_offset - position); -1 where a
-// figure is not known yet.
+// figure is not known yet. buffered: records fetched (so behind `position`) and queued in
+// the task but not processed yet, such as records of a delayed source waiting for their
+// due time; lag + buffered is what is left to process. The end offset of a paused
+// partition is the one its last fetch saw.
 struct partition_lag {
     std::string topic;
     int32_t partition = 0;
     int64_t position = -1;
     int64_t end_offset = -1;
     int64_t lag = -1;
+    int64_t buffered = 0;
 };
 
 // A running total of durations, as a Prometheus summary's _count and _sum.

@@ -17,6 +17,12 @@
 // commit back to see caching de-duplicate (statestore.cache.max.bytes sizes the cache;
 // 0 turns caching off).
 //
+// Delayed sources (engine/topology/due_time.h): a record piped or written to the topic of a
+// delayed source waits, as it would in a stream thread, until the driver's wall clock
+// reaches its due time, and the records behind it in that topic wait with it;
+// advance_wall_clock_time() processes those that came due, the earliest due first, before
+// it fires punctuators. held() counts the records waiting.
+//
 // Lifecycle: construct from a built topology, use, destroy (closes every task).
 // Threading: single-threaded. Exceptions from processors reach the caller of pipe_input.
 
@@ -128,8 +134,11 @@ public:
         return test_output_topic<K, V, KS, VS>(*this, topic, std::move(ks), std::move(vs));
     }
 
-    // Moves the wall clock forward and fires the wall-clock punctuators that are due.
+    // Moves the wall clock forward, processes the held records of delayed sources that came
+    // due, and fires the wall-clock punctuators that are due.
     void advance_wall_clock_time(std::chrono::milliseconds by);
+    // Records of `topic` (a delayed source's) waiting for their due time.
+    size_t held(const std::string& topic) const;
     // Flushes every store (caches write down, forward and log what they held).
     void commit();
     void set_auto_commit(bool on) { _auto_commit = on; }
@@ -158,10 +167,21 @@ private:
         std::string topic;
         captured_record record;
     };
+    // A record of a delayed source waiting for its due time, with the offset it was given.
+    struct held_record {
+        captured_record record;
+        int64_t offset = 0;
+        int64_t due_ms = 0;
+    };
 
-    // Processes one record in the task reading `topic`; throws topology_error if none does.
+    // Processes one record in the task reading `topic`, or holds it when that task's source
+    // is delayed and the record (or one before it) is not due; throws topology_error if no
+    // task reads the topic.
     void process_one(const std::string& topic, nullable_bytes key, nullable_bytes value,
                      int64_t timestamp, const headers& hdrs);
+    // Processes held records that are due, the earliest due first, with what they write to
+    // repartition topics, until none is due.
+    void process_due_records();
     // The task that reads `topic` (full name), or null if no source reads it.
     stream_task* task_reading(std::string_view topic) const;
     // Feeds the records written to repartition topics downstream, until none is left.
@@ -181,6 +201,8 @@ private:
     std::map<std::string, std::deque<captured_record>> _outputs;
     // Written to repartition topics and not yet processed by the sub-topology reading them.
     std::deque<internal_record> _internal;
+    // Records of delayed sources waiting for their due time, per topic in offset order.
+    std::map<std::string, std::deque<held_record>, std::less<>> _held;
 };
 
 // ---- template definitions ----

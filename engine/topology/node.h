@@ -15,6 +15,7 @@
 #include "engine/errors.h"
 #include "engine/processor/processor.h"
 #include "engine/serde/serde.h"
+#include "engine/topology/due_time.h"
 
 namespace brook {
 
@@ -35,11 +36,18 @@ private:
 };
 
 // Entry point for consumed bytes. process_raw throws serde_error when the bytes cannot
-// be read; the task then applies the deserialization handler.
+// be read; the task then applies the deserialization handler. A source made with a
+// due_time_extractor is delayed: its records wait for their due time (due_time.h).
 class source_node_base : public node_base {
 public:
-    using node_base::node_base;
+    explicit source_node_base(std::string name, due_time_extractor due_time = {})
+        : node_base(std::move(name)), _due_time(std::move(due_time)) {}
     virtual void process_raw(const raw_record& r) = 0;
+    // Empty for a source whose records are processed as they come.
+    const due_time_extractor& due_time() const { return _due_time; }
+
+private:
+    due_time_extractor _due_time;
 };
 
 template <class KOut, class VOut>
@@ -88,8 +96,8 @@ template <class K, class V, class KS, class VS>
 class source_node final : public source_node_base {
 public:
     source_node(std::string name, KS key_serde, VS value_serde,
-                timestamp_extractor<K, V> extractor = {})
-        : source_node_base(std::move(name)), _key_serde(std::move(key_serde)),
+                timestamp_extractor<K, V> extractor = {}, due_time_extractor due_time = {})
+        : source_node_base(std::move(name), std::move(due_time)), _key_serde(std::move(key_serde)),
           _value_serde(std::move(value_serde)), _extractor(std::move(extractor)) {}
 
     void init(task_context& task) override { _context.bind(task); }

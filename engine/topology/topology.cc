@@ -100,6 +100,11 @@ std::vector<std::string> topology::changelog_topics(const std::string& applicati
     return out;
 }
 
+bool topology::has_delayed_sources() const {
+    return std::any_of(_nodes.begin(), _nodes.end(),
+                       [](const node_spec& n) { return n.kind == node_kind::source && n.delayed; });
+}
+
 std::vector<std::string> topology::external_source_topics() const {
     std::set<std::string> out;
     for (const auto& n : _nodes) {
@@ -198,8 +203,9 @@ std::string topology::describe() const {
             }
             switch (n.kind) {
             case node_kind::source:
-                out << fmt::format("    Source: {} (topics: [{}])\n", name,
-                                   fmt::join(shown_topics, ", "));
+                out << fmt::format("    Source: {} (topics: [{}]{})\n", name,
+                                   fmt::join(shown_topics, ", "),
+                                   n.delayed ? ", each record waits for its due time" : "");
                 break;
             case node_kind::processor:
                 out << fmt::format("    Processor: {} (stores: [{}])\n", name,

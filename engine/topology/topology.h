@@ -28,6 +28,7 @@ struct node_spec {
     // Source: the topics it reads. Sink: its one topic, or empty when chosen per record.
     std::vector<std::string> topics;
     bool internal_topics = false; // topics are repartition topics named by suffix
+    bool delayed = false;         // source: records wait for their due time (due_time.h)
     std::vector<std::string> stores;
     std::function<std::unique_ptr<node_base>()> factory;
 };
@@ -79,6 +80,8 @@ public:
 
     // Resolved names of every topic the application consumes, sorted.
     std::vector<std::string> source_topics(const std::string& application_id) const;
+    // Whether any source is delayed (due_time.h): the runtime then tracks due times.
+    bool has_delayed_sources() const;
     // Resolved source topics that the user owns (not internal), sorted.
     std::vector<std::string> external_source_topics() const;
     // The sub-topology reading `resolved_topic`, if any.

@@ -32,19 +32,23 @@ concept processor_type = requires {
 
 class topology_builder {
 public:
+    // `due_time`, when given, makes the source delayed: each record waits until the wall
+    // clock reaches the time it answers (see due_time.h).
     template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
     topology_builder& add_source(const std::string& name, std::vector<std::string> topics,
                                  KS key_serde = {}, VS value_serde = {},
-                                 timestamp_extractor<K, V> extractor = {}) {
+                                 timestamp_extractor<K, V> extractor = {},
+                                 due_time_extractor due_time = {}) {
         static_assert(serde_for<KS, K>, "add_source: the key serde does not serialize K");
         static_assert(serde_for<VS, V>, "add_source: the value serde does not serialize V");
         node_spec spec;
         spec.name = name;
         spec.kind = node_kind::source;
         spec.topics = std::move(topics);
-        spec.factory = [name, key_serde, value_serde, extractor] {
+        spec.delayed = static_cast<bool>(due_time);
+        spec.factory = [name, key_serde, value_serde, extractor, due_time] {
             return std::make_unique<source_node<K, V, KS, VS>>(name, key_serde, value_serde,
-                                                               extractor);
+                                                               extractor, due_time);
         };
         add_node(std::move(spec));
         return *this;
