@@ -1,5 +1,6 @@
 #include "engine/kafka/consumer.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -24,6 +25,13 @@ consumer::consumer(const client_config& config, rebalance_listener* listener)
     (void)conf.release();
     // Route all events, including rebalances, to the consumer queue served by poll().
     rd_kafka_poll_set_consumer(_rk.get());
+    _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
+    if (const auto min = config.get("queued.min.messages")) {
+        try {
+            _stall_watch = std::max<size_t>(1, std::stoull(*min) / 2);
+        } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): rd_kafka_new checked it
+        }
+    }
 }
 
 consumer::~consumer() {
@@ -104,6 +112,7 @@ size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
     // offsets around it (fixed upstream in 2.1.0). rd_kafka_consumer_poll() drops such
     // outdated messages, so a batch is built from single polls: the first waits, the rest
     // only take what is already fetched.
+    note_queue_length();
     size_t got = 0;
     int wait_ms = static_cast<int>(timeout.count());
     while (got < max) {
@@ -116,7 +125,48 @@ size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
         ++got;
         wait_ms = 0;
     }
+    if (got == max) {
+        note_queue_length();
+    } else if (_fetch_may_stall) {
+        wake_fetchers(); // the queue is drained
+    }
     return got;
+}
+
+// librdkafka 2.0.x stops fetching a partition while the consumer queue holds
+// queued.min.messages or more, and decides again only when its broker thread wakes up:
+// on a response, an operation for it, or after up to a second. A consumer that drains a
+// full queue in less than that idles for the rest of the second (a restore stalled once
+// per 100,000 records; later librdkafka versions have fetch.queue.backoff.ms for it).
+// Commits and heartbeats wake the broker thread of the group coordinator, but a restore
+// consumer commits nothing, and other leaders are not the coordinator. So once a queue
+// seen half full is drained, a ListOffsets request goes to the leader of every assigned
+// partition: its broker thread wakes, sees the queue below the threshold and fetches.
+void consumer::note_queue_length() {
+    if (rd_kafka_queue_length(_queue.get()) >= _stall_watch) {
+        _fetch_may_stall = true;
+    }
+}
+
+void consumer::wake_fetchers() {
+    _fetch_may_stall = false;
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(_rk.get(), &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return;
+    }
+    const partition_list_ptr list(assigned);
+    if (list->cnt == 0) {
+        return;
+    }
+    for (int i = 0; i < list->cnt; ++i) {
+        list->elems[i].offset = RD_KAFKA_OFFSET_END; // as a timestamp: the latest offset
+    }
+    // Only the requests matter, not the offsets: enqueueing them wakes the broker threads.
+    // So the call does not wait for the answers (a ListOffsets queued behind a fetch that
+    // waits for data would take up to fetch.wait.max.ms); the answers are dropped, and any
+    // error just leaves the fetcher to wake up by itself.
+    constexpr int wake_timeout_ms = 5;
+    (void)rd_kafka_offsets_for_times(_rk.get(), list.get(), wake_timeout_ms);
 }
 
 void consumer::commit(const rd_kafka_topic_partition_list_t& offsets) {

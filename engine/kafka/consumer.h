@@ -50,7 +50,9 @@ public:
     // Returns one message or null on timeout; a message may carry an error (msg->err).
     message_ptr poll(std::chrono::milliseconds timeout);
     // Appends up to `max` messages to `out`, waiting up to `timeout` for the first;
-    // returns how many were appended. Rebalance callbacks run inside.
+    // returns how many were appended. Rebalance callbacks run inside. When it drains a
+    // queue that had filled up, it wakes the fetchers (one ListOffsets round trip per
+    // leader; see consumer.cc).
     size_t poll_batch(std::vector<message_ptr>& out, size_t max, std::chrono::milliseconds timeout);
 
     // Synchronous commit of explicit offsets (the offset of the next record to read).
@@ -81,10 +83,17 @@ private:
     template <class F>
     void call_listener(F&& call);
     void rethrow_callback_error();
+    void note_queue_length();
+    void wake_fetchers();
 
     rebalance_listener* _listener;
     std::exception_ptr _callback_error; // thrown by the listener, not yet rethrown
     kafka_ptr _rk;
+    queue_ptr _queue; // the consumer queue poll() serves, for its length
+    // Half of queued.min.messages: a queue seen this long may have stopped the fetcher
+    // (see poll_batch()).
+    size_t _stall_watch = 50000;
+    bool _fetch_may_stall = false;
     bool _closed = false;
 };
 

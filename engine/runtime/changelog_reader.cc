@@ -75,21 +75,24 @@ bool changelog_reader::add(const task_id& owner, std::vector<changelog_partition
         _active.push_back(active_restore{owner, &cp, start, high});
         restoring = true;
     }
-    if (restoring) {
-        reassign();
-    }
+    // The new assignment is made by the next restore(): a thread adds its newly assigned
+    // tasks one after another, and each full assignment drops what was prefetched.
+    _assignment_stale = _assignment_stale || restoring;
     return !restoring;
 }
 
 void changelog_reader::remove(const task_id& owner) {
     const size_t before = _active.size();
     std::erase_if(_active, [&](const active_restore& r) { return r.owner == owner; });
-    if (_active.size() != before) {
-        reassign();
+    if (_active.empty() && before > 0) {
+        reassign(); // restore() may not be called again while idle: stop fetching now
+    } else if (_active.size() != before) {
+        _assignment_stale = true;
     }
 }
 
 void changelog_reader::reassign() {
+    _assignment_stale = false;
     std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
     entries.reserve(_active.size());
     for (const auto& r : _active) {
@@ -97,7 +100,19 @@ void changelog_reader::reassign() {
     }
     // A full assign: positions come from what was applied, so records fetched for the
     // old assignment and dropped by librdkafka are simply read again.
-    consumer().assign(*kafka::make_partition_list(entries));
+    const kafka::partition_list_ptr list = kafka::make_partition_list(entries);
+    consumer().assign(*list);
+    // librdkafka keeps a partition's pause across assignments: resume the ones paused when
+    // an earlier restore of them finished.
+    std::vector<std::tuple<std::string, int32_t, int64_t>> resumed;
+    for (const auto& [topic, partition, offset] : entries) {
+        if (_paused.erase({topic, partition}) > 0) {
+            resumed.emplace_back(topic, partition, offset);
+        }
+    }
+    if (!resumed.empty()) {
+        consumer().resume(*kafka::make_partition_list(resumed));
+    }
 }
 
 void changelog_reader::finish(active_restore& r) {
@@ -113,6 +128,9 @@ void changelog_reader::finish(active_restore& r) {
 
 std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout) {
     std::vector<task_id> done;
+    if (_assignment_stale) {
+        reassign();
+    }
     if (_active.empty()) {
         return done;
     }
@@ -192,9 +210,11 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         return done;
     }
     std::vector<task_id> touched;
+    std::vector<std::tuple<std::string, int32_t, int64_t>> finished;
     std::erase_if(_active, [&](const active_restore& r) {
         if (r.position >= r.end) {
             touched.push_back(r.owner);
+            finished.emplace_back(r.store->topic, r.store->partition, r.position);
             return true;
         }
         return false;
@@ -206,7 +226,17 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
             done.push_back(t);
         }
     }
-    reassign();
+    if (_active.empty()) {
+        reassign(); // nothing left: stop fetching altogether
+    } else {
+        // Pause rather than reassign: a new assignment would drop what was prefetched for
+        // the partitions still restoring, and its first fetch would wait for the one in
+        // flight (up to fetch.wait.max.ms once a partition sits at its end).
+        consumer().pause(*kafka::make_partition_list(finished));
+        for (auto& f : finished) {
+            _paused.emplace(std::get<0>(f), std::get<1>(f));
+        }
+    }
     return done;
 }
 

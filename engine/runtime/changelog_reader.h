@@ -11,6 +11,11 @@
 // Records go to the store's bottom in large batches (RocksDB write batches, WAL off)
 // and the checkpoint is written when the store has caught up.
 //
+// The restore consumer's assignment changes only between restore() calls: what add() and
+// remove() change is assigned by the next restore(), and a partition whose restore ends
+// while others go on is paused, not unassigned, so what is prefetched for the others
+// stays (a full assignment drops it and waits for the fetch in flight).
+//
 // Lifecycle: owned by a stream_thread; add() tasks as they are assigned, call restore()
 // from the thread's loop until the task is reported done, remove() tasks revoked before
 // that. Threading: the owning thread only. Tasks are borrowed: remove() them before
@@ -18,6 +23,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +77,9 @@ private:
     task_counters& _counters;
     std::unique_ptr<kafka::consumer> _consumer; // made on first need
     std::vector<active_restore> _active;
+    // Partitions paused when their restore finished while others went on (see restore()).
+    std::set<std::pair<std::string, int32_t>> _paused;
+    bool _assignment_stale = false; // add() or remove() changed _active since the last assign
     std::vector<kafka::message_ptr> _batch;
     std::vector<state::changelog_entry> _entries;
 };

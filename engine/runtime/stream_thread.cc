@@ -218,7 +218,9 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         // While restoring, only look in on the group (heartbeats, rebalances) between
         // restore batches.
         _consumer->poll_batch(batch, 1000, restoring ? 0ms : poll_wait());
-        if (_state == thread_state::partitions_assigned) {
+        // As in Kafka Streams, a thread runs once its active tasks are restored: until then
+        // the application reports REBALANCING.
+        if (_state == thread_state::partitions_assigned && _restorer->idle()) {
             set_state(thread_state::running);
         }
         for (auto& msg : batch) {

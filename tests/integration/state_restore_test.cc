@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sys/wait.h>
 #include <thread>
 
@@ -18,8 +19,10 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
+#include "engine/runtime/changelog_reader.h"
 #include "engine/runtime/kafka_streams.h"
 #include "engine/topology/topology_builder.h"
+#include "state/in_memory_key_value_store.h"
 #include "state/rocksdb_key_value_store.h"
 #include "state/store_stacks.h"
 #include "tests/support/broker.h"
@@ -439,6 +442,65 @@ TEST_F(StateRestore, TheStateToolRebuildsListsAndDumpsAStoreFromItsChangelog) {
         run(fmt::format("{} list {} --kind tree 2>&1", tool, common));
     EXPECT_EQ(kind_status, 2) << kind_out;
     EXPECT_NE(kind_out.find("--kind must be"), std::string::npos) << kind_out;
+}
+
+// The restore consumer pauses a partition whose restore ended while others go on; one
+// that is later restored again (its task came back) must be read again, not stay paused.
+TEST_F(StateRestore, AChangelogPartitionRestoredOnceIsRestoredAgainWhenItComesBack) {
+    const std::string topic = testing::unique_name("reader-changelog");
+    kafka::admin_client(testing::real_client_config()).create_topics({{topic, 2, 1, {}}}, 30s);
+    auto produce = [&](int32_t partition, int from, int to) {
+        kafka::producer p(testing::real_client_config().set("linger.ms", "20"));
+        for (int i = from; i < to; ++i) {
+            p.produce(topic, partition, key_of(i), std::to_string(i));
+        }
+        p.flush(60s);
+        ASSERT_EQ(p.failed_deliveries(), 0U);
+    };
+    produce(0, 0, 10);
+    produce(1, 0, 50000); // ends long after partition 0
+
+    task_counters counters;
+    changelog_reader reader(testing::real_client_config(), nullptr, counters);
+    auto entry = [&](int32_t partition, state::in_memory_key_value_store& store) {
+        changelog_partition cp;
+        cp.store = store_name;
+        cp.topic = topic;
+        cp.partition = partition;
+        cp.target = &store.restore_target();
+        return std::vector<changelog_partition>{cp};
+    };
+    auto restore_until_done = [&](std::set<task_id> owners) {
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (!owners.empty() && std::chrono::steady_clock::now() < deadline) {
+            for (const task_id& done : reader.restore(100ms)) {
+                owners.erase(done);
+            }
+        }
+        EXPECT_TRUE(owners.empty()) << owners.size() << " restores did not end within 60 s";
+    };
+    const task_id first{0, 0};
+    const task_id second{0, 1};
+    state::in_memory_key_value_store small("small");
+    state::in_memory_key_value_store large("large");
+    auto small_entry = entry(0, small);
+    auto large_entry = entry(1, large);
+    ASSERT_FALSE(reader.add(first, small_entry));
+    ASSERT_FALSE(reader.add(second, large_entry));
+    restore_until_done({first, second});
+    EXPECT_EQ(small.approximate_size(), 10U);
+    EXPECT_EQ(large.approximate_size(), 50000U);
+    EXPECT_TRUE(reader.idle());
+
+    // Partition 0 comes back, grown, to a store that starts empty.
+    produce(0, 10, 25);
+    state::in_memory_key_value_store again("again");
+    auto again_entry = entry(0, again);
+    ASSERT_FALSE(reader.add(first, again_entry));
+    restore_until_done({first});
+    EXPECT_EQ(again.approximate_size(), 25U);
+    EXPECT_EQ(again.get(key_of(24)), "24");
+    EXPECT_EQ(counters.records_restored.load(), 10U + 50000U + 25U);
 }
 
 } // namespace
