@@ -61,7 +61,8 @@ stream_thread::stream_thread(int index, const topology& topo, const streams_conf
       // statestore.cache.max.bytes is for the whole application, split over its threads.
       _cache(static_cast<size_t>(config.cache_max_bytes()) /
              static_cast<size_t>(std::max(1, config.num_stream_threads()))),
-      _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)) {}
+      _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)),
+      _buffer_limit(static_cast<size_t>(config.buffered_records_per_partition())) {}
 
 stream_thread::~stream_thread() {
     request_shutdown();
@@ -136,6 +137,7 @@ void stream_thread::run() {
     }
     run_jobs(true);
     _restorer.reset();
+    _pauses.reset();
     _consumer.reset();
     _collector.reset();
     _producer.reset();
@@ -167,6 +169,7 @@ void stream_thread::loop() {
         .set("enable.partition.eof", "true");
     _consumer =
         std::make_unique<kafka::consumer>(cc, static_cast<kafka::rebalance_listener*>(this));
+    _pauses = std::make_unique<input_pauses>(*_consumer);
     _consumer->subscribe(_topology.source_topics(app_id));
     _last_commit = std::chrono::steady_clock::now();
 
@@ -270,6 +273,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         if (_delayed) {
             hold_delayed_partitions();
         }
+        limit_buffers();
         if (const uint64_t n = _counters.records_processed.load() - processed_before; n > 0) {
             // One clock read per batch, not per record: the sum over the batch is exact,
             // each record's own share is the batch mean.
@@ -430,6 +434,7 @@ void stream_thread::revive_tasks() {
     // rewound to the committed offsets: what the aborted transaction did is redone.
     // The new tasks start with empty queues: nothing is held until they fetch again.
     release_held_partitions();
+    _pauses->release_all(); // the new tasks pause again what they need to
     std::vector<std::tuple<std::string, int32_t, int64_t>> partitions;
     std::map<task_id, std::vector<topic_partition>> inputs;
     for (const auto& [tp, task] : _task_of) {
@@ -573,8 +578,7 @@ void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partition
         if (!it->second->initialized() &&
             std::find(created.begin(), created.end(), it->second.get()) == created.end()) {
             // A further input of a task still restoring: hold it back too.
-            auto list = kafka::make_partition_list({{p.topic, p.partition, 0}});
-            _consumer->pause(*list);
+            _pauses->set({tp}, input_pauses::restoring, true);
         }
     }
     for (stream_task* task : created) {
@@ -638,14 +642,12 @@ void stream_thread::on_lost(const rd_kafka_topic_partition_list_t& partitions) {
 }
 
 void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& partitions) {
-    std::vector<std::tuple<std::string, int32_t, int64_t>> held;
+    std::vector<topic_partition> released;
+    released.reserve(static_cast<size_t>(partitions.cnt));
     for (int i = 0; i < partitions.cnt; ++i) {
         const topic_partition tp{partitions.elems[i].topic, partitions.elems[i].partition};
-        // A held partition is resumed as it goes, so that it is not still paused should
-        // this member be given it again.
-        if (_held.erase(tp) > 0) {
-            held.emplace_back(tp.first, tp.second, 0);
-        }
+        released.push_back(tp);
+        _held.erase(tp);
         auto it = _task_of.find(tp);
         if (it == _task_of.end()) {
             continue;
@@ -656,9 +658,9 @@ void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& pa
             close_task(task->id());
         }
     }
-    if (!held.empty()) {
-        _consumer->resume(*kafka::make_partition_list(held));
-    }
+    // Whatever paused them, they are resumed as they go, so that they are not still paused
+    // should this member be given them again.
+    _pauses->release(released);
     _task_count = static_cast<int>(_tasks.size());
 }
 
@@ -674,8 +676,8 @@ void stream_thread::hold_delayed_partitions() {
     if (_held_scratch.empty() && _held.empty()) {
         return;
     }
-    std::vector<std::tuple<std::string, int32_t, int64_t>> to_pause;
-    std::vector<std::tuple<std::string, int32_t, int64_t>> to_resume;
+    std::vector<topic_partition> to_pause;
+    std::vector<topic_partition> to_resume;
     std::map<topic_partition, int64_t, topic_partition_less> held;
     for (auto& h : _held_scratch) {
         if (h.due_ms - now <= _fetch_lead_ms) {
@@ -685,23 +687,19 @@ void stream_thread::hold_delayed_partitions() {
         }
         _next_wake_ms = std::min(_next_wake_ms, h.due_ms - _fetch_lead_ms);
         if (!_held.contains(h.partition)) {
-            to_pause.emplace_back(h.partition.first, h.partition.second, 0);
+            to_pause.push_back(h.partition);
         }
         held.emplace(std::move(h.partition), h.due_ms);
     }
     for (const auto& [tp, due] : _held) {
         if (!held.contains(tp)) {
-            to_resume.emplace_back(tp.first, tp.second, 0);
+            to_resume.push_back(tp);
         }
     }
     // Pausing stops fetching; what was fetched already stays queued in the task, in order,
     // and fetching goes on after it on resume.
-    if (!to_pause.empty()) {
-        _consumer->pause(*kafka::make_partition_list(to_pause));
-    }
-    if (!to_resume.empty()) {
-        _consumer->resume(*kafka::make_partition_list(to_resume));
-    }
+    _pauses->set(to_pause, input_pauses::not_due, true);
+    _pauses->set(to_resume, input_pauses::not_due, false);
     _held = std::move(held);
 }
 
@@ -710,12 +708,32 @@ void stream_thread::release_held_partitions() {
     if (_held.empty()) {
         return;
     }
-    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    std::vector<topic_partition> entries;
     for (const auto& [tp, due] : _held) {
-        entries.emplace_back(tp.first, tp.second, 0);
+        entries.push_back(tp);
     }
     _held.clear();
-    _consumer->resume(*kafka::make_partition_list(entries));
+    _pauses->set(entries, input_pauses::not_due, false);
+}
+
+void stream_thread::limit_buffers() {
+    // Cheap while nothing is full: one look at each task's total.
+    if (!_buffers_full && std::none_of(_tasks.begin(), _tasks.end(), [&](const auto& t) {
+            return t.second->buffered() >= _buffer_limit;
+        })) {
+        return;
+    }
+    std::vector<topic_partition> full;
+    std::vector<topic_partition> drained;
+    for (const auto& [tp, task] : _task_of) {
+        const bool over = task->buffered(tp.first, tp.second) >= _buffer_limit;
+        if (over != _pauses->has(tp, input_pauses::buffer_full)) {
+            (over ? full : drained).push_back(tp);
+        }
+    }
+    _pauses->set(full, input_pauses::buffer_full, true);
+    _pauses->set(drained, input_pauses::buffer_full, false);
+    _buffers_full = !_pauses->with(input_pauses::buffer_full).empty();
 }
 
 std::chrono::milliseconds stream_thread::poll_wait() const {
@@ -732,21 +750,13 @@ void stream_thread::start_task(stream_task& task) {
 }
 
 void stream_thread::pause_or_resume(stream_task& task, bool pause) {
-    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    std::vector<topic_partition> entries;
     for (const auto& [tp, owner] : _task_of) {
         if (owner == &task) {
-            entries.emplace_back(tp.first, tp.second, 0);
+            entries.push_back(tp);
         }
     }
-    if (entries.empty()) {
-        return;
-    }
-    auto list = kafka::make_partition_list(entries);
-    if (pause) {
-        _consumer->pause(*list);
-    } else {
-        _consumer->resume(*list);
-    }
+    _pauses->set(entries, input_pauses::restoring, pause);
 }
 
 void stream_thread::close_task(const task_id& id) {

@@ -51,6 +51,7 @@
 #include "engine/kafka/kafka_error.h"
 #include "engine/kafka/producer.h"
 #include "engine/runtime/changelog_reader.h"
+#include "engine/runtime/input_pauses.h"
 #include "engine/runtime/kafka_record_collector.h"
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
@@ -133,6 +134,9 @@ private:
     // Starts processing a task whose stores are restored: init its nodes, resume input.
     void start_task(stream_task& task);
     void pause_or_resume(stream_task& task, bool pause);
+    // Pauses the partitions holding buffered.records.per.partition records not processed
+    // yet (a task waiting for another input, or for a delayed head), resumes the others.
+    void limit_buffers();
     // Delayed sources: pauses the partitions whose head record is not due within the fetch
     // lead, resumes the others, and notes when the loop must wake next.
     void hold_delayed_partitions();
@@ -165,6 +169,7 @@ private:
     std::unique_ptr<kafka::producer> _producer;
     std::unique_ptr<kafka_record_collector> _collector;
     std::unique_ptr<kafka::consumer> _consumer;
+    std::unique_ptr<input_pauses> _pauses; // over _consumer, made and dropped with it
     std::unique_ptr<changelog_reader> _restorer;
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
     std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
@@ -174,6 +179,9 @@ private:
     const bool _delayed;
     const int64_t _fetch_lead_ms;
     std::map<topic_partition, int64_t, topic_partition_less> _held;
+    // buffered.records.per.partition, and whether some partition is paused for it now.
+    const size_t _buffer_limit;
+    bool _buffers_full = false;
     std::vector<stream_task::held_input> _held_scratch;
     int64_t _next_wake_ms = std::numeric_limits<int64_t>::max();
     task_counters _counters;

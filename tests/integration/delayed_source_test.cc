@@ -169,6 +169,70 @@ TEST_P(delayed_source_runtime, a_record_not_due_holds_only_its_partition_and_is_
     EXPECT_TRUE(app.close(30s));
 }
 
+// Records behind a head that is due soon keep being fetched (the partition is not paused
+// for its due time), but no more than buffered.records.per.partition of them wait in the
+// task: past it the partition is paused until they are processed.
+TEST_P(delayed_source_runtime, records_waiting_behind_a_head_are_bounded_by_the_buffer_limit) {
+    stream_builder b;
+    b.stream<std::string, std::string>(
+         {slow}, consumed<std::string, std::string>{}.with_due_time_header("due"))
+        .to(out);
+    const topology topo = b.build();
+    constexpr int records = 20000;
+    constexpr int limit = 100;
+    // Every record is due at the same time: the partition resumes fetching fetch.wait.max.ms
+    // (here 3 s) before it, and everything behind the head would arrive while it waits.
+    const int64_t due = now_ms() + 6000;
+    {
+        kafka::producer p(testing::real_client_config().set("linger.ms", "20"));
+        const std::string text = std::to_string(due);
+        for (int i = 0; i < records; ++i) {
+            kafka::headers_ptr h(rd_kafka_headers_new(1));
+            rd_kafka_header_add(h.get(), "due", -1, text.data(), static_cast<ssize_t>(text.size()));
+            p.produce(slow, 0, "k", std::to_string(i), 0, std::move(h));
+        }
+        p.flush(30s);
+        ASSERT_EQ(p.failed_deliveries(), 0U);
+    }
+    kafka_streams app(topo,
+                      streams_config({{"application.id", app_id},
+                                      {"bootstrap.servers", testing::real_bootstrap()},
+                                      {"processing.guarantee", GetParam()},
+                                      {"commit.interval.ms", "200"},
+                                      {"consumer.fetch.wait.max.ms", "3000"},
+                                      {"buffered.records.per.partition", std::to_string(limit)}}));
+    app.start();
+    // Metrics are published twice a second: sample them until the records are due.
+    int64_t most_buffered = 0;
+    while (now_ms() < due - 100) {
+        ASSERT_NE(app.state(), streams_state::error) << app.error_reason();
+        for (const partition_lag& l : app.metrics().lag) {
+            if (l.topic == slow && l.partition == 0) {
+                most_buffered = std::max(most_buffered, l.buffered);
+            }
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_GT(most_buffered, 0) << "the head never waited in the task: nothing was tested";
+    // One poll (up to 1000 records) may land before the pause takes effect.
+    EXPECT_LE(most_buffered, limit + 1000) << "the buffer limit did not pause the partition";
+
+    // Then every record comes out once, in order.
+    std::vector<std::string> seen;
+    testing::topic_tail tail(testing::real_client_config(), out, 1);
+    ASSERT_TRUE(tail.poll_until([&] { return seen.size() >= static_cast<size_t>(records); }, 90s,
+                                [&](const rd_kafka_message_t& m) {
+                                    seen.emplace_back(static_cast<const char*>(m.payload), m.len);
+                                }))
+        << seen.size() << " of " << records << " records came out";
+    ASSERT_EQ(seen.size(), static_cast<size_t>(records));
+    for (int i = 0; i < records; ++i) {
+        ASSERT_EQ(seen[static_cast<size_t>(i)], std::to_string(i)) << "at " << i;
+    }
+    EXPECT_GE(now_ms(), due);
+    EXPECT_TRUE(app.close(30s));
+}
+
 INSTANTIATE_TEST_SUITE_P(guarantees, delayed_source_runtime,
                          ::testing::Values("at_least_once", "exactly_once_v2"));
 

@@ -1,0 +1,81 @@
+#include "engine/runtime/input_pauses.h"
+
+#include <tuple>
+
+namespace brook {
+
+void input_pauses::set(const std::vector<topic_partition>& partitions, reason why, bool on) {
+    std::vector<topic_partition> changed;
+    for (const auto& tp : partitions) {
+        auto it = _reasons.find(tp);
+        if (on) {
+            if (it == _reasons.end()) {
+                _reasons.emplace(tp, why);
+                changed.push_back(tp);
+            } else {
+                it->second |= why;
+            }
+        } else if (it != _reasons.end()) {
+            it->second &= static_cast<uint8_t>(~why);
+            if (it->second == 0) {
+                _reasons.erase(it);
+                changed.push_back(tp);
+            }
+        }
+    }
+    tell(changed, on);
+}
+
+bool input_pauses::has(const topic_partition& partition, reason why) const {
+    auto it = _reasons.find(partition);
+    return it != _reasons.end() && (it->second & why) != 0;
+}
+
+void input_pauses::release(const std::vector<topic_partition>& partitions) {
+    std::vector<topic_partition> paused;
+    for (const auto& tp : partitions) {
+        if (_reasons.erase(tp) > 0) {
+            paused.push_back(tp);
+        }
+    }
+    tell(paused, false);
+}
+
+void input_pauses::release_all() {
+    std::vector<topic_partition> paused;
+    paused.reserve(_reasons.size());
+    for (const auto& [tp, why] : _reasons) {
+        paused.push_back(tp);
+    }
+    _reasons.clear();
+    tell(paused, false);
+}
+
+std::vector<topic_partition> input_pauses::with(reason why) const {
+    std::vector<topic_partition> out;
+    for (const auto& [tp, reasons] : _reasons) {
+        if ((reasons & why) != 0) {
+            out.push_back(tp);
+        }
+    }
+    return out;
+}
+
+void input_pauses::tell(const std::vector<topic_partition>& partitions, bool pause) {
+    if (partitions.empty()) {
+        return;
+    }
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    entries.reserve(partitions.size());
+    for (const auto& [topic, partition] : partitions) {
+        entries.emplace_back(topic, partition, 0);
+    }
+    const kafka::partition_list_ptr list = kafka::make_partition_list(entries);
+    if (pause) {
+        _consumer.pause(*list);
+    } else {
+        _consumer.resume(*list);
+    }
+}
+
+} // namespace brook
