@@ -2,31 +2,14 @@
 
 #include <algorithm>
 #include <bit>
-#include <cctype>
 #include <cstring>
 
+#include "apps/common/json_fields.h"
 #include "engine/serde/serdes.h"
 
 namespace brook::apps {
 
 namespace {
-
-std::string trim_lower(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-        s.remove_suffix(1);
-    }
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-bool blank(const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
-}
 
 // The processor API inside the DSL: parsing needs the record's timestamp as the default
 // event time, which a plain map_values does not see.
@@ -54,16 +37,8 @@ public:
 parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
     parsed_metric out;
     nlohmann::json doc;
-    try {
-        doc = nlohmann::json::parse(raw);
-    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range on overflow
-        // Also where a number overflows a double (1e999): JSON has no other way to write a
-        // non-finite value, so parsed numbers are always finite.
-        out.error = std::string("value is not valid JSON: ") + e.what();
-        return out;
-    }
-    if (!doc.is_object()) {
-        out.error = "value is not a JSON object";
+    // Also refuses a number that overflows a double (1e999), so "value" is always finite.
+    if (!parse_json_object(raw, doc, out.error)) {
         return out;
     }
     for (const char* field : {"name", "host", "value"}) {

@@ -1,13 +1,13 @@
 #include "apps/user_activity/user_activity_topology.h"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "apps/common/json_fields.h"
 #include "engine/store/get_store.h"
 #include "engine/store/stores.h"
 
@@ -29,27 +29,9 @@ int64_t saturating_add(int64_t a, int64_t b) {
     return a > int64_max - b ? int64_max : a + b;
 }
 
-bool blank(const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
-}
-
-// Each reader sets `out` from one field of `doc` and returns true, or sets `error` to the
-// reason the field is wrong and returns false.
-
-bool read_string(const nlohmann::json& doc, const char* field, std::string& out,
-                 std::string& error) {
-    const auto it = doc.find(field);
-    if (it == doc.end()) {
-        error = fmt::format("missing field '{}'", field);
-        return false;
-    }
-    if (!it->is_string() || blank(it->get_ref<const std::string&>())) {
-        error = fmt::format("'{}' must be a non-empty string", field);
-        return false;
-    }
-    out = it->get<std::string>();
-    return true;
-}
+// The readers of the fields json_fields has no reader for, in its way: each sets `out` from
+// one field of `doc` and returns true, or sets `error` to the reason the field is wrong and
+// returns false.
 
 // nlohmann reads every integer >= 0 as unsigned, so this also refuses negative numbers,
 // fractions and integers beyond int64.
@@ -206,25 +188,18 @@ stream<text, activity> parse_input(stream_builder& builder, const std::string& t
 parsed_activity parse_activity(activity_kind kind, std::string_view raw, int64_t record_ts) {
     parsed_activity out;
     nlohmann::json doc;
-    try {
-        doc = nlohmann::json::parse(raw);
-    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range on overflow
-        out.error = std::string("value is not valid JSON: ") + e.what();
-        return out;
-    }
-    if (!doc.is_object()) {
-        out.error = "value is not a JSON object";
+    if (!parse_json_object(raw, doc, out.error)) {
         return out;
     }
     activity a;
     a.kind = kind;
     // Each reader sets its field, or out.error and false: the first failure is the reason.
-    bool valid = read_string(doc, "event_id", a.event_id, out.error) &&
-                 read_string(doc, "user_id", a.user_id, out.error);
+    bool valid = read_non_empty_string(doc, "event_id", a.event_id, out.error) &&
+                 read_non_empty_string(doc, "user_id", a.user_id, out.error);
     if (kind == activity_kind::user_event) {
-        valid = valid && read_string(doc, "event_type", a.event_type, out.error);
+        valid = valid && read_non_empty_string(doc, "event_type", a.event_type, out.error);
     } else {
-        valid = valid && read_string(doc, "order_id", a.order_id, out.error) &&
+        valid = valid && read_non_empty_string(doc, "order_id", a.order_id, out.error) &&
                 read_amount(doc, a.amount_cents, out.error);
     }
     valid = valid && read_event_time(doc, record_ts, out.ts, out.error);

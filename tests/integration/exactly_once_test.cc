@@ -11,9 +11,7 @@
 #include <functional>
 #include <map>
 #include <random>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -24,6 +22,7 @@
 #include "engine/runtime/kafka_streams.h"
 #include "engine/topology/topology_builder.h"
 #include "state/key_encoding.h"
+#include "tests/support/app_process.h"
 #include "tests/support/broker.h"
 #include "tests/support/topic_tail.h"
 
@@ -46,50 +45,6 @@ int64_t timestamp_of(int64_t i) {
 std::string key_of(int64_t i) {
     return fmt::format("k{:04d}", i % keys);
 }
-
-// A child process running the test app; SIGKILL or SIGTERM it.
-class app_process {
-public:
-    explicit app_process(const std::vector<std::string>& args) {
-        _pid = fork();
-        if (_pid == 0) {
-            std::vector<char*> argv;
-            for (const auto& a : args) {
-                argv.push_back(const_cast<char*>(a.c_str()));
-            }
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
-    }
-    ~app_process() {
-        if (_pid > 0) {
-            kill(_pid, SIGKILL);
-            waitpid(_pid, nullptr, 0);
-        }
-    }
-    // Returns the exit status (or -signal).
-    int stop(int signal, std::chrono::seconds patience = 30s) {
-        kill(_pid, signal);
-        const auto deadline = std::chrono::steady_clock::now() + patience;
-        int status = 0;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (waitpid(_pid, &status, WNOHANG) == _pid) {
-                _pid = -1;
-                return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        kill(_pid, SIGKILL);
-        waitpid(_pid, &status, 0);
-        _pid = -1;
-        return -1000;
-    }
-    bool alive() { return _pid > 0 && waitpid(_pid, nullptr, WNOHANG) == 0; }
-
-private:
-    pid_t _pid = -1;
-};
 
 struct crash_run {
     int64_t duplicates = 0;
@@ -137,19 +92,19 @@ crash_run run_with_kills(const std::string& guarantee) {
         produced = true;
     });
 
-    const std::string binary = std::string(BROOK_BIN_DIR) + "/brook-test-windowed-count";
+    const std::string binary = testing::bin_path("brook-test-windowed-count");
     const std::vector<std::string> args = {
         binary, testing::real_bootstrap(), app_id, input, output, state_dir, guarantee};
     std::mt19937 random(42);
     std::uniform_int_distribution<int> pause_ms(1500, 3500);
     for (int k = 0; k < kills; ++k) {
-        app_process app(args);
+        testing::app_process app(args);
         std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
         EXPECT_TRUE(app.alive()) << "the app died on its own before kill " << k;
         app.stop(SIGKILL);
         ++result.kills_done;
     }
-    app_process app(args);
+    testing::app_process app(args);
     producer_thread.join();
     const auto deadline = std::chrono::steady_clock::now() + 180s;
     while (std::chrono::steady_clock::now() < deadline) {

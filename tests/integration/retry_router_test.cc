@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <signal.h>
@@ -22,7 +23,6 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/kafka/admin_client.h"
-#include "engine/kafka/consumer.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
@@ -144,46 +144,17 @@ std::map<std::string, std::string> headers_of(const rd_kafka_message_t& m) {
     return out;
 }
 
-// Reads every partition of several topics from the beginning, read_committed.
-class topics_reader {
-public:
-    explicit topics_reader(const std::vector<std::string>& topics) {
-        kafka::client_config c = testing::real_client_config();
-        c.set("group.id", "brook-retry-test-reader")
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed");
-        _consumer = std::make_unique<kafka::consumer>(c);
-        std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
-        for (const auto& t : topics) {
-            for (int p = 0; p < partitions; ++p) {
-                entries.emplace_back(t, p, RD_KAFKA_OFFSET_BEGINNING);
-            }
-        }
-        _consumer->assign(*kafka::make_partition_list(entries));
-    }
-    // Hands every record read within `timeout` to on_record(topic, value, seen).
-    void poll(std::chrono::milliseconds timeout,
-              const std::function<void(const std::string&, const std::string&, seen)>& on_record) {
-        std::vector<kafka::message_ptr> batch;
-        _consumer->poll_batch(batch, 5000, timeout);
-        for (const auto& m : batch) {
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                continue;
-            }
-            ASSERT_EQ(m->err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_message_errstr(m.get());
-            seen s{m->partition, m->offset, rd_kafka_message_timestamp(m.get(), nullptr),
-                   headers_of(*m)};
-            on_record(rd_kafka_topic_name(m->rkt),
-                      m->payload == nullptr
-                          ? std::string("<null>")
-                          : std::string(static_cast<const char*>(m->payload), m->len),
-                      std::move(s));
-        }
-    }
-
-private:
-    std::unique_ptr<kafka::consumer> _consumer;
-};
+// A handler of (topic, value, seen) as a topic_tail takes it; a null value reads "<null>".
+std::function<void(const rd_kafka_message_t&)>
+as_seen(std::function<void(const std::string&, const std::string&, seen)> on_record) {
+    return [on_record = std::move(on_record)](const rd_kafka_message_t& m) {
+        on_record(
+            rd_kafka_topic_name(m.rkt),
+            m.payload == nullptr ? std::string("<null>")
+                                 : std::string(static_cast<const char*>(m.payload), m.len),
+            seen{m.partition, m.offset, rd_kafka_message_timestamp(&m, nullptr), headers_of(m)});
+    };
+}
 
 struct run_figures {
     int64_t finals = 0; // records in .processed and .dlq
@@ -276,17 +247,15 @@ protected:
         p.flush(60s);
         EXPECT_EQ(p.failed_deliveries(), 0U);
         size_t read = 0;
-        topics_reader in({input});
-        const auto deadline = std::chrono::steady_clock::now() + 60s;
-        while (read < expected.size() && std::chrono::steady_clock::now() < deadline) {
-            in.poll(200ms, [&](const std::string&, const std::string& value, seen s) {
-                expectation& e = expected.at(value);
-                e.partition = s.partition;
-                e.offset = s.offset;
-                e.timestamp = s.timestamp;
-                ++read;
-            });
-        }
+        testing::topic_tail in(testing::real_client_config(), input, partitions);
+        in.poll_until([&] { return read >= expected.size(); }, 60s,
+                      as_seen([&](const std::string&, const std::string& value, seen s) {
+                          expectation& e = expected.at(value);
+                          e.partition = s.partition;
+                          e.offset = s.offset;
+                          e.timestamp = s.timestamp;
+                          ++read;
+                      }));
         EXPECT_EQ(read, expected.size());
         return expected;
     }
@@ -308,25 +277,23 @@ protected:
         // value -> (topic -> records)
         std::map<std::string, std::map<std::string, std::vector<seen>>> by_value;
         run_figures f;
-        topics_reader reader(topics);
-        const auto on_record = [&](const std::string& topic, const std::string& value, seen s) {
-            if (topic == processed || topic == dlq) {
-                ++f.finals;
-            } else {
-                ++f.tier_records;
-            }
-            by_value[value][topic].push_back(std::move(s));
-        };
-        const auto deadline = std::chrono::steady_clock::now() + patience;
-        while ((f.finals < static_cast<int64_t>(expected.size()) ||
-                f.tier_records < expected_tier_records) &&
-               std::chrono::steady_clock::now() < deadline) {
-            reader.poll(200ms, on_record);
-        }
-        const auto settle = std::chrono::steady_clock::now() + 3s;
-        while (std::chrono::steady_clock::now() < settle) {
-            reader.poll(200ms, on_record);
-        }
+        testing::topic_tail reader(testing::real_client_config(), topics, partitions);
+        const auto on_record =
+            as_seen([&](const std::string& topic, const std::string& value, seen s) {
+                if (topic == processed || topic == dlq) {
+                    ++f.finals;
+                } else {
+                    ++f.tier_records;
+                }
+                by_value[value][topic].push_back(std::move(s));
+            });
+        reader.poll_until(
+            [&] {
+                return f.finals >= static_cast<int64_t>(expected.size()) &&
+                       f.tier_records >= expected_tier_records;
+            },
+            patience, on_record);
+        reader.poll_until([] { return false; }, 3s, on_record); // 3 s more, to catch duplicates
 
         for (const auto& [value, topics_seen] : by_value) {
             if (!expected.contains(value)) {
@@ -585,18 +552,16 @@ TEST_F(retry_router_app,
     std::map<std::string, std::string> replayed_attempt;
     const auto read_dlq = [&](size_t want) {
         dead.clear();
-        topics_reader reader({dlq});
+        testing::topic_tail reader(testing::real_client_config(), dlq, partitions);
         size_t n = 0;
-        const auto deadline = std::chrono::steady_clock::now() + 60s;
-        while (n < want && std::chrono::steady_clock::now() < deadline) {
-            reader.poll(200ms, [&](const std::string&, const std::string& value, seen s) {
-                ++dead[value];
-                if (s.headers.contains("replayed-attempt")) {
-                    replayed_attempt[value] = s.header("replayed-attempt");
-                }
-                ++n;
-            });
-        }
+        reader.poll_until([&] { return n >= want; }, 60s,
+                          as_seen([&](const std::string&, const std::string& value, seen s) {
+                              ++dead[value];
+                              if (s.headers.contains("replayed-attempt")) {
+                                  replayed_attempt[value] = s.header("replayed-attempt");
+                              }
+                              ++n;
+                          }));
         return n;
     };
     ASSERT_EQ(read_dlq(30), 30U);

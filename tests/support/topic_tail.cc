@@ -8,15 +8,21 @@
 namespace brook::testing {
 
 topic_tail::topic_tail(const kafka::client_config& base, const std::string& topic, int partitions,
-                       const std::string& isolation) {
+                       const std::string& isolation)
+    : topic_tail(base, std::vector<std::string>{topic}, partitions, isolation) {}
+
+topic_tail::topic_tail(const kafka::client_config& base, const std::vector<std::string>& topics,
+                       int partitions, const std::string& isolation) {
     kafka::client_config config = base;
     config.set("group.id", "brook-test-tail")
         .set("enable.auto.commit", "false")
         .set("isolation.level", isolation);
     _consumer = std::make_unique<kafka::consumer>(config);
     std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
-    for (int p = 0; p < partitions; ++p) {
-        entries.emplace_back(topic, p, RD_KAFKA_OFFSET_BEGINNING);
+    for (const auto& topic : topics) {
+        for (int p = 0; p < partitions; ++p) {
+            entries.emplace_back(topic, p, RD_KAFKA_OFFSET_BEGINNING);
+        }
     }
     _consumer->assign(*kafka::make_partition_list(entries));
 }

@@ -1,12 +1,13 @@
 #pragma once
 
-// topic_tail: reads every partition of a topic from the beginning and keeps reading, for
-// integration tests that wait until an application's output is complete.
+// topic_tail: reads every partition of a topic (or of several) from the beginning and keeps
+// reading, for integration tests that wait until an application's output is complete.
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/kafka/consumer.h"
 
@@ -16,6 +17,10 @@ class topic_tail {
 public:
     topic_tail(const kafka::client_config& base, const std::string& topic, int partitions,
                const std::string& isolation = "read_committed");
+    // Partitions 0..partitions-1 of each of `topics`; a record's topic is
+    // rd_kafka_topic_name(message.rkt).
+    topic_tail(const kafka::client_config& base, const std::vector<std::string>& topics,
+               int partitions, const std::string& isolation = "read_committed");
     // Hands each record read within `timeout` to `on_record`; returns how many.
     size_t poll(std::chrono::milliseconds timeout,
                 const std::function<void(const rd_kafka_message_t&)>& on_record);

@@ -1,0 +1,43 @@
+#pragma once
+
+// json_fields: the checks the example topologies run on a JSON input value before they
+// accept it, each of which gives the reason a record goes to the dead-letter topic, and the
+// text helpers those checks use. Tests and the DLQ's "error" header depend on the reasons
+// word for word, so change them only together with both.
+//
+// Each reader sets its output and returns true, or sets `error` to the reason and returns
+// false, so a parser can chain them with && and keep the first failure:
+//
+//   nlohmann::json doc;
+//   std::string error;
+//   const bool ok = parse_json_object(raw, doc, error) &&
+//                   read_non_empty_string(doc, "user_id", user_id, error);
+//
+// Threading: none; pure functions.
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace brook::apps {
+
+// `s` without leading and trailing white space (as std::isspace says).
+std::string_view trim(std::string_view s);
+// `s` trimmed, and lower-cased byte by byte (ASCII letters only).
+std::string trim_lower(std::string_view s);
+// True when `s` is empty or white space only.
+bool blank(std::string_view s);
+
+// Parses `raw` into `doc`. Reasons: "value is not valid JSON: <parser message>" (also for
+// a number beyond a double, such as 1e999: JSON cannot write a non-finite number otherwise,
+// so every parsed number is finite) or "value is not a JSON object".
+bool parse_json_object(std::string_view raw, nlohmann::json& doc, std::string& error);
+
+// Reads `field` of the object `doc`, which must be a string and not blank (it is kept as
+// written, untrimmed). Reasons: "missing field '<field>'" or "'<field>' must be a non-empty
+// string".
+bool read_non_empty_string(const nlohmann::json& doc, const char* field, std::string& out,
+                           std::string& error);
+
+} // namespace brook::apps
