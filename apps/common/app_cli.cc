@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <iostream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -14,30 +16,39 @@ namespace brook::apps {
 
 using namespace std::chrono_literals;
 
-app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag> flags)
-    : _program(std::move(program)), _summary(std::move(summary)) {
-    _flags = {
-        {"bootstrap-servers",
-         "Kafka bootstrap servers, or 'embedded' for the in-process demo "
-         "cluster (not for production)",
-         "embedded"},
-        {"application-id", "application.id: consumer group and prefix of internal topics", ""},
-        {"processing-guarantee", "at_least_once or exactly_once_v2", "at_least_once"},
-        {"state-dir", "directory for local state", "/tmp/brook-streams"},
-        {"config",
-         "a Java .properties file with Kafka Streams keys (librdkafka keys under "
-         "consumer./producer.)",
-         ""},
-        {"set", "key=value, overrides any other setting; repeatable", ""},
-        {"partitions", "partitions of the topics this app creates when missing", "3"},
-        {"http-port",
-         "serve /metrics, /health, /ready, /topology and /stores on this port (off unless "
-         "given; 0 picks a free port)",
-         ""},
-        {"http-address", "address the HTTP endpoint binds to", "127.0.0.1"},
-    };
+app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag> flags,
+                 app_cli_options options)
+    : _program(std::move(program)), _summary(std::move(summary)), _options(std::move(options)) {
+    if (_options.common != common_flags::none) {
+        _flags = {
+            {"bootstrap-servers",
+             "Kafka bootstrap servers, or 'embedded' for the in-process demo "
+             "cluster (not for production)",
+             "embedded"},
+            {"application-id", "application.id: consumer group and prefix of internal topics", ""},
+            {"processing-guarantee", "at_least_once or exactly_once_v2", "at_least_once"},
+            {"state-dir", "directory for local state", "/tmp/brook-streams"},
+            {"config",
+             "a Java .properties file with Kafka Streams keys (librdkafka keys under "
+             "consumer./producer.)",
+             ""},
+            {"set", "key=value, overrides any other setting", "", false, true, "VALUE",
+             key_value_check("set", "key=value")},
+            {"partitions", "partitions of the topics this app creates when missing", "3"},
+        };
+    }
+    if (_options.common == common_flags::streams_and_http) {
+        _flags.push_back({"http-port",
+                          "serve /metrics, /health, /ready, /topology and /stores on this port "
+                          "(off unless given; 0 picks a free port)",
+                          ""});
+        _flags.push_back({"http-address", "address the HTTP endpoint binds to", "127.0.0.1"});
+    }
     for (auto& f : flags) {
         _flags.push_back(std::move(f));
+    }
+    for (const auto& f : _flags) {
+        _defaults.push_back(f.value);
     }
 }
 
@@ -49,7 +60,7 @@ std::optional<std::string> app_cli::parse(int argc, char** argv) {
             return std::nullopt;
         }
         if (!arg.starts_with("--")) {
-            return fmt::format("unexpected argument '{}'", arg);
+            return fmt::format("unexpected argument '{}': flags start with --", arg);
         }
         std::string name = arg.substr(2);
         std::optional<std::string> inline_value;
@@ -73,34 +84,90 @@ std::optional<std::string> app_cli::parse(int argc, char** argv) {
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            return fmt::format("flag '--{}' needs a value", name);
+            return fmt::format("flag '--{}' needs a value: {}", name, it->help);
         }
-        if (name == "set") {
-            if (value.find('=') == std::string::npos || value.front() == '=') {
-                return fmt::format("--set needs key=value, got '{}'", value);
+        if (it->check) {
+            if (auto error = it->check(value)) {
+                return error;
             }
-            _sets.push_back(value);
-        } else {
-            if (it->repeatable) {
-                _repeated[name].push_back(value);
-            }
-            it->value = value;
         }
+        if (it->repeatable) {
+            _repeated[name].push_back(value);
+        }
+        it->value = value;
         _given[name] = true;
     }
     return std::nullopt;
 }
 
 std::string app_cli::usage() const {
-    std::string out = fmt::format("usage: {} [flags]\n\n{}\n\nflags:\n", _program, _summary);
-    for (const auto& f : _flags) {
-        out += fmt::format("  --{:<22} {}{}{}\n", f.name + (f.is_switch ? "" : " VALUE"), f.help,
-                           f.repeatable ? "; repeatable" : "",
-                           f.value.empty() || f.is_switch ? ""
-                                                          : fmt::format(" (default: {})", f.value));
+    std::string out =
+        fmt::format("usage: {} {}\n\n{}\n\nflags:\n", _program, _options.synopsis, _summary);
+    // One flag: its name and value name in their columns, then its help, wrapped under its
+    // own start when asked to.
+    const auto add_row = [&](const std::string& left, std::string_view help) {
+        out += fmt::format("  --{:<{}} ", left, _options.name_width);
+        if (_options.wrap_width == 0) {
+            out += help;
+            out += '\n';
+            return;
+        }
+        const size_t indent = _options.name_width + 5; // "  --", the name, " "
+        const size_t width = _options.wrap_width > indent ? _options.wrap_width - indent : 1;
+        size_t column = 0;
+        while (!help.empty()) {
+            const size_t space = help.find(' ');
+            const std::string_view word = help.substr(0, space);
+            help = space == std::string_view::npos ? std::string_view() : help.substr(space + 1);
+            if (column > 0 && column + 1 + word.size() > width) {
+                out += '\n' + std::string(indent, ' ');
+                column = 0;
+            } else if (column > 0) {
+                out += ' ';
+                ++column;
+            }
+            out += word;
+            column += word.size();
+        }
+        out += '\n';
+    };
+    for (size_t i = 0; i < _flags.size(); ++i) {
+        const app_flag& f = _flags[i];
+        const std::string& default_value = _defaults[i]; // f.value is the user's once given
+        add_row(f.is_switch ? f.name : f.name + " " + f.value_name,
+                fmt::format("{}{}{}", f.help, f.repeatable ? "; repeatable" : "",
+                            default_value.empty() || f.is_switch
+                                ? ""
+                                : fmt::format(" (default: {})", default_value)));
     }
-    out += "  --help                   this text\n";
+    add_row("help", "this text");
+    out += _options.epilogue;
     return out;
+}
+
+std::optional<int> app_cli::parse_or_exit(int argc, char** argv,
+                                          const std::function<void()>& read) {
+    if (const auto error = parse(argc, argv)) {
+        return bad_flags(*error);
+    }
+    if (_help) {
+        std::cout << usage();
+        return 0;
+    }
+    if (read) {
+        try {
+            read();
+        } catch (const config_error& e) {
+            return bad_flags(e.what());
+        }
+    }
+    return std::nullopt;
+}
+
+// A bad command line: what is wrong, then the usage text. Returns its exit code.
+int app_cli::bad_flags(std::string_view error) const {
+    std::cerr << _program << ": " << error << "\n\n" << usage();
+    return 2;
 }
 
 const std::string& app_cli::get(const std::string& name) const {
@@ -124,41 +191,54 @@ bool app_cli::is_set(const std::string& name) const {
     return _given.contains(name);
 }
 
-int64_t app_cli::get_int(const std::string& name, int64_t min, int64_t max) const {
-    const std::string& v = get(name);
-    int64_t out = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (ec != std::errc() || ptr != v.data() + v.size() || out < min || out > max) {
+namespace {
+
+// `value`, the value of flag --`name`, as a T in [min, max], all of it; throws config_error
+// saying it must be `what` ("an integer") in that range. NaN and infinity are not numbers.
+template <typename T>
+T parse_in_range(const std::string& name, const std::string& value, T min, T max,
+                 std::string_view what) {
+    T out{};
+    const char* const end = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), end, out);
+    bool ok = ec == std::errc() && ptr == end && out >= min && out <= max;
+    if constexpr (std::is_floating_point_v<T>) {
+        ok = ok && std::isfinite(out);
+    }
+    if (!ok) {
         throw config_error(
-            fmt::format("--{} must be an integer from {} to {}, got '{}'", name, min, max, v));
+            fmt::format("--{} must be {} from {} to {}, got '{}'", name, what, min, max, value));
     }
     return out;
+}
+
+// Longer is a typo rather than a setting, and keeps now + duration far from overflow.
+constexpr std::chrono::milliseconds max_flag_duration = std::chrono::hours(24 * 365);
+
+} // namespace
+
+int64_t app_cli::get_int(const std::string& name, int64_t min, int64_t max) const {
+    return parse_in_range<int64_t>(name, get(name), min, max, "an integer");
+}
+
+uint64_t app_cli::get_whole_number_impl(const std::string& name, uint64_t min, uint64_t max) const {
+    return parse_in_range<uint64_t>(name, get(name), min, max, "a whole number");
+}
+
+double app_cli::get_number(const std::string& name, double min, double max) const {
+    return parse_in_range<double>(name, get(name), min, max, "a number");
 }
 
 std::chrono::milliseconds app_cli::get_duration(const std::string& name,
                                                 std::chrono::milliseconds min) const {
     const std::string& v = get(name);
-    int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    const std::string_view unit(ptr, static_cast<size_t>(v.data() + v.size() - ptr));
-    int64_t scale = 0;
-    if (unit == "ms") {
-        scale = 1;
-    } else if (unit == "s") {
-        scale = 1000;
-    } else if (unit == "m") {
-        scale = 60'000;
-    } else if (unit == "h") {
-        scale = 3'600'000;
-    }
-    constexpr int64_t max_ms = int64_t{365} * 24 * 3'600'000; // a year: plenty, no overflow
-    if (ec != std::errc() || ptr == v.data() || scale == 0 || n < 0 || n > max_ms / scale ||
-        n * scale < min.count()) {
+    const std::optional<std::chrono::milliseconds> d = parse_duration(v);
+    if (!d || *d < min || *d > max_flag_duration) {
         throw config_error(fmt::format("--{} must be a duration of at least {} ms with a unit, "
                                        "like 500ms, 10s, 5m or 1h; got '{}'",
                                        name, min.count(), v));
     }
-    return std::chrono::milliseconds(n * scale);
+    return *d;
 }
 
 streams_config app_cli::make_config(std::map<std::string, std::string> defaults) const {
@@ -173,8 +253,65 @@ streams_config app_cli::make_config(std::map<std::string, std::string> defaults)
     if (is_set("state-dir")) {
         overrides.push_back("state.dir=" + get("state-dir"));
     }
-    overrides.insert(overrides.end(), _sets.begin(), _sets.end());
+    for (auto& set : get_all("set")) {
+        overrides.push_back(std::move(set));
+    }
     return streams_config::from_sources(get("config"), overrides, std::move(defaults));
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    int64_t n = 0;
+    const char* const end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, n);
+    if (ec != std::errc() || ptr == text.data() || n < 0) {
+        return std::nullopt;
+    }
+    const std::string_view unit(ptr, static_cast<size_t>(end - ptr));
+    int64_t scale = 0;
+    if (unit == "ms") {
+        scale = 1;
+    } else if (unit == "s") {
+        scale = 1000;
+    } else if (unit == "m") {
+        scale = 60'000;
+    } else if (unit == "h") {
+        scale = 3'600'000;
+    }
+    if (scale == 0 || n > std::numeric_limits<int64_t>::max() / scale) {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(n * scale);
+}
+
+std::function<std::optional<std::string>(const std::string&)> key_value_check(std::string flag,
+                                                                              std::string form) {
+    return [flag = std::move(flag),
+            form = std::move(form)](const std::string& value) -> std::optional<std::string> {
+        const size_t eq = value.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return fmt::format("--{} needs {}, got '{}'", flag, form, value);
+        }
+        return std::nullopt;
+    };
+}
+
+rate_pacer::rate_pacer(double rate) : _rate(rate), _started(std::chrono::steady_clock::now()) {}
+
+uint64_t rate_pacer::due(uint64_t total) const {
+    if (_rate <= 0) {
+        return total;
+    }
+    return std::min<uint64_t>(total, static_cast<uint64_t>(std::floor(seconds() * _rate)) + 1);
+}
+
+std::chrono::milliseconds rate_pacer::wait_for(uint64_t next) const {
+    const double ahead = static_cast<double>(next) / _rate - seconds();
+    return std::clamp<std::chrono::milliseconds>(
+        std::chrono::milliseconds(static_cast<int64_t>(std::ceil(ahead * 1000))), 1ms, 100ms);
+}
+
+double rate_pacer::seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - _started).count();
 }
 
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,

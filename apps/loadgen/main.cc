@@ -10,14 +10,11 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,6 +26,7 @@
 
 #include <fmt/format.h>
 
+#include "apps/common/app_cli.h"
 #include "apps/loadgen/generators.h"
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
@@ -47,105 +45,107 @@ constexpr std::string_view program = "brook-loadgen";
 
 // ---- flags ---------------------------------------------------------------------------
 
-enum class applies_to { all, metrics, activity };
+// The flags that only one --app takes; the others apply to both.
+constexpr std::array<const char*, 3> metrics_only_flags = {"topic", "hosts", "names"};
+constexpr std::array<const char*, 4> activity_only_flags = {"user-topic", "order-topic", "users",
+                                                            "order-ratio"};
 
-struct flag_spec {
-    std::string name;       // without "--"
-    std::string value_name; // empty for a switch
-    std::string help;
-    applies_to scope = applies_to::all;
-};
-
-const std::vector<flag_spec>& flag_specs() {
-    static const std::vector<flag_spec> specs = {
-        {"app", "NAME", "whose input to write: metrics or user-activity (required)"},
-        {"bootstrap-servers", "HOST:PORT",
-         "the Kafka cluster to write to (required). The apps' default 'embedded' cluster "
-         "lives inside one app process and cannot be reached from here: start a broker "
-         "with scripts/kafka start and pass 127.0.0.1:9092"},
-        {"records", "N", "records to write, malformed and duplicates included (default: 100000)"},
-        {"rate", "R", "records per second, 0 for as fast as possible (default: 0)"},
-        {"seed", "S", "seed of the generator; the same flags write the same records (default: 1)"},
-        {"malformed-ratio", "F",
-         "share of records the app must reject, 0 to 1: exactly floor(n * F) of the first n "
-         "records of each topic, cycling through every kind of malformation (default: 0)"},
-        {"duplicate-ratio", "F",
-         "share of well-formed records that are exact copies of a recent one, as producer "
-         "retries would write, 0 to below 1 (default: 0)"},
-        {"start-ts", "MS",
-         "event time of the first record, epoch ms (default: now; the broker's time-based "
-         "retention may soon delete records much older than that)"},
-        {"ts-step", "MS",
-         "event time added per record, so record i has start-ts + i * ts-step (default: 1)"},
-        {"topic", "NAME", "metrics: the input topic (default: raw-metrics)", applies_to::metrics},
-        {"hosts", "N", "metrics: distinct hosts, the record keys (default: 8)",
-         applies_to::metrics},
-        {"names", "N", "metrics: distinct metric names (default: 6)", applies_to::metrics},
-        {"user-topic", "NAME", "user-activity: the user events topic (default: user-events)",
-         applies_to::activity},
-        {"order-topic", "NAME", "user-activity: the order events topic (default: order-events)",
-         applies_to::activity},
-        {"users", "N", "user-activity: distinct users, the record keys (default: 1000)",
-         applies_to::activity},
-        {"order-ratio", "F", "user-activity: share of records that are orders (default: 0.2)",
-         applies_to::activity},
-        {"partitions", "P",
-         "partitions of the topics created when missing; existing topics are left as they "
-         "are (default: 3)"},
-        {"set", "KEY=VALUE",
-         "a librdkafka producer property, overriding the tuned defaults (linger.ms=5, "
-         "batch.size=1000000, enable.idempotence=true, partitioner=murmur2_random); "
-         "repeatable"},
-        {"no-progress", "", "no progress bar or progress lines, only the summary"},
-        {"dry-run", "",
-         "print the records to stdout instead of writing them, one a line: topic, key, "
-         "timestamp and value, tab-separated; needs no broker (--rate still applies)"},
-        {"help", "", "this text"},
-    };
-    return specs;
-}
-
-std::string usage() {
-    std::string out = fmt::format(
-        "usage: {} --app metrics|user-activity --bootstrap-servers HOST:PORT [flags]\n\n"
+apps::app_cli make_cli() {
+    return apps::app_cli(
+        std::string(program),
         "Writes the input of a Brook example app to Kafka: --records records at --rate per\n"
         "second, generated from --seed, so the same flags always write the same records.\n"
         "Missing topics are created. Waits for every record's acknowledgement; exits 0 when\n"
-        "all were written, 1 on a Kafka failure, 2 on bad flags, 130 when interrupted.\n\n"
-        "flags:\n",
-        program);
-    // Help texts wrap at 100 columns, under their own start.
-    constexpr size_t indent = 33;
-    constexpr size_t width = 100 - indent;
-    for (const flag_spec& f : flag_specs()) {
-        const std::string left = f.value_name.empty() ? f.name : f.name + " " + f.value_name;
-        out += fmt::format("  --{:<28} ", left);
-        size_t column = 0;
-        std::string_view rest = f.help;
-        while (!rest.empty()) {
-            const size_t space = rest.find(' ');
-            const std::string_view word = rest.substr(0, space);
-            rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-            if (column > 0 && column + 1 + word.size() > width) {
-                out += "\n" + std::string(indent, ' ');
-                column = 0;
-            } else if (column > 0) {
-                out += ' ';
-                ++column;
-            }
-            out += word;
-            column += word.size();
-        }
-        out += '\n';
-    }
-    out += "\nexample:\n"
-           "  scripts/kafka start\n"
-           "  build/bin/brook-loadgen --app metrics --bootstrap-servers 127.0.0.1:9092 \\\n"
-           "      --records 1000000 --malformed-ratio 0.01 --seed 7\n";
-    return out;
+        "all were written, 1 on a Kafka failure, 2 on bad flags, 130 when interrupted.",
+        {
+            {.name = "app",
+             .help = "whose input to write: metrics or user-activity (required)",
+             .value_name = "NAME"},
+            {.name = "bootstrap-servers",
+             .help = "the Kafka cluster to write to (required). The apps' default 'embedded' "
+                     "cluster lives inside one app process and cannot be reached from here: "
+                     "start a broker with scripts/kafka start and pass 127.0.0.1:9092",
+             .value_name = "HOST:PORT"},
+            {.name = "records",
+             .help = "records to write, malformed and duplicates included (default: 100000)",
+             .value_name = "N"},
+            {.name = "rate",
+             .help = "records per second, 0 for as fast as possible (default: 0)",
+             .value_name = "R"},
+            {.name = "seed",
+             .help = "seed of the generator; the same flags write the same records (default: 1)",
+             .value_name = "S"},
+            {.name = "malformed-ratio",
+             .help = "share of records the app must reject, 0 to 1: exactly floor(n * F) of the "
+                     "first n records of each topic, cycling through every kind of malformation "
+                     "(default: 0)",
+             .value_name = "F"},
+            {.name = "duplicate-ratio",
+             .help = "share of well-formed records that are exact copies of a recent one, as "
+                     "producer retries would write, 0 to below 1 (default: 0)",
+             .value_name = "F"},
+            {.name = "start-ts",
+             .help = "event time of the first record, epoch ms (default: now; the broker's "
+                     "time-based retention may soon delete records much older than that)",
+             .value_name = "MS"},
+            {.name = "ts-step",
+             .help = "event time added per record, so record i has start-ts + i * ts-step "
+                     "(default: 1)",
+             .value_name = "MS"},
+            {.name = "topic",
+             .help = "metrics: the input topic (default: raw-metrics)",
+             .value_name = "NAME"},
+            {.name = "hosts",
+             .help = "metrics: distinct hosts, the record keys (default: 8)",
+             .value_name = "N"},
+            {.name = "names",
+             .help = "metrics: distinct metric names (default: 6)",
+             .value_name = "N"},
+            {.name = "user-topic",
+             .help = "user-activity: the user events topic (default: user-events)",
+             .value_name = "NAME"},
+            {.name = "order-topic",
+             .help = "user-activity: the order events topic (default: order-events)",
+             .value_name = "NAME"},
+            {.name = "users",
+             .help = "user-activity: distinct users, the record keys (default: 1000)",
+             .value_name = "N"},
+            {.name = "order-ratio",
+             .help = "user-activity: share of records that are orders (default: 0.2)",
+             .value_name = "F"},
+            {.name = "partitions",
+             .help = "partitions of the topics created when missing; existing topics are left "
+                     "as they are (default: 3)",
+             .value_name = "P"},
+            {.name = "set",
+             .help = "a librdkafka producer property, overriding the tuned defaults (linger.ms=5, "
+                     "batch.size=1000000, enable.idempotence=true, partitioner=murmur2_random)",
+             .repeatable = true,
+             .value_name = "KEY=VALUE",
+             .check = apps::key_value_check("set", "KEY=VALUE")},
+            {.name = "no-progress",
+             .help = "no progress bar or progress lines, only the summary",
+             .is_switch = true},
+            {.name = "dry-run",
+             .help = "print the records to stdout instead of writing them, one a line: topic, "
+                     "key, timestamp and value, tab-separated; needs no broker (--rate still "
+                     "applies)",
+             .is_switch = true},
+        },
+        {
+            .common = apps::common_flags::none,
+            .synopsis = "--app metrics|user-activity --bootstrap-servers HOST:PORT [flags]",
+            .name_width = 28,
+            .wrap_width = 100,
+            .epilogue =
+                "\nexample:\n"
+                "  scripts/kafka start\n"
+                "  build/bin/brook-loadgen --app metrics --bootstrap-servers 127.0.0.1:9092 \\\n"
+                "      --records 1000000 --malformed-ratio 0.01 --seed 7\n",
+        });
 }
 
-// The validated command line. Every field is checked by parse_flags().
+// The validated command line. Every field is checked by read_flags().
 struct loadgen_flags {
     std::string app;
     std::string bootstrap;
@@ -159,36 +159,7 @@ struct loadgen_flags {
     std::vector<std::pair<std::string, std::string>> producer_properties;
     bool progress = true;
     bool dry_run = false;
-    bool help = false;
 };
-
-// Thrown by parse_flags() for a bad command line; main prints it with the usage.
-struct flag_error {
-    std::string message;
-};
-
-template <typename T>
-T parse_integer(const std::string& flag, const std::string& text, T min, T max) {
-    T out{};
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || out < min ||
-        out > max) {
-        throw flag_error{fmt::format("--{} must be a whole number from {} to {}, got '{}'", flag,
-                                     min, max, text)};
-    }
-    return out;
-}
-
-double parse_number(const std::string& flag, const std::string& text, double min, double max) {
-    double out = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-        !std::isfinite(out) || out < min || out > max) {
-        throw flag_error{
-            fmt::format("--{} must be a number from {} to {}, got '{}'", flag, min, max, text)};
-    }
-    return out;
-}
 
 // Kafka's own rule for topic names, checked here so a typo fails before any request.
 void check_topic_name(const std::string& flag, const std::string& name) {
@@ -197,9 +168,9 @@ void check_topic_name(const std::string& flag, const std::string& name) {
                c == '.' || c == '_' || c == '-';
     });
     if (name.empty() || name.size() > 249 || name == "." || name == ".." || !legal_chars) {
-        throw flag_error{fmt::format("--{} '{}' is not a legal Kafka topic name: use 1 to 249 of "
-                                     "a-z A-Z 0-9 . _ -, and not '.' or '..'",
-                                     flag, name)};
+        throw config_error(fmt::format("--{} '{}' is not a legal Kafka topic name: use 1 to 249 of "
+                                       "a-z A-Z 0-9 . _ -, and not '.' or '..'",
+                                       flag, name));
     }
 }
 
@@ -209,145 +180,102 @@ int64_t now_ms() {
         .count();
 }
 
-// Throws flag_error.
-loadgen_flags parse_flags(int argc, char** argv) {
+// The flags of a parsed command line, checked together. Throws config_error.
+loadgen_flags read_flags(const apps::app_cli& cli) {
     loadgen_flags out;
-    std::map<std::string, std::string> given; // last value wins, like the apps' flags
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            out.help = true;
-            return out;
-        }
-        if (!arg.starts_with("--")) {
-            throw flag_error{fmt::format("unexpected argument '{}': flags start with --", arg)};
-        }
-        std::string name = arg.substr(2);
-        std::optional<std::string> value;
-        if (const auto eq = name.find('='); eq != std::string::npos) {
-            value = name.substr(eq + 1);
-            name.resize(eq);
-        }
-        const auto& specs = flag_specs();
-        const auto spec = std::find_if(specs.begin(), specs.end(),
-                                       [&](const flag_spec& f) { return f.name == name; });
-        if (spec == specs.end()) {
-            throw flag_error{fmt::format("unknown flag '--{}' (see --help)", name)};
-        }
-        if (spec->value_name.empty()) {
-            if (value) {
-                throw flag_error{fmt::format("flag '--{}' takes no value", name)};
-            }
-            value = "true";
-        } else if (!value) {
-            if (i + 1 >= argc) {
-                throw flag_error{fmt::format("flag '--{}' needs a value: {}", name, spec->help)};
-            }
-            value = argv[++i];
-        }
-        if (name == "set") {
-            const auto eq = value->find('=');
-            if (eq == std::string::npos || eq == 0) {
-                throw flag_error{fmt::format("--set needs KEY=VALUE, got '{}'", *value)};
-            }
-            out.producer_properties.emplace_back(value->substr(0, eq), value->substr(eq + 1));
-        }
-        given[name] = *value;
+    for (const std::string& property : cli.get_all("set")) {
+        const auto eq = property.find('='); // there is one: see key_value_check
+        out.producer_properties.emplace_back(property.substr(0, eq), property.substr(eq + 1));
     }
 
-    if (!given.contains("app")) {
-        throw flag_error{"--app is required: metrics or user-activity"};
+    if (!cli.is_set("app")) {
+        throw config_error("--app is required: metrics or user-activity");
     }
-    out.app = given["app"];
+    out.app = cli.get("app");
     const bool metrics = out.app == "metrics";
     if (!metrics && out.app != "user-activity") {
-        throw flag_error{fmt::format("--app must be metrics or user-activity, got '{}'", out.app)};
+        throw config_error(
+            fmt::format("--app must be metrics or user-activity, got '{}'", out.app));
     }
-    for (const flag_spec& f : flag_specs()) {
-        const bool wrong_app = (f.scope == applies_to::metrics && !metrics) ||
-                               (f.scope == applies_to::activity && metrics);
-        if (wrong_app && given.contains(f.name)) {
-            throw flag_error{fmt::format("--{} does not apply to --app {}", f.name, out.app)};
+    const std::span<const char* const> other_apps_flags =
+        metrics ? std::span<const char* const>(activity_only_flags) : metrics_only_flags;
+    for (const char* flag : other_apps_flags) {
+        if (cli.is_set(flag)) {
+            throw config_error(fmt::format("--{} does not apply to --app {}", flag, out.app));
         }
     }
 
-    out.dry_run = given.contains("dry-run");
+    out.dry_run = cli.is_set("dry-run");
     if (out.dry_run) {
         for (const char* flag : {"bootstrap-servers", "partitions", "set"}) {
-            if (given.contains(flag)) {
-                throw flag_error{fmt::format("--{} does not apply to --dry-run", flag)};
+            if (cli.is_set(flag)) {
+                throw config_error(fmt::format("--{} does not apply to --dry-run", flag));
             }
         }
-    } else if (!given.contains("bootstrap-servers")) {
-        throw flag_error{"--bootstrap-servers is required: start a broker with scripts/kafka "
-                         "start and pass --bootstrap-servers 127.0.0.1:9092 (or use --dry-run "
-                         "to print the records)"};
+    } else if (!cli.is_set("bootstrap-servers")) {
+        throw config_error("--bootstrap-servers is required: start a broker with scripts/kafka "
+                           "start and pass --bootstrap-servers 127.0.0.1:9092 (or use --dry-run "
+                           "to print the records)");
     }
-    out.bootstrap = out.dry_run ? "-" : given["bootstrap-servers"];
+    out.bootstrap = out.dry_run ? "-" : cli.get("bootstrap-servers");
     if (out.bootstrap == kafka::embedded_bootstrap) {
-        throw flag_error{
+        throw config_error(
             "--bootstrap-servers embedded cannot work here: the embedded demo cluster lives "
             "inside one app process, so records written by brook-loadgen would never reach "
             "the app. Start a real broker with scripts/kafka start and pass "
-            "--bootstrap-servers 127.0.0.1:9092 to both brook-loadgen and the app"};
+            "--bootstrap-servers 127.0.0.1:9092 to both brook-loadgen and the app");
     }
     if (out.bootstrap.empty()) {
-        throw flag_error{"--bootstrap-servers must not be empty"};
+        throw config_error("--bootstrap-servers must not be empty");
     }
 
     constexpr uint64_t max_records = 1'000'000'000'000ULL;
-    if (given.contains("records")) {
-        out.records = parse_integer<uint64_t>("records", given["records"], 1, max_records);
+    if (cli.is_set("records")) {
+        out.records = cli.get_whole_number<uint64_t>("records", 1, max_records);
     }
-    if (given.contains("rate")) {
-        out.rate = parse_number("rate", given["rate"], 0, 1e9);
+    if (cli.is_set("rate")) {
+        out.rate = cli.get_number("rate", 0, 1e9);
     }
     apps::generator_options& g = out.generator;
-    if (given.contains("seed")) {
-        g.seed = parse_integer<uint64_t>("seed", given["seed"], 0, UINT64_MAX);
+    if (cli.is_set("seed")) {
+        g.seed = cli.get_whole_number<uint64_t>("seed", 0, UINT64_MAX);
     }
-    if (given.contains("malformed-ratio")) {
-        g.malformed_ratio = parse_number("malformed-ratio", given["malformed-ratio"], 0, 1);
+    if (cli.is_set("malformed-ratio")) {
+        g.malformed_ratio = cli.get_number("malformed-ratio", 0, 1);
     }
-    if (given.contains("duplicate-ratio")) {
-        g.duplicate_ratio = parse_number("duplicate-ratio", given["duplicate-ratio"], 0, 0.999999);
+    if (cli.is_set("duplicate-ratio")) {
+        g.duplicate_ratio = cli.get_number("duplicate-ratio", 0, 0.999999);
     }
-    out.start_ts_given = given.contains("start-ts");
-    g.start_ts = out.start_ts_given
-                     ? parse_integer<int64_t>("start-ts", given["start-ts"], 1, INT64_MAX)
-                     : now_ms();
-    if (given.contains("ts-step")) {
-        g.ts_step = parse_integer<int64_t>("ts-step", given["ts-step"], 0, 86'400'000);
+    out.start_ts_given = cli.is_set("start-ts");
+    g.start_ts =
+        out.start_ts_given ? cli.get_whole_number<int64_t>("start-ts", 1, INT64_MAX) : now_ms();
+    if (cli.is_set("ts-step")) {
+        g.ts_step = cli.get_whole_number<int64_t>("ts-step", 0, 86'400'000);
     }
     // The last record's event time must fit in an int64 of milliseconds.
     int64_t span = 0;
     int64_t last_ts = 0;
     if (__builtin_mul_overflow(static_cast<int64_t>(out.records - 1), g.ts_step, &span) ||
         __builtin_add_overflow(g.start_ts, span, &last_ts)) {
-        throw flag_error{"--start-ts + (--records - 1) * --ts-step overflows epoch milliseconds: "
-                         "use a smaller --ts-step or --start-ts"};
+        throw config_error("--start-ts + (--records - 1) * --ts-step overflows epoch "
+                           "milliseconds: use a smaller --ts-step or --start-ts");
     }
-    if (given.contains("hosts")) {
-        g.hosts = parse_integer<int>("hosts", given["hosts"], 1, 1'000'000);
+    if (cli.is_set("hosts")) {
+        g.hosts = cli.get_whole_number<int>("hosts", 1, 1'000'000);
     }
-    if (given.contains("names")) {
-        g.names = parse_integer<int>("names", given["names"], 1, 1'000'000);
+    if (cli.is_set("names")) {
+        g.names = cli.get_whole_number<int>("names", 1, 1'000'000);
     }
-    if (given.contains("users")) {
-        g.users = parse_integer<int>("users", given["users"], 1, 100'000'000);
+    if (cli.is_set("users")) {
+        g.users = cli.get_whole_number<int>("users", 1, 100'000'000);
     }
-    if (given.contains("order-ratio")) {
-        g.order_ratio = parse_number("order-ratio", given["order-ratio"], 0, 1);
+    if (cli.is_set("order-ratio")) {
+        g.order_ratio = cli.get_number("order-ratio", 0, 1);
     }
     // Ratios below one in a million would silently become 0: say so instead.
     for (const char* flag : {"malformed-ratio", "duplicate-ratio", "order-ratio"}) {
-        if (given.contains(flag)) {
-            try {
-                (void)apps::ratio_to_ppm(parse_number(flag, given[flag], 0, 1), 1.0,
-                                         std::string("--") + flag);
-            } catch (const config_error& e) {
-                throw flag_error{e.what()};
-            }
+        if (cli.is_set(flag)) {
+            (void)apps::ratio_to_ppm(cli.get_number(flag, 0, 1), 1.0, std::string("--") + flag);
         }
     }
 
@@ -362,21 +290,21 @@ loadgen_flags parse_flags(int argc, char** argv) {
         {"order-topic", loadgen_input::order_events},
     }};
     for (const auto& [flag, input] : topic_flags) {
-        if (given.contains(flag)) {
-            out.topics[static_cast<size_t>(input)] = given[flag];
+        if (cli.is_set(flag)) {
+            out.topics[static_cast<size_t>(input)] = cli.get(flag);
         }
         check_topic_name(flag, out.topics[static_cast<size_t>(input)]);
     }
     if (!metrics && out.topics[1] == out.topics[2]) {
-        throw flag_error{fmt::format(
+        throw config_error(fmt::format(
             "--user-topic and --order-topic are both '{}': the app reads them separately",
-            out.topics[1])};
+            out.topics[1]));
     }
-    out.partitions_given = given.contains("partitions");
+    out.partitions_given = cli.is_set("partitions");
     if (out.partitions_given) {
-        out.partitions = parse_integer<int>("partitions", given["partitions"], 1, 10000);
+        out.partitions = cli.get_whole_number<int>("partitions", 1, 10000);
     }
-    out.progress = !given.contains("no-progress");
+    out.progress = !cli.is_set("no-progress");
     return out;
 }
 
@@ -446,42 +374,6 @@ private:
     bool _line_open = false;
 };
 
-// ---- pacing --------------------------------------------------------------------------
-
-// Keeps a run to `rate` records per second (0: no limit). Record i is due at
-// start + i / rate: the schedule is absolute, not a sum of sleeps, so the long-run average
-// is exact however long each sleep really took. Lifecycle: one per run, started with it.
-class pacer {
-public:
-    explicit pacer(double rate) : _rate(rate), _started(clock_type::now()) {}
-
-    // How many of `total` records are due by now.
-    uint64_t due(uint64_t total) const {
-        if (_rate <= 0) {
-            return total;
-        }
-        const double elapsed = seconds();
-        return std::min<uint64_t>(total, static_cast<uint64_t>(std::floor(elapsed * _rate)) + 1);
-    }
-
-    // How long until record `next` is due: at least 1 ms, so waiting is coarse (records
-    // go out in bursts of rate/1000 or more), and at most 100 ms, so the caller still
-    // serves signals and progress.
-    std::chrono::milliseconds wait_for(uint64_t next) const {
-        const double ahead = static_cast<double>(next) / _rate - seconds();
-        return std::clamp<std::chrono::milliseconds>(
-            std::chrono::milliseconds(static_cast<int64_t>(std::ceil(ahead * 1000))), 1ms, 100ms);
-    }
-
-    double seconds() const {
-        return std::chrono::duration<double>(clock_type::now() - _started).count();
-    }
-
-private:
-    double _rate;
-    clock_type::time_point _started;
-};
-
 // ---- the run -------------------------------------------------------------------------
 
 kafka::client_config producer_config(const loadgen_flags& flags) {
@@ -543,7 +435,7 @@ constexpr uint64_t chunk = 4096;
 int print_records(const loadgen_flags& flags, apps::record_generator& generator,
                   shutdown_signal& signals) {
     progress_display progress(flags.records, flags.progress, false);
-    const pacer pace(flags.rate);
+    const apps::rate_pacer pace(flags.rate);
     std::string line;
     uint64_t printed = 0;
     int signal_number = 0;
@@ -628,7 +520,7 @@ int run(const loadgen_flags& flags, shutdown_signal& signals) {
     std::array<uint64_t, 3> sent_per_input{};
     uint64_t sent = 0;
     int signal_number = 0;
-    const pacer pace(flags.rate);
+    const apps::rate_pacer pace(flags.rate);
     // Each pass sends what is due, at most a chunk so that signals and progress are
     // served, then waits inside poll() (serving delivery reports) when nothing is due.
     while (sent < flags.records) {
@@ -722,16 +614,11 @@ int run(const loadgen_flags& flags, shutdown_signal& signals) {
 
 int main(int argc, char** argv) {
     shutdown_signal signals; // first, so librdkafka's threads inherit the blocked signals
+    apps::app_cli cli = make_cli();
     loadgen_flags flags;
-    try {
-        flags = parse_flags(argc, argv);
-    } catch (const flag_error& e) {
-        std::cerr << program << ": " << e.message << "\n\n" << usage();
-        return 2;
-    }
-    if (flags.help) {
-        std::cout << usage();
-        return 0;
+    if (const std::optional<int> code =
+            cli.parse_or_exit(argc, argv, [&] { flags = read_flags(cli); })) {
+        return *code;
     }
     try {
         return run(flags, signals);

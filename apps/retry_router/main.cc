@@ -164,13 +164,8 @@ int main(int argc, char** argv) {
              "as the default (a shorter one dead-letters that type sooner)",
              "", false, true},
         });
-    if (auto error = cli.parse(argc, argv)) {
-        std::cerr << program << ": " << *error << "\n\n" << cli.usage();
-        return 2;
-    }
-    if (cli.help_requested()) {
-        std::cout << cli.usage();
-        return 0;
+    if (const std::optional<int> code = cli.parse_or_exit(argc, argv)) {
+        return *code;
     }
 
     std::optional<apps::demo_retry_router> router;

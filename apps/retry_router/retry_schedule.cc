@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "apps/common/app_cli.h"
 
 namespace brook::apps {
 
@@ -26,35 +27,19 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::chrono::milliseconds parse_duration(std::string_view item) {
-    const auto bad = [&] {
-        return std::invalid_argument(fmt::format(
+// One delay of a schedule: a duration as the apps' flags take them (see parse_duration).
+std::chrono::milliseconds parse_delay(std::string_view item) {
+    const std::optional<std::chrono::milliseconds> delay = parse_duration(item);
+    if (!delay) {
+        throw std::invalid_argument(fmt::format(
             "'{}' is not a delay: write a whole number with a unit, like 500ms, 10s, 5m or 1h",
             item));
-    };
-    int64_t n = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
-    if (ec != std::errc() || end == item.data() || n < 0) {
-        throw bad();
     }
-    const std::string_view unit(end, static_cast<size_t>(item.data() + item.size() - end));
-    int64_t scale = 0;
-    if (unit == "ms") {
-        scale = 1;
-    } else if (unit == "s") {
-        scale = 1000;
-    } else if (unit == "m") {
-        scale = 60'000;
-    } else if (unit == "h") {
-        scale = 3'600'000;
-    } else {
-        throw bad();
-    }
-    if (n > max_delay.count() / scale) {
+    if (*delay > max_delay) {
         throw std::invalid_argument(
             fmt::format("the delay '{}' is over a year: use at most {}h", item, 24 * 365));
     }
-    return std::chrono::milliseconds(n * scale);
+    return *delay;
 }
 
 } // namespace
@@ -112,7 +97,7 @@ retry_schedule::delays retry_schedule::parse_delays(std::string_view text) {
                 "the retry schedule '{}' has an empty item: separate delays by single commas",
                 text));
         }
-        out.push_back(parse_duration(item));
+        out.push_back(parse_delay(item));
         if (comma == std::string_view::npos) {
             break;
         }

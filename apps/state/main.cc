@@ -18,6 +18,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -316,7 +317,9 @@ int main(int argc, char** argv) {
                     {"task", "dump: only this task directory (e.g. 0_3)", ""},
                     {"limit", "dump: at most this many entries (0: all)", "100"},
                     {"format", "dump: text or json", "text"},
-                });
+                },
+                // No --http-port: a run of brook-state is short and serves no endpoint.
+                {.common = brook::apps::common_flags::streams});
     if (argc < 2 || std::string_view(argv[1]).starts_with("-")) {
         const bool help = argc >= 2 && (std::string_view(argv[1]) == "--help" ||
                                         std::string_view(argv[1]) == "-h");
@@ -324,13 +327,8 @@ int main(int argc, char** argv) {
         return help ? 0 : 2;
     }
     const std::string command = argv[1];
-    if (auto error = cli.parse(argc - 1, argv + 1)) {
-        std::cerr << "brook-state: " << *error << "\n\n" << cli.usage();
-        return 2;
-    }
-    if (cli.help_requested()) {
-        std::cout << cli.usage();
-        return 0;
+    if (const std::optional<int> code = cli.parse_or_exit(argc - 1, argv + 1)) {
+        return *code;
     }
     try {
         if (cli.get("application-id").empty()) {
