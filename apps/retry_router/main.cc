@@ -189,8 +189,12 @@ int main(int argc, char** argv) {
         };
         router.emplace(std::move(options));
         router->with_event_type(apps::demo_event_type);
-        config.emplace(
-            cli.make_config({{"application.id", "brook-retry-router-" + cli.get("input-topic")}}));
+        // A tier record whose due-ts header cannot be read is dead-lettered with the reason
+        // rather than stopping the router (due_time.h).
+        config.emplace(cli.make_config(
+            {{"application.id", "brook-retry-router-" + cli.get("input-topic")},
+             {"default.deserialization.exception.handler", "dead_letter"},
+             {"errors.dead.letter.queue.topic.name", router->topics().dead_letter}}));
         stream_builder builder;
         router->build(builder, apps::demo_handler);
         topo.emplace(builder.build());

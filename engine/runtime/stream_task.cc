@@ -296,18 +296,38 @@ bool stream_task::process_next() {
     kafka::message_ptr msg = std::move(best->queue.front());
     best->queue.pop_front();
     best->head_due.reset();
+    const std::optional<std::string> unreadable = std::exchange(best->head_unreadable, {});
     --_buffered;
 
     headers hdrs;
     const raw_record r = read_message(*msg, best->topic, hdrs);
-    process_from(*best, r);
+    process_from(*best, r, unreadable);
     return true;
 }
+
+namespace {
+
+// Runs a delayed source's extractor; what it throws is the reason the record is unreadable.
+int64_t extract_due(const due_time_extractor& due, const raw_record& r,
+                    std::optional<std::string>& unreadable) {
+    try {
+        return due(r);
+    } catch (const std::exception& e) {
+        unreadable = e.what();
+    } catch (...) {
+        unreadable = "the due-time extractor threw a non-standard exception";
+    }
+    return 0;
+}
+
+} // namespace
 
 int64_t stream_task::head_due(input_partition& in) {
     if (!in.head_due) {
         headers hdrs;
-        in.head_due = in.source->due_time()(read_message(*in.queue.front(), in.topic, hdrs));
+        in.head_due =
+            extract_due(in.source->due_time(), read_message(*in.queue.front(), in.topic, hdrs),
+                        in.head_unreadable);
     }
     return *in.head_due;
 }
@@ -318,16 +338,14 @@ std::optional<int64_t> stream_task::due_time(const raw_record& r) {
     if (!due) {
         return std::nullopt;
     }
-    return due(r);
+    std::optional<std::string> unreadable;
+    return extract_due(due, r, unreadable);
 }
 
-void stream_task::held_inputs(int64_t now_ms, std::vector<held_input>& out) {
+void stream_task::delayed_heads(std::vector<held_input>& out) {
     for (auto& in : _inputs) {
-        if (in.queue.empty() || !in.source->due_time()) {
-            continue;
-        }
-        if (const int64_t due = head_due(in); due > now_ms) {
-            out.push_back({{in.topic, in.partition}, due});
+        if (!in.queue.empty() && in.source->due_time()) {
+            out.push_back({{in.topic, in.partition}, head_due(in)});
         }
     }
 }
@@ -342,12 +360,21 @@ size_t stream_task::buffered(std::string_view topic, int32_t partition) const {
 }
 
 void stream_task::process(const raw_record& r) {
-    process_from(input(r.metadata.topic, r.metadata.partition), r);
+    input_partition& in = input(r.metadata.topic, r.metadata.partition);
+    std::optional<std::string> unreadable;
+    if (const due_time_extractor& due = in.source->due_time()) {
+        (void)extract_due(due, r, unreadable);
+    }
+    process_from(in, r, unreadable);
 }
 
-void stream_task::process_from(input_partition& in, const raw_record& r) {
+void stream_task::process_from(input_partition& in, const raw_record& r,
+                               const std::optional<std::string>& unreadable) {
     _current = &r.metadata;
     try {
+        if (unreadable) {
+            throw serde_error(*unreadable);
+        }
         in.source->process_raw(r);
     } catch (const serde_error& e) {
         _current = nullptr;

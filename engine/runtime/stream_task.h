@@ -105,16 +105,18 @@ public:
     void process(const raw_record& r);
 
     // Delayed sources: the time `r` is due at, when the source reading its topic is
-    // delayed; nullopt for a source that processes records as they come. Throws
+    // delayed; nullopt for a source that processes records as they come. A record whose due
+    // time cannot be read is due at once (process() then dead-letters it). Throws
     // topology_error if no source of this task reads the topic.
     std::optional<int64_t> due_time(const raw_record& r);
-    // A held input: a partition whose head record is not due yet, and when it is due.
+    // A delayed input with a record queued, and when its head record is due.
     struct held_input {
         topic_partition partition;
         int64_t due_ms = 0;
     };
-    // Appends to `out` every input whose head record is not due at `now_ms`.
-    void held_inputs(int64_t now_ms, std::vector<held_input>& out);
+    // Appends to `out` every delayed input with a record queued, and when its head is due
+    // (possibly already: it became due after the last process_next()).
+    void delayed_heads(std::vector<held_input>& out);
     // Records of one input partition fetched and queued but not processed yet.
     size_t buffered(std::string_view topic, int32_t partition) const;
 
@@ -165,8 +167,10 @@ private:
         int64_t next_offset = 0; // offset after the last processed record
         bool dirty = false;      // processed something since the last commit
         bool at_end = false;     // fetched to the end: nothing to wait for
-        // Delayed source: when the head of the queue is due, read once per head.
+        // Delayed source: when the head of the queue is due, read once per head; or why
+        // its due time cannot be read (then it is due at once, and dead-lettered).
         std::optional<int64_t> head_due;
+        std::optional<std::string> head_unreadable;
     };
     // False while an empty input may still have records coming (see process_next()).
     bool may_process();
@@ -174,7 +178,10 @@ private:
     // The input for (topic, partition), added on first use; throws topology_error if no
     // source of this task reads the topic. A task has few inputs, so a scan is cheapest.
     input_partition& input(std::string_view topic, int32_t partition);
-    void process_from(input_partition& in, const raw_record& r);
+    // Processes `r`, or, when `unreadable` says why its due time cannot be read, hands it
+    // to the deserialization handler with that reason.
+    void process_from(input_partition& in, const raw_record& r,
+                      const std::optional<std::string>& unreadable = std::nullopt);
     // When the head of `in` (a delayed source's, with a record queued) is due.
     int64_t head_due(input_partition& in);
     void handle_deserialization_error(const raw_record& r, const std::exception& e);

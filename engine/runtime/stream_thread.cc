@@ -669,7 +669,7 @@ void stream_thread::hold_delayed_partitions() {
     _held_scratch.clear();
     for (auto& [id, task] : _tasks) {
         if (task->initialized()) {
-            task->held_inputs(now, _held_scratch);
+            task->delayed_heads(_held_scratch);
         }
     }
     _next_wake_ms = std::numeric_limits<int64_t>::max();
@@ -680,9 +680,10 @@ void stream_thread::hold_delayed_partitions() {
     std::vector<topic_partition> to_resume;
     std::map<topic_partition, int64_t, topic_partition_less> held;
     for (auto& h : _held_scratch) {
-        if (h.due_ms - now <= _fetch_lead_ms) {
-            // Due soon: keep fetching, so what follows the head is here when it is due.
-            _next_wake_ms = std::min(_next_wake_ms, h.due_ms);
+        if (h.due_ms <= now + _fetch_lead_ms) {
+            // Due soon (or already): keep fetching, so what follows the head is here when it
+            // is due, and wake for it (a due time far in the past counts as now).
+            _next_wake_ms = std::min(_next_wake_ms, std::max(h.due_ms, now));
             continue;
         }
         _next_wake_ms = std::min(_next_wake_ms, h.due_ms - _fetch_lead_ms);

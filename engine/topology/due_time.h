@@ -19,9 +19,15 @@
 // read again and waits again. The topology test driver holds such records until
 // advance_wall_clock_time() reaches their due time.
 //
+// A record whose due time cannot be read is unreadable: the extractor throws (serde_error
+// or any std::exception) and the record goes to the default.deserialization.exception.
+// handler, as if it could not be deserialized: failed, skipped with a log line, or sent to
+// the dead-letter topic with the extractor's message as its reason. Processing it at once
+// instead would run a retry early without anyone knowing; holding it for a guess could
+// block its partition for good.
+//
 // Threading: an extractor runs on the thread of the task that reads the record, once per
-// record as it becomes the head of its queue; it must be cheap and must not throw (a
-// throw stops the stream thread like a processor exception).
+// record as it becomes the head of its queue; it must be cheap.
 
 #include <charconv>
 #include <cstdint>
@@ -29,27 +35,35 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "engine/record.h"
+#include "engine/serde/serde.h"
 
 namespace brook {
 
 using due_time_extractor = std::function<int64_t(const raw_record&)>;
 
-// Reads the header `name` as decimal epoch milliseconds. A record without that header, or
-// whose value is not a decimal integer, is due at once: a record is never held for a time
-// nobody can read.
+// Reads the header `name` as decimal epoch milliseconds. A record without that header is
+// due at once (it was not written to wait). One whose header has no value, or a value that
+// is not a decimal integer, is unreadable: serde_error, naming the header and the value.
 inline due_time_extractor due_time_from_header(std::string name) {
     return [name = std::move(name)](const raw_record& r) -> int64_t {
-        if (r.headers == nullptr) {
+        if (r.headers == nullptr || !r.headers->contains(name)) {
             return 0;
         }
         const std::optional<std::string_view> text = r.headers->last(name);
         if (!text) {
-            return 0;
+            throw serde_error(fmt::format("due-time header '{}' has no value", name));
         }
         int64_t due = 0;
         const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), due);
-        return ec == std::errc() && end == text->data() + text->size() ? due : 0;
+        if (ec != std::errc() || end != text->data() + text->size()) {
+            throw serde_error(
+                fmt::format("due-time header '{}' is not decimal epoch milliseconds: '{}'", name,
+                            text->substr(0, 64)));
+        }
+        return due;
     };
 }
 

@@ -56,7 +56,12 @@ struct router_under_test {
         router.with_event_type(apps::demo_event_type);
         stream_builder b;
         router.build(b, apps::demo_handler);
-        driver.emplace(b.build(), std::map<std::string, std::string>{}, t0);
+        // As brook-retry-router configures it.
+        driver.emplace(b.build(),
+                       std::map<std::string, std::string>{
+                           {"default.deserialization.exception.handler", "dead_letter"},
+                           {"errors.dead.letter.queue.topic.name", router.topics().dead_letter}},
+                       t0);
     }
     void pipe(const std::string& value, const std::string& key = "k") {
         driver->pipe_raw("in", key, value, t0 - 5, {});
@@ -247,12 +252,19 @@ TEST(retry_router, a_tier_record_without_history_headers_is_routed_from_what_its
     EXPECT_EQ(header(tier3, hdr::attempt), "3");
     EXPECT_EQ(header(tier3, hdr::first_failure_ts), std::to_string(t0 - 100));
     EXPECT_EQ(header(tier3, hdr::original_topic), "in.retry.2");
-    // Garbage in a header is read the same way.
+    // Garbage in a history header is read the same way.
     headers garbage;
     garbage.add(std::string(hdr::attempt), "many");
-    garbage.add(std::string(hdr::due_ts), "soon");
     r.driver->pipe_raw("in.retry.1", std::string("k"), event("g", 5), t0, garbage);
     EXPECT_EQ(header(r.take("in.retry.2"), hdr::attempt), "2");
+    // A due time nobody can read is not guessed: the record is dead-lettered with why.
+    headers unreadable;
+    unreadable.add(std::string(hdr::due_ts), "soon");
+    r.driver->pipe_raw("in.retry.1", std::string("k"), event("u", 5), t0, unreadable);
+    EXPECT_EQ(r.unread("in.retry.2"), 0U);
+    ASSERT_EQ(r.unread("in.dlq"), 1U);
+    const captured_record dead = r.take("in.dlq");
+    EXPECT_NE(header(dead, "error").find("due-time header"), std::string::npos);
 }
 
 TEST(retry_router, a_handler_that_throws_fails_retriably_with_the_message) {
@@ -481,19 +493,53 @@ TEST(delayed_source, holds_each_record_until_its_due_time_and_keeps_the_topic_in
     EXPECT_EQ(driver.take("out").value, "due, but behind");
 }
 
-TEST(delayed_source, a_due_time_header_that_is_not_a_number_means_at_once) {
+TEST(delayed_source, no_due_time_header_means_at_once_and_an_unreadable_one_is_an_error) {
     const due_time_extractor due = due_time_from_header("due");
     headers h;
     raw_record r;
     EXPECT_EQ(due(r), 0);
     r.headers = &h;
     EXPECT_EQ(due(r), 0);
-    h.set("due", "12x");
-    EXPECT_EQ(due(r), 0);
-    h.set("due", std::nullopt);
-    EXPECT_EQ(due(r), 0);
     h.set("due", "1700000000123");
     EXPECT_EQ(due(r), 1'700'000'000'123);
+    for (const char* bad : {"12x", "", " 12", "+12", "1.7e12", "99999999999999999999"}) {
+        h.set("due", std::string(bad));
+        EXPECT_THROW(due(r), serde_error) << "'" << bad << "'";
+    }
+    h.set("due", std::nullopt);
+    EXPECT_THROW(due(r), serde_error);
+}
+
+// An unreadable due time is neither guessed nor waited for: the record goes to the
+// deserialization handler, here the dead-letter topic, with the reason; the records behind
+// it go on.
+TEST(delayed_source, a_record_whose_due_time_cannot_be_read_is_dead_lettered_with_the_reason) {
+    stream_builder b;
+    b.stream<std::string, std::string>(
+         {"in"}, consumed<std::string, std::string>{}.with_due_time_header("due"))
+        .to("out");
+    topology_test_driver driver(b.build(),
+                                {{"default.deserialization.exception.handler", "dead_letter"},
+                                 {"errors.dead.letter.queue.topic.name", "in.dlq"}},
+                                t0);
+    headers bad;
+    bad.add("due", "tomorrow");
+    headers later;
+    later.add("due", std::to_string(t0 + 100));
+    driver.pipe_raw("in", std::string("k"), std::string("unreadable"), t0, bad);
+    driver.pipe_raw("in", std::string("k"), std::string("later"), t0, later);
+    ASSERT_EQ(driver.unread("in.dlq"), 1U);
+    const captured_record dead = driver.take("in.dlq");
+    EXPECT_EQ(dead.value, "unreadable");
+    ASSERT_TRUE(dead.hdrs.last("error").has_value());
+    EXPECT_NE(dead.hdrs.last("error")->find("due-time header 'due'"), std::string_view::npos)
+        << *dead.hdrs.last("error");
+    EXPECT_NE(dead.hdrs.last("error")->find("'tomorrow'"), std::string_view::npos);
+    EXPECT_EQ(driver.counters().dead_lettered.load(), 1U);
+    EXPECT_EQ(driver.unread("out"), 0U);
+    driver.advance_wall_clock_time(100ms);
+    ASSERT_EQ(driver.unread("out"), 1U);
+    EXPECT_EQ(driver.take("out").value, "later");
 }
 
 TEST(delayed_source, a_plain_source_of_the_same_topology_is_not_held_back) {
