@@ -134,8 +134,9 @@ private:
     // Starts processing a task whose stores are restored: init its nodes, resume input.
     void start_task(stream_task& task);
     void pause_or_resume(stream_task& task, bool pause);
-    // Pauses the partitions holding buffered.records.per.partition records not processed
-    // yet (a task waiting for another input, or for a delayed head), resumes the others.
+    // Topologies with delayed sources: pauses the partitions holding
+    // buffered.records.per.partition records not processed yet (behind a head not due),
+    // resumes the others.
     void limit_buffers();
     // Delayed sources: pauses the partitions whose head record is not due within the fetch
     // lead, resumes the others, and notes when the loop must wake next.
