@@ -1,5 +1,6 @@
 #include "engine/runtime/input_pauses.h"
 
+#include <algorithm>
 #include <tuple>
 
 namespace brook {
@@ -51,14 +52,9 @@ void input_pauses::release_all() {
     tell(paused, false);
 }
 
-std::vector<topic_partition> input_pauses::with(reason why) const {
-    std::vector<topic_partition> out;
-    for (const auto& [tp, reasons] : _reasons) {
-        if ((reasons & why) != 0) {
-            out.push_back(tp);
-        }
-    }
-    return out;
+bool input_pauses::any(reason why) const {
+    return std::any_of(_reasons.begin(), _reasons.end(),
+                       [why](const auto& entry) { return (entry.second & why) != 0; });
 }
 
 void input_pauses::tell(const std::vector<topic_partition>& partitions, bool pause) {

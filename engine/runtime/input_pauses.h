@@ -34,8 +34,8 @@ public:
     void release(const std::vector<topic_partition>& partitions);
     // Forgets every partition, resuming those that were paused.
     void release_all();
-    // Partitions paused now for `why`.
-    std::vector<topic_partition> with(reason why) const;
+    // Whether some partition is paused now for `why`.
+    bool any(reason why) const;
 
 private:
     void tell(const std::vector<topic_partition>& partitions, bool pause);

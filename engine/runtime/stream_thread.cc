@@ -737,7 +737,7 @@ void stream_thread::limit_buffers() {
     }
     _pauses->set(full, input_pauses::buffer_full, true);
     _pauses->set(drained, input_pauses::buffer_full, false);
-    _buffers_full = !_pauses->with(input_pauses::buffer_full).empty();
+    _buffers_full = _pauses->any(input_pauses::buffer_full);
 }
 
 std::chrono::milliseconds stream_thread::poll_wait() const {
