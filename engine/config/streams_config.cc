@@ -24,6 +24,7 @@ constexpr std::string_view application_id_key = "application.id";
 constexpr std::string_view bootstrap_servers_key = "bootstrap.servers";
 constexpr std::string_view num_stream_threads_key = "num.stream.threads";
 constexpr std::string_view commit_interval_key = "commit.interval.ms";
+constexpr std::string_view repartition_purge_interval_key = "repartition.purge.interval.ms";
 constexpr std::string_view processing_guarantee_key = "processing.guarantee";
 constexpr std::string_view state_dir_key = "state.dir";
 constexpr std::string_view poll_ms_key = "poll.ms";
@@ -46,6 +47,7 @@ constexpr std::array brook_keys{
     bootstrap_servers_key,
     num_stream_threads_key,
     commit_interval_key,
+    repartition_purge_interval_key,
     processing_guarantee_key,
     state_dir_key,
     poll_ms_key,
@@ -547,6 +549,7 @@ streams_config::streams_config(std::map<std::string, std::string> props,
 
     _num_stream_threads = static_cast<int>(v.get_int(num_stream_threads_key, 1, 1, 64));
     _commit_interval = v.get_ms(commit_interval_key, eos ? 100 : 30000, 0);
+    _repartition_purge_interval = v.get_ms(repartition_purge_interval_key, 30000, 0);
     _state_dir = v.get_or(state_dir_key, "/tmp/brook-streams");
     if (_state_dir.empty()) {
         v.fail(state_dir_key, "is empty; give a directory for the state stores or remove the key "
@@ -747,6 +750,8 @@ std::string streams_config::to_string() const {
     lines[std::string(bootstrap_servers_key)] = _bootstrap_servers;
     lines[std::string(num_stream_threads_key)] = std::to_string(_num_stream_threads);
     lines[std::string(commit_interval_key)] = std::to_string(_commit_interval.count());
+    lines[std::string(repartition_purge_interval_key)] =
+        std::to_string(_repartition_purge_interval.count());
     lines[std::string(processing_guarantee_key)] =
         _guarantee == processing_guarantee::exactly_once_v2 ? "exactly_once_v2" : "at_least_once";
     lines[std::string(state_dir_key)] = _state_dir.string();

@@ -66,6 +66,11 @@ public:
     int num_stream_threads() const noexcept { return _num_stream_threads; }
     // commit.interval.ms: >= 0; default 30000, or 100 under exactly_once_v2.
     std::chrono::milliseconds commit_interval() const noexcept { return _commit_interval; }
+    // repartition.purge.interval.ms: >= 0, default 30000; how often, at most, a stream
+    // thread deletes the records it has committed from the repartition topics it reads.
+    std::chrono::milliseconds repartition_purge_interval() const noexcept {
+        return _repartition_purge_interval;
+    }
     // processing.guarantee: at_least_once (default) or exactly_once_v2.
     processing_guarantee guarantee() const noexcept { return _guarantee; }
     // state.dir: default /tmp/brook-streams; each application uses <state.dir>/<application.id>.
@@ -137,6 +142,7 @@ private:
     std::string _bootstrap_servers;
     int _num_stream_threads = 1;
     std::chrono::milliseconds _commit_interval{30000};
+    std::chrono::milliseconds _repartition_purge_interval{30000};
     processing_guarantee _guarantee = processing_guarantee::at_least_once;
     std::filesystem::path _state_dir{"/tmp/brook-streams"};
     std::chrono::milliseconds _poll_timeout{100};

@@ -150,6 +150,19 @@ std::optional<int> admin_client::partition_count(const std::string& topic,
     return std::nullopt;
 }
 
+std::vector<std::string> admin_client::topic_names(std::chrono::milliseconds timeout) {
+    const rd_kafka_metadata_t* raw = nullptr;
+    throw_if_error(
+        rd_kafka_metadata(_rk.get(), 1, nullptr, &raw, static_cast<int>(timeout.count())),
+        "listing topics");
+    metadata_ptr md(raw);
+    std::vector<std::string> out;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+        out.emplace_back(md->topics[i].topic);
+    }
+    return out;
+}
+
 void admin_client::alter_topic_configs(const std::string& topic,
                                        const std::map<std::string, std::string>& configs,
                                        std::chrono::milliseconds timeout) {
@@ -173,6 +186,51 @@ void admin_client::alter_topic_configs(const std::string& topic,
         throw_if_error(rd_kafka_ConfigResource_error(results[i]),
                        fmt::format("altering configs of topic '{}'", topic));
     }
+}
+
+std::map<std::string, std::string> admin_client::topic_configs(const std::string& topic,
+                                                               std::chrono::milliseconds timeout) {
+    config_resource_ptr res(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+    rd_kafka_ConfigResource_t* raw = res.get();
+    admin_options_ptr options(
+        rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS));
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
+                                              nullptr, 0);
+    queue_ptr queue(rd_kafka_queue_new(_rk.get()));
+    rd_kafka_DescribeConfigs(_rk.get(), &raw, 1, options.get(), queue.get());
+    const std::string what = fmt::format("describing the configs of topic '{}'", topic);
+    event_ptr ev =
+        wait_result(queue.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, timeout, what.c_str());
+    size_t count = 0;
+    const rd_kafka_ConfigResource_t** results = rd_kafka_DescribeConfigs_result_resources(
+        rd_kafka_event_DescribeConfigs_result(ev.get()), &count);
+    std::map<std::string, std::string> out;
+    for (size_t i = 0; i < count; ++i) {
+        throw_if_error(rd_kafka_ConfigResource_error(results[i]), what);
+        size_t entries = 0;
+        const rd_kafka_ConfigEntry_t** configs =
+            rd_kafka_ConfigResource_configs(results[i], &entries);
+        for (size_t j = 0; j < entries; ++j) {
+            const char* value = rd_kafka_ConfigEntry_value(configs[j]);
+            out[rd_kafka_ConfigEntry_name(configs[j])] = value != nullptr ? value : "";
+        }
+    }
+    return out;
+}
+
+void admin_client::delete_records_async(const rd_kafka_topic_partition_list_t& before,
+                                        rd_kafka_queue_t* results,
+                                        std::chrono::milliseconds timeout) {
+    // The request copies the list; the caller keeps its own.
+    delete_records_ptr request(rd_kafka_DeleteRecords_new(&before));
+    rd_kafka_DeleteRecords_t* raw = request.get();
+    admin_options_ptr options(
+        rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_DELETERECORDS));
+    rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()),
+                                                nullptr, 0);
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
+                                              nullptr, 0);
+    rd_kafka_DeleteRecords(_rk.get(), &raw, 1, options.get(), results);
 }
 
 } // namespace brook::kafka

@@ -1,6 +1,7 @@
 #pragma once
 
-// admin_client: topic administration (create, delete, describe) over librdkafka's Admin API.
+// admin_client: topic administration (create, delete, describe, delete records) over
+// librdkafka's Admin API.
 //
 // Lifecycle: one client handle for its lifetime; each call waits for its result on a
 // private queue, bounded by the given timeout. Threading: calls may come from any one
@@ -38,11 +39,23 @@ public:
     // Number of partitions of `topic`, or nullopt if the cluster does not have it.
     // Throws kafka_error when the cluster cannot be reached within `timeout`.
     std::optional<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+    // Names of every topic in the cluster (internal ones such as __consumer_offsets too).
+    std::vector<std::string> topic_names(std::chrono::milliseconds timeout);
     // Sets topic-level configs (incrementally is not in librdkafka 2.0; this replaces the
     // listed keys and resets the others to their defaults).
     void alter_topic_configs(const std::string& topic,
                              const std::map<std::string, std::string>& configs,
                              std::chrono::milliseconds timeout);
+
+    // The topic's effective configs (explicit and defaulted), by name. Throws kafka_error,
+    // also when the topic does not exist.
+    std::map<std::string, std::string> topic_configs(const std::string& topic,
+                                                     std::chrono::milliseconds timeout);
+    // Asks the brokers to delete every record before each partition's offset in `before`
+    // (DeleteRecords) and returns without waiting: the answer arrives on `results` as an
+    // RD_KAFKA_EVENT_DELETERECORDS_RESULT event. `results` must be a queue of this client.
+    void delete_records_async(const rd_kafka_topic_partition_list_t& before,
+                              rd_kafka_queue_t* results, std::chrono::milliseconds timeout);
 
     rd_kafka_t* handle() const noexcept { return _rk.get(); }
 

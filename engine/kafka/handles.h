@@ -49,6 +49,9 @@ using new_topic_ptr =
 using delete_topic_ptr =
     std::unique_ptr<rd_kafka_DeleteTopic_t,
                     c_deleter<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy>>;
+using delete_records_ptr =
+    std::unique_ptr<rd_kafka_DeleteRecords_t,
+                    c_deleter<rd_kafka_DeleteRecords_t, rd_kafka_DeleteRecords_destroy>>;
 using config_resource_ptr =
     std::unique_ptr<rd_kafka_ConfigResource_t,
                     c_deleter<rd_kafka_ConfigResource_t, rd_kafka_ConfigResource_destroy>>;

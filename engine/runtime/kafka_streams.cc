@@ -153,8 +153,15 @@ void kafka_streams::check_topics_and_create_internal() {
         const std::string name = topology::resolve(spec.name, true, app_id);
         const int partitions = spec.partitions.value_or(std::max(max_partitions, 1));
         partitions_of[name] = partitions;
-        internal.push_back(
-            {name, partitions, _config.replication_factor(), {{"cleanup.policy", "delete"}}});
+        // As Kafka Streams makes them: no retention, so a record is never deleted before
+        // it is read, whatever its timestamp; the stream threads purge what they have
+        // committed (repartition_purger.h). 50 MB segments let a purge free disk early.
+        internal.push_back({name,
+                            partitions,
+                            _config.replication_factor(),
+                            {{"cleanup.policy", "delete"},
+                             {"retention.ms", "-1"},
+                             {"segment.bytes", "52428800"}}});
     }
     // A changelog has one partition per task of the sub-topology that owns the store:
     // as many as that sub-topology's widest source topic.

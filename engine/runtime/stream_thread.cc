@@ -4,6 +4,7 @@
 #include <charconv>
 #include <iostream>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -160,6 +161,16 @@ void stream_thread::loop() {
     kafka::client_config rc = _config.restore_consumer_config();
     rc.set("bootstrap.servers", _bootstrap).set("client.id", client_id + "-restore-consumer");
     _restorer = std::make_unique<changelog_reader>(rc, _restore_listener, _counters);
+    std::set<std::string> repartition_topics;
+    for (const auto& spec : _topology.internal_topics()) {
+        repartition_topics.insert(topology::resolve(spec.name, true, app_id));
+    }
+    if (!repartition_topics.empty()) {
+        kafka::client_config ac = _config.admin_config();
+        ac.set("bootstrap.servers", _bootstrap).set("client.id", client_id + "-admin");
+        _purger = std::make_unique<repartition_purger>(std::move(ac), std::move(repartition_topics),
+                                                       _config.repartition_purge_interval());
+    }
 
     kafka::client_config cc = _config.consumer_config();
     cc.set("bootstrap.servers", _bootstrap)
@@ -360,6 +371,17 @@ void stream_thread::commit_transaction(const std::vector<stream_task*>& tasks) {
         task->mark_committed();
     }
     ++_commits;
+    after_commit(offsets);
+}
+
+void stream_thread::after_commit(
+    const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets) {
+    if (!_purger) {
+        return;
+    }
+    for (const auto& [topic, partition, offset] : offsets) {
+        _purger->committed(topic, partition, offset);
+    }
 }
 
 void stream_thread::retry_retriable(const std::function<void()>& call) {
@@ -498,6 +520,10 @@ void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
     _last_commit = std::chrono::steady_clock::now();
     const uint64_t before = _commits.load();
     commit_tasks_now(tasks);
+    if (_purger) {
+        // Also when nothing was committed now: an earlier commit may still be unpurged.
+        _purger->maybe_purge(std::chrono::steady_clock::now());
+    }
     if (_commits.load() == before) {
         return; // nothing to commit: not a commit, so not timed either
     }
@@ -555,6 +581,7 @@ void stream_thread::commit_tasks_now(const std::vector<stream_task*>& tasks) {
         task->mark_committed();
     }
     ++_commits;
+    after_commit(offsets);
 }
 
 void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partitions) {

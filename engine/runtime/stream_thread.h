@@ -18,8 +18,10 @@
 // its task, process every queued record, fire wall-clock punctuators, and commit every
 // commit.interval.ms (flush store caches, flush the producer, checkpoint stores at the
 // acknowledged changelog offsets, then commit the consumed offsets: at least once).
-// Revoked partitions are committed and their tasks closed inside the rebalance callback,
-// before they are given up; lost ones are closed without committing.
+// What is committed of the repartition topics is purged at most every
+// repartition.purge.interval.ms (repartition_purger.h). Revoked partitions are committed
+// and their tasks closed inside the rebalance callback, before they are given up; lost
+// ones are closed without committing.
 //
 // Delayed sources (due_time.h): after processing, every input partition whose head record
 // is not due is paused, and resumed a fetch wait (the consumer's fetch.wait.max.ms) before
@@ -53,6 +55,7 @@
 #include "engine/runtime/changelog_reader.h"
 #include "engine/runtime/input_pauses.h"
 #include "engine/runtime/kafka_record_collector.h"
+#include "engine/runtime/repartition_purger.h"
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
 #include "engine/runtime/streams_metrics.h"
@@ -116,6 +119,8 @@ private:
     // Exactly-once: the transactional commit and what to do when it fails.
     void begin_transaction_if_needed();
     void commit_transaction(const std::vector<stream_task*>& tasks);
+    // After a successful commit of `offsets`: tells the purger what it may now delete.
+    void after_commit(const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets);
     void retry_retriable(const std::function<void()>& call);
     void recover(const kafka::kafka_error& e);
     void make_new_producer();
@@ -172,6 +177,7 @@ private:
     std::unique_ptr<kafka::consumer> _consumer;
     std::unique_ptr<input_pauses> _pauses; // over _consumer, made and dropped with it
     std::unique_ptr<changelog_reader> _restorer;
+    std::unique_ptr<repartition_purger> _purger; // null when no source is a repartition topic
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
     std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
     // Delayed sources: the topology has some; how long before a head is due its partition

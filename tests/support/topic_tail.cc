@@ -70,14 +70,34 @@ std::vector<int64_t> committed_offsets(const kafka::client_config& base, const s
     return out;
 }
 
-std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
-                                 int partitions) {
+namespace {
+std::vector<std::pair<int64_t, int64_t>> watermarks(const kafka::client_config& base,
+                                                    const std::string& topic, int partitions) {
     kafka::client_config config = base;
     config.set("group.id", "brook-test-offsets");
     kafka::consumer c(config);
-    std::vector<int64_t> out;
+    std::vector<std::pair<int64_t, int64_t>> out;
     for (int p = 0; p < partitions; ++p) {
-        out.push_back(c.watermarks(topic, p, std::chrono::seconds(30)).second);
+        out.push_back(c.watermarks(topic, p, std::chrono::seconds(30)));
+    }
+    return out;
+}
+} // namespace
+
+std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
+                                 int partitions) {
+    std::vector<int64_t> out;
+    for (const auto& [low, high] : watermarks(base, topic, partitions)) {
+        out.push_back(high);
+    }
+    return out;
+}
+
+std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::string& topic,
+                                   int partitions) {
+    std::vector<int64_t> out;
+    for (const auto& [low, high] : watermarks(base, topic, partitions)) {
+        out.push_back(low);
     }
     return out;
 }

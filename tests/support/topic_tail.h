@@ -38,5 +38,9 @@ std::vector<int64_t> committed_offsets(const kafka::client_config& base, const s
 // End (high watermark) offsets of every partition.
 std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
                                  int partitions);
+// Start (low watermark, log start) offsets of every partition: records before one are
+// deleted.
+std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::string& topic,
+                                   int partitions);
 
 } // namespace brook::testing

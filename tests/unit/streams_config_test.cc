@@ -164,6 +164,15 @@ TEST(streams_config, an_out_of_range_value_is_rejected_naming_the_key) {
         contains(config_error_for(minimal({{"replication.factor", "0"}})), "'replication.factor'"));
     EXPECT_TRUE(contains(config_error_for(minimal({{"commit.interval.ms", "-5"}})),
                          "'commit.interval.ms'"));
+    EXPECT_TRUE(contains(config_error_for(minimal({{"repartition.purge.interval.ms", "-1"}})),
+                         "'repartition.purge.interval.ms'"));
+}
+
+TEST(streams_config, repartition_topics_are_purged_every_30_seconds_unless_set) {
+    EXPECT_EQ(streams_config(minimal({})).repartition_purge_interval(), 30000ms);
+    EXPECT_EQ(streams_config(minimal({{"repartition.purge.interval.ms", "0"}}))
+                  .repartition_purge_interval(),
+              0ms);
 }
 
 TEST(streams_config, an_unknown_guarantee_word_is_rejected_listing_the_valid_ones) {
