@@ -35,7 +35,7 @@ constexpr int partitions = 4;
 constexpr int64_t records = 200000;
 constexpr int64_t keys = 1000;
 constexpr int64_t window_ms = 1000;
-constexpr int64_t base_ts = 1700000000000; // a whole number of windows
+const int64_t base_ts = testing::recent_event_time(window_ms); // a whole number of windows
 constexpr int kills = 5;
 
 // Event time advances 1 ms every 10 records: 20 s of event time, 20 windows per key.

@@ -36,7 +36,7 @@ constexpr int64_t records = 1'000'000;
 constexpr int64_t window_ms = 60'000;
 constexpr int64_t grace_ms = 300'000;
 // A whole number of windows; event time advances 1 ms per record: ~17 windows.
-constexpr int64_t base_ts = 1'700'000'040'000;
+const int64_t base_ts = testing::recent_event_time(window_ms);
 constexpr int hosts = 20;
 
 struct kind {

@@ -35,8 +35,8 @@ constexpr int partitions = 1;
 constexpr int users = 50;
 constexpr int64_t events = 6000; // of each kind
 constexpr int64_t duplicates = 300;
-constexpr int64_t base_ts = 1'700'000'040'000; // a whole minute
 constexpr int64_t window_ms = 60'000;
+const int64_t base_ts = testing::recent_event_time(window_ms); // a whole minute
 
 std::string user_of(int64_t i) {
     return fmt::format("user-{:02d}", i % users);

@@ -32,4 +32,12 @@ kafka::client_config real_client_config() {
     return kafka::client_config{{"bootstrap.servers", real_bootstrap()}};
 }
 
+int64_t recent_event_time(int64_t align_ms) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const int64_t two_hours_ago = now - 2 * 3600 * 1000;
+    return two_hours_ago - two_hours_ago % align_ms;
+}
+
 } // namespace brook::testing

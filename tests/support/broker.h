@@ -3,6 +3,7 @@
 // Helpers for integration tests that run against the real broker started by `make test`
 // (scripts/kafka) or the cluster named by KAFKA_BOOTSTRAP.
 
+#include <cstdint>
 #include <string>
 
 #include "engine/kafka/client_config.h"
@@ -18,5 +19,11 @@ std::string unique_name(const std::string& prefix);
 
 // A client config for the real broker with sane test defaults.
 kafka::client_config real_client_config();
+
+// An event time for test records: a whole multiple of `align_ms`, about two hours before
+// now. Not a fixed date: the broker deletes a segment whose newest record is older than
+// retention.ms (7 days by default) at its next retention check, every 5 minutes, so
+// records stamped years back could vanish from a topic in the middle of a test.
+int64_t recent_event_time(int64_t align_ms);
 
 } // namespace brook::testing
