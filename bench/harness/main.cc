@@ -4,7 +4,8 @@
 //   brook-bench [--bootstrap-servers 127.0.0.1:9092] [--records 200000] [--partitions 4]
 //               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
-//               restore] [--systems rdkafka,brook,kafka-streams] [--out results.json]
+//               restore] [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
+//               [--out results.json]
 //
 // For each scenario it preloads one input topic, then runs each system as its own process
 // (so its memory is its own) from the beginning of that input with a fresh application
@@ -27,6 +28,11 @@
 //   restore        the count store of --records distinct keys is built once, the state
 //                  directory deleted, and the system started again: seconds from start
 //                  until every store partition reported RESTORED, records restored / s.
+// With --repetitions N every run is made N times, the rounds interleaved (each round runs
+// every system once), and each figure is the run with the median records/s; the others'
+// rates are listed beside it. The harness's topics (input, output and the systems'
+// internal topics, all named bench-<pid>-...) keep every record for the run
+// (retention.ms=-1, whatever the records' timestamps) and are deleted when the run ends.
 // Timing is noisy on a shared machine: the figures are for ratios measured side by side
 // in one run, never a test verdict.
 
@@ -77,6 +83,7 @@ struct options {
     std::string bin_dir;
     std::string kafka_streams_run = std::string(BROOK_SOURCE_DIR) + "/bench/kafka-streams/run";
     std::chrono::seconds run_timeout{600};
+    int repetitions = 1;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -217,43 +224,79 @@ struct result {
     double peak_rss_mb = 0;
     double startup_s = 0;
     std::optional<double> steady_records_per_s;
+    std::vector<double> records_per_s_runs; // every repetition's rate, in run order
 };
+
+// Of the repetitions of one (scenario, system, guarantee), the run with the median
+// records/s (the lower middle one for an even count), carrying every run's rate.
+result median_run(std::vector<result> runs) {
+    std::vector<double> rates;
+    for (const auto& r : runs) {
+        rates.push_back(r.records_per_s);
+    }
+    std::sort(runs.begin(), runs.end(),
+              [](const result& a, const result& b) { return a.records_per_s < b.records_per_s; });
+    result m = runs[(runs.size() - 1) / 2];
+    m.records_per_s_runs = std::move(rates);
+    return m;
+}
 
 class bench {
 public:
     explicit bench(options o) : _o(std::move(o)), _run_id(std::to_string(::getpid())) {}
 
+    // Every scenario's runs, repeated and reduced to their medians; deletes the run's
+    // topics at the end.
     std::vector<result> run_all() {
         std::vector<result> all;
         for (const auto& scenario : _o.scenarios) {
-            if (scenario == "restore") {
-                for (const auto& system : _o.systems) {
-                    if (system != "rdkafka") {
-                        run_guarded(all, [&] { return restore(system); });
+            // Keyed by system and guarantee, in the order of first run.
+            std::vector<std::vector<result>> runs;
+            std::map<std::pair<std::string, std::string>, size_t> slot;
+            auto keep = [&](const result& r) {
+                auto [it, added] = slot.try_emplace({r.system, r.guarantee}, runs.size());
+                if (added) {
+                    runs.emplace_back();
+                }
+                runs[it->second].push_back(r);
+            };
+            const std::string input = scenario == "restore" ? "" : preload(scenario);
+            for (int round = 1; round <= _o.repetitions; ++round) {
+                if (_o.repetitions > 1) {
+                    progress(fmt::format("{}: round {} of {}", scenario, round, _o.repetitions));
+                }
+                if (scenario == "restore") {
+                    for (const auto& system : _o.systems) {
+                        if (system != "rdkafka") {
+                            run_guarded(keep, [&] { return restore(system); });
+                        }
+                    }
+                    continue;
+                }
+                for (const auto& guarantee : _o.guarantees) {
+                    for (const auto& system : _o.systems) {
+                        if (system == "rdkafka" && scenario != "passthrough") {
+                            continue;
+                        }
+                        run_guarded(keep,
+                                    [&] { return throughput(scenario, system, guarantee, input); });
                     }
                 }
-                continue;
             }
-            const std::string input = preload(scenario);
-            for (const auto& guarantee : _o.guarantees) {
-                for (const auto& system : _o.systems) {
-                    if (system == "rdkafka" && scenario != "passthrough") {
-                        continue;
-                    }
-                    run_guarded(all,
-                                [&] { return throughput(scenario, system, guarantee, input); });
-                }
+            for (auto& r : runs) {
+                all.push_back(median_run(std::move(r)));
             }
         }
+        delete_run_topics();
         return all;
     }
 
 private:
-    template <class F>
-    void run_guarded(std::vector<result>& all, F run) {
+    template <class Keep, class F>
+    void run_guarded(Keep keep, F run) {
         try {
-            all.push_back(run());
-            const result& r = all.back();
+            const result r = run();
+            keep(r);
             progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), {:.1f} "
                                  "MB/s, peak RSS {:.0f} MB",
                                  r.name, r.system, r.guarantee, r.records_per_s,
@@ -267,8 +310,28 @@ private:
         return kafka::client_config{{"bootstrap.servers", _o.bootstrap}};
     }
 
+    // Leaves the broker as the run found it: every topic named bench-<pid>-... goes.
+    void delete_run_topics() {
+        const std::string prefix = fmt::format("bench-{}-", _run_id);
+        try {
+            kafka::admin_client admin(client());
+            std::vector<std::string> mine;
+            for (auto& topic : admin.topic_names(30s)) {
+                if (topic.starts_with(prefix)) {
+                    mine.push_back(std::move(topic));
+                }
+            }
+            admin.delete_topics(mine, 60s);
+        } catch (const std::exception& e) {
+            progress(
+                fmt::format("could not delete this run's topics ({}...): {}", prefix, e.what()));
+        }
+    }
+
+    // No retention unless `configs` sets one: see the top of this file.
     void create_topic(const std::string& name, int partitions,
                       std::map<std::string, std::string> configs = {}) {
+        configs.try_emplace("retention.ms", "-1");
         kafka::admin_client admin(client());
         admin.create_topics({{name, partitions, 1, std::move(configs)}}, 60s);
     }
@@ -290,7 +353,7 @@ private:
             apps::generator_options g;
             g.seed = 7;
             g.malformed_ratio = 0.01;
-            g.start_ts = 1'700'000'000'000;
+            g.start_ts = _base_ts;
             g.ts_step = 1;
             apps::metrics_generator gen(g);
             for (int64_t i = 0; i < _o.records; ++i) {
@@ -306,7 +369,7 @@ private:
                     c = static_cast<char>('a' + rng() % 26);
                 }
                 const std::string key = fmt::format("k{}", i % 10'000);
-                p.produce(t.get(), RD_KAFKA_PARTITION_UA, key, value, 1'700'000'000'000 + i);
+                p.produce(t.get(), RD_KAFKA_PARTITION_UA, key, value, _base_ts + i);
                 _input_bytes[topic] += static_cast<int64_t>(key.size() + value.size());
             }
         }
@@ -554,6 +617,17 @@ private:
 
     options _o;
     std::string _run_id;
+    // Event time of the first input record: a whole hour, about two hours ago. Recent, so
+    // that the windowed stores' changelogs (retention: window + grace + 1 day) keep their
+    // records as they would in live traffic, instead of the broker deleting them as fast
+    // as they are written.
+    const int64_t _base_ts = [] {
+        constexpr int64_t hour_ms = 3600 * 1000;
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        return (now - 2 * hour_ms) / hour_ms * hour_ms;
+    }();
     int _counter = 0;
     std::map<std::string, int64_t> _input_bytes;
 };
@@ -588,7 +662,8 @@ int main(int argc, char** argv) {
                 std::cout << "usage: brook-bench [--bootstrap-servers H:P] [--records N] "
                              "[--partitions P] [--record-size B] [--guarantee all|"
                              "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
-                             "[--scenarios a,b] [--systems a,b] [--out FILE]\n";
+                             "[--scenarios a,b] [--systems a,b] [--repetitions N] "
+                             "[--out FILE]\n";
                 return 0;
             }
             if (i + 1 >= argc) {
@@ -611,15 +686,18 @@ int main(int argc, char** argv) {
                 o.scenarios = split(v);
             } else if (flag == "--systems") {
                 o.systems = split(v);
+            } else if (flag == "--repetitions") {
+                o.repetitions = std::stoi(v);
             } else if (flag == "--out") {
                 o.out = v;
             } else {
                 throw std::invalid_argument("unknown flag " + flag);
             }
         }
-        if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1) {
-            throw std::invalid_argument("--records, --partitions, --record-size and "
-                                        "--commit-interval-ms must be positive");
+        if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1 ||
+            o.repetitions < 1) {
+            throw std::invalid_argument("--records, --partitions, --record-size, "
+                                        "--commit-interval-ms and --repetitions must be positive");
         }
     } catch (const std::exception& e) {
         std::cerr << "brook-bench: " << e.what() << " (see --help)\n";
@@ -634,6 +712,7 @@ int main(int argc, char** argv) {
     doc["records"] = o.records;
     doc["partitions"] = o.partitions;
     doc["commit_interval_ms"] = o.commit_interval_ms;
+    doc["repetitions"] = o.repetitions;
     doc["scenarios"] = nlohmann::json::array();
     for (const auto& r : all) {
         doc["scenarios"].push_back(
@@ -649,7 +728,8 @@ int main(int argc, char** argv) {
              {"peak_rss_mb", r.peak_rss_mb},
              {"startup_s", r.startup_s},
              {"steady_records_per_s",
-              r.steady_records_per_s ? nlohmann::json(*r.steady_records_per_s) : nullptr}});
+              r.steady_records_per_s ? nlohmann::json(*r.steady_records_per_s) : nullptr},
+             {"records_per_s_runs", r.records_per_s_runs}});
     }
     const auto rps = &result::records_per_s;
     const std::string alos = "at_least_once";
