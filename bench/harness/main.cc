@@ -5,7 +5,7 @@
 //               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
 //               restore] [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
-//               [--out results.json]
+//               [--warmup-rounds 0] [--out results.json]
 //
 // For each scenario it preloads one input topic, then runs each system as its own process
 // (so its memory is its own) from the beginning of that input with a fresh application
@@ -30,7 +30,9 @@
 //                  until every store partition reported RESTORED, records restored / s.
 // With --repetitions N every run is made N times, the rounds interleaved (each round runs
 // every system once), and each figure is the run with the median records/s; the others'
-// rates are listed beside it. The harness's topics (input, output and the systems'
+// rates are listed beside it. --warmup-rounds W runs W rounds of each scenario first and
+// counts none of them: a freshly started broker (a JVM) serves the first round of runs at
+// about half the rate of the next ones. The harness's topics (input, output and the systems'
 // internal topics, all named bench-<pid>-...) keep every record for the run
 // (retention.ms=-1, whatever the records' timestamps) and are deleted when the run ends.
 // Timing is noisy on a shared machine: the figures are for ratios measured side by side
@@ -43,6 +45,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -84,6 +87,7 @@ struct options {
     std::string kafka_streams_run = std::string(BROOK_SOURCE_DIR) + "/bench/kafka-streams/run";
     std::chrono::seconds run_timeout{600};
     int repetitions = 1;
+    int warmup_rounds = 0;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -253,7 +257,7 @@ public:
             // Keyed by system and guarantee, in the order of first run.
             std::vector<std::vector<result>> runs;
             std::map<std::pair<std::string, std::string>, size_t> slot;
-            auto keep = [&](const result& r) {
+            auto keep_run = [&](const result& r) {
                 auto [it, added] = slot.try_emplace({r.system, r.guarantee}, runs.size());
                 if (added) {
                     runs.emplace_back();
@@ -261,8 +265,14 @@ public:
                 runs[it->second].push_back(r);
             };
             const std::string input = scenario == "restore" ? "" : preload(scenario);
-            for (int round = 1; round <= _o.repetitions; ++round) {
-                if (_o.repetitions > 1) {
+            const auto ignore = [](const result&) {};
+            for (int round = 1 - _o.warmup_rounds; round <= _o.repetitions; ++round) {
+                const bool counted = round >= 1;
+                const std::function<void(const result&)> keep =
+                    counted ? std::function<void(const result&)>(keep_run) : ignore;
+                if (!counted) {
+                    progress(fmt::format("{}: warm-up round, not counted", scenario));
+                } else if (_o.repetitions > 1) {
                     progress(fmt::format("{}: round {} of {}", scenario, round, _o.repetitions));
                 }
                 if (scenario == "restore") {
@@ -669,7 +679,7 @@ int main(int argc, char** argv) {
                              "[--partitions P] [--record-size B] [--guarantee all|"
                              "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
                              "[--scenarios a,b] [--systems a,b] [--repetitions N] "
-                             "[--out FILE]\n";
+                             "[--warmup-rounds W] [--out FILE]\n";
                 return 0;
             }
             if (i + 1 >= argc) {
@@ -694,6 +704,8 @@ int main(int argc, char** argv) {
                 o.systems = split(v);
             } else if (flag == "--repetitions") {
                 o.repetitions = std::stoi(v);
+            } else if (flag == "--warmup-rounds") {
+                o.warmup_rounds = std::stoi(v);
             } else if (flag == "--out") {
                 o.out = v;
             } else {
@@ -701,9 +713,10 @@ int main(int argc, char** argv) {
             }
         }
         if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1 ||
-            o.repetitions < 1) {
+            o.repetitions < 1 || o.warmup_rounds < 0) {
             throw std::invalid_argument("--records, --partitions, --record-size, "
-                                        "--commit-interval-ms and --repetitions must be positive");
+                                        "--commit-interval-ms and --repetitions must be "
+                                        "positive, --warmup-rounds not negative");
         }
     } catch (const std::exception& e) {
         std::cerr << "brook-bench: " << e.what() << " (see --help)\n";
@@ -719,6 +732,7 @@ int main(int argc, char** argv) {
     doc["partitions"] = o.partitions;
     doc["commit_interval_ms"] = o.commit_interval_ms;
     doc["repetitions"] = o.repetitions;
+    doc["warmup_rounds"] = o.warmup_rounds;
     doc["scenarios"] = nlohmann::json::array();
     for (const auto& r : all) {
         doc["scenarios"].push_back(
