@@ -18,8 +18,7 @@ constexpr std::chrono::milliseconds purge_timeout{30000};
 repartition_purger::repartition_purger(kafka::client_config admin,
                                        std::set<std::string> repartition_topics,
                                        std::chrono::milliseconds interval)
-    : _admin_config(std::move(admin)),
-      _topics(repartition_topics.begin(), repartition_topics.end()), _interval(interval),
+    : _admin_config(std::move(admin)), _topics(std::move(repartition_topics)), _interval(interval),
       _last_purge(clock::now()) {}
 
 // The answer queue goes before the client that serves it.
@@ -61,7 +60,7 @@ void repartition_purger::maybe_purge(clock::time_point now) {
         _admin->delete_records_async(*list, _answers.get(), purge_timeout);
     } catch (const kafka::kafka_error& e) {
         std::cerr << fmt::format("brook: purging committed records from repartition topics "
-                                 "failed, retrying with the next commit: {}\n",
+                                 "failed, retrying with the next purge: {}\n",
                                  e.what());
         return;
     }
@@ -89,11 +88,9 @@ void repartition_purger::read_answers() {
     if (offsets == nullptr) {
         return;
     }
-    bool all_done = true;
     for (int i = 0; i < offsets->cnt; ++i) {
         const rd_kafka_topic_partition_t& p = offsets->elems[i];
         if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            all_done = false;
             std::cerr << fmt::format("brook: purging committed records of {} [{}] failed, "
                                      "retrying with the next purge: {}\n",
                                      p.topic, p.partition, rd_kafka_err2str(p.err));
@@ -102,9 +99,6 @@ void repartition_purger::read_answers() {
         // The answer gives the partition's new low watermark: at least what was asked for.
         int64_t& purged = _purged[{p.topic, p.partition}];
         purged = std::max(purged, p.offset);
-    }
-    if (all_done) {
-        ++_done;
     }
 }
 

@@ -49,14 +49,11 @@ public:
     // when the interval has passed since the last one and none is outstanding.
     void maybe_purge(clock::time_point now);
 
-    // Purges sent and answered without error so far (for tests and metrics).
-    uint64_t purges_done() const noexcept { return _done; }
-
 private:
     void read_answers();
 
     kafka::client_config _admin_config;
-    std::set<std::string, std::less<>> _topics;
+    std::set<std::string> _topics;
     std::chrono::milliseconds _interval;
     std::unique_ptr<kafka::admin_client> _admin;
     kafka::queue_ptr _answers;
@@ -64,7 +61,6 @@ private:
     clock::time_point _last_purge{};
     std::map<std::pair<std::string, int32_t>, int64_t> _committed;
     std::map<std::pair<std::string, int32_t>, int64_t> _purged;
-    uint64_t _done = 0;
 };
 
 } // namespace brook
