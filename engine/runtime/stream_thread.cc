@@ -517,6 +517,9 @@ task_environment stream_thread::task_env() {
 }
 
 void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
+    // Published before the offsets go out: whoever sees them committed on the broker then
+    // also sees every record consumed up to them counted, not a snapshot up to 500 ms old.
+    publish_metrics(true);
     _last_commit = std::chrono::steady_clock::now();
     const uint64_t before = _commits.load();
     commit_tasks_now(tasks);
