@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
                                 {"group.id", a["application-id"]},
                                 {"enable.auto.commit", "false"},
                                 {"auto.offset.reset", "earliest"},
+                                // Brook's consumer default: the same client settings.
+                                {"fetch.wait.max.ms", "100"},
                                 {"isolation.level", eos ? "read_committed" : "read_uncommitted"}}),
                      err, sizeof err));
     if (!consumer) {

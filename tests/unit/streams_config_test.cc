@@ -93,6 +93,7 @@ TEST(streams_config, defaults_apply_when_only_the_required_keys_are_given) {
     EXPECT_EQ(consumer.get("enable.auto.commit"), "false");
     EXPECT_EQ(consumer.get("auto.offset.reset"), "earliest");
     EXPECT_EQ(consumer.get("partition.assignment.strategy"), "cooperative-sticky");
+    EXPECT_EQ(consumer.get("fetch.wait.max.ms"), "100");
     EXPECT_EQ(consumer.get("isolation.level"), "read_uncommitted");
     EXPECT_FALSE(consumer.get("group.id"));
 
@@ -201,10 +202,13 @@ TEST(streams_config, a_bad_prefixed_value_is_rejected_naming_the_prefixed_key) {
 }
 
 TEST(streams_config, consumer_overrides_apply_only_to_the_consumer) {
-    const streams_config c(minimal(
-        {{"consumer.fetch.max.bytes", "1048576"}, {"consumer.auto.offset.reset", "latest"}}));
+    const streams_config c(minimal({{"consumer.fetch.max.bytes", "1048576"},
+                                    {"consumer.auto.offset.reset", "latest"},
+                                    {"consumer.fetch.wait.max.ms", "500"}}));
     EXPECT_EQ(c.consumer_config().get("fetch.max.bytes"), "1048576");
     EXPECT_EQ(c.consumer_config().get("auto.offset.reset"), "latest");
+    EXPECT_EQ(c.consumer_config().get("fetch.wait.max.ms"), "500");
+    EXPECT_FALSE(c.restore_consumer_config().get("fetch.wait.max.ms"));
     EXPECT_FALSE(c.producer_config().get("fetch.max.bytes"));
     EXPECT_FALSE(c.admin_config().get("fetch.max.bytes"));
     EXPECT_FALSE(c.restore_consumer_config().get("fetch.max.bytes"));

@@ -78,6 +78,9 @@ public final class Main {
         // Consumer: up to 1000 records per poll. That is what Kafka Streams already sets
         // (the plain consumer's default is 500); stated so the harness can match it.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 1000);
+        // The main consumer waits at most 100 ms for a fetch to fill (the client default is
+        // 500): Brook's default for its own main consumer, matched here.
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
         // Leave the consumer group on close, as Brook's consumer (librdkafka) does. Kafka
         // Streams stays in the group by default, so a restarted instance waits for the old
         // member's session to time out (45 s) before its first rebalance completes, which
