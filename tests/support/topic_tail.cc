@@ -1,5 +1,6 @@
 #include "tests/support/topic_tail.h"
 
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
@@ -100,6 +101,50 @@ std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::
         out.push_back(low);
     }
     return out;
+}
+
+int64_t committed_record_count(const kafka::client_config& base,
+                               const std::vector<std::string>& topics, int partitions,
+                               std::chrono::milliseconds timeout) {
+    kafka::client_config config = base;
+    config.set("group.id", "brook-test-count")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed");
+    kafka::consumer c(config);
+    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
+    for (const auto& topic : topics) {
+        for (int p = 0; p < partitions; ++p) {
+            entries.emplace_back(topic, p, RD_KAFKA_OFFSET_BEGINNING);
+        }
+    }
+    c.assign(*kafka::make_partition_list(entries));
+    // A partition reports its end once the fetch position reaches it: under read_committed
+    // the last stable offset.
+    std::set<std::pair<std::string, int32_t>> at_end;
+    int64_t count = 0;
+    std::vector<kafka::message_ptr> batch;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (at_end.size() < entries.size()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw std::runtime_error(fmt::format("counting committed records: {} of {} partitions "
+                                                 "reached their end within {} ms",
+                                                 at_end.size(), entries.size(), timeout.count()));
+        }
+        batch.clear();
+        c.poll_batch(batch, 1000, std::chrono::milliseconds(100));
+        for (const auto& m : batch) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                at_end.emplace(rd_kafka_topic_name(m->rkt), m->partition);
+            } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                throw std::runtime_error(fmt::format("counting committed records: {}",
+                                                     rd_kafka_message_errstr(m.get())));
+            } else {
+                ++count;
+            }
+        }
+    }
+    return count;
 }
 
 } // namespace brook::testing
