@@ -53,7 +53,8 @@ public final class Main {
 
     /**
      * The settings the harness matches on the Brook side. Everything else is Kafka Streams'
-     * default (RocksDB stores, changelogs on, acks=all, no compression, fetch settings).
+     * default (RocksDB stores, changelogs on, acks=all, no compression, the other fetch
+     * settings).
      */
     static Properties config(Options options) {
         Properties props = new Properties();
