@@ -40,12 +40,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -265,11 +265,13 @@ public:
                 runs[it->second].push_back(r);
             };
             const std::string input = scenario == "restore" ? "" : preload(scenario);
-            const auto ignore = [](const result&) {};
             for (int round = 1 - _o.warmup_rounds; round <= _o.repetitions; ++round) {
                 const bool counted = round >= 1;
-                const std::function<void(const result&)> keep =
-                    counted ? std::function<void(const result&)>(keep_run) : ignore;
+                const auto keep = [&](const result& r) {
+                    if (counted) {
+                        keep_run(r);
+                    }
+                };
                 if (!counted) {
                     progress(fmt::format("{}: warm-up round, not counted", scenario));
                 } else if (_o.repetitions > 1) {
@@ -668,6 +670,18 @@ nlohmann::json ratio(std::optional<double> a, std::optional<double> b) {
 
 } // namespace
 
+// The value of an integer flag, all of it: "3x", "" or one out of T's range is an error
+// naming the flag.
+template <typename T>
+T integer_flag(const std::string& flag, const std::string& value) {
+    T n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+        throw std::invalid_argument(fmt::format("{} takes a whole number, not '{}'", flag, value));
+    }
+    return n;
+}
+
 int main(int argc, char** argv) {
     options o;
     o.bin_dir = std::filesystem::absolute(argv[0]).parent_path().string();
@@ -689,23 +703,23 @@ int main(int argc, char** argv) {
             if (flag == "--bootstrap-servers") {
                 o.bootstrap = v;
             } else if (flag == "--records") {
-                o.records = std::stoll(v);
+                o.records = integer_flag<int64_t>(flag, v);
             } else if (flag == "--partitions") {
-                o.partitions = std::stoi(v);
+                o.partitions = integer_flag<int>(flag, v);
             } else if (flag == "--record-size") {
-                o.record_size = std::stoi(v);
+                o.record_size = integer_flag<int>(flag, v);
             } else if (flag == "--guarantee") {
                 o.guarantees = v == "all" ? o.guarantees : std::vector<std::string>{v};
             } else if (flag == "--commit-interval-ms") {
-                o.commit_interval_ms = std::stoll(v);
+                o.commit_interval_ms = integer_flag<int64_t>(flag, v);
             } else if (flag == "--scenarios") {
                 o.scenarios = split(v);
             } else if (flag == "--systems") {
                 o.systems = split(v);
             } else if (flag == "--repetitions") {
-                o.repetitions = std::stoi(v);
+                o.repetitions = integer_flag<int>(flag, v);
             } else if (flag == "--warmup-rounds") {
-                o.warmup_rounds = std::stoi(v);
+                o.warmup_rounds = integer_flag<int>(flag, v);
             } else if (flag == "--out") {
                 o.out = v;
             } else {
