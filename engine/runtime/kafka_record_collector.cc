@@ -11,12 +11,17 @@
 namespace brook {
 
 kafka_record_collector::output_topic& kafka_record_collector::topic(std::string_view name) {
+    if (_last_topic != nullptr && *_last_name == name) {
+        return *_last_topic;
+    }
     auto it = _topics.find(name);
     if (it == _topics.end()) {
         std::string key(name);
         kafka::topic_ptr handle = _producer.open_topic(key);
         it = _topics.emplace(std::move(key), output_topic{std::move(handle), 0}).first;
     }
+    _last_name = &it->first;
+    _last_topic = &it->second;
     return it->second;
 }
 

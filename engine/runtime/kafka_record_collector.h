@@ -52,6 +52,11 @@ private:
 
     kafka::producer& _producer;
     std::map<std::string, output_topic, std::less<>> _topics;
+    // The topic of the last send: a sink writes runs of records to one topic, and a
+    // comparison with its name is cheaper than a walk of the map. Points into _topics,
+    // whose nodes never move.
+    const std::string* _last_name = nullptr;
+    output_topic* _last_topic = nullptr;
     // Changelog topics whose acknowledged offsets are tracked: few, so a vector.
     struct tracked_topic {
         std::string name;

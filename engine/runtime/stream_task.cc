@@ -197,6 +197,7 @@ void stream_task::close() {
         store->close();
     }
     _inputs.clear();
+    _last_enqueued = {};
     _buffered = 0;
 }
 
@@ -219,6 +220,7 @@ void stream_task::add_partition(const topic_partition& tp) {
 }
 
 bool stream_task::remove_partition(const topic_partition& tp) {
+    _last_enqueued = {}; // erasing from a deque may move the other inputs
     std::erase_if(_inputs, [&](const input_partition& in) {
         if (in.partition != tp.second || in.topic != tp.first) {
             return false;
@@ -230,7 +232,11 @@ bool stream_task::remove_partition(const topic_partition& tp) {
 }
 
 void stream_task::enqueue(kafka::message_ptr msg) {
-    input_partition& in = input(rd_kafka_topic_name(msg->rkt), msg->partition);
+    // Messages come in runs of one partition: remember the last one's input.
+    if (_last_enqueued.handle != msg->rkt || _last_enqueued.in->partition != msg->partition) {
+        _last_enqueued = {msg->rkt, &input(rd_kafka_topic_name(msg->rkt), msg->partition)};
+    }
+    input_partition& in = *_last_enqueued.in;
     in.at_end = false;
     in.queue.push_back(std::move(msg));
     ++_buffered;
@@ -434,7 +440,7 @@ void stream_task::observe_record_timestamp(int64_t timestamp) {
 }
 
 void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
-    if (now < 0) {
+    if (now < 0 || list.empty()) {
         return;
     }
     std::erase_if(list, [](const scheduled& s) { return *s.cancelled; });

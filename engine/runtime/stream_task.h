@@ -194,6 +194,13 @@ private:
     task_environment _env;
     topology::instance _instance;
     std::deque<input_partition> _inputs; // a deque: emplace_back keeps references valid
+    // The input of the last enqueued message, by librdkafka topic handle; reset wherever
+    // inputs are removed.
+    struct enqueue_hit {
+        const rd_kafka_topic_t* handle = nullptr;
+        input_partition* in = nullptr;
+    };
+    enqueue_hit _last_enqueued;
     size_t _buffered = 0;
     // When the task began waiting for an empty input; unset while it is not waiting.
     std::optional<std::chrono::steady_clock::time_point> _idle_since;

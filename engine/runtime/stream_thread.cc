@@ -128,6 +128,7 @@ void stream_thread::run() {
         }
         _tasks.clear();
         _task_of.clear();
+        _last_dispatch = {};
         _task_count = 0;
         try {
             if (_consumer) {
@@ -261,12 +262,10 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
                 continue;
             }
             count_consumed(*msg);
-            auto it = _task_of.find(std::pair<std::string_view, int32_t>(
-                rd_kafka_topic_name(msg->rkt), msg->partition));
             // No task: a record fetched before its partition was revoked in this poll. Its
             // offset was not committed, so the partition's next owner reads it again.
-            if (it != _task_of.end()) {
-                it->second->enqueue(std::move(msg));
+            if (stream_task* task = task_of(*msg)) {
+                task->enqueue(std::move(msg));
             }
         }
         begin_transaction_if_needed();
@@ -472,6 +471,7 @@ void stream_thread::revive_tasks() {
     }
     _tasks.clear();
     _task_of.clear();
+    _last_dispatch = {};
     const task_environment env = task_env();
     for (const auto& [id, tps] : inputs) {
         auto task = std::make_unique<stream_task>(id, _topology, env);
@@ -481,6 +481,7 @@ void stream_thread::revive_tasks() {
         for (const auto& tp : tps) {
             raw->add_partition(tp);
             _task_of[tp] = raw;
+            _last_dispatch = {};
         }
         if (_restorer->add(id, raw->changelogs())) {
             raw->init();
@@ -608,6 +609,7 @@ void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partition
         const topic_partition tp{p.topic, p.partition};
         it->second->add_partition(tp);
         _task_of[tp] = it->second.get();
+        _last_dispatch = {};
         if (!it->second->initialized() &&
             std::find(created.begin(), created.end(), it->second.get()) == created.end()) {
             // A further input of a task still restoring: hold it back too.
@@ -687,6 +689,7 @@ void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& pa
         }
         stream_task* task = it->second;
         _task_of.erase(it);
+        _last_dispatch = {};
         if (task->remove_partition(tp)) {
             close_task(task->id());
         }
@@ -807,6 +810,20 @@ void stream_thread::close_task(const task_id& id) {
 } // namespace brook
 
 namespace brook {
+
+stream_task* stream_thread::task_of(const rd_kafka_message_t& msg) {
+    // A batch holds runs of one partition's records: remember the last one's task.
+    if (_last_dispatch.handle == msg.rkt && _last_dispatch.partition == msg.partition) {
+        return _last_dispatch.task;
+    }
+    auto it = _task_of.find(
+        std::pair<std::string_view, int32_t>(rd_kafka_topic_name(msg.rkt), msg.partition));
+    if (it == _task_of.end()) {
+        return nullptr;
+    }
+    _last_dispatch = {msg.rkt, msg.partition, it->second};
+    return it->second;
+}
 
 void stream_thread::count_consumed(const rd_kafka_message_t& msg) {
     // Batches come mostly from one partition at a time: remember the last topic's counter.

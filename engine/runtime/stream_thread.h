@@ -131,6 +131,8 @@ private:
     // Copies counters, per-topic counts and lag into _published when due (or `force`).
     void publish_metrics(bool force);
     void count_consumed(const rd_kafka_message_t& msg);
+    // The task of a consumed message's partition; null when none has it (revoked).
+    stream_task* task_of(const rd_kafka_message_t& msg);
     void commit_all();
     // Commits and times it; commit_tasks_now does the work.
     void commit_tasks(const std::vector<stream_task*>& tasks);
@@ -180,6 +182,14 @@ private:
     std::unique_ptr<repartition_purger> _purger; // null when no source is a repartition topic
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
     std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
+    // The last lookup in _task_of by a message's topic handle and partition (task_of());
+    // reset wherever _task_of changes.
+    struct dispatch_hit {
+        const rd_kafka_topic_t* handle = nullptr;
+        int32_t partition = -1;
+        stream_task* task = nullptr;
+    };
+    dispatch_hit _last_dispatch;
     // Delayed sources: the topology has some; how long before a head is due its partition
     // resumes fetching (ms); the partitions paused now because their head record is not
     // due, with the time it is due at; the wall-clock time the loop must wake at next.
