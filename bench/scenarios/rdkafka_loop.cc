@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
                 // The headers move to the output record (null when there are none).
                 rd_kafka_headers_t* headers = nullptr;
                 (void)rd_kafka_message_detach_headers(m, &headers);
-                rd_kafka_vu_t fields[7];
+                rd_kafka_vu_t fields[6];
                 size_t count = 0;
                 fields[count].vtype = RD_KAFKA_VTYPE_RKT;
                 fields[count++].u.rkt = out;

@@ -128,7 +128,6 @@ void stream_thread::run() {
         }
         _tasks.clear();
         _task_of.clear();
-        _last_dispatch = {};
         _task_count = 0;
         try {
             if (_consumer) {
@@ -241,11 +240,8 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         for (auto& msg : batch) {
             if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    auto it = _task_of.find(std::pair<std::string_view, int32_t>(
-                        rd_kafka_topic_name(msg->rkt), msg->partition));
-                    if (it != _task_of.end()) {
-                        it->second->mark_end_of_partition(rd_kafka_topic_name(msg->rkt),
-                                                          msg->partition);
+                    if (stream_task* task = _task_of.of(*msg)) {
+                        task->mark_end_of_partition(rd_kafka_topic_name(msg->rkt), msg->partition);
                     }
                     continue;
                 }
@@ -264,7 +260,7 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
             count_consumed(*msg);
             // No task: a record fetched before its partition was revoked in this poll. Its
             // offset was not committed, so the partition's next owner reads it again.
-            if (stream_task* task = task_of(*msg)) {
+            if (stream_task* task = _task_of.of(*msg)) {
                 task->enqueue(std::move(msg));
             }
         }
@@ -471,7 +467,6 @@ void stream_thread::revive_tasks() {
     }
     _tasks.clear();
     _task_of.clear();
-    _last_dispatch = {};
     const task_environment env = task_env();
     for (const auto& [id, tps] : inputs) {
         auto task = std::make_unique<stream_task>(id, _topology, env);
@@ -480,8 +475,7 @@ void stream_thread::revive_tasks() {
         _tasks.emplace(id, std::move(task));
         for (const auto& tp : tps) {
             raw->add_partition(tp);
-            _task_of[tp] = raw;
-            _last_dispatch = {};
+            _task_of.set(tp, raw);
         }
         if (_restorer->add(id, raw->changelogs())) {
             raw->init();
@@ -608,8 +602,7 @@ void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partition
         }
         const topic_partition tp{p.topic, p.partition};
         it->second->add_partition(tp);
-        _task_of[tp] = it->second.get();
-        _last_dispatch = {};
+        _task_of.set(tp, it->second.get());
         if (!it->second->initialized() &&
             std::find(created.begin(), created.end(), it->second.get()) == created.end()) {
             // A further input of a task still restoring: hold it back too.
@@ -630,10 +623,10 @@ void stream_thread::on_assigned(const rd_kafka_topic_partition_list_t& partition
 void stream_thread::on_revoked(const rd_kafka_topic_partition_list_t& partitions) {
     std::vector<stream_task*> affected;
     for (int i = 0; i < partitions.cnt; ++i) {
-        auto it = _task_of.find({partitions.elems[i].topic, partitions.elems[i].partition});
-        if (it != _task_of.end() &&
-            std::find(affected.begin(), affected.end(), it->second) == affected.end()) {
-            affected.push_back(it->second);
+        stream_task* task = _task_of.find(partitions.elems[i].topic, partitions.elems[i].partition);
+        if (task != nullptr &&
+            std::find(affected.begin(), affected.end(), task) == affected.end()) {
+            affected.push_back(task);
         }
     }
     // Finish what was queued for the partitions being given up, then commit them while
@@ -683,13 +676,10 @@ void stream_thread::release_partitions(const rd_kafka_topic_partition_list_t& pa
         const topic_partition tp{partitions.elems[i].topic, partitions.elems[i].partition};
         released.push_back(tp);
         _held.erase(tp);
-        auto it = _task_of.find(tp);
-        if (it == _task_of.end()) {
+        stream_task* task = _task_of.remove(tp);
+        if (task == nullptr) {
             continue;
         }
-        stream_task* task = it->second;
-        _task_of.erase(it);
-        _last_dispatch = {};
         if (task->remove_partition(tp)) {
             close_task(task->id());
         }
@@ -811,20 +801,6 @@ void stream_thread::close_task(const task_id& id) {
 
 namespace brook {
 
-stream_task* stream_thread::task_of(const rd_kafka_message_t& msg) {
-    // A batch holds runs of one partition's records: remember the last one's task.
-    if (_last_dispatch.handle == msg.rkt && _last_dispatch.partition == msg.partition) {
-        return _last_dispatch.task;
-    }
-    auto it = _task_of.find(
-        std::pair<std::string_view, int32_t>(rd_kafka_topic_name(msg.rkt), msg.partition));
-    if (it == _task_of.end()) {
-        return nullptr;
-    }
-    _last_dispatch = {msg.rkt, msg.partition, it->second};
-    return it->second;
-}
-
 void stream_thread::count_consumed(const rd_kafka_message_t& msg) {
     // Batches come mostly from one partition at a time: remember the last topic's counter.
     if (_last_consumed.handle != msg.rkt) {
@@ -855,9 +831,8 @@ void stream_thread::publish_metrics(bool force) {
         for (int i = 0; i < list->cnt; ++i) {
             const auto& p = list->elems[i];
             partition_lag l{p.topic, p.partition, p.offset >= 0 ? p.offset : -1, -1, -1};
-            if (auto it = _task_of.find(std::pair<std::string_view, int32_t>(p.topic, p.partition));
-                it != _task_of.end()) {
-                l.buffered = static_cast<int64_t>(it->second->buffered(p.topic, p.partition));
+            if (const stream_task* task = _task_of.find(p.topic, p.partition)) {
+                l.buffered = static_cast<int64_t>(task->buffered(p.topic, p.partition));
             }
             int64_t low = -1;
             int64_t high = -1;

@@ -55,6 +55,7 @@
 #include "engine/runtime/changelog_reader.h"
 #include "engine/runtime/input_pauses.h"
 #include "engine/runtime/kafka_record_collector.h"
+#include "engine/runtime/partition_tasks.h"
 #include "engine/runtime/repartition_purger.h"
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
@@ -131,8 +132,6 @@ private:
     // Copies counters, per-topic counts and lag into _published when due (or `force`).
     void publish_metrics(bool force);
     void count_consumed(const rd_kafka_message_t& msg);
-    // The task of a consumed message's partition; null when none has it (revoked).
-    stream_task* task_of(const rd_kafka_message_t& msg);
     void commit_all();
     // Commits and times it; commit_tasks_now does the work.
     void commit_tasks(const std::vector<stream_task*>& tasks);
@@ -181,15 +180,7 @@ private:
     std::unique_ptr<changelog_reader> _restorer;
     std::unique_ptr<repartition_purger> _purger; // null when no source is a repartition topic
     std::map<task_id, std::unique_ptr<stream_task>> _tasks;
-    std::map<topic_partition, stream_task*, topic_partition_less> _task_of;
-    // The last lookup in _task_of by a message's topic handle and partition (task_of());
-    // reset wherever _task_of changes.
-    struct dispatch_hit {
-        const rd_kafka_topic_t* handle = nullptr;
-        int32_t partition = -1;
-        stream_task* task = nullptr;
-    };
-    dispatch_hit _last_dispatch;
+    partition_tasks _task_of;
     // Delayed sources: the topology has some; how long before a head is due its partition
     // resumes fetching (ms); the partitions paused now because their head record is not
     // due, with the time it is due at; the wall-clock time the loop must wake at next.
