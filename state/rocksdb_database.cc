@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include <fmt/format.h>
 #include <rocksdb/options.h>
@@ -117,7 +119,9 @@ void rocksdb_database::open(const std::filesystem::path& path) {
 void rocksdb_database::release() noexcept {
     // What is staged and not committed is dropped: the store stays at its last commit.
     _staged.reset();
+    _sealed.reset();
     _pending_drops.clear();
+    _sealed_drops.clear();
     _families.clear();
     _meta.reset();
     _default.reset();
@@ -203,7 +207,7 @@ void rocksdb_database::drop_family(const std::string& name) {
     if (it == _families.end()) {
         return;
     }
-    if (_staged && _staged->GetWriteBatch()->Count() > 0) {
+    if ((_staged && _staged->GetWriteBatch()->Count() > 0) || _sealed) {
         _pending_drops.push_back(std::move(it->second));
         _families.erase(it);
         return;
@@ -259,50 +263,91 @@ void rocksdb_database::stage_writes() {
     }
 }
 
-void rocksdb_database::commit_staged(std::optional<int64_t> checkpoint) {
+void rocksdb_database::seal_staged() {
     if (!_staged) {
+        return;
+    }
+    if (_sealed) {
+        throw std::logic_error(fmt::format(
+            "store '{}': a transaction was sealed while the last sealed one is not committed",
+            _store_name));
+    }
+    if (_staged->GetWriteBatch()->Count() == 0 && _pending_drops.empty()) {
+        return; // nothing to seal
+    }
+    _sealed = std::exchange(_staged, std::make_unique<rocksdb::WriteBatchWithIndex>(
+                                         rocksdb::BytewiseComparator(), 0, true));
+    _sealed_drops = std::exchange(_pending_drops, {});
+}
+
+void rocksdb_database::commit_sealed(std::optional<int64_t> checkpoint) {
+    if (!_staging) {
         if (checkpoint) {
             write_meta(checkpoint_key, *checkpoint);
         }
         return;
     }
+    rocksdb::WriteBatch checkpoint_only;
+    rocksdb::WriteBatch* batch = _sealed ? _sealed->GetWriteBatch() : &checkpoint_only;
     if (checkpoint) {
         std::string encoded;
         append_u64_be(encoded, static_cast<uint64_t>(*checkpoint));
-        const rocksdb::Status added = _staged->Put(_meta.get(), to_slice(checkpoint_key), encoded);
+        const rocksdb::Status added = batch->Put(_meta.get(), to_slice(checkpoint_key), encoded);
         if (!added.ok()) {
             fail("stage the checkpoint of", added);
         }
     }
-    if (_staged->GetWriteBatch()->Count() > 0) {
+    if (batch->Count() > 0) {
         // The one write per transaction goes through the write-ahead log (not synced), so
         // a killed process keeps every committed transaction and its restart replays only
         // the changelog after the last one. Writes without the log would be lost back to
         // the last memtable flush, and the restart would replay far more.
         rocksdb::WriteOptions durable = _write_options;
         durable.disableWAL = false;
-        const rocksdb::Status written = _db->Write(durable, _staged->GetWriteBatch());
+        const rocksdb::Status written = _db->Write(durable, batch);
         if (!written.ok()) {
             fail("commit staged writes to", written);
         }
-        _staged->Clear();
     }
-    for (auto& handle : _pending_drops) {
+    _sealed.reset();
+    for (auto& handle : _sealed_drops) {
         const rocksdb::Status dropped = _db->DropColumnFamily(handle.get());
         if (!dropped.ok()) {
             fail("drop an expired segment of", dropped);
         }
     }
-    _pending_drops.clear();
+    _sealed_drops.clear();
+}
+
+void rocksdb_database::commit_staged(std::optional<int64_t> checkpoint) {
+    seal_staged();
+    commit_sealed(checkpoint);
 }
 
 std::optional<std::string> rocksdb_database::get(rocksdb::ColumnFamilyHandle* family,
                                                  std::string_view key) {
     std::string value;
+    if (_sealed && _staged->GetWriteBatch()->Count() > 0) {
+        // The next transaction's writes first: an index seek, since GetFromBatch() does not
+        // tell a removed key from an absent one.
+        const std::unique_ptr<rocksdb::WBWIIterator> newer(_staged->NewIterator(family));
+        newer->Seek(to_slice(key));
+        if (newer->Valid() && to_view(newer->Entry().key) == key) {
+            const rocksdb::WriteEntry entry = newer->Entry();
+            if (entry.type == rocksdb::kPutRecord) {
+                return std::string(to_view(entry.value));
+            }
+            if (entry.type == rocksdb::kDeleteRecord) {
+                return std::nullopt;
+            }
+            fail("read from", rocksdb::Status::NotSupported("unexpected staged entry type"));
+        }
+    }
+    rocksdb::WriteBatchWithIndex* staged = _sealed ? _sealed.get() : _staged.get();
     const rocksdb::Status read =
-        _staged ? _staged->GetFromBatchAndDB(_db.get(), rocksdb::ReadOptions(), family,
-                                             to_slice(key), &value)
-                : _db->Get(rocksdb::ReadOptions(), family, to_slice(key), &value);
+        staged ? staged->GetFromBatchAndDB(_db.get(), rocksdb::ReadOptions(), family, to_slice(key),
+                                           &value)
+               : _db->Get(rocksdb::ReadOptions(), family, to_slice(key), &value);
     if (read.IsNotFound()) {
         return std::nullopt;
     }
@@ -360,8 +405,12 @@ rocksdb_database::cursor rocksdb_database::iterate(rocksdb::ColumnFamilyHandle* 
         options.iterate_upper_bound = bound_slice.get();
     }
     std::unique_ptr<rocksdb::Iterator> iterator(_db->NewIterator(options, family));
+    // Staged writes over sealed ones over the committed data; each base iterator is owned
+    // by the iterator over it.
+    if (_sealed) {
+        iterator.reset(_sealed->NewIteratorWithBase(family, iterator.release(), &options));
+    }
     if (_staged && _staged->GetWriteBatch()->Count() > 0) {
-        // Staged writes over the committed data; the base iterator is owned by the result.
         iterator.reset(_staged->NewIteratorWithBase(family, iterator.release(), &options));
     }
     return cursor(std::move(bound), std::move(bound_slice), std::move(iterator), *this);

@@ -14,6 +14,10 @@
 //     it with the new checkpoint in one atomic write. An abort or a crash therefore leaves
 //     the DB at its last commit, and a restart replays only the changelog after it.
 //     Restores bypass the staging (write_direct): they apply committed changelog data.
+//   - a transaction may be sealed (seal_staged()) while it commits on the broker: its
+//     writes move to a second batch, later writes are staged apart for the next
+//     transaction, reads see both over the DB, and commit_sealed() applies only the
+//     sealed ones once the broker has committed them.
 //
 // It also tracks every column family the DB has (the stores' segments) and turns RocksDB
 // statuses into state_errors that name the store, the path and what to do.
@@ -101,9 +105,16 @@ public:
     // From now on (also across wipe()), writes are staged until commit_staged().
     void stage_writes();
     bool staging() const { return _staging; }
-    // Applies what is staged together with `checkpoint` (if given) in one atomic write;
-    // without staging, just writes the checkpoint. Column families dropped while staging
-    // are dropped now. Throws state_error.
+    // Closes the staged writes of one transaction: they wait apart for commit_sealed(),
+    // and writes from now on belong to the next transaction. Reads see the newer staged
+    // writes over the sealed ones over the DB. No-op when not staging. Throws
+    // std::logic_error when a sealed transaction is not committed yet: only one may be.
+    void seal_staged();
+    // Applies the sealed writes (if any) together with `checkpoint` (if given) in one
+    // atomic write; without staging, just writes the checkpoint. Column families dropped
+    // before the seal are dropped now. Throws state_error.
+    void commit_sealed(std::optional<int64_t> checkpoint);
+    // seal_staged() and commit_sealed(): applies everything staged.
     void commit_staged(std::optional<int64_t> checkpoint);
     void put(rocksdb::ColumnFamilyHandle* family, std::string_view key, std::string_view value);
     void remove(rocksdb::ColumnFamilyHandle* family, std::string_view key);
@@ -146,9 +157,12 @@ private:
     // Staged writes (exactly-once); null when not staging. Declared after the handles it
     // refers to, so it is destroyed first.
     std::unique_ptr<rocksdb::WriteBatchWithIndex> _staged;
-    // Families dropped while writes were staged: kept alive until the commit, since
-    // staged entries may refer to them.
+    // The sealed transaction's writes, waiting for commit_sealed(); null when none is.
+    std::unique_ptr<rocksdb::WriteBatchWithIndex> _sealed;
+    // Families dropped while writes were staged (or sealed): kept alive until the commit
+    // of the transaction that dropped them, since staged entries may refer to them.
     std::vector<handle_ptr> _pending_drops;
+    std::vector<handle_ptr> _sealed_drops;
 };
 
 // An iterator with the storage for its upper bound (RocksDB keeps only a pointer to it).

@@ -108,8 +108,12 @@ void rocksdb_key_value_store::stage_writes() {
     open_db().stage_writes();
 }
 
-void rocksdb_key_value_store::commit(std::optional<int64_t> checkpoint) {
-    open_db().commit_staged(checkpoint);
+void rocksdb_key_value_store::seal() {
+    open_db().seal_staged();
+}
+
+void rocksdb_key_value_store::commit_sealed(std::optional<int64_t> checkpoint) {
+    open_db().commit_sealed(checkpoint);
 }
 
 void rocksdb_key_value_store::end_restore() {

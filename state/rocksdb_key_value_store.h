@@ -60,7 +60,8 @@ public:
     // Closes, deletes the DB's files and reopens an empty DB (when open).
     void wipe() override;
     void stage_writes() override;
-    void commit(std::optional<int64_t> checkpoint) override;
+    void seal() override;
+    void commit_sealed(std::optional<int64_t> checkpoint) override;
 
     // The DB directory (empty before init()).
     const std::filesystem::path& path() const;

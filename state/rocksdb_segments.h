@@ -65,9 +65,10 @@ public:
 
     std::optional<int64_t> checkpoint();
     void write_checkpoint(int64_t next_offset);
-    // Exactly-once staging: see rocksdb_database::stage_writes()/commit_staged().
+    // Exactly-once staging: see rocksdb_database::stage_writes()/seal_staged().
     void stage_writes() { database().stage_writes(); }
-    void commit(std::optional<int64_t> checkpoint) { database().commit_staged(checkpoint); }
+    void seal() { database().seal_staged(); }
+    void commit_sealed(std::optional<int64_t> checkpoint) { database().commit_sealed(checkpoint); }
     void flush_memtables();
     // Deletes every segment, the checkpoint and stream time; reopens empty.
     void wipe();

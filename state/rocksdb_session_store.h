@@ -61,7 +61,10 @@ public:
     void write_checkpoint(int64_t next_offset) override;
     void wipe() override;
     void stage_writes() override { _segments.stage_writes(); }
-    void commit(std::optional<int64_t> checkpoint) override { _segments.commit(checkpoint); }
+    void seal() override { _segments.seal(); }
+    void commit_sealed(std::optional<int64_t> checkpoint) override {
+        _segments.commit_sealed(checkpoint);
+    }
 
     int64_t segment_interval_ms() const { return _segments.policy().segment_interval_ms(); }
     // Live segments (column families) right now.

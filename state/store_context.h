@@ -68,12 +68,21 @@ public:
     // store at its last commit. Stores that keep nothing across a restart (in-memory ones,
     // rebuilt from the changelog) need not stage.
     virtual void stage_writes() {}
-    // The transaction committed: applies the staged writes (if staging) together with
-    // `checkpoint` (if given), atomically.
-    virtual void commit(std::optional<int64_t> checkpoint) {
+    // The transaction's writes are complete (it is being committed): writes from now on
+    // are staged apart, for the next transaction. Only one transaction may be sealed and
+    // not yet committed.
+    virtual void seal() {}
+    // The sealed transaction committed: applies its writes (if staging) together with
+    // `checkpoint` (if given), atomically. Writes staged after the seal stay staged.
+    virtual void commit_sealed(std::optional<int64_t> checkpoint) {
         if (checkpoint) {
             write_checkpoint(*checkpoint);
         }
+    }
+    // The transaction committed: applies everything staged so far with `checkpoint`.
+    void commit(std::optional<int64_t> checkpoint) {
+        seal();
+        commit_sealed(checkpoint);
     }
 };
 

@@ -2,7 +2,8 @@
 // by reads and scans at once, reach the data only with commit() (together with the
 // checkpoint), and are gone after a close without commit (which flushes memtables, so
 // anything staged that leaked into the DB would show), so a store never has to be wiped
-// after an abort.
+// after an abort. A sealed transaction (one being committed on the broker) is applied
+// apart from the writes made while it commits, which belong to the next transaction.
 
 #include <cstdlib>
 #include <filesystem>
@@ -107,6 +108,103 @@ TEST(rocksdb_staging, window_segments_expired_during_a_transaction_are_dropped_a
     EXPECT_EQ(store.fetch("k", 600000), "late");
     EXPECT_EQ(store.checkpoint(), 3);
     store.close();
+}
+
+TEST(rocksdb_staging, a_sealed_transaction_is_applied_apart_from_the_writes_made_after_the_seal) {
+    staging_dir dir;
+    {
+        rocksdb_key_value_store store("s");
+        store.init(dir.context());
+        store.put("base", "db");
+        store.put("kept", "db");
+        store.commit(5);
+        store.stage_writes();
+        store.put("a", "sealed");
+        store.put("b", "sealed");
+        store.remove("base");
+        store.seal();
+        // The next transaction, written while the sealed one commits.
+        store.put("a", "next");
+        store.remove("b");
+        store.put("base", "again");
+        store.remove("kept");
+        store.put("c", "next");
+        const std::map<std::string, std::string> newest{
+            {"a", "next"}, {"base", "again"}, {"c", "next"}};
+        EXPECT_EQ(store.get("a"), "next");
+        EXPECT_EQ(store.get("b"), std::nullopt) << "removed after the seal, put before it";
+        EXPECT_EQ(store.get("base"), "again") << "put after the seal, removed before it";
+        EXPECT_EQ(store.get("kept"), std::nullopt) << "removed after the seal, in the DB";
+        EXPECT_EQ(contents(store), newest);
+        store.commit_sealed(9);
+        EXPECT_EQ(contents(store), newest) << "the next transaction's writes stay visible";
+        EXPECT_EQ(store.get("b"), std::nullopt);
+        store.close(); // the next transaction never commits
+    }
+    rocksdb_key_value_store reopened("s");
+    reopened.init(dir.context());
+    EXPECT_EQ(contents(reopened), (std::map<std::string, std::string>{
+                                      {"a", "sealed"}, {"b", "sealed"}, {"kept", "db"}}));
+    EXPECT_EQ(reopened.checkpoint(), 9);
+}
+
+TEST(rocksdb_staging, the_writes_after_a_seal_are_committed_by_the_next_commit) {
+    staging_dir dir;
+    {
+        rocksdb_key_value_store store("s");
+        store.init(dir.context());
+        store.stage_writes();
+        store.put("x", "1");
+        store.seal();
+        store.put("x", "2");
+        store.put("y", "2");
+        store.commit_sealed(1);
+        store.seal();
+        store.put("z", "3"); // a third transaction, never committed
+        store.commit_sealed(2);
+        store.close();
+    }
+    rocksdb_key_value_store reopened("s");
+    reopened.init(dir.context());
+    EXPECT_EQ(contents(reopened), (std::map<std::string, std::string>{{"x", "2"}, {"y", "2"}}));
+    EXPECT_EQ(reopened.checkpoint(), 2);
+}
+
+TEST(rocksdb_staging, a_second_seal_before_the_first_commits_is_refused) {
+    staging_dir dir;
+    rocksdb_key_value_store store("s");
+    store.init(dir.context());
+    store.stage_writes();
+    store.put("x", "1");
+    store.seal();
+    store.put("y", "2");
+    EXPECT_THROW(store.seal(), std::logic_error);
+    store.commit_sealed(1);
+    EXPECT_NO_THROW(store.seal());
+}
+
+TEST(rocksdb_staging, a_segment_expired_while_a_transaction_is_sealed_goes_with_the_next_commit) {
+    staging_dir dir;
+    {
+        rocksdb_window_store store("w", 120000, 60000);
+        store.init(dir.context());
+        store.stage_writes();
+        store.put("k", "early", 0);
+        store.seal();
+        store.put("k", "late", 600000); // expires the segment the sealed write went to
+        EXPECT_EQ(store.fetch("k", 0), std::nullopt) << "the expired segment is gone for readers";
+        EXPECT_EQ(store.fetch("k", 600000), "late");
+        store.commit_sealed(3); // writes "early" into the segment that is still kept
+        EXPECT_EQ(store.fetch("k", 0), std::nullopt);
+        store.commit(4); // drops it
+        EXPECT_EQ(store.fetch("k", 600000), "late");
+        store.close();
+    }
+    rocksdb_window_store reopened("w", 120000, 60000);
+    reopened.init(dir.context());
+    EXPECT_EQ(reopened.fetch("k", 0), std::nullopt);
+    EXPECT_EQ(reopened.fetch("k", 600000), "late");
+    EXPECT_EQ(reopened.checkpoint(), 4);
 }
 
 } // namespace
