@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kafka/client_config.h"
@@ -16,6 +17,9 @@ struct read_record {
     std::optional<std::string> key;
     std::optional<std::string> value;
     int64_t offset = 0;
+    int64_t timestamp = -1; // -1: none
+    // In order; a value may be null.
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
 };
 
 // `isolation` is "read_committed" or "read_uncommitted". Stops at the partition's end

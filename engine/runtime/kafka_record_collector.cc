@@ -1,6 +1,7 @@
 #include "engine/runtime/kafka_record_collector.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,8 +44,55 @@ void kafka_record_collector::send(std::string_view topic_name, nullable_bytes ke
                                 v ? v->data() : nullptr, v ? static_cast<ssize_t>(v->size()) : 0);
         }
     }
+    if (_holding) {
+        held_record held{&out,
+                         target,
+                         timestamp,
+                         _held_data.size(),
+                         key ? key->size() : 0,
+                         value ? value->size() : 0,
+                         key.has_value(),
+                         value.has_value(),
+                         std::move(raw_headers)};
+        if (key) {
+            _held_data.append(*key);
+        }
+        if (value) {
+            _held_data.append(*value);
+        }
+        _held.push_back(std::move(held));
+        return;
+    }
     _producer.produce(out.handle.get(), target, key, value, timestamp, std::move(raw_headers));
     ++_sent;
+}
+
+void kafka_record_collector::release_held() {
+    _holding = false;
+    std::vector<held_record> held = std::exchange(_held, {});
+    std::string data = std::exchange(_held_data, {});
+    const std::string_view bytes = data;
+    for (auto& r : held) {
+        const nullable_bytes key =
+            r.has_key ? nullable_bytes(bytes.substr(r.key_at, r.key_size)) : std::nullopt;
+        const nullable_bytes value =
+            r.has_value ? nullable_bytes(bytes.substr(r.key_at + r.key_size, r.value_size))
+                        : std::nullopt;
+        _producer.produce(r.topic->handle.get(), r.partition, key, value, r.timestamp,
+                          std::move(r.headers));
+        ++_sent;
+    }
+    // Keep the buffers' capacity for the next commit.
+    held.clear();
+    data.clear();
+    _held = std::move(held);
+    _held_data = std::move(data);
+}
+
+void kafka_record_collector::drop_held() {
+    _holding = false;
+    _held.clear();
+    _held_data.clear();
 }
 
 int32_t kafka_record_collector::partition_count(std::string_view topic_name) {

@@ -7,6 +7,12 @@
 // Threading: owned and used by one stream_thread. Delivery failures are remembered and
 // reported by check_deliveries(), which the thread calls at every commit: at least once
 // means a failed send must stop the commit of the offsets it belongs to.
+//
+// Holding (exactly-once): while the last transaction commits on another thread, the
+// producer takes no records, so the stream thread goes on processing with its records
+// held here, in order, and produces them into the next transaction with release_held().
+// While holding, on_delivery() may run on the committing thread: it touches only the
+// delivery state (errors, acknowledged offsets), never what send() and hold touch.
 
 #include <map>
 #include <optional>
@@ -31,7 +37,20 @@ public:
     void on_delivery(const rd_kafka_message_t& msg);
     // Throws streams_error naming the first failed delivery since the last call.
     void check_deliveries();
+    // Records handed to the producer (held ones count once released).
     uint64_t records_sent() const { return _sent; }
+
+    // From now on send() keeps records instead of producing them.
+    void hold() { _holding = true; }
+    bool holding() const { return _holding; }
+    size_t held_records() const { return _held.size(); }
+    // Bytes of keys and values held.
+    size_t held_bytes() const { return _held_data.size(); }
+    // Stops holding and produces what is held, in order. Throws as send() does; what is
+    // not produced then is dropped (the transaction must abort).
+    void release_held();
+    // Stops holding and drops what is held (its transaction will never commit).
+    void drop_held();
 
     // Starts remembering the offset of the last acknowledged record per partition of
     // `topic` (a changelog), so that stores can checkpoint what the changelog holds.
@@ -65,6 +84,22 @@ private:
     std::vector<tracked_topic> _tracked;
     std::string _first_error;
     uint64_t _sent = 0;
+    // Held records: topic, partition and headers as they will be produced, key and value
+    // in _held_data (one buffer, not one allocation per record).
+    struct held_record {
+        output_topic* topic;
+        int32_t partition;
+        int64_t timestamp;
+        size_t key_at;
+        size_t key_size;
+        size_t value_size; // the value follows the key
+        bool has_key;
+        bool has_value;
+        kafka::headers_ptr headers;
+    };
+    bool _holding = false;
+    std::vector<held_record> _held;
+    std::string _held_data;
 };
 
 } // namespace brook
