@@ -162,7 +162,7 @@ void stream_task::commit_stores(
             }
         }
         if (checkpoint || _env.exactly_once) {
-            store->restore_target().commit(checkpoint);
+            store->restore_target().commit_sealed(checkpoint);
         }
     }
 }
@@ -508,15 +508,25 @@ std::map<topic_partition, int64_t, topic_partition_less> stream_task::committabl
     return out;
 }
 
-void stream_task::mark_committed() {
+void stream_task::mark_committed(
+    const std::map<topic_partition, int64_t, topic_partition_less>& committed) {
     for (auto& in : _inputs) {
-        in.dirty = false;
+        const auto it = committed.find(topic_partition{in.topic, in.partition});
+        if (it != committed.end() && it->second == in.next_offset) {
+            in.dirty = false;
+        }
     }
 }
 
 void stream_task::flush_stores() {
     for (auto& [name, store] : _instance.stores) {
         store->flush();
+    }
+}
+
+void stream_task::seal_stores() {
+    for (auto& [name, store] : _instance.stores) {
+        store->restore_target().seal();
     }
 }
 

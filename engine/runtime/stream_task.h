@@ -66,9 +66,10 @@ public:
     // The task's logged stores with their checkpoints (read at open_stores()).
     std::vector<changelog_partition>& changelogs() { return _changelogs; }
     // After a commit whose records were all acknowledged (at least once) or whose
-    // transaction committed (exactly once): each store applies what it staged and records
-    // the changelog offset it now reflects. `acked_next_offset(topic, partition)` answers
-    // the offset after the last acknowledged write, if any.
+    // transaction committed (exactly once): each store applies what it staged before
+    // seal_stores() and records the changelog offset it now reflects.
+    // `acked_next_offset(topic, partition)` answers the offset after the last acknowledged
+    // write, if any.
     void commit_stores(
         const std::function<std::optional<int64_t>(std::string_view, int32_t)>& acked_next_offset);
     // Initializes the nodes (after the stores are open and restored); call once.
@@ -124,15 +125,20 @@ public:
     void punctuate_wall_clock(int64_t now_ms);
 
     // Offset of the next record to read, for each partition that processed something
-    // since the last call to mark_committed().
+    // since its last commit.
     std::map<topic_partition, int64_t, topic_partition_less> committable_offsets() const;
-    void mark_committed();
+    // `committed` (from committable_offsets()) is committed: a partition that has not
+    // processed further since is clean until it does.
+    void mark_committed(const std::map<topic_partition, int64_t, topic_partition_less>& committed);
     bool commit_requested() const { return _commit_requested; }
     void clear_commit_request() { _commit_requested = false; }
     // The store named `name`, or null if this task has none by that name.
     state::state_store* find_store(std::string_view name);
     // Flushes every store (before a commit).
     void flush_stores();
+    // Exactly-once, after flush_stores(): the stores' writes so far belong to the
+    // transaction being committed; later ones wait for the next (restorable::seal()).
+    void seal_stores();
 
     // task_context
     const std::string& application_id() const override { return _env.application_id; }

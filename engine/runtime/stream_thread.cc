@@ -20,6 +20,11 @@ namespace {
 
 // Bound on each transactional call (init, send offsets, commit, abort).
 constexpr auto transaction_timeout = 60s;
+// Records held while a transaction commits, in bytes of keys and values: past it the
+// thread waits for the commit instead of holding more.
+constexpr size_t max_held_bytes = size_t{32} << 20;
+// How long a poll may wait while a commit is under way, so that its end is noticed soon.
+constexpr auto poll_wait_while_committing = 1ms;
 
 int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -62,7 +67,8 @@ stream_thread::stream_thread(int index, const topology& topo, const streams_conf
       // statestore.cache.max.bytes is for the whole application, split over its threads.
       _cache(static_cast<size_t>(config.cache_max_bytes()) /
              static_cast<size_t>(std::max(1, config.num_stream_threads()))),
-      _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)),
+      _committer(index), _delayed(topo.has_delayed_sources()),
+      _fetch_lead_ms(fetch_lead_ms(config)),
       _buffer_limit(static_cast<size_t>(config.buffered_records_per_partition())) {}
 
 stream_thread::~stream_thread() {
@@ -115,6 +121,15 @@ void stream_thread::run() {
             _error = e.what();
         }
         std::cerr << fmt::format("brook: stream thread {} failed: {}\n", _index, e.what());
+        if (_committer.busy()) {
+            // The producer must not go while the committer uses it; how it ends no longer
+            // matters, since nothing is committed after this.
+            try {
+                _committer.finish();
+            } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): already failing
+            }
+            _sealed.reset();
+        }
         // Close what is left without committing: the offsets of records whose processing
         // failed must not be committed.
         _restorer.reset();
@@ -231,7 +246,11 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         batch.clear();
         // While restoring, only look in on the group (heartbeats, rebalances) between
         // restore batches.
-        _consumer->poll_batch(batch, 1000, restoring ? 0ms : poll_wait());
+        _consumer->poll_batch(batch, 1000,
+                              restoring ? 0ms
+                              : _committer.busy()
+                                  ? std::min(poll_wait(), poll_wait_while_committing)
+                                  : poll_wait());
         // As in Kafka Streams, a thread runs once its active tasks are restored: until then
         // the application reports REBALANCING.
         if (_state == thread_state::partitions_assigned && _restorer->idle()) {
@@ -292,7 +311,14 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
                                           std::chrono::steady_clock::now() - processing_started)
                                           .count());
         }
-        _producer->poll(0ms);
+        if (_committer.busy()) {
+            // The producer is the committer's until the commit ends: no poll here.
+            if (_committer.done() || _collector->held_bytes() > max_held_bytes) {
+                finish_transaction_commit();
+            }
+        } else {
+            _producer->poll(0ms);
+        }
         const int64_t wall_now = wall_clock_ms();
         for (auto& [id, task] : _tasks) {
             if (task->initialized()) {
@@ -301,7 +327,11 @@ void stream_thread::run_once(std::vector<kafka::message_ptr>& batch) {
         }
         if (commit_requested ||
             std::chrono::steady_clock::now() - _last_commit >= _config.commit_interval()) {
-            commit_all();
+            if (_eos) {
+                commit_in_background();
+            } else {
+                commit_all();
+            }
         }
         _produced = _collector->records_sent();
         publish_metrics(false);
@@ -325,48 +355,105 @@ void stream_thread::begin_transaction_if_needed() {
 }
 
 void stream_thread::commit_transaction(const std::vector<stream_task*>& tasks) {
+    finish_transaction_commit();
+    if (start_transaction_commit(tasks)) {
+        finish_transaction_commit();
+    }
+}
+
+void stream_thread::commit_in_background() {
+    finish_transaction_commit(); // at most one commit under way
+    std::vector<stream_task*> all;
+    for (auto& [id, task] : _tasks) {
+        all.push_back(task.get());
+    }
+    publish_metrics(true); // before the offsets go out, as in commit_tasks()
+    _last_commit = std::chrono::steady_clock::now();
+    start_transaction_commit(all);
+    if (_purger) {
+        _purger->maybe_purge(_last_commit);
+    }
+}
+
+bool stream_thread::start_transaction_commit(const std::vector<stream_task*>& tasks) {
     begin_transaction_if_needed(); // caches flushed below may produce
     for (auto* task : tasks) {
         task->flush_stores();
         task->clear_commit_request();
     }
-    std::vector<std::tuple<std::string, int32_t, int64_t>> offsets;
+    sealed_transaction sealed;
+    sealed.started = std::chrono::steady_clock::now();
     for (auto* task : tasks) {
-        for (const auto& [tp, offset] : task->committable_offsets()) {
-            offsets.emplace_back(tp.first, tp.second, offset);
+        auto committable = task->committable_offsets();
+        for (const auto& [tp, offset] : committable) {
+            sealed.offsets.emplace_back(tp.first, tp.second, offset);
         }
+        sealed.tasks.push_back({task, task->id(), std::move(committable)});
     }
-    if (offsets.empty() && _collector->records_sent() == _sent_at_transaction_start) {
-        return; // an empty transaction: keep it open for the next records
+    if (sealed.offsets.empty() && _collector->records_sent() == _sent_at_transaction_start) {
+        return false; // an empty transaction: keep it open for the next records
     }
     // Output, changelog records and the consumed offsets become visible together. The
     // offsets go with the consumer group metadata (KIP-447), so a member the group has
-    // moved on from is fenced here instead of committing.
-    if (!offsets.empty()) {
-        auto list = kafka::make_partition_list(offsets);
-        const kafka::group_metadata_ptr group = _consumer->group_metadata();
-        retry_retriable(
-            [&] { _producer->send_offsets_to_transaction(*list, *group, transaction_timeout); });
+    // moved on from is fenced at the commit instead of committing.
+    kafka::partition_list_ptr list;
+    kafka::group_metadata_ptr group;
+    if (!sealed.offsets.empty()) {
+        list = kafka::make_partition_list(sealed.offsets);
+        group = _consumer->group_metadata();
     }
-    const auto started = std::chrono::steady_clock::now();
-    retry_retriable([&] { _producer->commit_transaction(transaction_timeout); });
+    // What the tasks write from now on belongs to the next transaction.
+    for (auto* task : tasks) {
+        task->seal_stores();
+    }
+    _collector->hold();
+    _sealed = std::move(sealed);
+    _committer.start(*_producer, std::move(list), std::move(group), transaction_timeout);
+    return true;
+}
+
+void stream_thread::await_transaction_commit() {
+    if (!_committer.busy()) {
+        return;
+    }
+    sealed_transaction sealed = std::move(*_sealed);
+    _sealed.reset();
+    const std::chrono::microseconds took = _committer.finish();
     _in_transaction = false;
     _transactions_committed.fetch_add(1, std::memory_order_relaxed);
-    _commit_latency_us.fetch_add(
+    _commit_latency_us.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
+    _commit_latency.count += 1;
+    _commit_latency.sum_us +=
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - started)
-                                  .count()),
-        std::memory_order_relaxed);
+                                  std::chrono::steady_clock::now() - sealed.started)
+                                  .count());
     _collector->check_deliveries();
     // Only now may the stores make the transaction's writes their committed state.
-    for (auto* task : tasks) {
+    for (auto& [task, id, committed] : sealed.tasks) {
+        auto it = _tasks.find(id);
+        if (it == _tasks.end() || it->second.get() != task) {
+            // Closed meanwhile (partitions lost): its sealed writes went with it, and its
+            // next owner restores them from the changelog the commit made visible.
+            continue;
+        }
         task->commit_stores([this](std::string_view topic, int32_t partition) {
             return _collector->acked_next_offset(topic, partition);
         });
-        task->mark_committed();
+        task->mark_committed(committed);
     }
     ++_commits;
-    after_commit(offsets);
+    after_commit(sealed.offsets);
+}
+
+void stream_thread::finish_transaction_commit() {
+    if (!_committer.busy()) {
+        return;
+    }
+    await_transaction_commit();
+    if (_collector->held_records() > 0) {
+        begin_transaction_if_needed();
+    }
+    _collector->release_held();
 }
 
 void stream_thread::after_commit(
@@ -379,22 +466,6 @@ void stream_thread::after_commit(
     }
 }
 
-void stream_thread::retry_retriable(const std::function<void()>& call) {
-    constexpr int attempts = 5;
-    for (int i = 1;; ++i) {
-        try {
-            call();
-            return;
-        } catch (const kafka::kafka_error& e) {
-            if (!e.is_retriable() || e.is_fatal() || e.txn_requires_abort() || i == attempts) {
-                throw;
-            }
-            std::cerr << fmt::format("brook: stream thread {}: retrying: {}\n", _index, e.what());
-            std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));
-        }
-    }
-}
-
 void stream_thread::recover(const kafka::kafka_error& e) {
     const bool fatal = e.is_fatal() || e.is_fenced();
     std::cerr << fmt::format("brook: stream thread {}: transaction failed ({}): {}; {}\n", _index,
@@ -402,7 +473,19 @@ void stream_thread::recover(const kafka::kafka_error& e) {
                              fatal ? "closing tasks and starting a new producer"
                                    : "aborting, rewinding tasks to their last commit");
     _transactions_aborted.fetch_add(1, std::memory_order_relaxed);
-    if (!fatal && _in_transaction) {
+    bool fatal_now = fatal;
+    if (_committer.busy()) {
+        // A commit under way ends first: it may well succeed (then there is nothing to
+        // abort), and the producer cannot be aborted or replaced while it is in use.
+        try {
+            await_transaction_commit();
+        } catch (const kafka::kafka_error& pending) {
+            fatal_now = fatal_now || pending.is_fatal() || pending.is_fenced();
+        } catch (const streams_error&) { // NOLINT(bugprone-empty-catch): rewound below
+        }
+    }
+    _collector->drop_held(); // records of a transaction that will never commit
+    if (!fatal_now && _in_transaction) {
         try {
             _producer->abort_transaction(transaction_timeout);
         } catch (const kafka::kafka_error& abort_error) {
@@ -413,7 +496,7 @@ void stream_thread::recover(const kafka::kafka_error& e) {
                                      abort_error.what());
             make_new_producer();
         }
-    } else if (fatal) {
+    } else if (fatal_now) {
         make_new_producer();
     }
     _in_transaction = false;
@@ -522,8 +605,10 @@ void stream_thread::commit_tasks(const std::vector<stream_task*>& tasks) {
         // Also when nothing was committed now: an earlier commit may still be unpurged.
         _purger->maybe_purge(std::chrono::steady_clock::now());
     }
-    if (_commits.load() == before) {
-        return; // nothing to commit: not a commit, so not timed either
+    if (_eos || _commits.load() == before) {
+        // Exactly-once commits are timed when they end (await_transaction_commit()); an
+        // at-least-once call that committed nothing is not a commit, so not timed either.
+        return;
     }
     _commit_latency.count += 1;
     _commit_latency.sum_us +=
@@ -575,8 +660,12 @@ void stream_thread::commit_tasks_now(const std::vector<stream_task*>& tasks) {
                                  _index, e.what());
         return;
     }
+    std::map<topic_partition, int64_t, topic_partition_less> committed;
+    for (const auto& [topic, partition, offset] : offsets) {
+        committed.emplace(topic_partition{topic, partition}, offset);
+    }
     for (auto* task : tasks) {
-        task->mark_committed();
+        task->mark_committed(committed);
     }
     ++_commits;
     after_commit(offsets);
@@ -848,7 +937,11 @@ void stream_thread::publish_metrics(bool force) {
     }
     std::lock_guard lock(_metrics_mutex);
     _published.records_consumed = {_consumed.begin(), _consumed.end()};
-    _published.records_produced = {_produced_per_topic.begin(), _produced_per_topic.end()};
+    if (!_committer.busy()) {
+        // While a commit is under way, delivery reports update these on the committer's
+        // thread: the last published counts stand until it ends.
+        _published.records_produced = {_produced_per_topic.begin(), _produced_per_topic.end()};
+    }
     _published.process_latency = _process_latency;
     _published.commit_latency = _commit_latency;
     _published.lag = std::move(lag);

@@ -9,7 +9,12 @@
 // Under exactly_once_v2 the producer is transactional (transactional.id
 // "<application.id>-<process id>-<thread index>") and a commit is one transaction: flush
 // store caches, send the consumed offsets with the group metadata, commit, and only then
-// let stores apply the transaction's writes. An abortable error aborts and rewinds every
+// let stores apply the transaction's writes. The periodic commit is pipelined: the
+// transaction is sealed (stores stage later writes apart, the collector holds later
+// records) and committed by a transaction_committer on its own thread while this thread
+// processes on; when it is done, stores apply the sealed writes and a new transaction
+// takes the held records. At most one commit is under way: the next one, a rebalance, an
+// abort or shutdown first waits for it. An abortable error aborts and rewinds every
 // task to its last commit (tasks are made again, stores restored from the changelog
 // tail); fencing or a fatal error also replaces the producer. Nothing continues silently.
 //
@@ -60,6 +65,7 @@
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
 #include "engine/runtime/streams_metrics.h"
+#include "engine/runtime/transaction_committer.h"
 #include "engine/topology/topology.h"
 #include "state/cache_budget.h"
 
@@ -119,10 +125,21 @@ private:
     task_environment task_env();
     // Exactly-once: the transactional commit and what to do when it fails.
     void begin_transaction_if_needed();
+    // Commits the tasks' transaction and waits for it (after the one under way, if any).
     void commit_transaction(const std::vector<stream_task*>& tasks);
+    // The periodic commit: waits for the one under way, if any, then starts the next.
+    void commit_in_background();
+    // Seals the tasks' transaction and hands it to the committer; false when there was
+    // nothing to commit (the transaction stays open for the next records).
+    bool start_transaction_commit(const std::vector<stream_task*>& tasks);
+    // Waits for the commit under way (if any) and completes it: stores apply its writes
+    // and tasks learn what is committed. Throws what failed the commit; the transaction
+    // is then still open (_in_transaction) for recover() to abort.
+    void await_transaction_commit();
+    // await_transaction_commit(), then the held records go into a new transaction.
+    void finish_transaction_commit();
     // After a successful commit of `offsets`: tells the purger what it may now delete.
     void after_commit(const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets);
-    void retry_retriable(const std::function<void()>& call);
     void recover(const kafka::kafka_error& e);
     void make_new_producer();
     void revive_tasks();
@@ -175,6 +192,22 @@ private:
 
     std::unique_ptr<kafka::producer> _producer;
     std::unique_ptr<kafka_record_collector> _collector;
+    // Exactly-once: commits on its own thread. Declared after the producer it borrows, so
+    // it is gone (a commit under way finished) before the producer is.
+    transaction_committer _committer;
+    // The transaction the committer is committing: its tasks with the offsets committed
+    // for each, and when the commit began.
+    struct sealed_transaction {
+        struct task_offsets {
+            stream_task* task; // compared with _tasks at completion: it may be gone by then
+            task_id id;
+            std::map<topic_partition, int64_t, topic_partition_less> offsets;
+        };
+        std::vector<task_offsets> tasks;
+        std::vector<std::tuple<std::string, int32_t, int64_t>> offsets;
+        std::chrono::steady_clock::time_point started;
+    };
+    std::optional<sealed_transaction> _sealed;
     std::unique_ptr<kafka::consumer> _consumer;
     std::unique_ptr<input_pauses> _pauses; // over _consumer, made and dropped with it
     std::unique_ptr<changelog_reader> _restorer;
