@@ -8,6 +8,27 @@
 
 namespace brook::kafka {
 
+std::vector<std::pair<std::string, std::optional<std::string>>>
+message_headers(rd_kafka_message_t& msg) {
+    std::vector<std::pair<std::string, std::optional<std::string>>> out;
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(&msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return out; // none
+    }
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+        out.emplace_back(name, value == nullptr
+                                   ? std::nullopt
+                                   : std::optional<std::string>(
+                                         std::in_place, static_cast<const char*>(value), size));
+    }
+    return out;
+}
+
 std::vector<read_record> read_partition(const client_config& base, const std::string& topic,
                                         int32_t partition, const std::string& isolation,
                                         std::chrono::milliseconds timeout) {
@@ -43,21 +64,7 @@ std::vector<read_record> read_partition(const client_config& base, const std::st
             r.value.emplace(static_cast<const char*>(msg->payload), msg->len);
         }
         r.timestamp = rd_kafka_message_timestamp(msg.get(), nullptr);
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (rd_kafka_message_headers(msg.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            const char* name = nullptr;
-            const void* value = nullptr;
-            size_t size = 0;
-            for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                               RD_KAFKA_RESP_ERR_NO_ERROR;
-                 ++i) {
-                r.headers.emplace_back(
-                    name, value == nullptr
-                              ? std::nullopt
-                              : std::optional<std::string>(std::in_place,
-                                                           static_cast<const char*>(value), size));
-            }
-        }
+        r.headers = message_headers(*msg);
         out.push_back(std::move(r));
     }
     throw std::runtime_error(

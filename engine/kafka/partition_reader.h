@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
 #include "engine/kafka/client_config.h"
 
 namespace brook::kafka {
@@ -21,6 +23,10 @@ struct read_record {
     // In order; a value may be null.
     std::vector<std::pair<std::string, std::optional<std::string>>> headers;
 };
+
+// A consumed message's headers, in order (null values as nullopt).
+std::vector<std::pair<std::string, std::optional<std::string>>>
+message_headers(rd_kafka_message_t& msg);
 
 // `isolation` is "read_committed" or "read_uncommitted". Stops at the partition's end
 // (for read_committed: the last stable offset). Throws std::runtime_error if the end is

@@ -22,6 +22,7 @@
 #include "engine/errors.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/handles.h"
+#include "engine/kafka/partition_reader.h"
 #include "engine/publisher/outbox.h"
 #include "engine/publisher/resilient_publisher.h"
 #include "tests/support/broker.h"
@@ -111,16 +112,8 @@ std::vector<consumed> consume(const std::string& bootstrap, const std::string& t
         consumed r;
         r.key.assign(static_cast<const char*>(m->key), m->key_len);
         r.value.assign(static_cast<const char*>(m->payload), m->len);
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            const char* name = nullptr;
-            const void* value = nullptr;
-            size_t size = 0;
-            for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) ==
-                               RD_KAFKA_RESP_ERR_NO_ERROR;
-                 ++i) {
-                r.headers[name] = std::string(static_cast<const char*>(value), size);
-            }
+        for (auto& [name, value] : kafka::message_headers(*m)) {
+            r.headers[name] = value.value_or("");
         }
         out.push_back(std::move(r));
     }
