@@ -207,7 +207,9 @@ void rocksdb_database::drop_family(const std::string& name) {
     if (it == _families.end()) {
         return;
     }
-    if ((_staged && _staged->GetWriteBatch()->Count() > 0) || _sealed) {
+    if (_staging) {
+        // Dropped with the commit of the transaction that expired it: an abort keeps the
+        // segment, like the stream time it belongs to.
         _pending_drops.push_back(std::move(it->second));
         _families.erase(it);
         return;

@@ -207,5 +207,25 @@ TEST(rocksdb_staging, a_segment_expired_while_a_transaction_is_sealed_goes_with_
     EXPECT_EQ(reopened.checkpoint(), 4);
 }
 
+TEST(rocksdb_staging, a_segment_expired_by_an_aborted_transaction_is_kept) {
+    staging_dir dir;
+    {
+        rocksdb_window_store store("w", 120000, 60000);
+        store.init(dir.context());
+        store.stage_writes();
+        store.put("k", "early", 0);
+        store.commit(1);
+        // The first write of the next transaction moves stream time past the segment.
+        store.put("k", "late", 600000);
+        EXPECT_EQ(store.fetch("k", 0), std::nullopt);
+        store.close(); // aborted: stream time and the segment stay as committed
+    }
+    rocksdb_window_store reopened("w", 120000, 60000);
+    reopened.init(dir.context());
+    EXPECT_EQ(reopened.fetch("k", 0), "early");
+    EXPECT_EQ(reopened.fetch("k", 600000), std::nullopt);
+    EXPECT_EQ(reopened.checkpoint(), 1);
+}
+
 } // namespace
 } // namespace brook::state
