@@ -4,8 +4,10 @@
 //
 // Lifecycle: constructed ready to produce (transactional ones also need
 // init_transactions()); the destructor flushes for at most `close_timeout` and destroys
-// the handle. Threading: produce() and the transactional calls are for one owning thread;
-// delivery reports run on that thread inside poll()/flush(). Not movable, because
+// the handle. Threading: produce() and the transactional calls are for one owning thread
+// at a time; delivery reports run on the thread inside poll(), flush() or
+// commit_transaction() (which flushes), so a thread that hands the commit to another
+// (transaction_committer) gets its reports there. Not movable, because
 // librdkafka holds a pointer to it for the delivery callback.
 
 #include <atomic>

@@ -44,8 +44,8 @@ public:
     void hold() { _holding = true; }
     bool holding() const { return _holding; }
     size_t held_records() const { return _held.size(); }
-    // Bytes of keys and values held.
-    size_t held_bytes() const { return _held_data.size(); }
+    // Bytes held: keys, values and each record's bookkeeping (not its headers).
+    size_t held_bytes() const { return _held_data.size() + _held.size() * sizeof(held_record); }
     // Stops holding and produces what is held, in order. Throws as send() does; what is
     // not produced then is dropped (the transaction must abort).
     void release_held();

@@ -67,9 +67,9 @@ stream_thread::stream_thread(int index, const topology& topo, const streams_conf
       // statestore.cache.max.bytes is for the whole application, split over its threads.
       _cache(static_cast<size_t>(config.cache_max_bytes()) /
              static_cast<size_t>(std::max(1, config.num_stream_threads()))),
-      _committer(index), _delayed(topo.has_delayed_sources()),
-      _fetch_lead_ms(fetch_lead_ms(config)),
-      _buffer_limit(static_cast<size_t>(config.buffered_records_per_partition())) {}
+      _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)),
+      _buffer_limit(static_cast<size_t>(config.buffered_records_per_partition())),
+      _committer(index) {}
 
 stream_thread::~stream_thread() {
     request_shutdown();
@@ -450,9 +450,9 @@ void stream_thread::finish_transaction_commit() {
         return;
     }
     await_transaction_commit();
-    if (_collector->held_records() > 0) {
-        begin_transaction_if_needed();
-    }
+    // Always a new transaction, also with nothing held: punctuators and the rest of this
+    // pass may send before the next pass would begin one. An empty one is never committed.
+    begin_transaction_if_needed();
     _collector->release_held();
 }
 

@@ -38,8 +38,10 @@
 // again (their queues are gone; they hold anew).
 //
 // Threading: every member except the atomics and request_shutdown() is touched only by
-// the thread itself. Ownership: owns its clients and tasks; the topology and config are
-// borrowed and must outlive it.
+// the thread itself, but for what delivery reports update (the collector's delivery
+// state, per-topic produced counts): while a commit is under way they run on the
+// committer's thread, and this thread leaves those alone until the commit ends. Ownership: owns its
+// clients and tasks; the topology and config are borrowed and must outlive it.
 
 #include <atomic>
 #include <condition_variable>
@@ -192,9 +194,6 @@ private:
 
     std::unique_ptr<kafka::producer> _producer;
     std::unique_ptr<kafka_record_collector> _collector;
-    // Exactly-once: commits on its own thread. Declared after the producer it borrows, so
-    // it is gone (a commit under way finished) before the producer is.
-    transaction_committer _committer;
     // The transaction the committer is committing: its tasks with the offsets committed
     // for each, and when the commit began.
     struct sealed_transaction {
@@ -270,6 +269,11 @@ private:
     mutable std::mutex _mutex; // guards _error and the dead condition
     std::condition_variable _dead;
     std::optional<std::string> _error;
+
+    // Exactly-once: commits on its own thread. run() waits for a commit under way before
+    // it drops the producer; declared last all the same, so that it is destroyed first,
+    // before the producer and the counters its delivery reports update.
+    transaction_committer _committer;
 };
 
 } // namespace brook

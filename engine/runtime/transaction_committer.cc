@@ -50,10 +50,10 @@ void transaction_committer::start(kafka::producer& producer, kafka::partition_li
         _finished = false;
         _error = nullptr;
     }
-    _busy = true;
     if (!_thread.joinable()) {
         _thread = std::thread([this] { run(); });
     }
+    _busy = true;
     _changed.notify_all();
 }
 

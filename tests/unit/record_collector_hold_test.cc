@@ -37,12 +37,13 @@ TEST(record_collector_hold, held_records_are_produced_in_order_and_unchanged_on_
         collector.send("out", std::string_view("other"), std::string_view("p0"), 1004, {}, 0);
         EXPECT_TRUE(collector.holding());
         EXPECT_EQ(collector.held_records(), 4U);
-        EXPECT_EQ(collector.held_bytes(), std::string("k1v1v3otherp0").size());
+        EXPECT_GE(collector.held_bytes(), std::string("k1v1v3otherp0").size());
         EXPECT_EQ(collector.records_sent(), 1U) << "held records are not produced yet";
         EXPECT_EQ(rd_kafka_outq_len(producer.handle()), 1);
         collector.release_held();
         EXPECT_FALSE(collector.holding());
         EXPECT_EQ(collector.held_records(), 0U);
+        EXPECT_EQ(collector.held_bytes(), 0U);
         EXPECT_EQ(collector.records_sent(), 5U);
         producer.flush(10s);
         EXPECT_EQ(producer.failed_deliveries(), 0U);
