@@ -11,6 +11,25 @@
 
 namespace brook::kafka {
 
+bool names_cooperative_assignor(std::string_view strategies) {
+    while (!strategies.empty()) {
+        const size_t comma = strategies.find(',');
+        std::string_view name = strategies.substr(0, comma);
+        while (!name.empty() && name.front() == ' ') {
+            name.remove_prefix(1);
+        }
+        while (!name.empty() && name.back() == ' ') {
+            name.remove_suffix(1);
+        }
+        if (name == "cooperative-sticky") {
+            return true;
+        }
+        strategies =
+            comma == std::string_view::npos ? std::string_view{} : strategies.substr(comma + 1);
+    }
+    return false;
+}
+
 consumer::consumer(const client_config& config, rebalance_listener* listener)
     : _listener(listener) {
     conf_ptr conf = config.build();
@@ -26,6 +45,8 @@ consumer::consumer(const client_config& config, rebalance_listener* listener)
     // Route all events, including rebalances, to the consumer queue served by poll().
     rd_kafka_poll_set_consumer(_rk.get());
     _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
+    _cooperative_configured =
+        names_cooperative_assignor(config.get("partition.assignment.strategy").value_or(""));
     if (const auto min = config.get("queued.min.messages")) {
         try {
             _stall_watch = std::max<size_t>(1, std::stoull(*min) / 2);
@@ -44,7 +65,11 @@ consumer::~consumer() {
 void consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<consumer*>(opaque);
-    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    // Null on error (documented, and seen during rebalances): then the configured assignor
+    // decides, never a strcmp on null.
+    const char* protocol = rd_kafka_rebalance_protocol(rk);
+    const bool cooperative = protocol != nullptr ? std::strcmp(protocol, "COOPERATIVE") == 0
+                                                 : self->_cooperative_configured;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (cooperative) {
             error_ptr e(rd_kafka_incremental_assign(rk, partitions));

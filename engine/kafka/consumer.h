@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -95,7 +96,14 @@ private:
     size_t _stall_watch = 50000;
     bool _fetch_may_stall = false;
     bool _closed = false;
+    // Whether partition.assignment.strategy names the cooperative assignor: what a
+    // rebalance uses when librdkafka cannot say (rd_kafka_rebalance_protocol() is null).
+    bool _cooperative_configured = false;
 };
+
+// True when a partition.assignment.strategy value (a comma-separated list) names
+// librdkafka's cooperative assignor; librdkafka refuses lists that mix protocols.
+bool names_cooperative_assignor(std::string_view strategies);
 
 // Builds a partition list from (topic, partition, offset) triples.
 partition_list_ptr
