@@ -65,8 +65,8 @@ consumer::~consumer() {
 void consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<consumer*>(opaque);
-    // Null on error (documented, and seen during rebalances): then the configured assignor
-    // decides, never a strcmp on null.
+    // Null on error, as documented (a crash at strcmp(null) in this callback was seen once
+    // during a rebalance): then the configured assignor decides.
     const char* protocol = rd_kafka_rebalance_protocol(rk);
     const bool cooperative = protocol != nullptr ? std::strcmp(protocol, "COOPERATIVE") == 0
                                                  : self->_cooperative_configured;

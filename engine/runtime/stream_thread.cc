@@ -20,8 +20,8 @@ namespace {
 
 // Bound on each transactional call (init, send offsets, commit, abort).
 constexpr auto transaction_timeout = 60s;
-// Records held while a transaction commits, in bytes of keys and values: past it the
-// thread waits for the commit instead of holding more.
+// Records held while a transaction commits (kafka_record_collector::held_bytes()): past
+// it the thread waits for the commit instead of holding more.
 constexpr size_t max_held_bytes = size_t{32} << 20;
 // How long a poll may wait while a commit is under way, so that its end is noticed soon.
 constexpr auto poll_wait_while_committing = 1ms;
