@@ -28,4 +28,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A record the producer accepted was not written (its delivery report failed). Under
+// exactly-once the transaction holding it must abort; at least once, the offsets of the
+// input that made it must not be committed.
+class delivery_error : public streams_error {
+public:
+    using streams_error::streams_error;
+};
+
 } // namespace brook

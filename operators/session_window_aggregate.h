@@ -52,6 +52,14 @@ public:
 
     void init(context_type& context) override {
         _store = &get_store<session_store<K, VR>>(context, _store_name);
+        if (_emit.emits_on_close()) {
+            // Stream time also moves without a record of this task's (a repartition
+            // input's watermark): sessions it closes go out then too.
+            context.schedule(std::chrono::milliseconds(1), punctuation_type::stream_time,
+                             [this](int64_t stream_time) {
+                                 emit_closed_sessions(stream_time - _grace - _gap, {});
+                             });
+        }
         if (!_emit.emits_on_close()) {
             _forward_on_flush = _store->set_flush_listener(
                 [this](const windowed<K>& session, std::optional<VR> v, int64_t /*ts*/) {

@@ -59,6 +59,13 @@ public:
 
     void init(context_type& context) override {
         _store = &get_store<timestamped_window_store<K, VR>>(context, _store_name);
+        if (_emit.emits_on_close()) {
+            // Stream time also moves without a record of this task's (a repartition
+            // input's watermark): windows it closes go out then too.
+            context.schedule(
+                std::chrono::milliseconds(1), punctuation_type::stream_time,
+                [this](int64_t stream_time) { emit_closed_windows(stream_time - _grace, {}); });
+        }
         if (!_emit.emits_on_close()) {
             _forward_on_flush = _store->set_flush_listener(
                 [this](const windowed<K>& key, std::optional<vat> v, int64_t /*ts*/) {

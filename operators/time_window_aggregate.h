@@ -26,9 +26,10 @@ namespace brook {
 // Emitting:
 //   on_window_update: each new aggregate, through the store's cache when it caches (one
 //     result per window per commit), else at once; timestamp = newest record in the window.
-//   on_window_close: after each record, when the close time has passed the end of a
-//     window not yet emitted, every window with end <= close time is forwarded once, in
-//     window start order, and removed from the store. Removing is what keeps "exactly once
+//   on_window_close: after each record, and whenever stream time moves on (a repartition
+//     input's watermark), when the close time has passed the end of a window not yet
+//     emitted, every window with end <= close time is forwarded once, in window start
+//     order, and removed from the store. Removing is what keeps "exactly once
 //     per window" across restarts (a restored store no longer holds emitted windows) and
 //     costs nothing later: late records for those windows are dropped anyway.
 //
@@ -49,6 +50,14 @@ public:
 
     void init(context_type& context) override {
         _store = &get_store<timestamped_window_store<K, VR>>(context, _store_name);
+        if (_emit.emits_on_close()) {
+            // Stream time also moves without a record of this task's (a repartition
+            // input's watermark): windows it closes go out then too.
+            context.schedule(std::chrono::milliseconds(1), punctuation_type::stream_time,
+                             [this](int64_t stream_time) {
+                                 emit_closed_windows(stream_time - _windows.grace_ms(), {});
+                             });
+        }
         if (!_emit.emits_on_close()) {
             _forward_on_flush = _store->set_flush_listener(
                 [this](const windowed<K>& key, std::optional<value_and_timestamp<VR>> v,

@@ -29,6 +29,7 @@ caching_session_store::caching_session_store(std::unique_ptr<session_store> inne
     : _inner(std::move(inner)), _policy(_inner->retention_ms(), segment_interval_ms) {}
 
 void caching_session_store::init(const store_context& context) {
+    _cap.bind(context.stream_time);
     _inner->init(
         _layer.open(context, [this](std::string_view key, std::optional<std::string_view> value) {
             write_below(key, value);
@@ -87,7 +88,7 @@ void caching_session_store::put(std::string_view key, int64_t start, int64_t end
             "session [{}, {}] is invalid: a session needs 0 <= start <= end", start, end));
     }
     // As the bottom: stream time moves first, then the put must land in a live segment.
-    _stream_time = std::max(stream_time(), end);
+    _stream_time = std::max(stream_time(), _cap.apply(end));
     if (!live(end)) {
         ++_expired_puts;
         return;

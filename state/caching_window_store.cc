@@ -22,6 +22,7 @@ caching_window_store::caching_window_store(std::unique_ptr<window_store> inner,
     : _inner(std::move(inner)), _policy(_inner->retention_ms(), segment_interval_ms) {}
 
 void caching_window_store::init(const store_context& context) {
+    _cap.bind(context.stream_time);
     _inner->init(
         _layer.open(context, [this](std::string_view key, std::optional<std::string_view> value) {
             write_below(key, value);
@@ -78,7 +79,7 @@ void caching_window_store::put(std::string_view key, std::optional<std::string_v
     // Encoding first: it rejects a negative start before stream time moves, as the bottom.
     const std::string_view encoded = _key.window(key, window_start);
     // As the bottom: stream time moves first, then the put must land in a live segment.
-    _stream_time = std::max(stream_time(), window_start);
+    _stream_time = std::max(stream_time(), _cap.apply(window_start));
     if (!live(window_start)) {
         ++_expired_puts;
         return;

@@ -88,6 +88,7 @@ private:
     cache_layer _layer;
     // Largest window start put through this layer (-1: none yet).
     int64_t _stream_time = -1;
+    stream_time_cap _cap;
     // Puts this layer ignored because their segment had expired.
     uint64_t _expired_puts = 0;
     // Reused for point operations' encoded keys (scans use their own).

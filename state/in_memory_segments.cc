@@ -16,7 +16,7 @@ void in_memory_segments::advance(int64_t time) {
 
 void in_memory_segments::write(int64_t time, std::string_view key,
                                std::optional<std::string_view> value) {
-    advance(time);
+    advance(_cap.apply(time));
     const int64_t id = _policy.segment_id(time);
     if (!_policy.is_live(id, _observed_stream_time)) {
         ++_expired_puts;

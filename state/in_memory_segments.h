@@ -29,6 +29,8 @@ public:
     using segment = std::map<std::string, std::string, std::less<>>;
 
     explicit in_memory_segments(segment_policy policy) : _policy(policy) {}
+    // The task's stream time, which observed stream time never passes (stream_time_cap).
+    void bind(std::function<int64_t()> task_time) { _cap.bind(std::move(task_time)); }
 
     const segment_policy& policy() const { return _policy; }
     int64_t observed_stream_time() const { return _observed_stream_time; }
@@ -58,6 +60,7 @@ private:
     segment_policy _policy;
     std::map<int64_t, segment> _segments;
     int64_t _observed_stream_time = -1;
+    stream_time_cap _cap;
     uint64_t _expired_puts = 0;
 };
 

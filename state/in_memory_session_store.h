@@ -26,7 +26,7 @@ public:
                             int64_t segment_interval_ms = 0);
 
     const std::string& name() const override { return _name; }
-    void init(const store_context&) override {}
+    void init(const store_context& context) override { _segments.bind(context.stream_time); }
     void flush() override {}
     void close() override { _segments.clear(); }
     bool persistent() const override { return false; }

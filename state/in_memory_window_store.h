@@ -25,7 +25,7 @@ public:
     in_memory_window_store(std::string name, int64_t retention_ms, int64_t segment_interval_ms = 0);
 
     const std::string& name() const override { return _name; }
-    void init(const store_context&) override {}
+    void init(const store_context& context) override { _segments.bind(context.stream_time); }
     void flush() override {}
     void close() override { _segments.clear(); }
     bool persistent() const override { return false; }

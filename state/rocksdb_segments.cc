@@ -40,6 +40,7 @@ rocksdb_segments::rocksdb_segments(std::string store_name, segment_policy policy
     : _store_name(std::move(store_name)), _policy(policy) {}
 
 void rocksdb_segments::open(const store_context& context) {
+    _cap.bind(context.stream_time);
     if (context.directory.empty()) {
         throw state_error(fmt::format("store '{}': a RocksDB store needs a state directory "
                                       "(store_context::directory is empty)",
@@ -113,7 +114,7 @@ void rocksdb_segments::write(int64_t time, std::string_view key,
                              std::optional<std::string_view> value) {
     auto& db = database();
     rocksdb::WriteBatch batch;
-    advance(time, batch);
+    advance(_cap.apply(time), batch);
     const int64_t id = _policy.segment_id(time);
     if (!_policy.is_live(id, _observed_stream_time)) {
         ++_expired_puts;
@@ -146,7 +147,7 @@ void rocksdb_segments::write(std::span<const changelog_entry> entries,
     int64_t stream_time = _observed_stream_time;
     for (const auto& entry : entries) {
         const int64_t time = time_of(entry.key);
-        stream_time = std::max(stream_time, time);
+        stream_time = std::max(stream_time, _cap.apply(time));
         if (!_policy.is_live(_policy.segment_id(time), stream_time)) {
             ++_expired_puts;
         }

@@ -85,6 +85,7 @@ private:
     // Live segments by id; the handles belong to _db.
     std::map<int64_t, rocksdb::ColumnFamilyHandle*> _segments;
     int64_t _observed_stream_time = -1;
+    stream_time_cap _cap;
     uint64_t _expired_puts = 0;
 };
 

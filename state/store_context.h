@@ -4,6 +4,7 @@
 // runtime implements for stores (changelog_writer) or stores implement for the runtime
 // (restorable). Nothing here knows about Kafka.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -102,6 +103,25 @@ struct store_context {
     // Timestamp for changelog records: the current record's, or stream time inside a
     // punctuator. Must be set when `changelog` is.
     std::function<int64_t()> timestamp;
+    // The task's stream time (-1 while unknown), or empty. Segmented stores never move
+    // their own stream time past it (stream_time_cap), so they drop a segment only once
+    // the task's stream time has left it behind, not because one record ran ahead: a
+    // window still open for a slower upstream task's records (see the runtime's
+    // fan_in_watermark) keeps its data.
+    std::function<int64_t()> stream_time;
+};
+
+// How far a segmented store may move its observed stream time for an entry of `time`: to
+// the entry's time, but never past the task's stream time (store_context::stream_time).
+// Without a task time (tools, unit tests of stores) entries move it as they come, as in
+// Kafka Streams.
+class stream_time_cap {
+public:
+    void bind(std::function<int64_t()> task_time) { _task_time = std::move(task_time); }
+    int64_t apply(int64_t time) const { return _task_time ? std::min(time, _task_time()) : time; }
+
+private:
+    std::function<int64_t()> _task_time;
 };
 
 } // namespace brook::state

@@ -31,6 +31,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/runtime/changelog_reader.h"
+#include "engine/runtime/kafka_clients.h"
 #include "engine/runtime/stream_task.h"
 #include "state/key_encoding.h"
 #include "state/rocksdb_key_value_store.h"
@@ -136,7 +137,8 @@ int restore(const app_cli& cli, store_kind kind, int64_t retention_ms) {
 
     brook::apps::restore_progress progress;
     brook::task_counters counters;
-    brook::changelog_reader reader(cc, &progress, counters);
+    brook::kafka_client_factory clients;
+    brook::changelog_reader reader(clients, cc, &progress, counters);
     brook::state::store_context context;
     std::vector<std::unique_ptr<brook::state::state_store>> stores;
     // One vector per partition: the reader keeps pointers into each until it is done.

@@ -17,16 +17,16 @@ constexpr auto watermark_timeout = 30s;
 
 } // namespace
 
-changelog_reader::changelog_reader(kafka::client_config config, state_restore_listener* listener,
-                                   task_counters& counters)
-    : _config(std::move(config)), _listener(listener), _counters(counters) {
+changelog_reader::changelog_reader(client_factory& clients, kafka::client_config config,
+                                   state_restore_listener* listener, task_counters& counters)
+    : _clients(clients), _config(std::move(config)), _listener(listener), _counters(counters) {
     _batch.reserve(max_batch);
     _entries.reserve(max_batch);
 }
 
 changelog_reader::~changelog_reader() = default;
 
-kafka::consumer& changelog_reader::consumer() {
+consumer_client& changelog_reader::consumer() {
     if (!_consumer) {
         kafka::client_config c = _config;
         // A group id is needed to create a consumer, but this one never subscribes or
@@ -36,7 +36,7 @@ kafka::consumer& changelog_reader::consumer() {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "true")
             .set("isolation.level", "read_committed");
-        _consumer = std::make_unique<kafka::consumer>(c);
+        _consumer = _clients.restore_consumer(c);
     }
     return *_consumer;
 }
@@ -44,7 +44,8 @@ kafka::consumer& changelog_reader::consumer() {
 bool changelog_reader::add(const task_id& owner, std::vector<changelog_partition>& stores) {
     bool restoring = false;
     for (auto& cp : stores) {
-        const auto [low, high] = consumer().watermarks(cp.topic, cp.partition, watermark_timeout);
+        const auto [low, high] =
+            consumer().query_watermarks({cp.topic, cp.partition}, watermark_timeout);
         int64_t start = low;
         const bool checkpoint_valid =
             cp.persistent && cp.checkpoint && *cp.checkpoint >= low && *cp.checkpoint <= high;
@@ -93,26 +94,24 @@ void changelog_reader::remove(const task_id& owner) {
 
 void changelog_reader::reassign() {
     _assignment_stale = false;
-    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
-    entries.reserve(_active.size());
+    std::vector<std::pair<topic_partition, record_offset>> positions;
+    positions.reserve(_active.size());
     for (const auto& r : _active) {
-        entries.emplace_back(r.store->topic, r.store->partition, r.position);
+        positions.emplace_back(topic_partition{r.store->topic, r.store->partition},
+                               record_offset(r.position));
     }
     // A full assign: positions come from what was applied, so records fetched for the
     // old assignment and dropped by librdkafka are simply read again.
-    const kafka::partition_list_ptr list = kafka::make_partition_list(entries);
-    consumer().assign(*list);
+    consumer().assign(positions);
     // librdkafka keeps a partition's pause across assignments: resume the ones paused when
     // an earlier restore of them finished.
-    std::vector<std::tuple<std::string, int32_t, int64_t>> resumed;
-    for (const auto& [topic, partition, offset] : entries) {
-        if (_paused.erase({topic, partition}) > 0) {
-            resumed.emplace_back(topic, partition, offset);
+    std::vector<topic_partition> resumed;
+    for (const auto& [tp, next] : positions) {
+        if (_paused.erase(tp) > 0) {
+            resumed.push_back(tp);
         }
     }
-    if (!resumed.empty()) {
-        consumer().resume(*kafka::make_partition_list(resumed));
-    }
+    consumer().resume(resumed);
 }
 
 void changelog_reader::finish(active_restore& r) {
@@ -135,17 +134,31 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         return done;
     }
     _batch.clear();
-    consumer().poll_batch(_batch, max_batch, timeout);
+    _events.clear();
+    consumer().poll(_batch, _events, max_batch, timeout);
 
-    auto find = [&](const rd_kafka_message_t& msg) -> active_restore* {
-        const std::string_view topic = rd_kafka_topic_name(msg.rkt);
+    auto find = [&](std::string_view topic, int32_t partition) -> active_restore* {
         for (auto& r : _active) {
-            if (r.store->partition == msg.partition && r.store->topic == topic) {
+            if (r.store->partition == partition && r.store->topic == topic) {
                 return &r;
             }
         }
         return nullptr;
     };
+    for (const auto& e : _events) {
+        active_restore* r = find(e.partition.topic, e.partition.partition);
+        if (r == nullptr) {
+            continue; // a partition restored already, fetched before the reassign
+        }
+        if (e.what == consumer_event::kind::end_of_partition) {
+            // Applied below, after the records fetched before it.
+            continue;
+        }
+        throw streams_error(fmt::format(
+            "restoring store '{}' from {}-{}: {} (check that the changelog topic exists "
+            "and is readable)",
+            r->store->store, r->store->topic, r->store->partition, e.message));
+    }
     active_restore* run = nullptr; // the restore the records in _entries belong to
     int64_t run_last_offset = 0;
     auto apply_run = [&] {
@@ -163,7 +176,7 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         _entries.clear();
     };
     for (auto& msg : _batch) {
-        active_restore* r = find(*msg);
+        active_restore* r = find(msg.topic(), msg.partition());
         if (r != run) {
             apply_run();
             run = r;
@@ -171,33 +184,26 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         if (r == nullptr) {
             continue; // a partition restored already, fetched before the reassign
         }
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            r->position = std::max(r->position, msg->offset);
-            r->end = std::min(r->end, r->position); // the end is reached, whatever was read
-            continue;
-        }
-        if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            throw streams_error(fmt::format(
-                "restoring store '{}' from {}-{}: {} (check that the changelog topic exists "
-                "and is readable)",
-                r->store->store, r->store->topic, r->store->partition,
-                rd_kafka_message_errstr(msg.get())));
-        }
-        if (msg->offset < r->position) {
+        if (msg.offset() < r->position) {
             continue;
         }
         state::changelog_entry e;
-        e.key = msg->key != nullptr
-                    ? std::string_view(static_cast<const char*>(msg->key), msg->key_len)
-                    : std::string_view();
-        if (msg->payload != nullptr) {
-            e.value = std::string_view(static_cast<const char*>(msg->payload), msg->len);
-        }
+        e.key = msg.key().value_or(std::string_view());
+        e.value = msg.value();
         _entries.push_back(e);
-        r->position = msg->offset + 1;
-        run_last_offset = msg->offset;
+        r->position = msg.offset() + 1;
+        run_last_offset = msg.offset();
     }
     apply_run();
+    for (const auto& e : _events) {
+        if (e.what != consumer_event::kind::end_of_partition) {
+            continue;
+        }
+        if (active_restore* r = find(e.partition.topic, e.partition.partition)) {
+            r->position = std::max(r->position, e.offset);
+            r->end = std::min(r->end, r->position); // the end is reached, whatever was read
+        }
+    }
 
     bool finished_any = false;
     for (auto& r : _active) {
@@ -210,11 +216,11 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         return done;
     }
     std::vector<task_id> touched;
-    std::vector<std::tuple<std::string, int32_t, int64_t>> finished;
+    std::vector<topic_partition> finished;
     std::erase_if(_active, [&](const active_restore& r) {
         if (r.position >= r.end) {
             touched.push_back(r.owner);
-            finished.emplace_back(r.store->topic, r.store->partition, r.position);
+            finished.push_back({r.store->topic, r.store->partition});
             return true;
         }
         return false;
@@ -232,10 +238,8 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         // Pause rather than reassign: a new assignment would drop what was prefetched for
         // the partitions still restoring, and its first fetch would wait for the one in
         // flight (up to fetch.wait.max.ms once a partition sits at its end).
-        consumer().pause(*kafka::make_partition_list(finished));
-        for (auto& f : finished) {
-            _paused.emplace(std::get<0>(f), std::get<1>(f));
-        }
+        consumer().pause(finished);
+        _paused.insert(finished.begin(), finished.end());
     }
     return done;
 }

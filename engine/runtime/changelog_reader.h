@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "engine/kafka/client_config.h"
-#include "engine/kafka/consumer.h"
 #include "engine/processor/task_counters.h"
+#include "engine/runtime/clients.h"
 #include "engine/runtime/state_restore_listener.h"
 #include "engine/runtime/stream_task.h"
 
@@ -37,9 +37,10 @@ namespace brook {
 
 class changelog_reader {
 public:
-    // `config` is the restore consumer's (bootstrap.servers set); `listener` may be null.
-    changelog_reader(kafka::client_config config, state_restore_listener* listener,
-                     task_counters& counters);
+    // `config` is the restore consumer's (bootstrap.servers set), made by `clients` on
+    // first need; `listener` may be null. `clients` must outlive the reader.
+    changelog_reader(client_factory& clients, kafka::client_config config,
+                     state_restore_listener* listener, task_counters& counters);
     ~changelog_reader();
     changelog_reader(const changelog_reader&) = delete;
     changelog_reader& operator=(const changelog_reader&) = delete;
@@ -68,19 +69,21 @@ private:
         int64_t restored = 0;
     };
 
-    kafka::consumer& consumer();
+    consumer_client& consumer();
     void reassign();
     void finish(active_restore& r);
 
+    client_factory& _clients;
     kafka::client_config _config;
     state_restore_listener* _listener;
     task_counters& _counters;
-    std::unique_ptr<kafka::consumer> _consumer; // made on first need
+    std::unique_ptr<consumer_client> _consumer; // made on first need
     std::vector<active_restore> _active;
     // Partitions paused when their restore finished while others went on (see restore()).
-    std::set<std::pair<std::string, int32_t>> _paused;
+    std::set<topic_partition> _paused;
     bool _assignment_stale = false; // add() or remove() changed _active since the last assign
-    std::vector<kafka::message_ptr> _batch;
+    std::vector<consumed_record> _batch;
+    std::vector<consumer_event> _events;
     std::vector<state::changelog_entry> _entries;
 };
 

@@ -1,7 +1,6 @@
 #include "engine/runtime/input_pauses.h"
 
 #include <algorithm>
-#include <tuple>
 
 namespace brook {
 
@@ -61,16 +60,10 @@ void input_pauses::tell(const std::vector<topic_partition>& partitions, bool pau
     if (partitions.empty()) {
         return;
     }
-    std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
-    entries.reserve(partitions.size());
-    for (const auto& [topic, partition] : partitions) {
-        entries.emplace_back(topic, partition, 0);
-    }
-    const kafka::partition_list_ptr list = kafka::make_partition_list(entries);
     if (pause) {
-        _consumer.pause(*list);
+        _consumer.pause(partitions);
     } else {
-        _consumer.resume(*list);
+        _consumer.resume(partitions);
     }
 }
 

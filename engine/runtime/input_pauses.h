@@ -16,8 +16,8 @@
 #include <map>
 #include <vector>
 
-#include "engine/kafka/consumer.h"
-#include "engine/runtime/stream_task.h"
+#include "engine/runtime/clients.h"
+#include "engine/runtime/topic_partition.h"
 
 namespace brook {
 
@@ -25,7 +25,7 @@ class input_pauses {
 public:
     enum reason : uint8_t { restoring = 1U << 0U, not_due = 1U << 1U, buffer_full = 1U << 2U };
 
-    explicit input_pauses(kafka::consumer& consumer) : _consumer(consumer) {}
+    explicit input_pauses(consumer_client& consumer) : _consumer(consumer) {}
 
     // Adds (`on`) or removes `why` for each of `partitions`.
     void set(const std::vector<topic_partition>& partitions, reason why, bool on);
@@ -40,8 +40,8 @@ public:
 private:
     void tell(const std::vector<topic_partition>& partitions, bool pause);
 
-    kafka::consumer& _consumer;
-    std::map<topic_partition, uint8_t, topic_partition_less> _reasons; // never 0
+    consumer_client& _consumer;
+    partition_map<uint8_t> _reasons; // never 0
 };
 
 } // namespace brook

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "engine/errors.h"
-#include "engine/kafka/kafka_error.h"
 #include "engine/serde/partitioner.h"
 
 namespace brook {
@@ -18,8 +17,8 @@ kafka_record_collector::output_topic& kafka_record_collector::topic(std::string_
     auto it = _topics.find(name);
     if (it == _topics.end()) {
         std::string key(name);
-        kafka::topic_ptr handle = _producer.open_topic(key);
-        it = _topics.emplace(std::move(key), output_topic{std::move(handle), 0}).first;
+        producer_client::topic_handle handle = _producer.open_topic(key);
+        it = _topics.emplace(std::move(key), output_topic{handle, 0}).first;
     }
     _last_name = &it->first;
     _last_topic = &it->second;
@@ -63,7 +62,7 @@ void kafka_record_collector::send(std::string_view topic_name, nullable_bytes ke
         _held.push_back(std::move(held));
         return;
     }
-    _producer.produce(out.handle.get(), target, key, value, timestamp, std::move(raw_headers));
+    _producer.produce(out.handle, target, key, value, timestamp, std::move(raw_headers));
     ++_sent;
 }
 
@@ -78,7 +77,7 @@ void kafka_record_collector::release_held() {
         const nullable_bytes value =
             r.has_value ? nullable_bytes(bytes.substr(r.key_at + r.key_size, r.value_size))
                         : std::nullopt;
-        _producer.produce(r.topic->handle.get(), r.partition, key, value, r.timestamp,
+        _producer.produce(r.topic->handle, r.partition, key, value, r.timestamp,
                           std::move(r.headers));
         ++_sent;
     }
@@ -103,43 +102,38 @@ int32_t kafka_record_collector::partition_count(output_topic& out) {
     if (out.partitions > 0) {
         return out.partitions;
     }
-    const char* name = rd_kafka_topic_name(out.handle.get());
-    const rd_kafka_metadata_t* raw = nullptr;
-    kafka::throw_if_error(rd_kafka_metadata(_producer.handle(), 0, out.handle.get(), &raw, 10000),
-                          fmt::format("reading the partition count of output topic '{}'", name));
-    kafka::metadata_ptr md(raw);
-    if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        md->topics[0].partition_cnt < 1) {
+    const std::optional<int32_t> n =
+        _producer.partition_count(out.handle, std::chrono::seconds(10));
+    if (!n) {
         throw streams_error(fmt::format(
             "output topic '{}' does not exist (topic auto-creation is off on most clusters): "
             "create it first",
-            name));
+            _producer.topic_name(out.handle)));
     }
-    out.partitions = md->topics[0].partition_cnt;
+    out.partitions = *n;
     return out.partitions;
 }
 
-void kafka_record_collector::on_delivery(const rd_kafka_message_t& msg) {
-    if (msg.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+void kafka_record_collector::on_delivery(const delivery_report& report) {
+    if (report.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (_first_error.empty()) {
-            _first_error = fmt::format("delivery to {}-{} failed: {}", rd_kafka_topic_name(msg.rkt),
-                                       msg.partition, rd_kafka_err2str(msg.err));
+            _first_error = fmt::format("delivery to {}-{} failed: {}", report.topic,
+                                       report.partition, report.reason);
         }
         return;
     }
-    if (_tracked.empty() || msg.partition < 0) {
+    if (_tracked.empty() || report.partition < 0) {
         return;
     }
-    const std::string_view name = rd_kafka_topic_name(msg.rkt);
     for (auto& t : _tracked) {
-        if (t.name == name) {
-            const auto p = static_cast<size_t>(msg.partition);
+        if (t.name == report.topic) {
+            const auto p = static_cast<size_t>(report.partition);
             if (t.next_offset.size() <= p) {
                 t.next_offset.resize(p + 1, -1);
             }
             // Acknowledgements of one partition arrive in offset order; max() keeps a
             // retried batch from moving the mark back all the same.
-            t.next_offset[p] = std::max(t.next_offset[p], msg.offset + 1);
+            t.next_offset[p] = std::max(t.next_offset[p], report.offset + 1);
             return;
         }
     }
@@ -172,7 +166,7 @@ void kafka_record_collector::check_deliveries() {
     if (!_first_error.empty()) {
         std::string error = std::move(_first_error);
         _first_error.clear();
-        throw streams_error(error);
+        throw delivery_error(error);
     }
 }
 

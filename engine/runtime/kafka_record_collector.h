@@ -19,23 +19,23 @@
 #include <string>
 #include <vector>
 
-#include "engine/kafka/producer.h"
 #include "engine/processor/record_collector.h"
+#include "engine/runtime/clients.h"
 
 namespace brook {
 
 class kafka_record_collector final : public record_collector {
 public:
     // `producer` must outlive the collector.
-    explicit kafka_record_collector(kafka::producer& producer) : _producer(producer) {}
+    explicit kafka_record_collector(producer_client& producer) : _producer(producer) {}
 
     void send(std::string_view topic, nullable_bytes key, nullable_bytes value, int64_t timestamp,
               const headers& hdrs, std::optional<int32_t> partition) override;
     int32_t partition_count(std::string_view topic) override;
 
     // Called from the producer's delivery callback.
-    void on_delivery(const rd_kafka_message_t& msg);
-    // Throws streams_error naming the first failed delivery since the last call.
+    void on_delivery(const delivery_report& report);
+    // Throws delivery_error naming the first failed delivery since the last call.
     void check_deliveries();
     // Records handed to the producer (held ones count once released).
     uint64_t records_sent() const { return _sent; }
@@ -63,13 +63,13 @@ private:
     // One per topic written to: librdkafka's handle (so producing never copies the
     // name) and its partition count, read from the cluster on first need (0 until then).
     struct output_topic {
-        kafka::topic_ptr handle;
+        producer_client::topic_handle handle;
         int32_t partitions;
     };
     output_topic& topic(std::string_view name);
     int32_t partition_count(output_topic& out);
 
-    kafka::producer& _producer;
+    producer_client& _producer;
     std::map<std::string, output_topic, std::less<>> _topics;
     // The topic of the last send: a sink writes runs of records to one topic, and a
     // comparison with its name is cheaper than a walk of the map. Points into _topics,

@@ -114,9 +114,16 @@ void kafka_streams::start() {
         std::min(rocks.write_buffer_size, rocks.write_buffer_manager_bytes / 4);
     _rocksdb = std::make_unique<state::rocksdb_environment>(rocks);
     for (int i = 0; i < _config.num_stream_threads(); ++i) {
-        _threads.push_back(std::make_unique<stream_thread>(
-            i + 1, _topology, _config, _bootstrap, [this] { on_thread_change(); }, _rocksdb.get(),
-            _restore_listener, _transactional_id_prefix));
+        stream_thread_options options;
+        options.bootstrap = _bootstrap;
+        options.on_change = [this] { on_thread_change(); };
+        options.clients = &_clients;
+        options.layout = &_layout;
+        options.rocksdb = _rocksdb.get();
+        options.restore_listener = _restore_listener;
+        options.transactional_id_prefix = _transactional_id_prefix;
+        _threads.push_back(
+            std::make_unique<stream_thread>(i + 1, _topology, _config, std::move(options)));
     }
     for (auto& t : _threads) {
         t->start();
@@ -129,7 +136,8 @@ void kafka_streams::check_topics_and_create_internal() {
     kafka::admin_client admin(ac);
     const auto wait = _config.broker_wait_timeout();
     const std::string& app_id = _config.application_id();
-    std::map<std::string, int> partitions_of; // resolved source topic -> partitions
+    std::map<std::string, int32_t, std::less<>>
+        partitions_of; // resolved source topic -> partitions
     int max_partitions = 0;
     for (const auto& topic : _topology.external_source_topics()) {
         std::optional<int> count;
@@ -163,6 +171,7 @@ void kafka_streams::check_topics_and_create_internal() {
                              {"retention.ms", "-1"},
                              {"segment.bytes", "52428800"}}});
     }
+    _layout = topic_layout::make(_topology, app_id, partitions_of);
     // A changelog has one partition per task of the sub-topology that owns the store:
     // as many as that sub-topology's widest source topic.
     for (const auto& st : _topology.subtopologies()) {

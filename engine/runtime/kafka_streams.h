@@ -26,8 +26,10 @@
 #include <vector>
 
 #include "engine/config/streams_config.h"
+#include "engine/runtime/kafka_clients.h"
 #include "engine/runtime/stream_thread.h"
 #include "engine/runtime/streams_metrics.h"
+#include "engine/runtime/topic_layout.h"
 #include "engine/topology/topology.h"
 #include "state/rocksdb_environment.h"
 
@@ -111,6 +113,8 @@ private:
     // Shared by every store of every thread; outlives the threads (declared before them).
     std::unique_ptr<state::rocksdb_environment> _rocksdb;
     std::string _transactional_id_prefix; // exactly_once_v2 only
+    kafka_client_factory _clients;
+    topic_layout _layout; // read at start(), before the threads that share it
     std::vector<std::unique_ptr<stream_thread>> _threads;
     mutable std::mutex _mutex;
     streams_state _state = streams_state::created;

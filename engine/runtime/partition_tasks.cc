@@ -23,18 +23,18 @@ void partition_tasks::clear() {
     _last = {};
 }
 
-stream_task* partition_tasks::find(std::string_view topic, int32_t partition) const {
-    auto it = _tasks.find(std::pair<std::string_view, int32_t>(topic, partition));
+stream_task* partition_tasks::find(const topic_partition_ref& tp) const {
+    auto it = _tasks.find(tp);
     return it == _tasks.end() ? nullptr : it->second;
 }
 
-stream_task* partition_tasks::of(const rd_kafka_message_t& msg) {
-    if (_last.handle != msg.rkt || _last.partition != msg.partition) {
-        stream_task* task = find(rd_kafka_topic_name(msg.rkt), msg.partition);
+stream_task* partition_tasks::of(const consumed_record& r) {
+    if (_last.topic_key != r.topic_key() || _last.partition != r.partition()) {
+        stream_task* task = find(topic_partition_ref{r.topic(), r.partition()});
         if (task == nullptr) {
             return nullptr;
         }
-        _last = {msg.rkt, msg.partition, task};
+        _last = {r.topic_key(), r.partition(), task};
     }
     return _last.task;
 }

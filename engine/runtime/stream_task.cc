@@ -7,46 +7,26 @@
 #include <fmt/format.h>
 
 #include "engine/errors.h"
+#include "engine/runtime/commit_metadata.h"
+#include "engine/runtime/progress_marker.h"
+#include "engine/runtime/topic_layout.h"
 #include "engine/serde/serde.h"
 
 namespace brook {
 
 namespace {
 
-// Copies a librdkafka message's headers; only called for messages that carry some.
-headers copy_headers(rd_kafka_headers_t* raw) {
-    headers out;
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-        if (value == nullptr) {
-            out.add(name, std::nullopt);
-        } else {
-            out.add(name, std::string(static_cast<const char*>(value), size));
-        }
-    }
-    return out;
-}
-
-// The bytes of a queued message as a raw record; `storage` keeps its headers, if it has any.
-raw_record read_message(const rd_kafka_message_t& msg, std::string_view topic, headers& storage) {
+// The bytes of a queued record as a raw record; `storage` keeps its headers, if it has any.
+raw_record read_message(const consumed_record& msg, headers& storage) {
     raw_record r;
-    if (msg.key != nullptr) {
-        r.key.emplace(static_cast<const char*>(msg.key), msg.key_len);
-    }
-    if (msg.payload != nullptr) {
-        r.value.emplace(static_cast<const char*>(msg.payload), msg.len);
-    }
+    r.key = msg.key();
+    r.value = msg.value();
     // -1: the record carries no timestamp
-    r.timestamp = std::max<int64_t>(rd_kafka_message_timestamp(&msg, nullptr), 0);
-    rd_kafka_headers_t* raw_headers = nullptr;
-    if (rd_kafka_message_headers(&msg, &raw_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        storage = copy_headers(raw_headers);
+    r.timestamp = std::max<int64_t>(msg.timestamp(), 0);
+    if (msg.read_headers(storage)) {
         r.headers = &storage;
     }
-    r.metadata = {topic, msg.partition, msg.offset};
+    r.metadata = {msg.topic(), msg.partition(), msg.offset()};
     return r;
 }
 
@@ -54,7 +34,7 @@ raw_record read_message(const rd_kafka_message_t& msg, std::string_view topic, h
 
 stream_task::stream_task(task_id id, const topology& topo, task_environment env)
     : _id(id), _env(std::move(env)),
-      _instance(topo.instantiate(id.subtopology, _env.application_id)) {
+      _instance(topo.instantiate(id.subtopology, _env.application_id)), _output(_env.collector) {
     if (_env.counters == nullptr) {
         _env.counters = &_own_counters;
     }
@@ -64,6 +44,14 @@ stream_task::stream_task(task_id id, const topology& topo, task_environment env)
                        std::chrono::system_clock::now().time_since_epoch())
                 .count();
         };
+    }
+    if (_env.layout != nullptr) {
+        const auto targets = _env.layout->written_by(_id.subtopology);
+        _output.track(targets);
+        for (const auto& [topic, partitions] : targets) {
+            _marker_targets.push_back({topic, partitions});
+        }
+        _subtopology_tasks = _env.layout->tasks_of(_id.subtopology);
     }
 }
 
@@ -110,6 +98,7 @@ void stream_task::open_stores() {
     context.changelog = this;
     context.cache = _env.cache;
     context.timestamp = [this] { return _current_timestamp; };
+    context.stream_time = [this] { return _store_time; };
     for (auto& [name, store] : _instance.stores) {
         store->init(context);
         if (_env.exactly_once) {
@@ -143,21 +132,20 @@ void stream_task::log(std::string_view store, std::string_view key,
                     _id.to_string(), store));
 }
 
-void stream_task::commit_stores(
-    const std::function<std::optional<int64_t>(std::string_view, int32_t)>& acked_next_offset) {
+void stream_task::commit_stores(const acked_offsets& acked) {
     for (auto& [name, store] : _instance.stores) {
         std::optional<int64_t> checkpoint;
         for (auto& cp : _changelogs) {
             if (cp.store != name) {
                 continue;
             }
-            const std::optional<int64_t> acked = acked_next_offset(cp.topic, cp.partition);
+            const std::optional<int64_t> next = acked(cp.topic, cp.partition);
             // Only forward: an acknowledgement older than the checkpoint is left from an
             // earlier time this thread owned the task, before another instance wrote more.
-            if (acked && (!cp.checkpoint || *acked > *cp.checkpoint)) {
-                cp.checkpoint = acked;
+            if (next && (!cp.checkpoint || *next > *cp.checkpoint)) {
+                cp.checkpoint = next;
                 if (cp.persistent) {
-                    checkpoint = acked;
+                    checkpoint = next;
                 }
             }
         }
@@ -165,6 +153,32 @@ void stream_task::commit_stores(
             store->restore_target().commit_sealed(checkpoint);
         }
     }
+}
+
+void stream_task::initialize_time(const offset_map& committed) {
+    for (auto& in : _inputs) {
+        auto it = committed.find(in.tp);
+        if (it == committed.end()) {
+            continue;
+        }
+        const std::optional<commit_metadata> md = commit_metadata::decode(it->second.metadata);
+        if (!md) {
+            continue; // committed by something else: time starts unknown, as before
+        }
+        in.partition_time = std::max(in.partition_time, md->partition_time);
+        if (in.watermark) {
+            if (!md->watermark.empty() && !in.watermark->restore(md->watermark)) {
+                std::cerr << fmt::format(
+                    "brook: task {}: the committed progress of {}'s writers does not match "
+                    "this topology; learning it again from their next markers\n",
+                    _id.to_string(), in.tp.to_string());
+            }
+            in.watermark->raise_to(md->partition_time);
+            in.partition_time = std::max(in.partition_time, in.watermark->value());
+        }
+        _stream_time = std::max(_stream_time, in.partition_time);
+    }
+    _store_time = _stream_time;
 }
 
 void stream_task::init() {
@@ -198,12 +212,13 @@ void stream_task::close() {
     }
     _inputs.clear();
     _last_enqueued = {};
+    _current_input = nullptr;
     _buffered = 0;
 }
 
 stream_task::input_partition& stream_task::input(std::string_view topic, int32_t partition) {
     for (auto& in : _inputs) {
-        if (in.partition == partition && in.topic == topic) {
+        if (in.tp.partition == partition && in.tp.topic == topic) {
             return in;
         }
     }
@@ -212,17 +227,27 @@ stream_task::input_partition& stream_task::input(std::string_view topic, int32_t
         throw topology_error(
             fmt::format("task {} has no source for topic '{}'", _id.to_string(), topic));
     }
-    return _inputs.emplace_back(input_partition{std::string(topic), partition, source->second});
+    input_partition& in = _inputs.emplace_back();
+    in.tp = {std::string(topic), partition};
+    in.source = source->second;
+    if (_env.layout != nullptr) {
+        const auto groups = _env.layout->writer_groups(topic);
+        if (!groups.empty()) {
+            in.watermark = std::make_unique<fan_in_watermark>(groups);
+        }
+    }
+    return in;
 }
 
 void stream_task::add_partition(const topic_partition& tp) {
-    input(tp.first, tp.second);
+    input(tp.topic, tp.partition);
 }
 
 bool stream_task::remove_partition(const topic_partition& tp) {
     _last_enqueued = {}; // erasing from a deque may move the other inputs
+    _current_input = nullptr;
     std::erase_if(_inputs, [&](const input_partition& in) {
-        if (in.partition != tp.second || in.topic != tp.first) {
+        if (in.tp != tp) {
             return false;
         }
         _buffered -= in.queue.size();
@@ -231,48 +256,124 @@ bool stream_task::remove_partition(const topic_partition& tp) {
     return _inputs.empty();
 }
 
-void stream_task::enqueue(kafka::message_ptr msg) {
-    // Messages come in runs of one partition: remember the last one's input.
-    if (_last_enqueued.handle != msg->rkt || _last_enqueued.in->partition != msg->partition) {
-        _last_enqueued = {msg->rkt, &input(rd_kafka_topic_name(msg->rkt), msg->partition)};
+std::vector<topic_partition> stream_task::partitions() const {
+    std::vector<topic_partition> out;
+    out.reserve(_inputs.size());
+    for (const auto& in : _inputs) {
+        out.push_back(in.tp);
+    }
+    return out;
+}
+
+void stream_task::enqueue(consumed_record r) {
+    // Records come in runs of one partition: remember the last one's input.
+    if (_last_enqueued.topic_key != r.topic_key() ||
+        _last_enqueued.in->tp.partition != r.partition()) {
+        _last_enqueued = {r.topic_key(), &input(r.topic(), r.partition())};
     }
     input_partition& in = *_last_enqueued.in;
-    in.at_end = false;
-    in.queue.push_back(std::move(msg));
+    in.fetched_to = std::max(in.fetched_to, r.offset() + 1);
+    in.queue.push_back(std::move(r));
     ++_buffered;
 }
 
-void stream_task::mark_end_of_partition(std::string_view topic, int32_t partition) {
+void stream_task::mark_end_of_partition(const topic_partition& tp, int64_t end) {
     for (auto& in : _inputs) {
-        if (in.partition == partition && in.topic == topic) {
-            in.at_end = true;
+        if (in.tp == tp) {
+            in.fetched_to = std::max(in.fetched_to, end);
         }
     }
 }
 
-bool stream_task::may_process() {
+std::optional<int64_t> stream_task::lag(const input_partition& in) const {
+    if (!_env.end_offset) {
+        return 0; // ends never known: records are handed over as they come
+    }
+    if (in.fetched_to < 0) {
+        return std::nullopt;
+    }
+    const std::optional<int64_t> end = _env.end_offset(in.tp);
+    if (!end) {
+        return std::nullopt;
+    }
+    return std::max<int64_t>(0, *end - in.fetched_to);
+}
+
+bool stream_task::ready_to_process() {
     if (_inputs.size() < 2 || _env.max_task_idle.count() < 0) {
         return true;
     }
-    const bool waiting = std::any_of(_inputs.begin(), _inputs.end(), [](const input_partition& in) {
-        return in.queue.empty() && !in.at_end;
-    });
-    if (!waiting) {
-        _idle_since.reset();
-        return true;
-    }
-    if (_env.max_task_idle.count() == 0) {
-        return false;
-    }
+    // As Kafka Streams' PartitionGroup#readyToProcess: an empty input whose lag is unknown
+    // or positive holds the task; a caught-up one holds it until its idle deadline, which
+    // stays passed (so the task goes on) until the input gets records again.
     const auto now = std::chrono::steady_clock::now();
-    if (!_idle_since) {
-        _idle_since = now;
+    bool any_queued = false;
+    for (auto& in : _inputs) {
+        if (!in.queue.empty()) {
+            in.idle_deadline.reset();
+            any_queued = true;
+            continue;
+        }
+        const std::optional<int64_t> behind = lag(in);
+        if (!behind || *behind > 0) {
+            in.idle_deadline.reset();
+            return false;
+        }
+        if (!in.idle_deadline) {
+            in.idle_deadline = now + _env.max_task_idle;
+        }
+        if (now < *in.idle_deadline) {
+            return false;
+        }
     }
-    return now - *_idle_since >= _env.max_task_idle;
+    return any_queued;
+}
+
+bool stream_task::caught_up() {
+    return std::all_of(_inputs.begin(), _inputs.end(), [&](const input_partition& in) {
+        if (!in.queue.empty()) {
+            return false;
+        }
+        const std::optional<int64_t> behind = lag(in);
+        return behind && *behind == 0;
+    });
+}
+
+void stream_task::take_markers(input_partition& in) {
+    while (!in.queue.empty()) {
+        const consumed_record& head = in.queue.front();
+        if (!progress_marker::may_be_marker(head.key(), head.value())) {
+            return;
+        }
+        headers hdrs;
+        std::optional<progress_marker> marker;
+        if (head.read_headers(hdrs)) {
+            if (const auto value = hdrs.last(progress_marker::header)) {
+                marker = progress_marker::parse(*value);
+            }
+        }
+        if (!marker) {
+            return; // a record with a null key and value: the source processes it
+        }
+        in.next_offset = head.offset() + 1;
+        in.dirty = true;
+        in.queue.pop_front();
+        --_buffered;
+        if (in.watermark->observe(marker->subtopology, marker->partition, marker->stream_time,
+                                  marker->idle)) {
+            in.partition_time = std::max(in.partition_time, in.watermark->value());
+            advance_stream_time(in.partition_time);
+        }
+    }
 }
 
 bool stream_task::process_next() {
-    if (!may_process()) {
+    for (auto& in : _inputs) {
+        if (in.watermark && !in.queue.empty()) {
+            take_markers(in);
+        }
+    }
+    if (!ready_to_process()) {
         return false;
     }
     std::optional<int64_t> now; // read once, and only when a delayed input has a record
@@ -290,7 +391,7 @@ bool stream_task::process_next() {
                 continue; // held: the thread pauses its partition until the head is due
             }
         }
-        const int64_t ts = rd_kafka_message_timestamp(in.queue.front().get(), nullptr);
+        const int64_t ts = in.queue.front().timestamp();
         if (best == nullptr || ts < best_ts) {
             best = &in;
             best_ts = ts;
@@ -299,14 +400,14 @@ bool stream_task::process_next() {
     if (best == nullptr) {
         return false;
     }
-    kafka::message_ptr msg = std::move(best->queue.front());
+    consumed_record msg = std::move(best->queue.front());
     best->queue.pop_front();
     best->head_due.reset();
     const std::optional<std::string> unreadable = std::exchange(best->head_unreadable, {});
     --_buffered;
 
     headers hdrs;
-    const raw_record r = read_message(*msg, best->topic, hdrs);
+    const raw_record r = read_message(msg, hdrs);
     process_from(*best, r, unreadable);
     return true;
 }
@@ -331,9 +432,8 @@ int64_t extract_due(const due_time_extractor& due, const raw_record& r,
 int64_t stream_task::head_due(input_partition& in) {
     if (!in.head_due) {
         headers hdrs;
-        in.head_due =
-            extract_due(in.source->due_time(), read_message(*in.queue.front(), in.topic, hdrs),
-                        in.head_unreadable);
+        in.head_due = extract_due(in.source->due_time(), read_message(in.queue.front(), hdrs),
+                                  in.head_unreadable);
     }
     return *in.head_due;
 }
@@ -351,14 +451,14 @@ std::optional<int64_t> stream_task::due_time(const raw_record& r) {
 void stream_task::delayed_heads(std::vector<held_input>& out) {
     for (auto& in : _inputs) {
         if (!in.queue.empty() && in.source->due_time()) {
-            out.push_back({{in.topic, in.partition}, head_due(in)});
+            out.push_back({in.tp, head_due(in)});
         }
     }
 }
 
-size_t stream_task::buffered(std::string_view topic, int32_t partition) const {
+size_t stream_task::buffered(const topic_partition& tp) const {
     for (const auto& in : _inputs) {
-        if (in.partition == partition && in.topic == topic) {
+        if (in.tp == tp) {
             return in.queue.size();
         }
     }
@@ -377,6 +477,7 @@ void stream_task::process(const raw_record& r) {
 void stream_task::process_from(input_partition& in, const raw_record& r,
                                const std::optional<std::string>& unreadable) {
     _current = &r.metadata;
+    _current_input = &in;
     try {
         if (unreadable) {
             throw serde_error(*unreadable);
@@ -387,9 +488,11 @@ void stream_task::process_from(input_partition& in, const raw_record& r,
         handle_deserialization_error(r, e);
     } catch (...) {
         _current = nullptr;
+        _current_input = nullptr;
         throw;
     }
     _current = nullptr;
+    _current_input = nullptr;
     in.next_offset = r.metadata.offset + 1;
     in.dirty = true;
     if (_env.counters != nullptr) {
@@ -398,6 +501,7 @@ void stream_task::process_from(input_partition& in, const raw_record& r,
     // As in Kafka Streams, stream-time punctuation runs after the record that advanced
     // stream time has been processed.
     punctuate(_stream_punctuators, _stream_time);
+    _store_time = _stream_time;
 }
 
 void stream_task::handle_deserialization_error(const raw_record& r, const std::exception& e) {
@@ -434,9 +538,24 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
 
 void stream_task::observe_record_timestamp(int64_t timestamp) {
     _current_timestamp = timestamp;
-    if (timestamp > _stream_time) {
-        _stream_time = timestamp;
+    if (_current_input != nullptr) {
+        if (_current_input->watermark) {
+            return; // a repartition input's time is its watermark, not its records'
+        }
+        _current_input->partition_time = std::max(_current_input->partition_time, timestamp);
     }
+    _stream_time = std::max(_stream_time, timestamp);
+}
+
+void stream_task::advance_stream_time(int64_t time) {
+    if (time <= _stream_time) {
+        return;
+    }
+    _stream_time = time;
+    if (_initialized) {
+        punctuate(_stream_punctuators, _stream_time);
+    }
+    _store_time = _stream_time;
 }
 
 void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
@@ -446,10 +565,6 @@ void stream_task::punctuate(std::vector<scheduled>& list, int64_t now) {
     std::erase_if(list, [](const scheduled& s) { return *s.cancelled; });
     // Index loop: a punctuator may schedule more punctuators.
     for (size_t i = 0; i < list.size(); ++i) {
-        if (list[i].next_ms < 0) {
-            list[i].next_ms = now + list[i].interval_ms;
-            continue;
-        }
         if (*list[i].cancelled || now < list[i].next_ms) {
             continue;
         }
@@ -469,6 +584,36 @@ void stream_task::punctuate_wall_clock(int64_t now_ms) {
     punctuate(_wall_punctuators, now_ms);
 }
 
+void stream_task::send_progress_markers(bool heartbeat) {
+    if (_marker_targets.empty() || !_initialized) {
+        return;
+    }
+    const bool idle = caught_up();
+    for (auto& target : _marker_targets) {
+        // The time of the records this task wrote there, not its input's: processors may
+        // give records other timestamps than their inputs had.
+        const int64_t time = _output.largest_timestamp(target.topic);
+        if (!heartbeat && time == target.marked_time && idle == target.marked_idle) {
+            continue;
+        }
+        progress_marker m;
+        m.subtopology = _id.subtopology;
+        m.partition = _id.partition;
+        m.tasks = _subtopology_tasks;
+        m.stream_time = time;
+        m.idle = idle;
+        headers hdrs;
+        hdrs.add(std::string(progress_marker::header), m.encode());
+        // A marker's own timestamp means nothing; 0 would make librdkafka stamp it "now".
+        const int64_t timestamp = time > 0 ? time : _env.wall_clock();
+        for (int32_t p = 0; p < target.partitions; ++p) {
+            _env.collector->send(target.topic, std::nullopt, std::nullopt, timestamp, hdrs, p);
+        }
+        target.marked_time = time;
+        target.marked_idle = idle;
+    }
+}
+
 cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuation_type type,
                                   punctuator fn) {
     if (interval.count() < 1) {
@@ -477,9 +622,11 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
     }
     auto cancelled = std::make_shared<bool>(false);
     const bool stream = type == punctuation_type::stream_time;
-    const int64_t start = stream ? _stream_time : _env.wall_clock();
-    scheduled s{interval.count(), start < 0 ? -1 : start + interval.count(), std::move(fn),
-                cancelled};
+    // As Kafka Streams: a stream-time schedule is aligned to 0, so it fires as soon as the
+    // task has a stream time (the next record, or a watermark that moves it), then at each
+    // multiple of the interval; a wall-clock one first fires an interval from now.
+    const int64_t first = stream ? 0 : _env.wall_clock() + interval.count();
+    scheduled s{interval.count(), first, std::move(fn), cancelled};
     (stream ? _stream_punctuators : _wall_punctuators).push_back(std::move(s));
     return cancellable(cancelled);
 }
@@ -498,35 +645,38 @@ state::state_store& stream_task::store(std::string_view name) {
                                      _id.to_string(), name));
 }
 
-std::map<topic_partition, int64_t, topic_partition_less> stream_task::committable_offsets() const {
-    std::map<topic_partition, int64_t, topic_partition_less> out;
+offset_map stream_task::prepare_commit(bool seal) {
+    for (auto& [name, store] : _instance.stores) {
+        store->flush();
+    }
+    _commit_requested = false;
+    offset_map out;
     for (const auto& in : _inputs) {
-        if (in.dirty) {
-            out.emplace(topic_partition{in.topic, in.partition}, in.next_offset);
+        if (!in.dirty) {
+            continue;
+        }
+        commit_metadata md;
+        md.partition_time = in.partition_time;
+        if (in.watermark) {
+            md.watermark = in.watermark->encode();
+        }
+        out.emplace(in.tp, committed_position{record_offset(in.next_offset), md.encode()});
+    }
+    if (seal) {
+        for (auto& [name, store] : _instance.stores) {
+            store->restore_target().seal();
         }
     }
     return out;
 }
 
-void stream_task::mark_committed(
-    const std::map<topic_partition, int64_t, topic_partition_less>& committed) {
+void stream_task::post_commit(const offset_map& committed, const acked_offsets& acked) {
+    commit_stores(acked);
     for (auto& in : _inputs) {
-        const auto it = committed.find(topic_partition{in.topic, in.partition});
-        if (it != committed.end() && it->second == in.next_offset) {
+        const auto it = committed.find(in.tp);
+        if (it != committed.end() && it->second.next.value == in.next_offset) {
             in.dirty = false;
         }
-    }
-}
-
-void stream_task::flush_stores() {
-    for (auto& [name, store] : _instance.stores) {
-        store->flush();
-    }
-}
-
-void stream_task::seal_stores() {
-    for (auto& [name, store] : _instance.stores) {
-        store->restore_target().seal();
     }
 }
 

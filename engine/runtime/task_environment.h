@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/config/streams_config.h"
 #include "engine/processor/record_collector.h"
 #include "engine/processor/task_counters.h"
+#include "engine/runtime/topic_partition.h"
 
 namespace brook::state {
 class rocksdb_environment;
@@ -21,6 +23,8 @@ class cache_budget;
 } // namespace brook::state
 
 namespace brook {
+
+struct topic_layout;
 
 struct task_environment {
     std::string application_id;
@@ -37,9 +41,19 @@ struct task_environment {
     state::cache_budget* cache = nullptr;
     // exactly_once_v2: persistent stores stage their writes until the transaction commits.
     bool exactly_once = false;
-    // max.task.idle.ms: how long a task with several inputs waits for an empty one that may
-    // still have records to fetch (0: as long as it may; -1: never waits).
+    // max.task.idle.ms, as Kafka Streams (KIP-695): a task with several inputs waits for an
+    // empty input while records are known (or not known not) to be on the broker for it;
+    // one that is caught up it waits for up to this long (0: not at all; -1: never waits).
     std::chrono::milliseconds max_task_idle{0};
+    // The end of an input partition as the consumer's last fetch told it, without a
+    // request; nullopt while unknown. Empty: ends are never known (the test driver, which
+    // processes records as they are piped).
+    std::function<std::optional<int64_t>(const topic_partition&)> end_offset;
+    // Partition counts and writers of repartition topics: tasks keep a fan_in_watermark
+    // for each repartition input and send progress markers into the repartition topics
+    // they write. Null: neither (the test driver: a repartition input's stream time
+    // advances with its records' timestamps, as in Kafka Streams).
+    const topic_layout* layout = nullptr;
 };
 
 } // namespace brook

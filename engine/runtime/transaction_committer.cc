@@ -21,20 +21,19 @@ transaction_committer::~transaction_committer() {
     }
 }
 
-void transaction_committer::start(kafka::producer& producer, kafka::partition_list_ptr offsets,
+void transaction_committer::start(producer_client& producer, offset_map offsets,
                                   kafka::group_metadata_ptr group,
                                   std::chrono::milliseconds timeout) {
     if (_busy) {
         throw std::logic_error("transaction_committer: a commit is already under way");
     }
-    // std::function needs a copyable callable: the lists travel in shared pointers.
-    auto shared_offsets = std::make_shared<kafka::partition_list_ptr>(std::move(offsets));
+    // std::function needs a copyable callable: the offsets and group travel shared.
+    auto shared_offsets = std::make_shared<offset_map>(std::move(offsets));
     auto shared_group = std::make_shared<kafka::group_metadata_ptr>(std::move(group));
     std::function<void()> job = [this, &producer, shared_offsets, shared_group, timeout] {
-        const auto& list = *shared_offsets;
-        if (list && list->cnt > 0) {
+        if (!shared_offsets->empty()) {
             retry_retriable(_index, [&] {
-                producer.send_offsets_to_transaction(*list, **shared_group, timeout);
+                producer.send_offsets_to_transaction(*shared_offsets, shared_group->get(), timeout);
             });
         }
         const auto started = std::chrono::steady_clock::now();

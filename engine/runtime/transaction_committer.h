@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "engine/kafka/handles.h"
-#include "engine/kafka/producer.h"
+#include "engine/runtime/clients.h"
 
 namespace brook {
 
@@ -37,10 +37,10 @@ public:
     transaction_committer(const transaction_committer&) = delete;
     transaction_committer& operator=(const transaction_committer&) = delete;
 
-    // Starts committing `producer`'s open transaction, with `offsets` (null or empty: none
-    // were consumed) for the consumer group `group`. Throws std::logic_error when busy.
-    void start(kafka::producer& producer, kafka::partition_list_ptr offsets,
-               kafka::group_metadata_ptr group, std::chrono::milliseconds timeout);
+    // Starts committing `producer`'s open transaction, with `offsets` (empty: none were
+    // consumed) for the consumer group `group`. Throws std::logic_error when busy.
+    void start(producer_client& producer, offset_map offsets, kafka::group_metadata_ptr group,
+               std::chrono::milliseconds timeout);
     // A commit was started and finish() has not been called for it.
     bool busy() const { return _busy; }
     // The commit under way has ended (committed or failed): finish() will not block.

@@ -20,6 +20,7 @@
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
 #include "engine/runtime/changelog_reader.h"
+#include "engine/runtime/kafka_clients.h"
 #include "engine/runtime/kafka_streams.h"
 #include "engine/topology/topology_builder.h"
 #include "state/in_memory_key_value_store.h"
@@ -461,7 +462,8 @@ TEST_F(StateRestore, AChangelogPartitionRestoredOnceIsRestoredAgainWhenItComesBa
     produce(1, 0, 50000); // ends long after partition 0
 
     task_counters counters;
-    changelog_reader reader(testing::real_client_config(), nullptr, counters);
+    kafka_client_factory clients;
+    changelog_reader reader(clients, testing::real_client_config(), nullptr, counters);
     auto entry = [&](int32_t partition, state::in_memory_key_value_store& store) {
         changelog_partition cp;
         cp.store = store_name;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/runtime/progress_marker.h"
+
 namespace brook::testing {
 
 topic_tail::topic_tail(const kafka::client_config& base, const std::string& topic, int partitions,
@@ -103,6 +105,18 @@ std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::
     return out;
 }
 
+bool is_progress_marker(const rd_kafka_message_t& m) {
+    if (m.key != nullptr || m.payload != nullptr) {
+        return false;
+    }
+    rd_kafka_headers_t* hdrs = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    return rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+           rd_kafka_header_get_last(hdrs, std::string(progress_marker::header).c_str(), &value,
+                                    &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 int64_t committed_record_count(const kafka::client_config& base,
                                const std::vector<std::string>& topics, int partitions,
                                std::chrono::milliseconds timeout) {
@@ -139,7 +153,7 @@ int64_t committed_record_count(const kafka::client_config& base,
             } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 throw std::runtime_error(fmt::format("counting committed records: {}",
                                                      rd_kafka_message_errstr(m.get())));
-            } else {
+            } else if (!is_progress_marker(*m)) {
                 ++count;
             }
         }

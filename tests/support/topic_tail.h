@@ -42,10 +42,13 @@ std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::st
 // deleted.
 std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::string& topic,
                                    int partitions);
+// Whether a consumed record is one of Brook's progress markers (progress_marker.h), which
+// the stream threads write into repartition topics beside the data.
+bool is_progress_marker(const rd_kafka_message_t& m);
 // How many committed records partitions 0..partitions-1 of `topics` hold now: read from
 // the beginning up to each partition's last stable offset, so records of an open or
-// aborted transaction do not count (nor do transaction markers). Throws if the ends are
-// not all reached within `timeout`.
+// aborted transaction do not count (nor do transaction markers or progress markers). Throws if the
+// ends are not all reached within `timeout`.
 int64_t committed_record_count(const kafka::client_config& base,
                                const std::vector<std::string>& topics, int partitions,
                                std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -221,36 +221,40 @@ TEST(processor_api, a_stream_time_punctuator_fires_once_per_advance_of_stream_ti
     topology_test_driver driver(t);
     auto in = driver.create_input_topic<std::string, std::string>("in");
 
-    // The schedule starts at the first stream time seen: 1000, so it is due at 1100.
+    // As in Kafka Streams, the schedule is aligned to 0: it fires with the first stream
+    // time (1000), then at each multiple of 100 ms that stream time reaches.
     in.pipe_input("k", "v", 1000);
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000}));
     in.pipe_input("k", "v", 1099);
-    EXPECT_TRUE(log->fired_at.empty());
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000}));
     // The wall clock does not drive stream-time punctuators.
     driver.advance_wall_clock_time(10s);
-    EXPECT_TRUE(log->fired_at.empty());
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000}));
     in.pipe_input("k", "v", 1100);
-    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1100}));
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000, 1100}));
     // Several intervals at once fire it once, then it is due at the next multiple: 1500.
     in.pipe_input("k", "v", 1450);
-    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1100, 1450}));
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000, 1100, 1450}));
     // An older record does not move stream time.
     in.pipe_input("k", "v", 1300);
     in.pipe_input("k", "v", 1499);
-    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1100, 1450}));
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000, 1100, 1450}));
     in.pipe_input("k", "v", 1500);
-    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1100, 1450, 1500}));
-    EXPECT_EQ(log->had_metadata, (std::vector<bool>{false, false, false}));
-    EXPECT_EQ(driver.counters().punctuations.load(), 3U);
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000, 1100, 1450, 1500}));
+    EXPECT_EQ(log->had_metadata, (std::vector<bool>{false, false, false, false}));
+    EXPECT_EQ(driver.counters().punctuations.load(), 4U);
 
     // Punctuators forward like processors do.
     EXPECT_EQ(
         (driver.create_output_topic<std::string, std::string>("ticks").read_records_to_list()),
-        (std::vector<record<std::string, std::string>>{
-            {"tick", "1100", 1100, {}}, {"tick", "1450", 1450, {}}, {"tick", "1500", 1500, {}}}));
+        (std::vector<record<std::string, std::string>>{{"tick", "1000", 1000, {}},
+                                                       {"tick", "1100", 1100, {}},
+                                                       {"tick", "1450", 1450, {}},
+                                                       {"tick", "1500", 1500, {}}}));
 
     in.pipe_input("k", "cancel", 1550);
     in.pipe_input("k", "v", 5000);
-    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1100, 1450, 1500}));
+    EXPECT_EQ(log->fired_at, (std::vector<int64_t>{1000, 1100, 1450, 1500}));
 }
 
 TEST(processor_api, a_wall_clock_punctuator_fires_as_the_driver_clock_advances) {

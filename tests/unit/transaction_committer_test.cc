@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/kafka/kafka_error.h"
-#include "engine/kafka/producer.h"
+#include "engine/runtime/kafka_clients.h"
 #include "engine/runtime/transaction_committer.h"
 
 namespace brook {
@@ -22,18 +22,20 @@ kafka::client_config unreachable() {
 }
 
 TEST(transaction_committer, hands_the_commits_error_back_at_finish_and_is_idle_after) {
-    kafka::producer producer(unreachable()); // not transactional: the commit must fail
+    kafka_client_factory clients;
+    auto owned = clients.producer(unreachable(), {}); // not transactional: the commit must fail
+    producer_client& producer = *owned;
     transaction_committer committer(0);
     EXPECT_FALSE(committer.busy());
-    committer.start(producer, nullptr, nullptr, 1s);
+    committer.start(producer, {}, nullptr, 1s);
     EXPECT_TRUE(committer.busy());
-    EXPECT_THROW(committer.start(producer, nullptr, nullptr, 1s), std::logic_error)
+    EXPECT_THROW(committer.start(producer, {}, nullptr, 1s), std::logic_error)
         << "one commit at a time";
     EXPECT_THROW(committer.finish(), kafka::kafka_error);
     EXPECT_FALSE(committer.busy());
     EXPECT_THROW(committer.finish(), std::logic_error) << "nothing left to finish";
 
-    committer.start(producer, nullptr, nullptr, 1s); // usable again
+    committer.start(producer, {}, nullptr, 1s); // usable again
     while (!committer.done()) {
         std::this_thread::sleep_for(1ms);
     }

@@ -1,0 +1,34 @@
+#include "engine/runtime/task_output.h"
+
+#include <algorithm>
+
+namespace brook {
+
+void task_output::track(const std::vector<std::pair<std::string, int32_t>>& topics) {
+    _largest.clear();
+    for (const auto& [topic, partitions] : topics) {
+        _largest.emplace_back(topic, -1);
+    }
+}
+
+int64_t task_output::largest_timestamp(std::string_view topic) const {
+    for (const auto& [name, ts] : _largest) {
+        if (name == topic) {
+            return ts;
+        }
+    }
+    return -1;
+}
+
+void task_output::send(std::string_view topic, nullable_bytes key, nullable_bytes value,
+                       int64_t timestamp, const headers& hdrs, std::optional<int32_t> partition) {
+    _target->send(topic, key, value, timestamp, hdrs, partition);
+    for (auto& [name, ts] : _largest) {
+        if (name == topic) {
+            ts = std::max(ts, timestamp);
+            break;
+        }
+    }
+}
+
+} // namespace brook
