@@ -80,6 +80,11 @@ public:
     // Low and high watermark, asking the broker.
     virtual std::pair<int64_t, int64_t> query_watermarks(const topic_partition& partition,
                                                          std::chrono::milliseconds timeout) = 0;
+    // The end of each of `partitions` as the consumer reads (the last stable offset under
+    // read_committed), asking the brokers in one round trip per leader; partitions whose
+    // end could not be read are absent.
+    virtual partition_map<int64_t> end_offsets(const std::vector<topic_partition>& partitions,
+                                               std::chrono::milliseconds timeout) = 0;
     // The next offset to fetch of each of `partitions`, where known.
     virtual partition_map<record_offset>
     positions(const std::vector<topic_partition>& partitions) = 0;

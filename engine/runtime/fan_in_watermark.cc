@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/runtime/progress_marker.h"
+
 namespace brook {
 
 namespace {
@@ -38,18 +40,20 @@ fan_in_watermark::fan_in_watermark(const std::vector<writer_group>& groups) {
     }
 }
 
-bool fan_in_watermark::observe(int subtopology, int32_t partition, int64_t time, bool idle) {
+bool fan_in_watermark::observe(const progress_marker& marker, const idle_check& confirm) {
     for (auto& g : _groups) {
-        if (g.subtopology != subtopology) {
+        if (g.subtopology != marker.subtopology) {
             continue;
         }
-        if (partition < 0 || static_cast<size_t>(partition) >= g.writers.size()) {
+        if (marker.partition < 0 || static_cast<size_t>(marker.partition) >= g.writers.size()) {
             return false;
         }
-        writer& w = g.writers[static_cast<size_t>(partition)];
-        w.time = std::max(w.time, time);
-        w.state = idle ? writer_state::idle : writer_state::active;
-        return recompute();
+        writer& w = g.writers[static_cast<size_t>(marker.partition)];
+        w.time = std::max(w.time, marker.stream_time);
+        w.state = marker.idle ? writer_state::idle : writer_state::active;
+        w.wall = marker.wall_ms;
+        w.ends = marker.ends;
+        return recompute(confirm);
     }
     return false;
 }
@@ -58,28 +62,41 @@ void fan_in_watermark::raise_to(int64_t time) {
     _value = std::max(_value, time);
 }
 
-bool fan_in_watermark::recompute() {
+std::optional<int64_t> fan_in_watermark::candidate(const idle_check& confirm) const {
     int64_t largest = -1;
     int64_t smallest_active = std::numeric_limits<int64_t>::max();
     bool any_active = false;
     for (const auto& g : _groups) {
-        for (const auto& w : g.writers) {
+        for (size_t p = 0; p < g.writers.size(); ++p) {
+            const writer& w = g.writers[p];
             if (w.state == writer_state::unknown) {
-                return false; // a writer not heard from may still send anything
+                return std::nullopt; // a writer not heard from may still send anything
             }
             largest = std::max(largest, w.time);
-            if (w.state == writer_state::active) {
+            const bool idle = w.state == writer_state::idle && confirm &&
+                              confirm(g.subtopology, static_cast<int32_t>(p), w.ends, w.wall);
+            if (!idle) {
                 any_active = true;
                 smallest_active = std::min(smallest_active, w.time);
             }
         }
     }
-    const int64_t candidate = any_active ? smallest_active : largest;
-    if (candidate <= _value) {
+    return any_active ? smallest_active : largest;
+}
+
+bool fan_in_watermark::recompute(const idle_check& confirm) {
+    const std::optional<int64_t> c = candidate(confirm);
+    if (!c || *c <= _value) {
         return false;
     }
-    _value = candidate;
+    _value = *c;
     return true;
+}
+
+bool fan_in_watermark::waits_on_idle_writers() const {
+    const std::optional<int64_t> c =
+        candidate([](int, int32_t, const std::vector<int64_t>&, int64_t) { return true; });
+    return c && *c > _value;
 }
 
 std::string fan_in_watermark::encode() const {
@@ -96,9 +113,14 @@ std::string fan_in_watermark::encode() const {
             const writer& w = g.writers[i];
             if (w.state == writer_state::unknown) {
                 out += '?';
-            } else {
-                fmt::format_to(std::back_inserter(out), "{}{}", w.time,
-                               w.state == writer_state::idle ? "i" : "");
+                continue;
+            }
+            fmt::format_to(std::back_inserter(out), "{}", w.time);
+            if (w.state == writer_state::idle) {
+                fmt::format_to(std::back_inserter(out), "i{}", w.wall);
+                for (const int64_t e : w.ends) {
+                    fmt::format_to(std::back_inserter(out), "~{}", e);
+                }
             }
         }
     }
@@ -122,15 +144,28 @@ bool fan_in_watermark::restore(std::string_view text) {
                 w = {};
                 continue;
             }
-            const bool idle = !entry.empty() && entry.back() == 'i';
-            if (idle) {
-                entry.remove_suffix(1);
-            }
+            const size_t idle_at = entry.find('i');
             int64_t time = 0;
-            if (!parse_int(entry, time) || time < -1) {
+            if (!parse_int(entry.substr(0, idle_at), time) || time < -1) {
                 return false;
             }
-            w = {time, idle ? writer_state::idle : writer_state::active};
+            writer restored_writer{time, writer_state::active, 0, {}};
+            if (idle_at != std::string_view::npos) {
+                std::string_view rest = entry.substr(idle_at + 1);
+                restored_writer.state = writer_state::idle;
+                if (!parse_int(take(rest, '~'), restored_writer.wall) || restored_writer.wall < 0) {
+                    return false;
+                }
+                while (!rest.empty()) {
+                    int64_t e = 0;
+                    if (!parse_int(take(rest, '~'), e) || e < -1 ||
+                        restored_writer.ends.size() >= progress_marker::max_inputs) {
+                        return false;
+                    }
+                    restored_writer.ends.push_back(e);
+                }
+            }
+            w = std::move(restored_writer);
         }
         if (!part.empty()) {
             return false; // more entries than writers
@@ -140,7 +175,6 @@ bool fan_in_watermark::restore(std::string_view text) {
         return false; // more groups than this topology has
     }
     _groups = std::move(restored);
-    recompute();
     return true;
 }
 

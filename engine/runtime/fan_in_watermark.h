@@ -17,6 +17,12 @@
 //             when all are idle, the largest of all; -1 (and no progress) until every
 //             writer has been heard from. It never goes back.
 //
+// An idle claim counts only while the caller confirms it (idle_check): that the writer's
+// input partitions have not grown past the offsets its marker says it consumed, by an
+// observation made after the claim. A killed writer's last marker says idle until another
+// instance takes its task over; without the check, the others would carry value() far
+// ahead meanwhile, and the records the writer's successor writes would all be late.
+//
 // A downstream window operator using value() as its stream time therefore drops a record
 // only if it is older, by more than the grace period, than a record its own writer wrote
 // before it: late within its own upstream task's output, as it would be in one stage,
@@ -27,12 +33,15 @@
 // task's thread only. Ownership: plain value.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace brook {
+
+struct progress_marker;
 
 class fan_in_watermark {
 public:
@@ -42,18 +51,28 @@ public:
         int32_t tasks = 0;
     };
 
+    // Whether an idle claim still holds: writer (subtopology, partition) said at wall time
+    // `claim_wall` that it had consumed its inputs up to `ends` (progress_marker.h).
+    using idle_check = std::function<bool(int subtopology, int32_t partition,
+                                          const std::vector<int64_t>& ends, int64_t claim_wall)>;
+
     explicit fan_in_watermark(const std::vector<writer_group>& groups);
 
-    // A marker from writer task (subtopology, partition): its stream time and whether it
-    // is idle. Markers of writers this watermark does not know are ignored. Returns true
-    // when value() advanced.
-    bool observe(int subtopology, int32_t partition, int64_t time, bool idle);
+    // A marker from writer task (subtopology, partition). Markers of writers this
+    // watermark does not know are ignored. Returns true when value() advanced.
+    bool observe(const progress_marker& marker, const idle_check& confirm);
+    // Recomputes with fresh confirmations of the idle claims; true when value() advanced.
+    bool recompute(const idle_check& confirm);
+    // Whether value() would move if the idle writers' claims were confirmed: then it is
+    // worth reading the writers' input ends.
+    bool waits_on_idle_writers() const;
     int64_t value() const { return _value; }
     // Raises value() to at least `time` (restored from a commit); never lowers it.
     void raise_to(int64_t time);
 
     // The writers' state as text for the commit metadata ("<st>/<tasks>=<entry>,...|..."
-    // with entries "<time>", "<time>i" or "?" for a writer not heard from).
+    // with entries "<time>" (active), "<time>i<wall>~<end>~..." (idle) or "?" (not heard
+    // from).
     std::string encode() const;
     // Restores the writers' state from encode()'s text; false (and nothing changed) when
     // the text is damaged or describes other writers.
@@ -64,12 +83,15 @@ private:
     struct writer {
         int64_t time = -1;
         writer_state state = writer_state::unknown;
+        int64_t wall = 0;
+        std::vector<int64_t> ends;
     };
     struct group {
         int subtopology = 0;
         std::vector<writer> writers;
     };
-    bool recompute();
+    // value() as it would be with every idle claim confirmed (`confirm_all`) or none.
+    std::optional<int64_t> candidate(const idle_check& confirm) const;
 
     std::vector<group> _groups;
     int64_t _value = -1;

@@ -149,6 +149,28 @@ public:
         return _consumer.watermarks(partition.topic, partition.partition, timeout);
     }
 
+    partition_map<int64_t> end_offsets(const std::vector<topic_partition>& partitions,
+                                       std::chrono::milliseconds timeout) override {
+        partition_map<int64_t> out;
+        if (partitions.empty()) {
+            return out;
+        }
+        // A ListOffsets for the latest offset, in the consumer's isolation level.
+        kafka::partition_list_ptr list = to_list(partitions, RD_KAFKA_OFFSET_END);
+        if (rd_kafka_offsets_for_times(_consumer.handle(), list.get(),
+                                       static_cast<int>(timeout.count())) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return out;
+        }
+        for (int i = 0; i < list->cnt; ++i) {
+            const rd_kafka_topic_partition_t& p = list->elems[i];
+            if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
+                out.emplace(topic_partition{p.topic, p.partition}, p.offset);
+            }
+        }
+        return out;
+    }
+
     partition_map<record_offset>
     positions(const std::vector<topic_partition>& partitions) override {
         partition_map<record_offset> out;

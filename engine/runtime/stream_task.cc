@@ -359,8 +359,22 @@ void stream_task::take_markers(input_partition& in) {
         in.dirty = true;
         in.queue.pop_front();
         --_buffered;
-        if (in.watermark->observe(marker->subtopology, marker->partition, marker->stream_time,
-                                  marker->idle)) {
+        if (in.watermark->observe(*marker, _env.confirm_idle)) {
+            in.partition_time = std::max(in.partition_time, in.watermark->value());
+            advance_stream_time(in.partition_time);
+        }
+    }
+}
+
+bool stream_task::awaits_idle_confirmation() const {
+    return std::any_of(_inputs.begin(), _inputs.end(), [](const input_partition& in) {
+        return in.watermark && in.watermark->waits_on_idle_writers();
+    });
+}
+
+void stream_task::recheck_watermarks() {
+    for (auto& in : _inputs) {
+        if (in.watermark && in.watermark->recompute(_env.confirm_idle)) {
             in.partition_time = std::max(in.partition_time, in.watermark->value());
             advance_stream_time(in.partition_time);
         }
@@ -589,6 +603,21 @@ void stream_task::send_progress_markers(bool heartbeat) {
         return;
     }
     const bool idle = caught_up();
+    std::vector<int64_t> ends;
+    if (idle) {
+        // How far each input was consumed, in the order of the sub-topology's sources, so
+        // that readers can tell whether records came in since (fan_in_watermark.h).
+        for (const auto& topic : _env.layout->sources_of(_id.subtopology)) {
+            int64_t end = -1;
+            for (const auto& in : _inputs) {
+                if (in.tp.topic == topic) {
+                    end = in.fetched_to;
+                }
+            }
+            ends.push_back(end);
+        }
+    }
+    const int64_t wall = _env.wall_clock();
     for (auto& target : _marker_targets) {
         // The time of the records this task wrote there, not its input's: processors may
         // give records other timestamps than their inputs had.
@@ -602,10 +631,12 @@ void stream_task::send_progress_markers(bool heartbeat) {
         m.tasks = _subtopology_tasks;
         m.stream_time = time;
         m.idle = idle;
+        m.wall_ms = wall;
+        m.ends = ends;
         headers hdrs;
         hdrs.add(std::string(progress_marker::header), m.encode());
         // A marker's own timestamp means nothing; 0 would make librdkafka stamp it "now".
-        const int64_t timestamp = time > 0 ? time : _env.wall_clock();
+        const int64_t timestamp = time > 0 ? time : wall;
         for (int32_t p = 0; p < target.partitions; ++p) {
             _env.collector->send(target.topic, std::nullopt, std::nullopt, timestamp, hdrs, p);
         }

@@ -103,6 +103,10 @@ public:
     // Whether every input is caught up with nothing queued: what this task's progress
     // markers call idle.
     bool caught_up();
+    // Repartition inputs: whether an upstream writer's idle claim waits for confirmation
+    // (env.confirm_idle), and the watermarks recomputed once fresh input ends are known.
+    bool awaits_idle_confirmation() const;
+    void recheck_watermarks();
 
     // Delayed sources: the time `r` is due at, when the source reading its topic is
     // delayed; nullopt for a source that processes records as they come. Throws

@@ -275,7 +275,9 @@ void stream_thread::process_phase() {
         // A task asked for a commit: make the next commit phase commit.
         _last_commit = std::chrono::steady_clock::time_point{};
     }
-    _tasks->send_progress_markers(std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    _tasks->send_progress_markers(now);
+    _tasks->confirm_upstream_idleness(now);
     _tasks->limit_fetching();
     if (const uint64_t n = _counters.records_processed.load() - processed_before; n > 0) {
         // One clock read per pass, not per record: the sum over the pass is exact, each

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/config/streams_config.h"
 #include "engine/processor/record_collector.h"
@@ -54,6 +55,12 @@ struct task_environment {
     // they write. Null: neither (the test driver: a repartition input's stream time
     // advances with its records' timestamps, as in Kafka Streams).
     const topic_layout* layout = nullptr;
+    // Confirms an upstream writer's idle claim against observed input ends
+    // (fan_in_watermark.h); empty: no claim is ever confirmed (an idle writer then holds
+    // its readers' watermarks like an active one).
+    std::function<bool(int subtopology, int32_t partition, const std::vector<int64_t>& ends,
+                       int64_t claim_wall)>
+        confirm_idle;
 };
 
 } // namespace brook

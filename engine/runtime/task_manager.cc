@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/topic_layout.h"
 
 namespace brook {
 
@@ -54,6 +56,26 @@ task_manager::task_manager(int thread_index, const topology& topo, const streams
       _delayed(topo.has_delayed_sources()), _fetch_lead_ms(fetch_lead_ms(config)),
       _buffer_limit(static_cast<size_t>(config.buffered_records_per_partition())) {
     _env.end_offset = [this](const topic_partition& tp) { return _consumer.cached_end_offset(tp); };
+    _env.confirm_idle = [this](int subtopology, int32_t partition, const std::vector<int64_t>& ends,
+                               int64_t claim_wall) {
+        if (_env.layout == nullptr || _upstream_ends_wall < claim_wall) {
+            return false; // not read since the claim: records may have come in meanwhile
+        }
+        const auto& sources = _env.layout->sources_of(subtopology);
+        if (ends.size() != sources.size()) {
+            return false;
+        }
+        for (size_t i = 0; i < sources.size(); ++i) {
+            if (ends[i] < 0) {
+                continue; // the writer task has no partition of this topic
+            }
+            auto it = _upstream_ends.find(topic_partition_ref{sources[i], partition});
+            if (it == _upstream_ends.end() || it->second > ends[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
 }
 
 task_manager::~task_manager() {
@@ -253,6 +275,46 @@ void task_manager::send_progress_markers(std::chrono::steady_clock::time_point n
     }
     for (auto& [id, task] : _tasks) {
         task->send_progress_markers(heartbeat);
+    }
+}
+
+void task_manager::confirm_upstream_idleness(std::chrono::steady_clock::time_point now) {
+    if (_env.layout == nullptr || now - _last_upstream_read < progress_interval) {
+        return;
+    }
+    std::vector<stream_task*> waiting;
+    std::set<topic_partition> inputs;
+    for (auto& [id, task] : _tasks) {
+        if (!task->initialized() || !task->awaits_idle_confirmation()) {
+            continue;
+        }
+        waiting.push_back(task.get());
+        for (const auto& tp : task->partitions()) {
+            for (const auto& group : _env.layout->writer_groups(tp.topic)) {
+                for (const auto& topic : _env.layout->sources_of(group.subtopology)) {
+                    auto n = _env.layout->partitions.find(topic);
+                    const int32_t count = n == _env.layout->partitions.end() ? 0 : n->second;
+                    for (int32_t p = 0; p < std::min(count, group.tasks); ++p) {
+                        inputs.insert({topic, p});
+                    }
+                }
+            }
+        }
+    }
+    if (waiting.empty()) {
+        return;
+    }
+    _last_upstream_read = now;
+    const int64_t wall = wall_clock_ms(); // before the request: what it reads is newer
+    partition_map<int64_t> ends = _consumer.end_offsets(
+        std::vector<topic_partition>(inputs.begin(), inputs.end()), offsets_timeout);
+    if (ends.size() != inputs.size()) {
+        return; // not all read: claims stay unconfirmed until the next read
+    }
+    _upstream_ends = std::move(ends);
+    _upstream_ends_wall = wall;
+    for (stream_task* task : waiting) {
+        task->recheck_watermarks();
     }
 }
 

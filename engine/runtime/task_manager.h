@@ -84,6 +84,10 @@ public:
     // Sends progress markers of tasks whose event time moved (at most every
     // progress interval; every task's at least every heartbeat).
     void send_progress_markers(std::chrono::steady_clock::time_point now);
+    // Reads the ends of the upstream writers' input partitions (at most every progress
+    // interval, and only while some task's watermark waits on an idle writer), so that
+    // idle claims are confirmed or refused, and recomputes those watermarks.
+    void confirm_upstream_idleness(std::chrono::steady_clock::time_point now);
     // How long the next poll may wait: at most `max`, less when a delayed head is due or a
     // paused partition is to resume sooner.
     std::chrono::milliseconds poll_wait(std::chrono::milliseconds max) const;
@@ -148,6 +152,11 @@ private:
 
     std::chrono::steady_clock::time_point _last_markers{};
     std::chrono::steady_clock::time_point _last_heartbeat{};
+    // The ends of upstream writers' inputs, as last read, and the wall clock just before the
+    // request: an idle claim made after that is not confirmed by it.
+    partition_map<int64_t> _upstream_ends;
+    int64_t _upstream_ends_wall = -1;
+    std::chrono::steady_clock::time_point _last_upstream_read{};
 };
 
 } // namespace brook

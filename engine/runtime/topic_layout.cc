@@ -12,10 +12,12 @@ topic_layout topic_layout::make(const topology& topo, const std::string& applica
     layout.partitions = std::move(partitions);
     for (const auto& st : topo.subtopologies()) {
         int32_t tasks = 1;
+        std::vector<std::string>& sources = layout.sources[st.id];
         for (const auto& topic : topo.source_topics(application_id)) {
             if (topo.subtopology_of(topic, application_id) != st.id) {
                 continue;
             }
+            sources.push_back(topic); // source_topics() is sorted
             auto it = layout.partitions.find(topic);
             if (it != layout.partitions.end()) {
                 tasks = std::max(tasks, it->second);
@@ -72,6 +74,12 @@ std::vector<std::pair<std::string, int32_t>> topic_layout::written_by(int subtop
         }
     }
     return out;
+}
+
+const std::vector<std::string>& topic_layout::sources_of(int subtopology) const {
+    static const std::vector<std::string> none;
+    auto it = sources.find(subtopology);
+    return it == sources.end() ? none : it->second;
 }
 
 int32_t topic_layout::tasks_of(int subtopology) const {

@@ -29,6 +29,9 @@ struct topic_layout {
     std::map<int, int32_t> tasks;
     // Repartition topic (resolved) -> the sub-topologies whose sinks write it.
     std::map<std::string, std::vector<int>, std::less<>> writers;
+    // Sub-topology -> the topics it reads (resolved, sorted): the order of the input ends
+    // in its tasks' progress markers.
+    std::map<int, std::vector<std::string>> sources;
 
     // Builds the layout from the topology and the source topics' partition counts
     // (`partitions` must hold every resolved source topic).
@@ -40,6 +43,7 @@ struct topic_layout {
     // Repartition topics sub-topology `subtopology` writes, with their partition counts.
     std::vector<std::pair<std::string, int32_t>> written_by(int subtopology) const;
     int32_t tasks_of(int subtopology) const;
+    const std::vector<std::string>& sources_of(int subtopology) const;
 };
 
 } // namespace brook

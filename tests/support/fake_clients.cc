@@ -413,6 +413,17 @@ std::pair<int64_t, int64_t> fake_consumer::query_watermarks(const topic_partitio
     return {0, _cluster.last_stable_offset(partition)};
 }
 
+partition_map<int64_t> fake_consumer::end_offsets(const std::vector<topic_partition>& partitions,
+                                                  std::chrono::milliseconds /*timeout*/) {
+    partition_map<int64_t> out;
+    for (const auto& tp : partitions) {
+        if (_cluster.partitions(tp.topic) > tp.partition) {
+            out.emplace(tp, _cluster.last_stable_offset(tp));
+        }
+    }
+    return out;
+}
+
 partition_map<record_offset>
 fake_consumer::positions(const std::vector<topic_partition>& partitions) {
     std::lock_guard lock(_mutex);

@@ -129,6 +129,8 @@ public:
     std::optional<int64_t> cached_end_offset(const topic_partition& partition) override;
     std::pair<int64_t, int64_t> query_watermarks(const topic_partition& partition,
                                                  std::chrono::milliseconds timeout) override;
+    partition_map<int64_t> end_offsets(const std::vector<topic_partition>& partitions,
+                                       std::chrono::milliseconds timeout) override;
     partition_map<record_offset> positions(const std::vector<topic_partition>& partitions) override;
     void pause(const std::vector<topic_partition>& partitions) override;
     void resume(const std::vector<topic_partition>& partitions) override;
