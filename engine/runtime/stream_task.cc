@@ -11,6 +11,7 @@
 #include "engine/runtime/progress_marker.h"
 #include "engine/runtime/topic_layout.h"
 #include "engine/serde/serde.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 
@@ -535,7 +536,7 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
         return;
     case deserialization_handler::dead_letter: {
         headers hdrs = r.headers != nullptr ? *r.headers : headers{};
-        hdrs.set("error", std::string(e.what()));
+        hdrs.set("error", text::safe(e.what()));
         hdrs.set("source-topic", std::string(r.metadata.topic));
         hdrs.set("source-partition", std::to_string(r.metadata.partition));
         hdrs.set("source-offset", std::to_string(r.metadata.offset));
