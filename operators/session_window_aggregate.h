@@ -57,7 +57,8 @@ public:
             // input's watermark): sessions it closes go out then too.
             context.schedule(std::chrono::milliseconds(1), punctuation_type::stream_time,
                              [this](int64_t stream_time) {
-                                 emit_closed_sessions(stream_time - _grace - _gap, {});
+                                 emit_closed_sessions(
+                                     saturating_sub(saturating_sub(stream_time, _grace), _gap), {});
                              });
         }
         if (!_emit.emits_on_close()) {
@@ -73,8 +74,10 @@ public:
             _warning.skipped(this->context().metadata(), "key or value");
             return;
         }
+        window_timestamp_check(r.timestamp);
         const int64_t t = r.timestamp;
-        const int64_t close_time = this->context().stream_time() - _grace - _gap;
+        const int64_t close_time =
+            saturating_sub(saturating_sub(this->context().stream_time(), _grace), _gap);
         // Closed sessions go out before this record's put: the put may move the store's
         // observed time far enough to expire them, and an expired session is gone unseen.
         if (_emit.emits_on_close()) {
@@ -82,7 +85,7 @@ public:
         }
 
         std::vector<std::pair<windowed<K>, VR>> merged;
-        _store->find_sessions(r.key, std::max<int64_t>(0, t - _gap), t + _gap,
+        _store->find_sessions(r.key, std::max<int64_t>(0, t - _gap), saturating_add(t, _gap),
                               [&](const windowed<K>& session, const VR& v) {
                                   merged.emplace_back(session, v);
                                   return true;

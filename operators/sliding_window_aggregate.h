@@ -62,9 +62,10 @@ public:
         if (_emit.emits_on_close()) {
             // Stream time also moves without a record of this task's (a repartition
             // input's watermark): windows it closes go out then too.
-            context.schedule(
-                std::chrono::milliseconds(1), punctuation_type::stream_time,
-                [this](int64_t stream_time) { emit_closed_windows(stream_time - _grace, {}); });
+            context.schedule(std::chrono::milliseconds(1), punctuation_type::stream_time,
+                             [this](int64_t stream_time) {
+                                 emit_closed_windows(saturating_sub(stream_time, _grace), {});
+                             });
         }
         if (!_emit.emits_on_close()) {
             _forward_on_flush = _store->set_flush_listener(
@@ -82,8 +83,9 @@ public:
             _warning.skipped(this->context().metadata(), "key or value");
             return;
         }
-        const int64_t close_time = this->context().stream_time() - _grace;
-        if (r.timestamp + _diff < close_time) {
+        window_timestamp_check(r.timestamp);
+        const int64_t close_time = saturating_sub(this->context().stream_time(), _grace);
+        if (saturating_add(r.timestamp, _diff) < close_time) {
             count_late_record(this->context().task());
             return;
         }
@@ -146,7 +148,7 @@ private:
         const std::vector<found_window> windows =
             windows_of(r.key, std::max<int64_t>(0, t - 2 * _diff), t + 1);
         for (const found_window& w : windows) {
-            const int64_t end = w.start + _diff;
+            const int64_t end = saturating_add(w.start, _diff);
             if (end < t) {
                 left_aggregate = w.value;
                 previous_timestamp = w.value.timestamp;
@@ -168,7 +170,8 @@ private:
 
         if (previous_timestamp) {
             const int64_t previous_right_start = *previous_timestamp + 1;
-            if (!contains(windows, previous_right_start) && previous_right_start + _diff >= t) {
+            if (!contains(windows, previous_right_start) &&
+                saturating_add(previous_right_start, _diff) >= t) {
                 update_window(previous_right_start, std::nullopt, r, close_time);
             }
         }
@@ -227,7 +230,7 @@ private:
     // unless the window has closed.
     void update_window(int64_t start, std::optional<vat> existing, const record<K, V>& r,
                        int64_t close_time) {
-        const int64_t end = start + _diff;
+        const int64_t end = saturating_add(start, _diff);
         if (end < close_time) {
             count_late_record(this->context().task());
             return;
@@ -247,7 +250,8 @@ private:
     void create_right_window(const record<K, V>& r, const vat& aggregate) {
         const int64_t start = r.timestamp + 1;
         _store->put(r.key, aggregate, start);
-        maybe_forward(windowed<K>{r.key, start, start + _diff}, aggregate, r.headers);
+        maybe_forward(windowed<K>{r.key, start, saturating_add(start, _diff)}, aggregate,
+                      r.headers);
     }
 
     void maybe_forward(windowed<K> key, vat v, const headers& hdrs) {
@@ -261,7 +265,8 @@ private:
     // Forwards every window with end < close_time not emitted yet, oldest start first, and
     // marks it emitted (see the class comment).
     void emit_closed_windows(int64_t close_time, const headers& hdrs) {
-        const int64_t upper = close_time - _diff - 1; // last start with end < close time
+        // The last start with end < close time.
+        const int64_t upper = saturating_sub(saturating_sub(close_time, _diff), 1);
         const int64_t lower = _emitted_through ? *_emitted_through + 1 : 0;
         if (upper < lower) {
             return;

@@ -55,7 +55,8 @@ public:
             // input's watermark): windows it closes go out then too.
             context.schedule(std::chrono::milliseconds(1), punctuation_type::stream_time,
                              [this](int64_t stream_time) {
-                                 emit_closed_windows(stream_time - _windows.grace_ms(), {});
+                                 emit_closed_windows(
+                                     saturating_sub(stream_time, _windows.grace_ms()), {});
                              });
         }
         if (!_emit.emits_on_close()) {
@@ -75,14 +76,16 @@ public:
             _warning.skipped(this->context().metadata(), "key or value");
             return;
         }
-        const int64_t close_time = this->context().stream_time() - _windows.grace_ms();
+        window_timestamp_check(r.timestamp);
+        const int64_t close_time =
+            saturating_sub(this->context().stream_time(), _windows.grace_ms());
         // Emit what this record's stream time closes before its own writes: a put that moves
         // the store's stream time far ahead may expire the segments of those very windows.
         if (_emit.emits_on_close()) {
             emit_closed_windows(close_time, r.headers);
         }
         _windows.for_each_window(r.timestamp, [&](int64_t start) {
-            const int64_t end = start + _windows.size_ms();
+            const int64_t end = saturating_add(start, _windows.size_ms());
             if (end <= close_time) {
                 count_late_record(this->context().task());
                 return;
@@ -117,15 +120,16 @@ private:
     // created, and close time only grows), so each call scans only new window starts; the
     // first call after a (re)start scans from 0.
     void emit_closed_windows(int64_t close_time, const headers& hdrs) {
-        const int64_t upper = close_time - _windows.size_ms(); // last start with end <= close
-        const int64_t lower = _emitted_through ? *_emitted_through + 1 : 0;
+        // The last start with end <= close time.
+        const int64_t upper = saturating_sub(close_time, _windows.size_ms());
+        const int64_t lower = _emitted_through ? saturating_add(*_emitted_through, 1) : 0;
         if (upper < lower) {
             return;
         }
         _emitted_through = upper;
         // No window starts in [lower, upper] when no multiple of the advance lies there.
         const int64_t advance = _windows.advance_ms();
-        if ((lower + advance - 1) / advance * advance > upper) {
+        if (saturating_add(lower, advance - 1) / advance * advance > upper) {
             return;
         }
         std::vector<std::pair<windowed<K>, value_and_timestamp<VR>>> closed;

@@ -14,6 +14,12 @@
 //
 // Specs are immutable values; the factory functions throw std::invalid_argument with a
 // message naming the bad argument (size > 0, 0 < advance <= size, grace >= 0, ...).
+//
+// Range: durations are at most max_window_duration_ms (2^61 ms, 73 million years) and a
+// record's timestamp at most max_window_timestamp_ms (2^62 ms) for any window operator, so
+// no sum of the two can overflow. A window operator hands a record stamped later than
+// that (a Kafka timestamp may be INT64_MAX) to the processing exception handler
+// (window_timestamp_check) instead of computing with it.
 
 #include <chrono>
 #include <cstdint>
@@ -21,8 +27,21 @@
 #include <string>
 
 #include "engine/store/windowed.h"
+#include "engine/time_math.h"
 
 namespace brook {
+
+inline constexpr int64_t max_window_duration_ms = int64_t{1} << 61;
+inline constexpr int64_t max_window_timestamp_ms = int64_t{1} << 62;
+
+// Throws std::out_of_range (a processing error: the record, not Brook, is at fault) for a
+// timestamp no window can hold.
+inline void window_timestamp_check(int64_t timestamp) {
+    if (timestamp > max_window_timestamp_ms) {
+        throw std::out_of_range("the record's timestamp " + std::to_string(timestamp) +
+                                " is beyond what a window can hold (at most 2^62 ms)");
+    }
+}
 
 // Tumbling (advance == size) or hopping (advance < size) time windows, aligned to the
 // epoch: window starts are multiples of the advance.
@@ -45,10 +64,16 @@ public:
     // a multiple of the advance, start >= 0 and start <= timestamp < start + size.
     template <class F>
     void for_each_window(int64_t timestamp, F&& f) const {
+        // size >= advance > 0 and timestamp >= 0: neither step can overflow, and the loop
+        // stops before `start + advance` could (timestamps go up to INT64_MAX).
         const int64_t first = timestamp - _size_ms + _advance_ms;
         int64_t start = (first > 0 ? first : 0) / _advance_ms * _advance_ms;
-        for (; start <= timestamp; start += _advance_ms) {
+        while (start <= timestamp) {
             f(start);
+            if (start > timestamp - _advance_ms) {
+                break;
+            }
+            start += _advance_ms;
         }
     }
 
@@ -108,6 +133,11 @@ inline int64_t window_duration(std::chrono::milliseconds d, const char* spec, co
         throw std::invalid_argument(std::string(spec) + ": " + what + " must be " +
                                     (positive ? "positive" : "zero or positive") + ", got " +
                                     std::to_string(d.count()) + " ms");
+    }
+    if (d.count() > max_window_duration_ms) {
+        throw std::invalid_argument(std::string(spec) + ": " + what + " of " +
+                                    std::to_string(d.count()) +
+                                    " ms is longer than windows allow (2^61 ms)");
     }
     return d.count();
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "state/infrastructure_failure.h"
+
 namespace brook::state {
 
 class rocksdb_environment;
@@ -21,7 +23,7 @@ class cache_budget;
 
 // A store failed in a way the task cannot survive (RocksDB I/O error, a locked
 // directory, corrupt data). The message names the store and the path.
-class state_error : public std::runtime_error {
+class state_error : public std::runtime_error, public infrastructure_failure {
 public:
     using std::runtime_error::runtime_error;
 };

@@ -35,6 +35,10 @@ constexpr std::string_view buffered_records_key = "buffered.records.per.partitio
 constexpr std::string_view max_task_idle_key = "max.task.idle.ms";
 constexpr std::string_view deser_handler_key = "default.deserialization.exception.handler";
 constexpr std::string_view dead_letter_topic_key = "errors.dead.letter.queue.topic.name";
+constexpr std::string_view production_handler_key = "default.production.exception.handler";
+constexpr std::string_view new_production_handler_key = "production.exception.handler";
+constexpr std::string_view processing_handler_key = "processing.exception.handler";
+constexpr std::string_view max_event_time_future_key = "max.event.time.future.ms";
 constexpr std::string_view shutdown_timeout_key = "shutdown.timeout.ms";
 constexpr std::string_view broker_wait_timeout_key = "broker.wait.timeout.ms";
 constexpr std::string_view client_id_key = "client.id";
@@ -58,6 +62,10 @@ constexpr std::array brook_keys{
     max_task_idle_key,
     deser_handler_key,
     dead_letter_topic_key,
+    production_handler_key,
+    new_production_handler_key,
+    processing_handler_key,
+    max_event_time_future_key,
     shutdown_timeout_key,
     broker_wait_timeout_key,
     client_id_key,
@@ -594,39 +602,70 @@ streams_config::streams_config(std::map<std::string, std::string> props,
         _client_id = _application_id;
     }
 
-    if (const std::optional<std::string> word = v.get(deser_handler_key)) {
+    // Kafka's class names are accepted as they appear in Kafka Streams .properties files.
+    const auto read_handler = [&](std::string_view key, std::string_view what,
+                                  std::initializer_list<std::string_view> failing,
+                                  std::initializer_list<std::string_view> continuing,
+                                  error_handler fallback) {
+        const std::optional<std::string> word = v.get(key);
+        if (!word) {
+            return fallback;
+        }
         const std::string_view java_package = "org.apache.kafka.streams.errors.";
         std::string_view simple = *word;
         if (simple.starts_with(java_package)) {
             simple.remove_prefix(java_package.size());
         }
-        if (*word == "fail" || simple == "LogAndFailExceptionHandler") {
-            _on_deser_error = deserialization_handler::fail;
-        } else if (*word == "log_and_continue" || simple == "LogAndContinueExceptionHandler") {
-            _on_deser_error = deserialization_handler::log_and_continue;
-        } else if (*word == "dead_letter") {
-            _on_deser_error = deserialization_handler::dead_letter;
-        } else {
-            v.fail(deser_handler_key, "is not a deserialization exception handler; write fail, "
-                                      "log_and_continue or dead_letter");
+        const auto is = [&](std::initializer_list<std::string_view> names) {
+            return std::find(names.begin(), names.end(), simple) != names.end();
+        };
+        if (*word == "fail" || is(failing)) {
+            return error_handler::fail;
         }
+        if (*word == "log_and_continue" || is(continuing)) {
+            return error_handler::log_and_continue;
+        }
+        if (*word == "dead_letter") {
+            return error_handler::dead_letter;
+        }
+        v.fail(key, fmt::format("is not a {} exception handler; write fail, log_and_continue or "
+                                "dead_letter",
+                                what));
+        return fallback;
+    };
+    _on_deser_error =
+        read_handler(deser_handler_key, "deserialization", {"LogAndFailExceptionHandler"},
+                     {"LogAndContinueExceptionHandler"}, error_handler::fail);
+    if (v.get(production_handler_key) && v.get(new_production_handler_key)) {
+        v.fail(new_production_handler_key,
+               fmt::format("and {} are the same setting: keep one", production_handler_key));
     }
+    _on_production_error = read_handler(
+        v.get(new_production_handler_key) ? new_production_handler_key : production_handler_key,
+        "production", {"DefaultProductionExceptionHandler"}, {}, error_handler::fail);
+    _on_processing_error =
+        read_handler(processing_handler_key, "processing", {"LogAndFailProcessingExceptionHandler"},
+                     {"LogAndContinueProcessingExceptionHandler"}, error_handler::fail);
+    _max_event_time_future = v.get_ms(max_event_time_future_key, -1, -1);
+    const bool any_dead_letter = _on_deser_error == error_handler::dead_letter ||
+                                 _on_production_error == error_handler::dead_letter ||
+                                 _on_processing_error == error_handler::dead_letter;
 
     const std::optional<std::string> dlq = v.get(dead_letter_topic_key);
-    if (_on_deser_error == deserialization_handler::dead_letter) {
+    if (any_dead_letter) {
         if (dlq && dlq->empty()) {
             v.fail(dead_letter_topic_key,
-                   fmt::format("is empty but {} is dead_letter; name a topic or remove the key "
-                               "to use '{}-dlq'",
-                               deser_handler_key, _application_id));
+                   fmt::format("is empty but an exception handler is dead_letter; name a topic "
+                               "or remove the key to use '{}-dlq'",
+                               _application_id));
         }
         _dead_letter_topic = dlq ? *dlq : _application_id + "-dlq";
     } else if (dlq && !dlq->empty()) {
         // Otherwise the setting would silently do nothing.
         v.fail(dead_letter_topic_key,
-               fmt::format("is set but {} is not dead_letter, so no record would go there; set "
-                           "{}=dead_letter or remove the key",
-                           deser_handler_key, deser_handler_key));
+               fmt::format("is set but no exception handler is dead_letter, so no record would "
+                           "go there; set {} (or {} or {}) to dead_letter, or remove the key",
+                           deser_handler_key, production_handler_key, processing_handler_key));
     }
     if (!_dead_letter_topic.empty() &&
         (_dead_letter_topic.size() > 249 ||
@@ -769,10 +808,15 @@ std::string streams_config::to_string() const {
     lines[std::string(rocksdb_write_buffer_key)] = std::to_string(_rocksdb_write_buffer_bytes);
     lines[std::string(buffered_records_key)] = std::to_string(_buffered_records_per_partition);
     lines[std::string(max_task_idle_key)] = std::to_string(_max_task_idle.count());
-    lines[std::string(deser_handler_key)] =
-        _on_deser_error == deserialization_handler::fail               ? "fail"
-        : _on_deser_error == deserialization_handler::log_and_continue ? "log_and_continue"
-                                                                       : "dead_letter";
+    const auto handler_name = [](error_handler h) {
+        return h == error_handler::fail               ? "fail"
+               : h == error_handler::log_and_continue ? "log_and_continue"
+                                                      : "dead_letter";
+    };
+    lines[std::string(deser_handler_key)] = handler_name(_on_deser_error);
+    lines[std::string(production_handler_key)] = handler_name(_on_production_error);
+    lines[std::string(processing_handler_key)] = handler_name(_on_processing_error);
+    lines[std::string(max_event_time_future_key)] = std::to_string(_max_event_time_future.count());
     lines[std::string(dead_letter_topic_key)] = _dead_letter_topic;
     lines[std::string(shutdown_timeout_key)] = std::to_string(_shutdown_timeout.count());
     lines[std::string(broker_wait_timeout_key)] = std::to_string(_broker_wait_timeout.count());

@@ -32,12 +32,16 @@ namespace brook {
 
 enum class processing_guarantee { at_least_once, exactly_once_v2 };
 
-// What a source node does with a record its deserializer cannot read.
-enum class deserialization_handler {
+// What a task does with a record that fails: one its deserializer cannot read
+// (default.deserialization.exception.handler), one a processor throws on
+// (processing.exception.handler, KIP-1033) or one that cannot be produced
+// (default.production.exception.handler).
+enum class error_handler {
     fail,             // stop the application with the error (Kafka's LogAndFail)
     log_and_continue, // log it, skip the record
-    dead_letter,      // send the raw record to dead_letter_topic(), skip it
+    dead_letter,      // send the record to dead_letter_topic() with the reason, skip it
 };
+using deserialization_handler = error_handler;
 
 class streams_config {
 public:
@@ -97,8 +101,22 @@ public:
     // dead_letter; Kafka's LogAndFailExceptionHandler / LogAndContinueExceptionHandler class
     // names (simple or fully qualified) are accepted too.
     deserialization_handler on_deserialization_error() const noexcept { return _on_deser_error; }
+    // default.production.exception.handler (or production.exception.handler, its name since
+    // Kafka 4.0): what happens to a record that cannot be produced (larger than the
+    // producer's message.max.bytes, an invalid topic name, a value that cannot be
+    // serialized). fail (default), log_and_continue or dead_letter.
+    error_handler on_production_error() const noexcept { return _on_production_error; }
+    // processing.exception.handler (KIP-1033): what happens to a record a processor throws
+    // on. fail (default), log_and_continue or dead_letter.
+    error_handler on_processing_error() const noexcept { return _on_processing_error; }
+    // max.event.time.future.ms (Brook's): a record whose event time is further than this
+    // ahead of the wall clock is handed to the deserialization handler instead of moving
+    // stream time years ahead; -1 (default, as Kafka Streams) checks nothing.
+    std::chrono::milliseconds max_event_time_future() const noexcept {
+        return _max_event_time_future;
+    }
     // The topic dead_letter records go to: errors.dead.letter.queue.topic.name when set,
-    // else "<application.id>-dlq" under the dead_letter handler, else "" (none is used).
+    // else "<application.id>-dlq" when some handler is dead_letter, else "" (none is used).
     const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
     // shutdown.timeout.ms (Brook): how long close() waits for the threads; >= 0, default 30000.
     std::chrono::milliseconds shutdown_timeout() const noexcept { return _shutdown_timeout; }
@@ -153,6 +171,9 @@ private:
     int _buffered_records_per_partition = 1000;
     std::chrono::milliseconds _max_task_idle{0};
     deserialization_handler _on_deser_error = deserialization_handler::fail;
+    error_handler _on_production_error = error_handler::fail;
+    error_handler _on_processing_error = error_handler::fail;
+    std::chrono::milliseconds _max_event_time_future{-1};
     std::string _dead_letter_topic;
     std::chrono::milliseconds _shutdown_timeout{30000};
     std::chrono::milliseconds _broker_wait_timeout{60000};

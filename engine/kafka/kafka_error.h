@@ -12,10 +12,11 @@
 #include <string_view>
 
 #include "engine/kafka/handles.h"
+#include "state/infrastructure_failure.h"
 
 namespace brook::kafka {
 
-class kafka_error : public std::runtime_error {
+class kafka_error : public std::runtime_error, public infrastructure_failure {
 public:
     kafka_error(std::string message, rd_kafka_resp_err_t code, bool fatal, bool retriable,
                 bool txn_requires_abort);

@@ -20,6 +20,8 @@ public:
                       int64_t timestamp, const headers& hdrs, std::optional<int32_t> partition) = 0;
     // Number of partitions of `topic`, for user partitioners. Throws if unknown.
     virtual int32_t partition_count(std::string_view topic) = 0;
+    // The largest record (key, value and headers) send() accepts; nullopt: no limit.
+    virtual std::optional<size_t> record_size_limit() const { return std::nullopt; }
 };
 
 } // namespace brook

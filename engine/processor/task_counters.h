@@ -19,6 +19,10 @@ struct task_counters {
     std::atomic<uint64_t> late_records_dropped{0};
     // Records restored into stores from changelogs.
     std::atomic<uint64_t> records_restored{0};
+    // Records a processor threw on, and records that could not be produced, whatever their
+    // handler then did with them (dead_lettered counts those sent to the DLQ).
+    std::atomic<uint64_t> processing_errors{0};
+    std::atomic<uint64_t> production_errors{0};
 };
 
 } // namespace brook

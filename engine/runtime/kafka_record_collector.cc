@@ -1,14 +1,38 @@
 #include "engine/runtime/kafka_record_collector.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "engine/errors.h"
+#include "engine/kafka/kafka_error.h"
 #include "engine/serde/partitioner.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
+
+namespace {
+
+// Kafka's rules for topic names.
+std::optional<std::string> topic_name_problem(std::string_view name) {
+    if (name.empty() || name == "." || name == "..") {
+        return "an empty name, '.' or '..'";
+    }
+    if (name.size() > 249) {
+        return fmt::format("{} characters, more than 249", name.size());
+    }
+    for (const char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+              c == '-')) {
+            return "characters other than letters, digits, '.', '_' and '-'";
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 kafka_record_collector::output_topic& kafka_record_collector::topic(std::string_view name) {
     if (_last_topic != nullptr && *_last_name == name) {
@@ -16,9 +40,17 @@ kafka_record_collector::output_topic& kafka_record_collector::topic(std::string_
     }
     auto it = _topics.find(name);
     if (it == _topics.end()) {
+        if (const auto problem = topic_name_problem(name)) {
+            throw production_error(fmt::format("'{}' is not a valid topic name ({})",
+                                               text::safe(name, 300), *problem));
+        }
         std::string key(name);
         producer_client::topic_handle handle = _producer.open_topic(key);
         it = _topics.emplace(std::move(key), output_topic{handle, 0}).first;
+        // Whether it exists, once: a record for a topic that does not exist would wait in
+        // the producer until message.timeout.ms and fail then, under exactly-once aborting
+        // every transaction until then.
+        partition_count(it->second);
     }
     _last_name = &it->first;
     _last_topic = &it->second;
@@ -29,6 +61,18 @@ void kafka_record_collector::send(std::string_view topic_name, nullable_bytes ke
                                   nullable_bytes value, int64_t timestamp, const headers& hdrs,
                                   std::optional<int32_t> partition) {
     output_topic& out = topic(topic_name);
+    size_t header_bytes = 0;
+    for (const auto& [name, v] : hdrs) {
+        header_bytes += name.size() + (v ? v->size() : 0);
+    }
+    const size_t bytes = (key ? key->size() : 0) + (value ? value->size() : 0) + header_bytes;
+    if (bytes > _producer.max_record_bytes()) {
+        throw production_error(fmt::format(
+            "the record is {} bytes (key {}, value {}, headers {}), more than the producer's "
+            "message.max.bytes ({})",
+            bytes, key ? key->size() : 0, value ? value->size() : 0, header_bytes,
+            _producer.max_record_bytes()));
+    }
     int32_t target = RD_KAFKA_PARTITION_UA;
     if (partition) {
         target = *partition;
@@ -62,7 +106,18 @@ void kafka_record_collector::send(std::string_view topic_name, nullable_bytes ke
         _held.push_back(std::move(held));
         return;
     }
-    _producer.produce(out.handle, target, key, value, timestamp, std::move(raw_headers));
+    try {
+        _producer.produce(out.handle, target, key, value, timestamp, std::move(raw_headers));
+    } catch (const kafka::kafka_error& e) {
+        // What librdkafka refuses about this record, not about the producer.
+        if (e.code() == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+            e.code() == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+            e.code() == RD_KAFKA_RESP_ERR__INVALID_ARG ||
+            e.code() == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) {
+            throw production_error(e.what());
+        }
+        throw;
+    }
     ++_sent;
 }
 

@@ -4,6 +4,12 @@
 // thread's producer. Chooses partitions with Kafka's default partitioner (murmur2 of the
 // key bytes) so that output is co-partitioned with what Java producers write.
 //
+// A record it cannot produce (larger than message.max.bytes, a topic name Kafka refuses)
+// is refused at send() with production_error, before it is produced or held, so that the
+// task's production exception handler decides about it and no transaction has to abort
+// for it; an output topic that does not exist fails the thread (streams_error), since
+// no record could go there.
+//
 // Threading: owned and used by one stream_thread. Delivery failures are remembered and
 // reported by check_deliveries(), which the thread calls at every commit: at least once
 // means a failed send must stop the commit of the offsets it belongs to.
@@ -32,6 +38,9 @@ public:
     void send(std::string_view topic, nullable_bytes key, nullable_bytes value, int64_t timestamp,
               const headers& hdrs, std::optional<int32_t> partition) override;
     int32_t partition_count(std::string_view topic) override;
+    std::optional<size_t> record_size_limit() const override {
+        return _producer.max_record_bytes();
+    }
 
     // Called from the producer's delivery callback.
     void on_delivery(const delivery_report& report);

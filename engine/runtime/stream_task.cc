@@ -35,7 +35,8 @@ raw_record read_message(const consumed_record& msg, headers& storage) {
 
 stream_task::stream_task(task_id id, const topology& topo, task_environment env)
     : _id(id), _env(std::move(env)),
-      _instance(topo.instantiate(id.subtopology, _env.application_id)), _output(_env.collector) {
+      _instance(topo.instantiate(id.subtopology, _env.application_id)),
+      _output(_env.collector, this) {
     if (_env.counters == nullptr) {
         _env.counters = &_own_counters;
     }
@@ -492,6 +493,7 @@ void stream_task::process(const raw_record& r) {
 void stream_task::process_from(input_partition& in, const raw_record& r,
                                const std::optional<std::string>& unreadable) {
     _current = &r.metadata;
+    _current_raw = &r;
     _current_input = &in;
     try {
         if (unreadable) {
@@ -499,14 +501,15 @@ void stream_task::process_from(input_partition& in, const raw_record& r,
         }
         in.source->process_raw(r);
     } catch (const serde_error& e) {
-        _current = nullptr;
         handle_deserialization_error(r, e);
     } catch (...) {
         _current = nullptr;
+        _current_raw = nullptr;
         _current_input = nullptr;
         throw;
     }
     _current = nullptr;
+    _current_raw = nullptr;
     _current_input = nullptr;
     in.next_offset = r.metadata.offset + 1;
     in.dirty = true;
@@ -523,35 +526,163 @@ void stream_task::handle_deserialization_error(const raw_record& r, const std::e
     if (_env.counters != nullptr) {
         _env.counters->deserialization_errors.fetch_add(1, std::memory_order_relaxed);
     }
-    const std::string where =
-        fmt::format("{}-{} offset {}", r.metadata.topic, r.metadata.partition, r.metadata.offset);
-    switch (_env.on_deserialization_error) {
-    case deserialization_handler::fail:
-        throw streams_error(fmt::format(
-            "cannot read the record at {}: {} (set default.deserialization.exception.handler "
-            "to log_and_continue or dead_letter to skip such records)",
-            where, e.what()));
-    case deserialization_handler::log_and_continue:
-        std::cerr << fmt::format("brook: skipping unreadable record at {}: {}\n", where, e.what());
-        return;
-    case deserialization_handler::dead_letter: {
-        headers hdrs = r.headers != nullptr ? *r.headers : headers{};
-        hdrs.set("error", text::safe(e.what()));
-        hdrs.set("source-topic", std::string(r.metadata.topic));
-        hdrs.set("source-partition", std::to_string(r.metadata.partition));
-        hdrs.set("source-offset", std::to_string(r.metadata.offset));
-        const std::string& topic =
-            _env.dead_letter_topic.empty() ? _env.application_id + "-dlq" : _env.dead_letter_topic;
-        _env.collector->send(topic, r.key, r.value, r.timestamp, hdrs, std::nullopt);
-        if (_env.counters != nullptr) {
-            _env.counters->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    headers hdrs = r.headers != nullptr ? *r.headers : headers{};
+    handle_failure(
+        _env.on_deserialization_error, "default.deserialization.exception.handler",
+        fmt::format("cannot read the record at {}: {}", current_position(), text::safe(e.what())),
+        r.key, r.value, r.timestamp, std::move(hdrs));
+}
+
+void stream_task::processing_failed(std::string_view node, const std::exception& e) {
+    if (_env.counters != nullptr) {
+        _env.counters->processing_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const std::string reason =
+        fmt::format("processor '{}' failed on the record at {}: {}", text::safe(node, 100),
+                    current_position(), text::safe(e.what()));
+    headers hdrs;
+    nullable_bytes key;
+    nullable_bytes value;
+    int64_t timestamp = _stream_time > 0 ? _stream_time : _env.wall_clock();
+    if (_current_raw != nullptr) {
+        key = _current_raw->key;
+        value = _current_raw->value;
+        timestamp = _current_raw->timestamp;
+        if (_current_raw->headers != nullptr) {
+            hdrs = *_current_raw->headers;
         }
+    }
+    handle_failure(_env.on_processing_error, "processing.exception.handler", reason, key, value,
+                   timestamp, std::move(hdrs));
+}
+
+void stream_task::production_failed(std::string_view topic, nullable_bytes key,
+                                    nullable_bytes value, int64_t timestamp, const headers& hdrs,
+                                    std::string_view reason) {
+    if (_env.counters != nullptr) {
+        _env.counters->production_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const std::string why =
+        fmt::format("cannot produce a record to '{}' (from the record at {}): {}",
+                    text::safe(topic, 260), current_position(), text::safe(reason));
+    headers dead_headers = hdrs;
+    dead_headers.set("target-topic", text::safe(topic, 260));
+    if (!key && !value && _current_raw != nullptr) {
+        // It could not even be serialized: dead-letter the record that made it.
+        key = _current_raw->key;
+        value = _current_raw->value;
+    }
+    handle_failure(_env.on_production_error, "default.production.exception.handler", why, key,
+                   value, timestamp, std::move(dead_headers));
+}
+
+std::string stream_task::current_position() const {
+    if (_current == nullptr) {
+        return "a punctuator";
+    }
+    return fmt::format("{}-{} offset {}", text::safe(_current->topic, 260), _current->partition,
+                       _current->offset);
+}
+
+void stream_task::handle_failure(error_handler handler, std::string_view what,
+                                 const std::string& reason, nullable_bytes key,
+                                 nullable_bytes value, int64_t timestamp, headers hdrs) {
+    switch (handler) {
+    case error_handler::fail:
+        throw handler_failure(fmt::format("task {}: {} (set {} to log_and_continue or "
+                                          "dead_letter to skip such records)",
+                                          _id.to_string(), reason, what));
+    case error_handler::log_and_continue:
+        // The first few, then one in a thousand: a stream of bad records must not flood
+        // the log (the counters have every one).
+        if (_failures_logged < 10 || _failures_logged % 1000 == 0) {
+            std::cerr << fmt::format("brook: task {}: skipping a record: {}\n", _id.to_string(),
+                                     reason);
+        }
+        ++_failures_logged;
+        return;
+    case error_handler::dead_letter:
+        break;
+    }
+    hdrs.set("error", reason);
+    if (_current != nullptr) {
+        hdrs.set("source-topic", text::safe(_current->topic, 260));
+        hdrs.set("source-partition", std::to_string(_current->partition));
+        hdrs.set("source-offset", std::to_string(_current->offset));
+    }
+    // A record the producer would refuse again is cut down to what fits: its value (then
+    // key, then headers) replaced by a note of its size, the reason kept.
+    if (const std::optional<size_t> limit = _env.collector->record_size_limit()) {
+        constexpr size_t overhead = 512; // record framing and the headers added here
+        const auto headers_size = [](const headers& h) {
+            size_t n = 0;
+            for (const auto& [name, v] : h) {
+                n += name.size() + (v ? v->size() : 0) + 8;
+            }
+            return n;
+        };
+        const auto total = [&] {
+            return (key ? key->size() : 0) + (value ? value->size() : 0) + headers_size(hdrs) +
+                   overhead;
+        };
+        std::string value_note;
+        std::string key_note;
+        if (total() > *limit && value) {
+            hdrs.set("value-bytes", std::to_string(value->size()));
+            value_note =
+                fmt::format("[value of {} bytes left out: too large to write]", value->size());
+            value = value_note;
+        }
+        if (total() > *limit && key) {
+            hdrs.set("key-bytes", std::to_string(key->size()));
+            key_note = fmt::format("[key of {} bytes left out: too large to write]", key->size());
+            key = key_note;
+        }
+        if (total() > *limit) {
+            headers kept;
+            for (const char* name : {"error", "source-topic", "source-partition", "source-offset",
+                                     "target-topic", "value-bytes", "key-bytes"}) {
+                if (auto v = hdrs.last(name)) {
+                    kept.add(name, std::string(*v));
+                }
+            }
+            kept.add("headers-left-out", std::to_string(hdrs.size() - kept.size()));
+            hdrs = std::move(kept);
+        }
+        send_dead_letter(key, value, timestamp, hdrs, reason);
         return;
     }
+    send_dead_letter(key, value, timestamp, hdrs, reason);
+}
+
+void stream_task::send_dead_letter(nullable_bytes key, nullable_bytes value, int64_t timestamp,
+                                   const headers& hdrs, const std::string& reason) {
+    const std::string& topic =
+        _env.dead_letter_topic.empty() ? _env.application_id + "-dlq" : _env.dead_letter_topic;
+    try {
+        _env.collector->send(topic, key, value, timestamp, hdrs, std::nullopt);
+    } catch (const production_error& e) {
+        throw handler_failure(fmt::format("task {}: the dead-letter record for '{}' could not "
+                                          "be written to '{}' either: {}",
+                                          _id.to_string(), reason, topic, e.what()));
+    }
+    if (_env.counters != nullptr) {
+        _env.counters->dead_lettered.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
 void stream_task::observe_record_timestamp(int64_t timestamp) {
+    if (_env.max_event_time_future.count() >= 0 && _current != nullptr) {
+        const int64_t now = _env.wall_clock();
+        if (timestamp > now && timestamp - now > _env.max_event_time_future.count()) {
+            // Before stream time moves: one record from year 33658 would make every later
+            // record of the task late.
+            throw serde_error(
+                fmt::format("its event time {} is {} ms ahead of the wall clock, more than "
+                            "max.event.time.future.ms ({})",
+                            timestamp, timestamp - now, _env.max_event_time_future.count()));
+        }
+    }
     _current_timestamp = timestamp;
     if (_current_input != nullptr) {
         if (_current_input->watermark) {

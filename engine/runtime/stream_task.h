@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/processor/record_errors.h"
 #include "engine/processor/task_context.h"
 #include "engine/runtime/consumed_record.h"
 #include "engine/runtime/fan_in_watermark.h"
@@ -50,7 +51,9 @@ struct changelog_partition {
     std::optional<int64_t> checkpoint;
 };
 
-class stream_task final : public task_context, private state::changelog_writer {
+class stream_task final : public task_context,
+                          public record_errors,
+                          private state::changelog_writer {
 public:
     // The offset after the last acknowledged write to a changelog partition, if any.
     using acked_offsets = std::function<std::optional<int64_t>(std::string_view, int32_t)>;
@@ -158,6 +161,12 @@ public:
     void request_commit() override { _commit_requested = true; }
     task_counters& counters() override { return *_env.counters; }
 
+    // record_errors: the processing and production exception handlers.
+    void processing_failed(std::string_view node, const std::exception& e) override;
+    void production_failed(std::string_view topic, nullable_bytes key, nullable_bytes value,
+                           int64_t timestamp, const headers& hdrs,
+                           std::string_view reason) override;
+
     // The changelog topic of `store` for application `application_id`.
     static std::string changelog_topic(const std::string& application_id, std::string_view store);
 
@@ -206,6 +215,16 @@ private:
     // When the head of `in` (a delayed source's, with a record queued) is due.
     int64_t head_due(input_partition& in);
     void handle_deserialization_error(const raw_record& r, const std::exception& e);
+    // Applies `handler` to a failed record: `what` names the handler's key for the fail
+    // message. With dead_letter, sends `key`/`value`/`hdrs` to the dead-letter topic with
+    // `reason` and where the record came from (values too large for the producer are
+    // replaced by a note of their size).
+    void handle_failure(error_handler handler, std::string_view what, const std::string& reason,
+                        nullable_bytes key, nullable_bytes value, int64_t timestamp, headers hdrs);
+    void send_dead_letter(nullable_bytes key, nullable_bytes value, int64_t timestamp,
+                          const headers& hdrs, const std::string& reason);
+    // "<topic>-<partition> offset <offset>" of the current record, or "a punctuator".
+    std::string current_position() const;
     // Raises stream time to `time` (if later) and fires the stream-time punctuators due.
     void advance_stream_time(int64_t time);
     void punctuate(std::vector<scheduled>& list, int64_t now);
@@ -228,6 +247,8 @@ private:
     std::vector<scheduled> _stream_punctuators;
     std::vector<scheduled> _wall_punctuators;
     const record_metadata* _current = nullptr;
+    const raw_record* _current_raw = nullptr; // the record being processed, as consumed
+    uint64_t _failures_logged = 0;
     input_partition* _current_input = nullptr; // the input of the record being processed
     int64_t _stream_time = -1;
     // Stream time as the stores see it (store_context::stream_time): it catches up with

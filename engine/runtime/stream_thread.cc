@@ -162,6 +162,9 @@ void stream_thread::loop() {
     task_environment env;
     env.application_id = app_id;
     env.on_deserialization_error = _config.on_deserialization_error();
+    env.on_processing_error = _config.on_processing_error();
+    env.on_production_error = _config.on_production_error();
+    env.max_event_time_future = _config.max_event_time_future();
     env.dead_letter_topic = _config.dead_letter_topic();
     env.counters = &_counters;
     env.state_dir = _config.state_dir() / app_id;

@@ -32,7 +32,12 @@ struct task_environment {
     record_collector* collector = nullptr;
     std::function<int64_t()> wall_clock; // ms since the epoch
     deserialization_handler on_deserialization_error = deserialization_handler::fail;
-    std::string dead_letter_topic; // used with deserialization_handler::dead_letter
+    error_handler on_processing_error = error_handler::fail;
+    error_handler on_production_error = error_handler::fail;
+    std::string dead_letter_topic; // used by handlers that are dead_letter
+    // max.event.time.future.ms: a record whose event time is further than this ahead of
+    // the wall clock goes to the deserialization handler; negative: no bound.
+    std::chrono::milliseconds max_event_time_future{-1};
     task_counters* counters = nullptr;
     // <state.dir>/<application.id>; each task keeps its stores in <state_dir>/<task id>/.
     std::filesystem::path state_dir;

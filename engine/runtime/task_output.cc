@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/errors.h"
+
 namespace brook {
 
 void task_output::track(const std::vector<std::pair<std::string, int32_t>>& topics) {
@@ -22,7 +24,15 @@ int64_t task_output::largest_timestamp(std::string_view topic) const {
 
 void task_output::send(std::string_view topic, nullable_bytes key, nullable_bytes value,
                        int64_t timestamp, const headers& hdrs, std::optional<int32_t> partition) {
-    _target->send(topic, key, value, timestamp, hdrs, partition);
+    try {
+        _target->send(topic, key, value, timestamp, hdrs, partition);
+    } catch (const production_error& e) {
+        if (_errors == nullptr) {
+            throw;
+        }
+        _errors->production_failed(topic, key, value, timestamp, hdrs, e.what());
+        return;
+    }
     for (auto& [name, ts] : _largest) {
         if (name == topic) {
             ts = std::max(ts, timestamp);

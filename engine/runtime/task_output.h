@@ -1,10 +1,12 @@
 #pragma once
 
 // task_output: the record_collector a task's sink nodes write through. It hands every
-// record to the thread's collector and remembers, for each repartition topic the task
-// writes, the largest timestamp it has written there: what the task's progress markers
-// report (progress_marker.h), so that a downstream task's watermark is in the time of the
-// records it reads, whatever timestamps the processors gave them.
+// record to the thread's collector, gives a record the collector refuses
+// (production_error: too large, an invalid topic name) to the task's production exception
+// handler, and remembers, for each repartition topic the task writes, the largest
+// timestamp it has written there: what the task's progress markers report
+// (progress_marker.h), so that a downstream task's watermark is in the time of the records
+// it reads, whatever timestamps the processors gave them.
 //
 // Lifecycle: made with its task, for the task's lifetime. Threading: the task's thread.
 // Ownership: borrows the thread's collector, which outlives the task.
@@ -15,12 +17,15 @@
 #include <vector>
 
 #include "engine/processor/record_collector.h"
+#include "engine/processor/record_errors.h"
 
 namespace brook {
 
 class task_output final : public record_collector {
 public:
-    explicit task_output(record_collector* target) : _target(target) {}
+    // `errors` (the task) may be null: refused records then throw.
+    task_output(record_collector* target, record_errors* errors)
+        : _target(target), _errors(errors) {}
 
     // Topics whose largest timestamp is tracked (the task's repartition outputs).
     void track(const std::vector<std::pair<std::string, int32_t>>& topics);
@@ -32,9 +37,13 @@ public:
     int32_t partition_count(std::string_view topic) override {
         return _target->partition_count(topic);
     }
+    std::optional<size_t> record_size_limit() const override {
+        return _target->record_size_limit();
+    }
 
 private:
     record_collector* _target;
+    record_errors* _errors;
     std::vector<std::pair<std::string, int64_t>> _largest; // few: a scan is cheapest
 };
 

@@ -16,10 +16,23 @@ namespace brook {
 // which a broker in between never does.
 class topology_test_driver::capturing_collector final : public record_collector {
 public:
-    explicit capturing_collector(topology_test_driver& driver) : _driver(driver) {}
+    // `limit`: the producer's message.max.bytes when the driver's config sets one.
+    capturing_collector(topology_test_driver& driver, std::optional<size_t> limit)
+        : _driver(driver), _limit(limit) {}
 
     void send(std::string_view topic, nullable_bytes key, nullable_bytes value, int64_t timestamp,
               const headers& hdrs, std::optional<int32_t> partition) override {
+        // As the runtime's collector refuses them, so that tests see their production
+        // exception handler at work.
+        size_t bytes = (key ? key->size() : 0) + (value ? value->size() : 0);
+        for (const auto& [name, v] : hdrs) {
+            bytes += name.size() + (v ? v->size() : 0);
+        }
+        if (_limit && bytes > *_limit) {
+            throw production_error(fmt::format(
+                "the record is {} bytes, more than the producer's message.max.bytes ({})", bytes,
+                *_limit));
+        }
         captured_record r;
         if (key) {
             r.key.emplace(*key);
@@ -39,18 +52,24 @@ public:
 
     // The driver runs everything on partition 0 of one-partition topics.
     int32_t partition_count(std::string_view /*topic*/) override { return 1; }
+    std::optional<size_t> record_size_limit() const override { return _limit; }
 
 private:
     topology_test_driver& _driver;
+    std::optional<size_t> _limit;
 };
 
 topology_test_driver::topology_test_driver(topology topo, std::map<std::string, std::string> config,
                                            int64_t initial_wall_clock_ms)
-    : _topology(std::move(topo)), _wall_clock_ms(initial_wall_clock_ms),
-      _collector(std::make_unique<capturing_collector>(*this)) {
+    : _topology(std::move(topo)), _wall_clock_ms(initial_wall_clock_ms) {
     config.try_emplace("application.id", "topology-test-driver");
     config.try_emplace("bootstrap.servers", "unused-by-the-test-driver:9092");
     const streams_config parsed(std::move(config));
+    std::optional<size_t> limit;
+    if (const auto max = parsed.producer_config().get("message.max.bytes")) {
+        limit = static_cast<size_t>(std::stoull(*max)); // checked by streams_config
+    }
+    _collector = std::make_unique<capturing_collector>(*this, limit);
     _application_id = parsed.application_id();
     std::string pattern =
         (std::filesystem::temp_directory_path() / "brook-test-driver-XXXXXX").string();
@@ -66,6 +85,9 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
     env.collector = _collector.get();
     env.wall_clock = [this] { return _wall_clock_ms; };
     env.on_deserialization_error = parsed.on_deserialization_error();
+    env.on_processing_error = parsed.on_processing_error();
+    env.on_production_error = parsed.on_production_error();
+    env.max_event_time_future = parsed.max_event_time_future();
     env.dead_letter_topic = parsed.dead_letter_topic();
     env.counters = &_counters;
     env.state_dir = _state_dir;

@@ -14,6 +14,7 @@
 
 #include "engine/errors.h"
 #include "engine/processor/processor.h"
+#include "engine/processor/record_errors.h"
 #include "engine/serde/serde.h"
 #include "engine/topology/due_time.h"
 
@@ -77,14 +78,35 @@ public:
 
     void init(task_context& task) override {
         this->_context.bind(task);
+        _errors = dynamic_cast<record_errors*>(&task);
         _processor->attach(this->_context);
         _processor->init(this->_context);
     }
     void close() override { _processor->close(); }
-    void process(record<KIn, VIn>&& r) override { _processor->process(std::move(r)); }
+    // What the processor throws about a record goes to the task's processing exception
+    // handler, here at the innermost node that threw (so siblings still get the record);
+    // Brook's own failures (stores, broker, a handler that failed) pass on.
+    void process(record<KIn, VIn>&& r) override {
+        if (_errors == nullptr) {
+            _processor->process(std::move(r));
+            return;
+        }
+        try {
+            _processor->process(std::move(r));
+        } catch (const std::exception& e) {
+            if (is_infrastructure_failure(e)) {
+                throw;
+            }
+            _errors->processing_failed(this->name(), e);
+        } catch (...) {
+            _errors->processing_failed(this->name(),
+                                       std::runtime_error("a non-standard exception was thrown"));
+        }
+    }
 
 private:
     std::unique_ptr<processor<KIn, VIn, KOut, VOut>> _processor;
+    record_errors* _errors = nullptr;
 };
 
 // Reads bytes with the key and value serdes and forwards typed records.
@@ -155,6 +177,7 @@ public:
 
     void init(task_context& task) override {
         _task = &task;
+        _errors = dynamic_cast<record_errors*>(&task);
         if (_internal) {
             _topic = task.application_id() + "-" + _topic;
         }
@@ -174,11 +197,24 @@ public:
         }
         _key_buffer.clear();
         _value_buffer.clear();
-        const nullable_bytes key = _key_serde.serialize(r.key, _key_buffer);
-        const nullable_bytes value = _value_serde.serialize(r.value, _value_buffer);
+        nullable_bytes key;
+        nullable_bytes value;
         std::optional<int32_t> partition;
-        if (_partitioner) {
-            partition = _partitioner(r, _task->collector().partition_count(topic));
+        try {
+            key = _key_serde.serialize(r.key, _key_buffer);
+            value = _value_serde.serialize(r.value, _value_buffer);
+            if (_partitioner) {
+                partition = _partitioner(r, _task->collector().partition_count(topic));
+            }
+        } catch (const std::exception& e) {
+            if (_errors == nullptr || is_infrastructure_failure(e)) {
+                throw;
+            }
+            // Kafka Streams hands serialization errors to the production handler too.
+            _errors->production_failed(
+                topic, std::nullopt, std::nullopt, r.timestamp, r.headers,
+                fmt::format("sink '{}' cannot serialize the record: {}", name(), e.what()));
+            return;
         }
         _task->collector().send(topic, key, value, r.timestamp, r.headers, partition);
     }
@@ -191,6 +227,7 @@ private:
     VS _value_serde;
     stream_partitioner<K, V> _partitioner;
     task_context* _task = nullptr;
+    record_errors* _errors = nullptr;
     std::string _key_buffer;
     std::string _value_buffer;
 };
