@@ -46,6 +46,13 @@ public:
     using streams_error::streams_error;
 };
 
+// A long wait (for an unreachable broker during start-up) was given up because the
+// application was asked to stop.
+class operation_cancelled : public streams_error {
+public:
+    using streams_error::streams_error;
+};
+
 // An exception handler set to fail gave up on a record. Every node lets it through to the
 // task, and the task's thread fails with it.
 class handler_failure : public streams_error {

@@ -315,7 +315,7 @@ double rate_pacer::seconds() const {
 }
 
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
-                   int partitions) {
+                   int partitions, const std::function<bool()>& cancelled) {
     if (config.bootstrap_servers() == kafka::embedded_bootstrap) {
         auto cluster = kafka::embedded_cluster::shared();
         for (const auto& t : topics) {
@@ -327,7 +327,7 @@ void ensure_topics(const streams_config& config, const std::vector<std::string>&
     kafka::admin_client admin(ac);
     std::vector<kafka::topic_spec> missing;
     for (const auto& t : topics) {
-        if (!admin.partition_count(t, config.broker_wait_timeout())) {
+        if (!admin.partition_count(t, config.broker_wait_timeout(), cancelled)) {
             missing.push_back({t, partitions, config.replication_factor(), {}});
         }
     }
@@ -335,7 +335,8 @@ void ensure_topics(const streams_config& config, const std::vector<std::string>&
 }
 
 void check_copartitioned(const streams_config& config,
-                         const std::vector<std::vector<std::string>>& groups) {
+                         const std::vector<std::vector<std::string>>& groups,
+                         const std::function<bool()>& cancelled) {
     kafka::client_config ac = config.admin_config();
     ac.set("bootstrap.servers", kafka::resolve_bootstrap(config.bootstrap_servers()));
     kafka::admin_client admin(ac);
@@ -343,7 +344,7 @@ void check_copartitioned(const streams_config& config,
         std::optional<std::pair<std::string, int>> first;
         for (const auto& topic : group) {
             const std::optional<int> count =
-                admin.partition_count(topic, config.broker_wait_timeout());
+                admin.partition_count(topic, config.broker_wait_timeout(), cancelled);
             if (!count) {
                 throw config_error(fmt::format("input topic '{}' does not exist: create it, or "
                                                "let the app create it with --partitions",

@@ -159,15 +159,17 @@ private:
 };
 
 // Creates each topic that is missing, with `partitions` partitions (on the embedded
-// cluster directly, elsewhere through the admin API). Throws on failure.
+// cluster directly, elsewhere through the admin API). Throws on failure, and
+// operation_cancelled once `cancelled()` says so while the cluster does not answer.
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
-                   int partitions);
+                   int partitions, const std::function<bool()>& cancelled = {});
 
 // Throws config_error, naming the topics and what to do, when the topics of a group do
 // not all exist with the same partition count (co-partitioned inputs, as Kafka Streams
 // requires for joins and merged aggregations).
 void check_copartitioned(const streams_config& config,
-                         const std::vector<std::vector<std::string>>& groups);
+                         const std::vector<std::vector<std::string>>& groups,
+                         const std::function<bool()>& cancelled = {});
 
 // The notice printed when running on the embedded demo cluster.
 void print_embedded_notice_if_needed(const streams_config& config);

@@ -1,6 +1,7 @@
 #include "apps/common/app_runner.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -22,8 +23,10 @@ int run_app(app_run run) {
         const streams_config& config = *run.config;
         print_embedded_notice_if_needed(config);
         const int partitions = static_cast<int>(run.cli->get_int("partitions", 1, 10000));
-        ensure_topics(config, run.owned_topics, partitions);
-        check_copartitioned(config, run.copartitioned);
+        // SIGTERM is honoured during start-up too: the steps that wait for the cluster ask.
+        const auto stop_asked = [&] { return run.signals->poll(); };
+        ensure_topics(config, run.owned_topics, partitions, stop_asked);
+        check_copartitioned(config, run.copartitioned, stop_asked);
 
         restore_progress progress;
         kafka_streams streams(*run.topo, config);
@@ -31,7 +34,7 @@ int run_app(app_run run) {
         streams.set_state_listener([&program](streams_state now, streams_state before) {
             std::cerr << fmt::format("{}: {} -> {}\n", program, to_string(before), to_string(now));
         });
-        streams.start();
+        streams.start(stop_asked);
         // Declared after `streams`, so it stops before the application goes away.
         std::unique_ptr<ops_endpoint> endpoint;
         if (run.cli->is_set("http-port")) {
@@ -66,6 +69,16 @@ int run_app(app_run run) {
         }
         const bool clean = streams.close(config.shutdown_timeout());
         int code = clean ? 0 : 3;
+        if (!clean) {
+            // A thread is stuck (a broker gone while it commits, a processor that never
+            // returns): destroying the application would wait for it forever. Shutdown is
+            // bounded by shutdown.timeout.ms, so the process ends here.
+            std::cerr << fmt::format("{}: the stream threads did not stop within {} ms "
+                                     "(shutdown.timeout.ms); exiting without waiting for them\n",
+                                     program, config.shutdown_timeout().count());
+            std::cerr.flush();
+            std::_Exit(3);
+        }
         if (streams.state() == streams_state::error) {
             std::cerr << fmt::format("{}: stopped with an error: {}\n", program,
                                      streams.error_reason());
@@ -81,6 +94,9 @@ int run_app(app_run run) {
             code = run.finished(streams, code);
         }
         return code;
+    } catch (const operation_cancelled& e) {
+        std::cerr << fmt::format("{}: stopped during start-up: {}\n", program, e.what());
+        return 0;
     } catch (const config_error& e) {
         std::cerr << fmt::format("{}: configuration error: {}\n", program, e.what());
         return 2;

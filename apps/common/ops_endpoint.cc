@@ -261,6 +261,12 @@ http_response ops_endpoint::metrics() {
              m.dead_lettered);
     w.single("brook_deserialization_errors_total", t::counter,
              "Records whose key or value could not be deserialized.", m.deserialization_errors);
+    w.single("brook_processing_errors_total", t::counter,
+             "Records a processor threw on (processing.exception.handler decided).",
+             m.processing_errors);
+    w.single("brook_production_errors_total", t::counter,
+             "Records that could not be produced (default.production.exception.handler decided).",
+             m.production_errors);
     w.single("brook_transactions_committed_total", t::counter, "Kafka transactions committed.",
              m.transactions_committed);
     w.single("brook_transactions_aborted_total", t::counter, "Kafka transactions aborted.",
@@ -271,8 +277,19 @@ http_response ops_endpoint::metrics() {
     for (const streams_state s : all_states) {
         w.sample("brook_state", {{"state", to_string(s)}}, s == state ? 1 : 0);
     }
-    w.single("brook_ready", t::gauge, "1 when RUNNING with no store restoring, else 0.",
+    w.single("brook_ready", t::gauge,
+             "1 when RUNNING with no store restoring and no stream thread stuck, else 0.",
              _streams.ready() ? 1 : 0);
+    w.single("brook_live", t::gauge,
+             "1 while no stream thread is dead or stuck and the state is not ERROR, else 0.",
+             _streams.live() ? 1 : 0);
+    w.family("brook_thread_stuck", t::gauge,
+             "1 for a stream thread whose loop has not come around for stall.timeout.ms or whose "
+             "commits keep failing (see /health for why), else 0.");
+    for (const auto& h : _streams.thread_healths()) {
+        w.sample("brook_thread_stuck", {{"thread", std::to_string(h.thread)}},
+                 h.stuck || !h.alive ? 1 : 0);
+    }
 
     std::vector<std::function<void(prometheus_writer&)>> sources;
     {
@@ -308,22 +325,54 @@ http_response ops_endpoint::metrics() {
     return r;
 }
 
+namespace {
+
+// The threads that are not well, and why, for /health and /ready.
+json thread_problems(const std::vector<thread_health>& healths) {
+    json out = json::array();
+    for (const auto& h : healths) {
+        if (!h.alive || h.stuck) {
+            out.push_back({{"thread", h.thread},
+                           {"alive", h.alive},
+                           {"stuck", h.stuck},
+                           {"reason", h.reason}});
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 http_response ops_endpoint::health() const {
     const streams_state s = _streams.state();
-    json body{{"status", alive(s) ? "UP" : "DOWN"}, {"state", to_string(s)}};
+    const bool live = alive(s) && _streams.live();
+    json body{{"status", live ? "UP" : "DOWN"}, {"state", to_string(s)}};
     if (s == streams_state::error) {
         body["reason"] = _streams.error_reason();
     }
-    return json_response(alive(s) ? 200 : 503, body);
+    const json problems = thread_problems(_streams.thread_healths());
+    if (!problems.empty()) {
+        body["threads"] = problems;
+        if (!body.contains("reason")) {
+            body["reason"] = problems.front()["reason"];
+        }
+    }
+    return json_response(live ? 200 : 503, body);
 }
 
 http_response ops_endpoint::ready() const {
     const bool is_ready = _streams.ready();
     const streams_metrics m = _streams.metrics();
-    return json_response(is_ready ? 200 : 503, json{{"ready", is_ready},
-                                                    {"state", to_string(_streams.state())},
-                                                    {"stores_restoring", m.stores_restoring},
-                                                    {"restore_remaining", m.restore_remaining}});
+    json body{{"ready", is_ready},
+              {"state", to_string(_streams.state())},
+              {"stores_restoring", m.stores_restoring},
+              {"restore_remaining", m.restore_remaining}};
+    const json problems = thread_problems(_streams.thread_healths());
+    if (!problems.empty()) {
+        body["threads"] = problems;
+        body["reason"] = problems.front()["reason"];
+    }
+    return json_response(is_ready ? 200 : 503, body);
 }
 
 namespace {

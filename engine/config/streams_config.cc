@@ -39,6 +39,8 @@ constexpr std::string_view production_handler_key = "default.production.exceptio
 constexpr std::string_view new_production_handler_key = "production.exception.handler";
 constexpr std::string_view processing_handler_key = "processing.exception.handler";
 constexpr std::string_view max_event_time_future_key = "max.event.time.future.ms";
+constexpr std::string_view stall_timeout_key = "stall.timeout.ms";
+constexpr std::string_view group_instance_id_key = "group.instance.id";
 constexpr std::string_view shutdown_timeout_key = "shutdown.timeout.ms";
 constexpr std::string_view broker_wait_timeout_key = "broker.wait.timeout.ms";
 constexpr std::string_view client_id_key = "client.id";
@@ -66,6 +68,8 @@ constexpr std::array brook_keys{
     new_production_handler_key,
     processing_handler_key,
     max_event_time_future_key,
+    stall_timeout_key,
+    group_instance_id_key,
     shutdown_timeout_key,
     broker_wait_timeout_key,
     client_id_key,
@@ -417,7 +421,8 @@ kafka::client_config brook_defaults(client_kind kind, processing_guarantee guara
     switch (kind) {
     case client_kind::consumer:
         // Offsets are committed by the runtime after the records are processed (or inside
-        // the transaction); cooperative-sticky keeps tasks running through a rebalance.
+        // the transaction). The range assignor gives partition p of every topic to the same
+        // member, so a task's co-partitioned inputs stay together (README: placement).
         // fetch.wait.max.ms: librdkafka keeps one fetch in flight per broker, and a newly
         // assigned partition joins the next fetch only once its start offset is known. The
         // first fetch after an assignment often carries only an empty partition (a
@@ -426,7 +431,7 @@ kafka::client_config brook_defaults(client_kind kind, processing_guarantee guara
         // half a second idle with librdkafka's default of 500 ms, measured in brook-bench.
         return {{"enable.auto.commit", "false"},
                 {"auto.offset.reset", "earliest"},
-                {"partition.assignment.strategy", "cooperative-sticky"},
+                {"partition.assignment.strategy", "range"},
                 {"fetch.wait.max.ms", "100"},
                 {"isolation.level", eos ? "read_committed" : "read_uncommitted"}};
     case client_kind::restore_consumer:
@@ -647,6 +652,12 @@ streams_config::streams_config(std::map<std::string, std::string> props,
         read_handler(processing_handler_key, "processing", {"LogAndFailProcessingExceptionHandler"},
                      {"LogAndContinueProcessingExceptionHandler"}, error_handler::fail);
     _max_event_time_future = v.get_ms(max_event_time_future_key, -1, -1);
+    _stall_timeout = v.get_ms(stall_timeout_key, 60000, 1000);
+    _group_instance_id = v.get_or(group_instance_id_key, "");
+    if (_group_instance_id.size() > 200 ||
+        !std::all_of(_group_instance_id.begin(), _group_instance_id.end(), is_valid_topic_char)) {
+        v.fail(group_instance_id_key, "must be at most 200 letters, digits, '.', '_' and '-'");
+    }
     const bool any_dead_letter = _on_deser_error == error_handler::dead_letter ||
                                  _on_production_error == error_handler::dead_letter ||
                                  _on_processing_error == error_handler::dead_letter;
@@ -716,6 +727,19 @@ streams_config::streams_config(std::map<std::string, std::string> props,
         if (user.props.contains("group.id")) {
             v.fail(user.original_key("group.id"),
                    "is set by Brook: the consumer group is application.id; remove the key");
+        }
+        if (kind == client_kind::consumer && user.props.contains("partition.assignment.strategy") &&
+            effective_value(*targets[i], "partition.assignment.strategy") != "range") {
+            v.fail(user.original_key("partition.assignment.strategy"),
+                   "must be range: it gives partition p of every input topic to the same "
+                   "member, so that a task gets all of its co-partitioned inputs (librdkafka "
+                   "lets no application plug in an assignor, and cooperative-sticky splits "
+                   "them); remove the key");
+        }
+        if (kind == client_kind::consumer && user.props.contains("group.instance.id")) {
+            v.fail(user.original_key("group.instance.id"),
+                   "is made per stream thread by Brook; set group.instance.id instead (each "
+                   "thread joins as \"<group.instance.id>-<thread>\")");
         }
         if (user.props.contains("transactional.id")) {
             v.fail(user.original_key("transactional.id"),
@@ -817,6 +841,10 @@ std::string streams_config::to_string() const {
     lines[std::string(production_handler_key)] = handler_name(_on_production_error);
     lines[std::string(processing_handler_key)] = handler_name(_on_processing_error);
     lines[std::string(max_event_time_future_key)] = std::to_string(_max_event_time_future.count());
+    lines[std::string(stall_timeout_key)] = std::to_string(_stall_timeout.count());
+    if (!_group_instance_id.empty()) {
+        lines[std::string(group_instance_id_key)] = _group_instance_id;
+    }
     lines[std::string(dead_letter_topic_key)] = _dead_letter_topic;
     lines[std::string(shutdown_timeout_key)] = std::to_string(_shutdown_timeout.count());
     lines[std::string(broker_wait_timeout_key)] = std::to_string(_broker_wait_timeout.count());

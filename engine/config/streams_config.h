@@ -115,6 +115,13 @@ public:
     std::chrono::milliseconds max_event_time_future() const noexcept {
         return _max_event_time_future;
     }
+    // stall.timeout.ms (Brook's): a stream thread whose loop has not come around for this
+    // long is reported stuck by health() (/health, /ready), with where it is stuck.
+    std::chrono::milliseconds stall_timeout() const noexcept { return _stall_timeout; }
+    // group.instance.id (static membership, KIP-345): each stream thread joins the group as
+    // "<group.instance.id>-<thread>", so a restart within the session timeout takes its
+    // partitions back without a rebalance. Empty: dynamic membership (the default).
+    const std::string& group_instance_id() const noexcept { return _group_instance_id; }
     // The topic dead_letter records go to: errors.dead.letter.queue.topic.name when set,
     // else "<application.id>-dlq" when some handler is dead_letter, else "" (none is used).
     const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
@@ -174,6 +181,8 @@ private:
     error_handler _on_production_error = error_handler::fail;
     error_handler _on_processing_error = error_handler::fail;
     std::chrono::milliseconds _max_event_time_future{-1};
+    std::chrono::milliseconds _stall_timeout{60000};
+    std::string _group_instance_id;
     std::string _dead_letter_topic;
     std::chrono::milliseconds _shutdown_timeout{30000};
     std::chrono::milliseconds _broker_wait_timeout{60000};

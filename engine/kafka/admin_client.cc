@@ -1,10 +1,12 @@
 #include "engine/kafka/admin_client.h"
 
+#include <algorithm>
 #include <array>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook::kafka {
@@ -122,6 +124,28 @@ void admin_client::delete_topics(const std::vector<std::string>& topics,
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
             throw kafka_error::from(err, fmt::format("cannot delete topic '{}'",
                                                      rd_kafka_topic_result_name(results[i])));
+        }
+    }
+}
+
+std::optional<int> admin_client::partition_count(const std::string& topic,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::function<bool()>& cancelled) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (cancelled && cancelled()) {
+            throw operation_cancelled(
+                fmt::format("gave up waiting for the cluster (topic '{}'): asked to stop", topic));
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        try {
+            return partition_count(topic, std::clamp(left, std::chrono::milliseconds(1),
+                                                     std::chrono::milliseconds(1000)));
+        } catch (const kafka_error& e) {
+            if (!e.is_retriable() || std::chrono::steady_clock::now() >= deadline) {
+                throw;
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 // thread at a time.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,6 +40,11 @@ public:
     // Number of partitions of `topic`, or nullopt if the cluster does not have it.
     // Throws kafka_error when the cluster cannot be reached within `timeout`.
     std::optional<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+    // The same, asking in attempts of at most a second until `timeout`, and between them
+    // whether to give up: `cancelled()` true throws operation_cancelled (a SIGTERM during
+    // start-up must not wait for an unreachable broker).
+    std::optional<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout,
+                                       const std::function<bool()>& cancelled);
     // Names of every topic in the cluster (internal ones such as __consumer_offsets too).
     std::vector<std::string> topic_names(std::chrono::milliseconds timeout);
     // Sets topic-level configs (incrementally is not in librdkafka 2.0; this replaces the

@@ -87,22 +87,28 @@ void kafka_streams::fail(const std::string& reason) {
     transition(streams_state::error);
 }
 
-void kafka_streams::start() {
+void kafka_streams::start(const std::function<bool()>& cancelled) {
     if (state() != streams_state::created) {
         throw streams_error(fmt::format("start() called in state {}; an application starts once",
                                         to_string(state())));
     }
+    _state_lock = std::make_unique<state_dir_lock>(_config.state_dir() / _config.application_id());
     try {
+        _instance_id = load_or_create_process_id(_config.state_dir() / _config.application_id());
         if (_config.guarantee() == processing_guarantee::exactly_once_v2) {
             // Transactional ids are "<application.id>-<process id>-<thread>": stable for
             // this state directory, so a restarted instance fences its killed predecessor.
-            _transactional_id_prefix = fmt::format(
-                "{}-{}", _config.application_id(),
-                load_or_create_process_id(_config.state_dir() / _config.application_id()));
+            _transactional_id_prefix = fmt::format("{}-{}", _config.application_id(), _instance_id);
         }
         _bootstrap = kafka::resolve_bootstrap(_config.bootstrap_servers());
         transition(streams_state::rebalancing);
-        check_topics_and_create_internal();
+        check_topics_and_create_internal(cancelled);
+    } catch (const operation_cancelled&) {
+        transition(streams_state::not_running);
+        throw;
+    } catch (const config_error& e) {
+        fail(e.what());
+        throw; // a configuration error keeps its class (programs exit 2 on it)
     } catch (const std::exception& e) {
         fail(e.what());
         throw streams_error(e.what());
@@ -122,6 +128,7 @@ void kafka_streams::start() {
         options.rocksdb = _rocksdb.get();
         options.restore_listener = _restore_listener;
         options.transactional_id_prefix = _transactional_id_prefix;
+        options.instance_id = _instance_id;
         _threads.push_back(
             std::make_unique<stream_thread>(i + 1, _topology, _config, std::move(options)));
     }
@@ -130,7 +137,7 @@ void kafka_streams::start() {
     }
 }
 
-void kafka_streams::check_topics_and_create_internal() {
+void kafka_streams::check_topics_and_create_internal(const std::function<bool()>& cancelled) {
     kafka::client_config ac = _config.admin_config();
     ac.set("bootstrap.servers", _bootstrap);
     kafka::admin_client admin(ac);
@@ -142,7 +149,7 @@ void kafka_streams::check_topics_and_create_internal() {
     for (const auto& topic : _topology.external_source_topics()) {
         std::optional<int> count;
         try {
-            count = admin.partition_count(topic, wait);
+            count = admin.partition_count(topic, wait, cancelled);
         } catch (const kafka::kafka_error& e) {
             throw streams_error(fmt::format(
                 "cannot reach the Kafka cluster at {} within {} ms (broker.wait.timeout.ms): {}",
@@ -172,6 +179,25 @@ void kafka_streams::check_topics_and_create_internal() {
                              {"segment.bytes", "52428800"}}});
     }
     _layout = topic_layout::make(_topology, app_id, partitions_of);
+    // A task is one sub-topology over one partition number of all its inputs, so those
+    // inputs must be co-partitioned: the same number of partitions (and the same
+    // partitioner, which for Brook's own writes is Kafka's murmur2). Otherwise records of
+    // one key would meet in different tasks, and the range assignor could not keep a
+    // task's partitions on one member.
+    for (const auto& [st, sources] : _layout.sources) {
+        for (const auto& topic : sources) {
+            const int32_t n = partitions_of.at(topic);
+            const int32_t first = partitions_of.at(sources.front());
+            if (n != first) {
+                throw config_error(fmt::format(
+                    "sub-topology {} reads '{}' ({} partitions) and '{}' ({} partitions): the "
+                    "inputs of one task must be co-partitioned. Give them the same number of "
+                    "partitions (recreate one, or repartition it into a new topic), or read "
+                    "them in separate sub-topologies",
+                    st, sources.front(), first, topic, n));
+            }
+        }
+    }
     // A changelog has one partition per task of the sub-topology that owns the store:
     // as many as that sub-topology's widest source topic.
     for (const auto& st : _topology.subtopologies()) {
@@ -360,6 +386,8 @@ streams_metrics kafka_streams::metrics() const {
         total.late_records_dropped += m.late_records_dropped;
         total.dead_lettered += m.dead_lettered;
         total.deserialization_errors += m.deserialization_errors;
+        total.processing_errors += m.processing_errors;
+        total.production_errors += m.production_errors;
         total.transactions_committed += m.transactions_committed;
         total.transactions_aborted += m.transactions_aborted;
         total.tasks += m.tasks;
@@ -375,8 +403,28 @@ bool kafka_streams::ready() const {
     if (state() != streams_state::running) {
         return false;
     }
-    return std::none_of(_threads.begin(), _threads.end(),
-                        [](const auto& t) { return t->restoring(); });
+    return std::none_of(_threads.begin(), _threads.end(), [](const auto& t) {
+        return t->restoring() || !t->health().alive || t->health().stuck;
+    });
+}
+
+std::vector<thread_health> kafka_streams::thread_healths() const {
+    std::vector<thread_health> out;
+    for (const auto& t : _threads) {
+        out.push_back(t->health());
+    }
+    return out;
+}
+
+bool kafka_streams::live() const {
+    const streams_state s = state();
+    if (s == streams_state::error || s == streams_state::not_running) {
+        return false;
+    }
+    return std::none_of(_threads.begin(), _threads.end(), [](const auto& t) {
+        const thread_health h = t->health();
+        return !h.alive || h.stuck;
+    });
 }
 
 std::optional<size_t> kafka_streams::query_store(std::string_view store, const store_visitor& visit,

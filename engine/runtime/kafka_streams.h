@@ -27,6 +27,7 @@
 
 #include "engine/config/streams_config.h"
 #include "engine/runtime/kafka_clients.h"
+#include "engine/runtime/state_dir_lock.h"
 #include "engine/runtime/stream_thread.h"
 #include "engine/runtime/streams_metrics.h"
 #include "engine/runtime/topic_layout.h"
@@ -54,10 +55,13 @@ public:
         _restore_listener = listener;
     }
 
-    // Checks the cluster and topics, creates internal topics, starts the threads.
-    // Throws streams_error (after moving to ERROR) when the broker cannot be reached or a
-    // source topic is missing; the message says which and what to do.
-    void start();
+    // Locks the state directory, checks the cluster and topics, creates internal topics,
+    // starts the threads. Throws config_error when another instance holds the state
+    // directory, streams_error (after moving to ERROR) when the broker cannot be reached or a
+    // source topic is missing; the message says which and what to do. `cancelled`, asked
+    // between attempts to reach the cluster, makes it give up with operation_cancelled (a
+    // SIGTERM during start-up).
+    void start(const std::function<bool()>& cancelled = {});
     // Stops every thread after a final commit. Returns false if they did not all stop
     // within `timeout`.
     bool close(std::chrono::milliseconds timeout);
@@ -83,8 +87,13 @@ public:
 
     // A snapshot of the application's metrics (see streams_metrics.h). Any thread.
     streams_metrics metrics() const;
-    // RUNNING and no store restoring: what an operator's readiness probe asks.
+    // RUNNING, no store restoring and no thread stuck: what an operator's readiness probe
+    // asks.
     bool ready() const;
+    // Every thread's health, for a liveness probe: the application is live while it is not
+    // in ERROR and no thread is dead or stuck (see stream_thread::health()).
+    std::vector<thread_health> thread_healths() const;
+    bool live() const;
 
     // Interactive queries on local state. Calls `visit` with each local instance of the
     // store named `store` (one per task of this instance that has it and is processing),
@@ -102,7 +111,7 @@ public:
                                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 private:
-    void check_topics_and_create_internal();
+    void check_topics_and_create_internal(const std::function<bool()>& cancelled);
     void on_thread_change();
     void transition(streams_state next);
     void fail(const std::string& reason);
@@ -111,7 +120,9 @@ private:
     const streams_config _config;
     std::string _bootstrap;
     // Shared by every store of every thread; outlives the threads (declared before them).
+    std::unique_ptr<state_dir_lock> _state_lock;
     std::unique_ptr<state::rocksdb_environment> _rocksdb;
+    std::string _instance_id;             // the process id kept in the state directory
     std::string _transactional_id_prefix; // exactly_once_v2 only
     kafka_client_factory _clients;
     topic_layout _layout; // read at start(), before the threads that share it

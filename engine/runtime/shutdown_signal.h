@@ -19,12 +19,17 @@ public:
     shutdown_signal(const shutdown_signal&) = delete;
     shutdown_signal& operator=(const shutdown_signal&) = delete;
 
-    // Waits up to `timeout`; returns the signal number taken, or 0 if none came.
+    // Waits up to `timeout`; returns the signal number taken (now or by an earlier poll()),
+    // or 0 if none came.
     int wait(std::chrono::milliseconds timeout);
+    // Takes a pending signal without waiting and remembers it for wait(); true when one has
+    // come. For long start-up steps that must give up on SIGTERM.
+    bool poll();
 
 private:
     sigset_t _set{};
     sigset_t _previous{};
+    int _taken = 0;
 };
 
 } // namespace brook

@@ -28,6 +28,18 @@ int64_t wall_clock_ms() {
         .count();
 }
 
+int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+const char* phase_name(int p) {
+    static constexpr const char* names[] = {"starting",  "poll",   "restore", "process",
+                                            "punctuate", "commit", "stopping"};
+    return p >= 0 && p < 7 ? names[p] : "?";
+}
+
 std::chrono::microseconds since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                  t);
@@ -56,7 +68,58 @@ stream_thread::~stream_thread() {
     }
 }
 
+void stream_thread::enter(loop_phase p) {
+    _phase.store(p, std::memory_order_relaxed);
+    _phase_since_ms.store(steady_ms(), std::memory_order_relaxed);
+}
+
+thread_health stream_thread::health() const {
+    thread_health h;
+    h.thread = _index;
+    const thread_state s = _state.load();
+    if (s == thread_state::dead) {
+        if (auto e = error()) {
+            h.alive = false;
+            h.reason = fmt::format("stream thread {} died: {}", _index, *e);
+        }
+        return h;
+    }
+    if (s == thread_state::created) {
+        return h;
+    }
+    {
+        std::lock_guard lock(_mutex);
+        if (!_incomplete_tasks.empty()) {
+            h.stuck = true;
+            h.reason = fmt::format("stream thread {}: the group gave this member only part of a "
+                                   "task's inputs, so it waits ({}); are all instances running "
+                                   "the same topology?",
+                                   _index, _incomplete_tasks);
+            return h;
+        }
+    }
+    const int failed = _failed_commits.load();
+    if (failed >= 3) {
+        std::lock_guard lock(_mutex);
+        h.stuck = true;
+        h.reason = fmt::format("stream thread {}: {} transactions in a row failed, the last with: "
+                               "{}",
+                               _index, failed, _last_commit_failure);
+        return h;
+    }
+    const int64_t in_phase = steady_ms() - _phase_since_ms.load(std::memory_order_relaxed);
+    if (in_phase > _config.stall_timeout().count()) {
+        h.stuck = true;
+        h.reason =
+            fmt::format("stream thread {} has been in its {} phase for {} s (more than "
+                        "stall.timeout.ms): its loop is not coming around",
+                        _index, phase_name(static_cast<int>(_phase.load())), in_phase / 1000);
+    }
+    return h;
+}
+
 void stream_thread::start() {
+    enter(loop_phase::starting);
     set_state(thread_state::starting);
     _thread = std::thread([this] { run(); });
 }
@@ -131,7 +194,11 @@ void stream_thread::run() {
 
 void stream_thread::loop() {
     const std::string& app_id = _config.application_id();
-    const std::string client_id = fmt::format("{}-StreamThread-{}", _config.client_id(), _index);
+    const std::string client_id =
+        _options.instance_id.empty()
+            ? fmt::format("{}-StreamThread-{}", _config.client_id(), _index)
+            : fmt::format("{}-{}-StreamThread-{}", _config.client_id(), _options.instance_id,
+                          _index);
 
     _producer_config = _config.producer_config();
     _producer_config.set("bootstrap.servers", _options.bootstrap)
@@ -157,6 +224,9 @@ void stream_thread::loop() {
         .set("client.id", client_id + "-consumer")
         // Tells tasks with several inputs how far their inputs are fetched (KIP-695).
         .set("enable.partition.eof", "true");
+    if (!_config.group_instance_id().empty()) {
+        cc.set("group.instance.id", fmt::format("{}-{}", _config.group_instance_id(), _index));
+    }
     _consumer = _options.clients->consumer(cc, this);
 
     task_environment env;
@@ -212,6 +282,7 @@ void stream_thread::loop() {
         }
     }
 
+    enter(loop_phase::stopping);
     set_state(thread_state::pending_shutdown);
     _jobs.close();
     commit_all();
@@ -226,10 +297,15 @@ void stream_thread::loop() {
 
 void stream_thread::run_once() {
     _jobs.run();
+    enter(loop_phase::poll);
     poll_phase();
+    enter(loop_phase::restore);
     restore_phase();
+    enter(loop_phase::process);
     process_phase();
+    enter(loop_phase::punctuate);
     punctuate_phase();
+    enter(loop_phase::commit);
     commit_phase();
     _produced = _collector->records_sent();
     publish_metrics(false);
@@ -266,6 +342,12 @@ void stream_thread::restore_phase() {
         set_state(thread_state::running);
     }
     _task_count = _tasks->task_count();
+    std::string incomplete;
+    for (const auto& t : _tasks->incomplete_tasks()) {
+        incomplete += (incomplete.empty() ? "" : "; ") + t;
+    }
+    std::lock_guard lock(_mutex);
+    _incomplete_tasks = std::move(incomplete);
 }
 
 void stream_thread::process_phase() {
@@ -337,6 +419,7 @@ void stream_thread::after_commit(commit_outcome outcome,
         return;
     case commit_outcome::committed:
         _failed_in_a_row = 0;
+        _failed_commits = 0;
         ++_commits;
         if (_eos) {
             _transactions_committed.fetch_add(1, std::memory_order_relaxed);
@@ -360,6 +443,11 @@ void stream_thread::recover(commit_outcome why, const std::string& reason) {
                              fatal ? "closing tasks and starting a new producer"
                                    : "aborting, rewinding tasks to their last commit");
     _transactions_aborted.fetch_add(1, std::memory_order_relaxed);
+    {
+        std::lock_guard lock(_mutex);
+        _last_commit_failure = reason;
+    }
+    _failed_commits = _failed_in_a_row + 1;
     if (++_failed_in_a_row >= max_failed_commits) {
         throw streams_error(fmt::format(
             "stream thread {}: {} transactions in a row failed, the last one with: {} (see the "
@@ -496,6 +584,8 @@ streams_metrics stream_thread::metrics() const {
     m.late_records_dropped = _counters.late_records_dropped.load();
     m.dead_lettered = _counters.dead_lettered.load();
     m.deserialization_errors = _counters.deserialization_errors.load();
+    m.processing_errors = _counters.processing_errors.load();
+    m.production_errors = _counters.production_errors.load();
     m.transactions_committed = _transactions_committed.load();
     m.transactions_aborted = _transactions_aborted.load();
     m.tasks = _task_count.load();

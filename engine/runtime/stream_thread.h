@@ -80,6 +80,9 @@ struct stream_thread_options {
     state_restore_listener* restore_listener = nullptr;
     // exactly_once_v2: "<application.id>-<process id>"; the thread appends its index.
     std::string transactional_id_prefix;
+    // This instance's process id (state directory), part of the consumer's client.id so
+    // that the group's members can be told apart by instance.
+    std::string instance_id;
 };
 
 class stream_thread final : private partition_listener {
@@ -114,6 +117,10 @@ public:
     // lag as of the last publication (at most about a second old). Any thread.
     streams_metrics metrics() const;
 
+    // Whether the thread is alive and coming around its loop (see thread_health). Any
+    // thread.
+    thread_health health() const;
+
     // Calls `visit` with the store named `store` of every task of this thread that has it
     // and is processing, on this thread between two batches. Returns how many were
     // visited. Throws streams_error when the thread does not run its loop (not started,
@@ -124,6 +131,18 @@ public:
                         std::chrono::milliseconds timeout);
 
 private:
+    // Where the loop is, for health(): what a stuck thread is stuck in.
+    enum class loop_phase : uint8_t {
+        starting,
+        poll,
+        restore,
+        process,
+        punctuate,
+        commit,
+        stopping
+    };
+    void enter(loop_phase p);
+
     void run();
     void loop();
     void run_once();
@@ -184,8 +203,15 @@ private:
     std::atomic<uint64_t> _transactions_committed{0};
     std::atomic<uint64_t> _transactions_aborted{0};
     std::atomic<bool> _restoring{false};
+    // Health: the loop's phase and when it was entered (steady ms), and commits failed in a
+    // row with the last reason (under _mutex).
+    std::atomic<loop_phase> _phase{loop_phase::starting};
+    std::atomic<int64_t> _phase_since_ms{0};
+    std::atomic<int> _failed_commits{0};
+    std::string _last_commit_failure;
+    std::string _incomplete_tasks; // tasks waiting for input partitions another member has
 
-    mutable std::mutex _mutex; // guards _error and the dead condition
+    mutable std::mutex _mutex; // guards _error, _last_commit_failure and the dead condition
     std::condition_variable _dead;
     std::optional<std::string> _error;
 };

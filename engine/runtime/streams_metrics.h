@@ -37,6 +37,14 @@ struct latency_total {
     uint64_t sum_us = 0;
 };
 
+// How one stream thread is doing, as an operator's health probe asks.
+struct thread_health {
+    int thread = 0;
+    bool alive = true;  // not dead of an error
+    bool stuck = false; // loop not come around for stall.timeout.ms, or commits keep failing
+    std::string reason; // why not alive, or why stuck; empty when well
+};
+
 struct streams_metrics {
     // Per topic: records read from it, and records written to it and acknowledged by the
     // broker (output, repartition, changelog and dead-letter topics alike).
@@ -57,6 +65,8 @@ struct streams_metrics {
     uint64_t late_records_dropped = 0;
     uint64_t dead_lettered = 0;
     uint64_t deserialization_errors = 0;
+    uint64_t processing_errors = 0;
+    uint64_t production_errors = 0;
     uint64_t transactions_committed = 0;
     uint64_t transactions_aborted = 0;
     int tasks = 0;

@@ -117,6 +117,48 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
             _to_start.push_back(task->id());
         }
     }
+    // A task that waited for an input partition may have it now.
+    for (auto it = _incomplete.begin(); it != _incomplete.end();) {
+        auto t = _tasks.find(it->first);
+        if (t != _tasks.end() && missing_inputs(*t->second).empty()) {
+            _to_start.push_back(it->first);
+            it = _incomplete.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::vector<topic_partition> task_manager::missing_inputs(const stream_task& task) const {
+    std::vector<topic_partition> missing;
+    if (_env.layout == nullptr) {
+        return missing;
+    }
+    const task_id id = task.id();
+    const std::vector<topic_partition> have = task.partitions();
+    for (const auto& topic : _env.layout->sources_of(id.subtopology)) {
+        auto n = _env.layout->partitions.find(topic);
+        if (n == _env.layout->partitions.end() || id.partition >= n->second) {
+            continue; // the topic has no such partition: nothing to wait for
+        }
+        topic_partition tp{topic, id.partition};
+        if (std::find(have.begin(), have.end(), tp) == have.end()) {
+            missing.push_back(std::move(tp));
+        }
+    }
+    return missing;
+}
+
+std::vector<std::string> task_manager::incomplete_tasks() const {
+    std::vector<std::string> out;
+    for (const auto& [id, missing] : _incomplete) {
+        std::string names;
+        for (const auto& tp : missing) {
+            names += (names.empty() ? "" : ", ") + tp.to_string();
+        }
+        out.push_back(fmt::format("task {} lacks {}", id.to_string(), names));
+    }
+    return out;
 }
 
 std::vector<stream_task*> task_manager::tasks_of(const std::vector<topic_partition>& partitions) {
@@ -156,6 +198,7 @@ void task_manager::release(const std::vector<topic_partition>& partitions) {
 void task_manager::close_task(const task_id& id) {
     _restorer.remove(id);
     std::erase(_to_start, id);
+    _incomplete.erase(id);
     auto it = _tasks.find(id);
     if (it != _tasks.end()) {
         it->second->close();
@@ -181,6 +224,23 @@ size_t task_manager::restore_and_start(std::chrono::milliseconds timeout) {
             }
         }
     }
+    if (_to_start.empty()) {
+        return 0;
+    }
+    // A task never runs on part of its input: with another member owning one of its
+    // partitions, both would process "the same" task with half the records each.
+    std::erase_if(_to_start, [&](const task_id& id) {
+        std::vector<topic_partition> missing = missing_inputs(*_tasks.at(id));
+        if (missing.empty()) {
+            return false;
+        }
+        std::cerr << fmt::format("brook: stream thread {}: task {} was given only some of its "
+                                 "input partitions (not {}); it waits for them instead of "
+                                 "processing half its input\n",
+                                 _index, id.to_string(), missing.front().to_string());
+        _incomplete[id] = std::move(missing);
+        return true;
+    });
     if (_to_start.empty()) {
         return 0;
     }
@@ -385,6 +445,7 @@ void task_manager::close_all() noexcept {
     _tasks.clear();
     _task_of.clear();
     _to_start.clear();
+    _incomplete.clear();
 }
 
 size_t

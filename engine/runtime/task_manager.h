@@ -69,6 +69,10 @@ public:
     size_t restore_and_start(std::chrono::milliseconds timeout);
     // True while a task's stores restore or a task waits to start.
     bool restoring() const { return !_restorer.idle() || !_to_start.empty(); }
+    // Tasks that cannot start because the group gave this member only some of their input
+    // partitions (never with the range assignor and one topology; a guard against ever
+    // processing half a task's input), with the partitions they lack.
+    std::vector<std::string> incomplete_tasks() const;
     // Queues each record in its task (records of partitions no task owns are dropped:
     // their offsets were not committed, so their next owner reads them).
     void add_records(std::vector<consumed_record>& records);
@@ -137,6 +141,10 @@ private:
     partition_tasks _task_of;
     // Tasks whose stores are restored (or had nothing to restore), to start.
     std::vector<task_id> _to_start;
+    // Restored tasks missing input partitions, with what they miss: started once complete.
+    std::map<task_id, std::vector<topic_partition>> _incomplete;
+    // The input partitions task `id` must own before it runs (by the topic layout).
+    std::vector<topic_partition> missing_inputs(const stream_task& task) const;
 
     // Delayed sources: the topology has some; how long before a head is due its partition
     // resumes fetching (ms); the partitions paused now because their head record is not

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <filesystem>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -40,9 +41,12 @@ topology filter_map_topology(const std::string& in, const std::string& out) {
     return b.build();
 }
 
+// Each instance gets a state directory of its own: two instances on one are refused.
 streams_config app_config(const std::string& app_id, int threads) {
+    const auto state = std::filesystem::temp_directory_path() / testing::unique_name("rt-state");
     return streams_config({{"application.id", app_id},
                            {"bootstrap.servers", testing::real_bootstrap()},
+                           {"state.dir", state.string()},
                            {"num.stream.threads", std::to_string(threads)},
                            {"commit.interval.ms", "1000"},
                            {"consumer.session.timeout.ms", "10000"},

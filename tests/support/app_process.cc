@@ -1,5 +1,6 @@
 #include "tests/support/app_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <thread>
@@ -9,9 +10,16 @@ namespace brook::testing {
 
 using namespace std::chrono_literals;
 
-app_process::app_process(const std::vector<std::string>& args) {
+app_process::app_process(const std::vector<std::string>& args, const std::string& stderr_file) {
     _pid = fork();
     if (_pid == 0) {
+        if (!stderr_file.empty()) {
+            const int fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                ::dup2(fd, STDERR_FILENO);
+                ::close(fd);
+            }
+        }
         std::vector<char*> argv;
         for (const auto& a : args) {
             argv.push_back(const_cast<char*>(a.c_str()));

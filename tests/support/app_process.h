@@ -14,8 +14,9 @@ namespace brook::testing {
 
 class app_process {
 public:
-    // args[0] is the program's path. Its output goes to the test's stdout/stderr.
-    explicit app_process(const std::vector<std::string>& args);
+    // args[0] is the program's path. Its output goes to the test's stdout/stderr, or, with
+    // `stderr_file`, its stderr to that file (for tests that read what it said).
+    explicit app_process(const std::vector<std::string>& args, const std::string& stderr_file = {});
     ~app_process();
     app_process(const app_process&) = delete;
     app_process& operator=(const app_process&) = delete;

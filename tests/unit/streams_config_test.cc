@@ -92,7 +92,7 @@ TEST(streams_config, defaults_apply_when_only_the_required_keys_are_given) {
     EXPECT_EQ(consumer.get("client.id"), "word-count");
     EXPECT_EQ(consumer.get("enable.auto.commit"), "false");
     EXPECT_EQ(consumer.get("auto.offset.reset"), "earliest");
-    EXPECT_EQ(consumer.get("partition.assignment.strategy"), "cooperative-sticky");
+    EXPECT_EQ(consumer.get("partition.assignment.strategy"), "range");
     EXPECT_EQ(consumer.get("fetch.wait.max.ms"), "100");
     EXPECT_EQ(consumer.get("isolation.level"), "read_uncommitted");
     EXPECT_FALSE(consumer.get("group.id"));
@@ -250,6 +250,27 @@ TEST(streams_config, keys_the_runtime_owns_are_rejected) {
         contains(config_error_for(minimal({{"consumer.group.id", "g"}})), "'consumer.group.id'"));
     EXPECT_TRUE(contains(config_error_for(minimal({{"consumer.enable.auto.commit", "true"}})),
                          "'consumer.enable.auto.commit'"));
+}
+
+TEST(streams_config, an_assignor_that_splits_co_partitioned_inputs_is_refused) {
+    const std::string message = config_error_for(
+        minimal({{"consumer.partition.assignment.strategy", "cooperative-sticky"}}));
+    EXPECT_TRUE(contains(message, "'consumer.partition.assignment.strategy'")) << message;
+    EXPECT_TRUE(contains(message, "must be range")) << message;
+    const streams_config explicit_range(
+        minimal({{"consumer.partition.assignment.strategy", "range"}}));
+    EXPECT_EQ(explicit_range.consumer_config().get("partition.assignment.strategy"), "range");
+}
+
+TEST(streams_config, static_membership_is_set_once_for_the_application_not_per_client) {
+    EXPECT_TRUE(contains(config_error_for(minimal({{"consumer.group.instance.id", "a"}})),
+                         "set group.instance.id instead"));
+    EXPECT_TRUE(
+        contains(config_error_for(minimal({{"group.instance.id", "a b"}})), "'group.instance.id'"));
+    const streams_config c(minimal({{"group.instance.id", "node-1"}}));
+    EXPECT_EQ(c.group_instance_id(), "node-1");
+    EXPECT_FALSE(c.consumer_config().get("group.instance.id"));
+    EXPECT_EQ(streams_config(minimal()).group_instance_id(), "");
 }
 
 TEST(streams_config, a_message_timeout_not_below_the_transaction_timeout_is_rejected_under_eos) {
