@@ -15,6 +15,8 @@
 //
 // Threading: none; pure functions.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,9 +31,24 @@ std::string trim_lower(std::string_view s);
 // True when `s` is empty or white space only.
 bool blank(std::string_view s);
 
-// Parses `raw` into `doc`. Reasons: "value is not valid JSON: <parser message>" (also for
-// a number beyond a double, such as 1e999: JSON cannot write a non-finite number otherwise,
-// so every parsed number is finite) or "value is not a JSON object".
+// The deepest nesting of arrays and objects an input value may have. nlohmann parses
+// without recursion, but copying, comparing and writing a document recurse once per level:
+// a valid 200 KB value nested 100,000 deep overflowed the stack of brook-metrics when its
+// "tags" were copied. No input the apps take needs more than a few levels.
+inline constexpr size_t max_json_depth = 64;
+
+// Parses all of `raw`, from its first byte to its last, into `doc`. Reasons:
+//   "value is not valid JSON: <parser message>"  also for a number beyond a double, such as
+//        1e999 (JSON cannot write a non-finite number otherwise, so every parsed number is
+//        finite), and for anything after the value: nlohmann's lexer takes a NUL byte for
+//        the end of the input, so `{...}\0garbage` is refused here, by the NUL
+//   "value is nested deeper than 64 levels"      checked before a tree is built, so no
+//        deep tree is ever made (max_json_depth)
+// The parser message can quote the input; the caller bounds it (text::safe) where it writes
+// it out.
+bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error);
+
+// parse_json, and the value must be an object: else "value is not a JSON object".
 bool parse_json_object(std::string_view raw, nlohmann::json& doc, std::string& error);
 
 // Reads `field` of the object `doc`, which must be a string and not blank (it is kept as

@@ -240,7 +240,11 @@ void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topic
     branches.at("metrics-valid")
         .map(
             [](const key&, const parsed_metric& p) {
-                metric m = normalise(*p.ok);
+                // Without the tags: they are not aggregated, and copying a document is work
+                // for each record (bounded by max_json_depth, so never a stack overflow).
+                const metric& in = *p.ok;
+                metric m = normalise(
+                    metric{in.name, in.host, in.value, in.ts, in.unit, nlohmann::json::object()});
                 return key_value<metric_key, double>{
                     {std::move(m.host), std::move(m.name), m.unit.value_or("")}, m.value};
             },

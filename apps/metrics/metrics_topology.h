@@ -5,7 +5,8 @@
 //
 // Input values are JSON: {"name": string, "host": string, "value": number,
 // "ts": epoch ms (optional, else the record timestamp), "unit": string (optional),
-// "tags": object (optional)}. Each valid metric is normalised: name trimmed and
+// "tags": object (optional)}, read whole (nothing may follow it) and at most 64 levels
+// deep (json_fields.h). Each valid metric is normalised: name trimmed and
 // lower-cased; unit "ms" becomes "s" (value / 1000), "percent" or "%" becomes "ratio"
 // (value / 100); other units pass through. Then it is aggregated per (host, name) in
 // tumbling event-time windows, into processed-metrics as JSON

@@ -15,7 +15,8 @@
 //   order-events  {"event_id", "user_id", "order_id", "amount_cents", "ts"}
 // event_id, user_id, event_type and order_id are non-empty strings, amount_cents an integer
 // >= 0, ts (optional, else the record timestamp) epoch milliseconds from 1970 to 9999. A
-// record that is null, not JSON, not an object or breaks one of these rules goes unchanged
+// record that is null, not JSON (bytes after the value included), nested deeper than 64
+// levels (json_fields.h), not an object or breaks one of these rules goes unchanged
 // to "<input topic>.dlq" with headers error (the reason), source-topic, source-partition
 // and source-offset.
 //

@@ -208,5 +208,44 @@ TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_t
         << "every dead-lettered record is counted for /metrics";
 }
 
+// Hostile but valid JSON: before the depth bound, tags nested 100,000 deep (about 200 KB)
+// crashed brook-metrics with a stack overflow in the recursive copy of the tags.
+TEST(metrics_pipeline, a_value_nested_deeper_than_64_levels_goes_to_the_dlq_and_crashes_nothing) {
+    pipeline p;
+    std::string tags;
+    for (int i = 0; i < 100'000; ++i) {
+        tags += R"({"a":)";
+    }
+    tags += "1" + std::string(100'000, '}');
+    const std::string deep = R"({"name":"n","host":"h","value":1,"ts":5,"tags":)" + tags + "}";
+    p.in().pipe_input("h", deep);
+    // Shallow tags are fine.
+    p.in().pipe_input("h", R"({"name":"n","host":"h","value":2,"ts":6,"tags":{"a":{"b":[1]}}})");
+    p.in().pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":200000})");
+    const captured_record dead = p.dlq().read_raw();
+    EXPECT_EQ(dead.value, deep) << "the DLQ holds the input unchanged";
+    EXPECT_EQ(dead.hdrs.last("error"), "value is nested deeper than 64 levels");
+    EXPECT_TRUE(p.dlq().is_empty());
+    const auto out = p.out().read_records_to_list();
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0].value["count"], 1);
+    EXPECT_EQ(out[0].value["sum"], 2);
+}
+
+TEST(metrics_pipeline, a_value_followed_by_a_nul_byte_and_garbage_goes_to_the_dlq) {
+    pipeline p;
+    const std::string smuggled("{\"name\":\"n\",\"host\":\"h\",\"value\":1,\"ts\":5}\0garbage", 48);
+    p.in().pipe_input("h", smuggled);
+    p.in().pipe_input("h", R"({"name":"n","host":"h","value":1,"ts":5} {"more":1})");
+    EXPECT_TRUE(p.out().is_empty());
+    const captured_record nul = p.dlq().read_raw();
+    EXPECT_EQ(nul.value, smuggled);
+    EXPECT_NE(nul.hdrs.last("error")->find("is a NUL"), std::string_view::npos)
+        << *nul.hdrs.last("error");
+    const captured_record trailing = p.dlq().read_raw();
+    EXPECT_NE(trailing.hdrs.last("error")->find("not valid JSON"), std::string_view::npos)
+        << *trailing.hdrs.last("error");
+}
+
 } // namespace
 } // namespace brook

@@ -201,6 +201,23 @@ TEST(retry_router, an_unreadable_record_is_dead_lettered_at_once_with_attempt_ze
     EXPECT_EQ(r.unread("in.processed"), 0U);
 }
 
+TEST(retry_router, a_value_nested_too_deep_or_with_bytes_after_it_is_unreadable) {
+    router_under_test r;
+    const std::string deep =
+        R"({"id":"d","x":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+    r.pipe(deep);
+    r.pipe(event("n") + std::string("\0{}", 3));
+    r.pipe(event("t") + "{}");
+    ASSERT_EQ(r.unread("in.dlq"), 3U);
+    const captured_record too_deep = r.take("in.dlq");
+    EXPECT_EQ(header(too_deep, hdr::dead_letter_cause), "unreadable");
+    EXPECT_NE(header(too_deep, hdr::error).find("nested deeper than 64 levels"), std::string::npos)
+        << header(too_deep, hdr::error);
+    EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("is a NUL"), std::string::npos);
+    EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("not valid JSON"), std::string::npos);
+    EXPECT_EQ(r.unread("in.processed"), 0U);
+}
+
 TEST(retry_router, an_event_type_with_its_own_schedule_waits_its_own_delays) {
     router_under_test r({{"fast", {100ms, 200ms, 300ms}}});
     r.pipe(event("f", 2, false, "fast"));

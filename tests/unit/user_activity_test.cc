@@ -412,5 +412,28 @@ TEST(user_activity, a_non_positive_dedupe_retention_is_refused) {
     EXPECT_THROW(apps::build_user_activity_topology(b, o), std::invalid_argument);
 }
 
+TEST(user_activity, values_nested_deeper_than_64_levels_or_with_bytes_after_them_go_to_the_dlq) {
+    pipeline p = pipeline::emitting_updates();
+    // Other fields are ignored, but not read blind: a 100,000-deep one is refused unread.
+    const std::string deep = R"({"event_id":"e1","user_id":"u1","event_type":"click","ts":1000,)"
+                             R"("extra":)" +
+                             std::string(100'000, '[') + std::string(100'000, ']') + "}";
+    p.users().pipe_input("u1", deep, 5);
+    const std::string smuggled = user_event("e2", "u1", "click", 1000) + std::string("\0x", 2);
+    p.users().pipe_input("u1", smuggled, 5);
+    p.orders().pipe_input("u1", order_event("o1", "u1", 1, 1000) + " trailing", 5);
+    EXPECT_TRUE(p.windows().empty());
+    auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
+    const captured_record too_deep = user_dlq.read_raw();
+    EXPECT_EQ(too_deep.value, deep);
+    EXPECT_EQ(too_deep.hdrs.last("error"), "value is nested deeper than 64 levels");
+    const captured_record nul = user_dlq.read_raw();
+    EXPECT_EQ(nul.value, smuggled);
+    EXPECT_NE(nul.hdrs.last("error")->find("is a NUL"), std::string_view::npos);
+    auto order_dlq = p.driver->create_output_topic<text, text>("order-events.dlq");
+    EXPECT_NE(order_dlq.read_raw().hdrs.last("error")->find("not valid JSON"),
+              std::string_view::npos);
+}
+
 } // namespace
 } // namespace brook
