@@ -6,6 +6,7 @@
 
 #include "apps/common/json_fields.h"
 #include "engine/serde/serdes.h"
+#include "engine/text/safe_text.h"
 
 namespace brook::apps {
 
@@ -269,8 +270,9 @@ void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topic
         .to(topics.output);
 
     branches.at("metrics-invalid")
-        .with_dead_letter_headers([](const key&, const parsed_metric& p) { return p.error; },
-                                  "dead-letter-headers")
+        .with_dead_letter_headers(
+            [](const key&, const parsed_metric& p) { return brook::text::safe(p.error); },
+            "dead-letter-headers")
         .map_values([](const parsed_metric& p) { return p.raw; }, "original-value")
         .to(topics.dead_letter);
 }

@@ -1,7 +1,8 @@
 #pragma once
 
 // The metrics pipeline: raw-metrics -> processed-metrics, with unreadable or invalid
-// records sent unchanged to raw-metrics.dlq with headers that say why.
+// records sent unchanged to raw-metrics.dlq with headers that say why (error, the reason,
+// through text::safe: valid UTF-8 and at most about 512 bytes however long the input).
 //
 // Input values are JSON: {"name": string, "host": string, "value": number,
 // "ts": epoch ms (optional, else the record timestamp), "unit": string (optional),

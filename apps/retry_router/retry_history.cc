@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "engine/text/safe_text.h"
+
 namespace brook::apps {
 
 namespace {
@@ -52,7 +54,8 @@ retry_history retry_history::read(const headers& hdrs, const retry_history& fall
 
 void retry_history::write(headers& hdrs) const {
     hdrs.set(retry_header::attempt, std::to_string(attempt));
-    hdrs.set(retry_header::error, error);
+    // The reason can quote a record or come from a handler: bounded and valid UTF-8.
+    hdrs.set(retry_header::error, text::safe(error));
     hdrs.set(retry_header::first_failure_ts, std::to_string(first_failure_ts));
     hdrs.set(retry_header::last_failure_ts, std::to_string(last_failure_ts));
     hdrs.set(retry_header::original_topic, original_topic);

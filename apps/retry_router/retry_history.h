@@ -7,7 +7,8 @@
 //
 //   attempt             failed attempts so far: handler calls that failed (0 for a record
 //                       the deserializer could not read, whose handler never ran)
-//   error               why the last attempt failed
+//   error               why the last attempt failed (text::safe: valid UTF-8, control
+//                       characters escaped, at most about 512 bytes)
 //   first-failure-ts    when the first attempt failed (kept through every tier)
 //   last-failure-ts     when the last attempt failed (also the record's Kafka timestamp)
 //   original-topic      where the record first came in: topic, partition and offset of

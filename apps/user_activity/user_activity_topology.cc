@@ -10,6 +10,7 @@
 #include "apps/common/json_fields.h"
 #include "engine/store/get_store.h"
 #include "engine/store/stores.h"
+#include "engine/text/safe_text.h"
 
 namespace brook::apps {
 
@@ -174,8 +175,9 @@ stream<text, activity> parse_input(stream_builder& builder, const std::string& t
             .default_branch("invalid");
 
     branches.at(node + "-invalid")
-        .with_dead_letter_headers([](const text&, const parsed_activity& p) { return p.error; },
-                                  node + "-dead-letter-headers")
+        .with_dead_letter_headers(
+            [](const text&, const parsed_activity& p) { return brook::text::safe(p.error); },
+            node + "-dead-letter-headers")
         .map_values([](const parsed_activity& p) { return p.raw; }, node + "-original-value")
         .to(dead_letter_topic(topic));
 

@@ -7,6 +7,7 @@
 
 #include "apps/metrics/metrics_topology.h"
 #include "engine/testing/topology_test_driver.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -245,6 +246,24 @@ TEST(metrics_pipeline, a_value_followed_by_a_nul_byte_and_garbage_goes_to_the_dl
     const captured_record trailing = p.dlq().read_raw();
     EXPECT_NE(trailing.hdrs.last("error")->find("not valid JSON"), std::string_view::npos)
         << *trailing.hdrs.last("error");
+}
+
+// The reason quotes the input: before text::safe, a 600 KB token made a 600 KB header.
+TEST(metrics_pipeline, the_dlq_error_header_is_bounded_and_valid_utf8_whatever_the_input) {
+    pipeline p;
+    const std::string huge = R"({"name":"n","host":"h","value":)" + std::string(600'000, 'x') + "}";
+    p.in().pipe_input("h", huge);
+    const std::string broken = "{\"name\":\"n\xff\xfe\",\"host\":\"h\",\"value\":\x01}";
+    p.in().pipe_input("h", broken);
+    for (const std::string& input : {huge, broken}) {
+        const captured_record dead = p.dlq().read_raw();
+        EXPECT_EQ(dead.value, input) << "the DLQ holds the input unchanged";
+        const std::string error(dead.hdrs.last("error").value_or(""));
+        EXPECT_TRUE(error.starts_with("value is not valid JSON: ")) << error;
+        EXPECT_LE(error.size(), text::reason_limit + 64);
+        EXPECT_TRUE(text::is_valid_utf8(error)) << error;
+        EXPECT_EQ(error.find_first_of(std::string("\x01\n", 2)), std::string::npos) << error;
+    }
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include "apps/retry_router/retry_replay.h"
 #include "apps/retry_router/retry_router.h"
 #include "engine/testing/topology_test_driver.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -216,6 +217,24 @@ TEST(retry_router, a_value_nested_too_deep_or_with_bytes_after_it_is_unreadable)
     EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("is a NUL"), std::string::npos);
     EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("not valid JSON"), std::string::npos);
     EXPECT_EQ(r.unread("in.processed"), 0U);
+}
+
+TEST(retry_router, the_error_header_is_bounded_and_valid_utf8_whatever_the_reason) {
+    router_under_test r;
+    r.pipe(R"({"id":)" + std::string(600'000, 'z') + "}"); // the parser's message quotes it
+    apps::retry_router<std::string, std::string> router({.input_topic = "in"});
+    stream_builder b;
+    router.build(b, [](const std::string&, const std::string& v, const apps::retry_attempt&) {
+        return apps::retry_outcome<std::string>::retry(v); // a handler that quotes its input
+    });
+    topology_test_driver driver(b.build(), {}, t0);
+    driver.pipe_raw("in", std::string("k"), std::string(100'000, 'w') + "\xff\r\n", t0, {});
+    for (const captured_record& dead : {r.take("in.dlq"), driver.take("in.retry.1")}) {
+        const std::string error = header(dead, hdr::error);
+        EXPECT_LE(error.size(), text::reason_limit + 64);
+        EXPECT_TRUE(text::is_valid_utf8(error)) << error;
+        EXPECT_EQ(error.find_first_of("\r\n"), std::string::npos) << error;
+    }
 }
 
 TEST(retry_router, an_event_type_with_its_own_schedule_waits_its_own_delays) {

@@ -10,6 +10,7 @@
 #include "apps/user_activity/user_activity_topology.h"
 #include "engine/store/get_store.h"
 #include "engine/testing/topology_test_driver.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -433,6 +434,22 @@ TEST(user_activity, values_nested_deeper_than_64_levels_or_with_bytes_after_them
     auto order_dlq = p.driver->create_output_topic<text, text>("order-events.dlq");
     EXPECT_NE(order_dlq.read_raw().hdrs.last("error")->find("not valid JSON"),
               std::string_view::npos);
+}
+
+TEST(user_activity, the_dlq_error_header_is_bounded_and_valid_utf8_whatever_the_input) {
+    pipeline p;
+    const std::string huge = R"({"event_id":)" + std::string(600'000, 'y') + "}";
+    p.users().pipe_input("u1", huge, 5);
+    p.orders().pipe_input("u1", "\xc0\xaf\n not json", 5);
+    auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
+    auto order_dlq = p.driver->create_output_topic<text, text>("order-events.dlq");
+    for (const captured_record& dead : {user_dlq.read_raw(), order_dlq.read_raw()}) {
+        const std::string error(dead.hdrs.last("error").value_or(""));
+        EXPECT_TRUE(error.starts_with("value is not valid JSON: ")) << error;
+        EXPECT_LE(error.size(), brook::text::reason_limit + 64);
+        EXPECT_TRUE(brook::text::is_valid_utf8(error)) << error;
+        EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    }
 }
 
 } // namespace
