@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "apps/common/json_fields.h"
 #include "engine/serde/serdes.h"
@@ -54,6 +56,10 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
     }
     if (!doc["value"].is_number()) {
         out.error = "'value' must be a number";
+        return out;
+    }
+    if (const double v = doc["value"].get<double>(); !(std::abs(v) <= max_metric_value)) {
+        out.error = "'value' must be a number from -1e300 to 1e300";
         return out;
     }
     metric m;
@@ -203,28 +209,52 @@ metric_stats metric_stats_serde::deserialize(nullable_bytes in) const {
     return s;
 }
 
+namespace {
+
+constexpr double max_sum = std::numeric_limits<double>::max();
+
+// A sum as JSON can write it: a non-finite one (only from stats an older version wrote) is
+// shown pinned like a saturated one.
+double finite_sum(double sum) {
+    return std::isfinite(sum) ? sum : std::copysign(max_sum, sum);
+}
+
+} // namespace
+
+bool sum_saturated(const metric_stats& stats) {
+    return !(std::abs(stats.sum) < max_sum);
+}
+
 metric_stats add(metric_stats stats, double value) {
     stats.min = stats.count == 0 ? value : std::min(stats.min, value);
     stats.max = stats.count == 0 ? value : std::max(stats.max, value);
-    stats.sum += value;
+    // Once pinned, the true sum is unknown: adding to the pin would make up a value.
+    if (!sum_saturated(stats)) {
+        stats.sum = finite_sum(stats.sum + value);
+    }
     ++stats.count;
     return stats;
 }
 
 nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
                        int64_t window_end) {
-    return nlohmann::json{
+    const double sum = finite_sum(stats.sum);
+    nlohmann::json out{
         {"host", key.host},
         {"name", key.name},
         {"unit", key.unit.empty() ? nlohmann::json() : nlohmann::json(key.unit)},
         {"window_start", window_start},
         {"window_end", window_end},
         {"count", stats.count},
-        {"sum", stats.sum},
+        {"sum", sum},
         {"min", stats.min},
         {"max", stats.max},
-        {"avg", stats.count > 0 ? stats.sum / static_cast<double>(stats.count) : 0.0},
+        {"avg", stats.count > 0 ? sum / static_cast<double>(stats.count) : 0.0},
     };
+    if (sum_saturated(stats)) {
+        out["sum_saturated"] = true;
+    }
+    return out;
 }
 
 void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics,

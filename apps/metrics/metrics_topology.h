@@ -17,6 +17,15 @@
 // Metrics of one name that arrive in units that do not normalise to one another (say
 // "bytes" and no unit) are aggregated apart, one result per unit: values of different
 // units are never summed.
+//
+// Arithmetic never leaves the doubles JSON can write (it has no inf or nan, and nlohmann
+// writes them as null): a "value" must be within +-1e300 (max_metric_value), else the
+// record is invalid ("'value' must be a number from -1e300 to 1e300"). Normalising only
+// divides, and min and max are values, so only the sum can grow past a double: a sum that
+// would pass +-DBL_MAX is pinned there and stays pinned for the rest of its window (its true
+// value is no longer known), and the window's result then carries "sum_saturated": true,
+// which says that "sum" and "avg" are lower bounds of their magnitude. Count, min and max
+// stay exact. (Reaching it takes over 10^8 values near the limit in one window.)
 
 #include <chrono>
 #include <cstdint>
@@ -70,6 +79,9 @@ struct metric_key_serde {
     metric_key deserialize(nullable_bytes in) const;
 };
 
+// The largest magnitude a metric value may have (see above).
+inline constexpr double max_metric_value = 1e300;
+
 // One window's aggregate.
 struct metric_stats {
     int64_t count = 0;
@@ -84,7 +96,13 @@ struct metric_stats_serde {
     metric_stats deserialize(nullable_bytes in) const;
 };
 
+// `stats` with `value` (finite, within max_metric_value) added; the sum saturates as above.
 metric_stats add(metric_stats stats, double value);
+// Whether the sum of `stats` was pinned at +-DBL_MAX (or is not finite: stats written by an
+// older version).
+bool sum_saturated(const metric_stats& stats);
+// The window's result. Every number in it is finite; "sum_saturated": true is added only
+// when sum_saturated(stats).
 nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
                        int64_t window_end);
 

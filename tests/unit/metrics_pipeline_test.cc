@@ -1,6 +1,8 @@
 // The metrics pipeline (make demo's topology) through the test driver: valid records come
 // out normalised, every kind of bad input goes to the DLQ unchanged with the reason.
 
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -266,5 +268,79 @@ TEST(metrics_pipeline, the_dlq_error_header_is_bounded_and_valid_utf8_whatever_t
     }
 }
 
+// Every field of a window result but "unit" (null for none) is a string, a boolean or a
+// finite number: JSON has no inf or nan, and nlohmann writes them as null.
+void expect_every_number_finite(const nlohmann::json& result) {
+    for (const auto& [field, v] : result.items()) {
+        if (field != "unit") {
+            EXPECT_FALSE(v.is_null()) << field << " in " << result.dump();
+        }
+        if (v.is_number()) {
+            EXPECT_TRUE(std::isfinite(v.get<double>())) << field << " in " << result.dump();
+        }
+    }
+}
+
+// Before the bound, two values of 1e308 in one window gave "sum": null (inf in JSON).
+TEST(metrics_pipeline, values_beyond_1e300_go_to_the_dlq_so_no_result_holds_null_inf_or_nan) {
+    pipeline p;
+    auto in = p.in();
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1e308,"ts":5})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":-1e308,"ts":5})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1.0000001e300,"ts":5})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1e300,"ts":5})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":1e300,"ts":6})");
+    in.pipe_input("h", R"({"name":"n","host":"h","value":-1e300,"unit":"ms","ts":7})");
+    in.pipe_input("h", R"({"name":"z","host":"h","value":1,"ts":200000})");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(p.dlq().read_raw().hdrs.last("error"),
+                  "'value' must be a number from -1e300 to 1e300");
+    }
+    EXPECT_TRUE(p.dlq().is_empty());
+    std::map<std::string, nlohmann::json> by_unit;
+    for (const auto& r : p.out().read_records_to_list()) {
+        by_unit[r.value["unit"].is_null() ? "-" : r.value["unit"].get<std::string>()] = r.value;
+    }
+    ASSERT_EQ(by_unit.size(), 2U);
+    EXPECT_EQ(by_unit["-"]["sum"], 2e300);
+    EXPECT_EQ(by_unit["-"]["avg"], 1e300);
+    EXPECT_FALSE(by_unit["-"].contains("sum_saturated"));
+    EXPECT_EQ(by_unit["s"]["sum"], -1e297);
+    for (const auto& [unit, result] : by_unit) {
+        expect_every_number_finite(result);
+    }
+}
+
+TEST(metrics_pipeline, a_sum_past_the_largest_double_saturates_stays_pinned_and_is_marked) {
+    const double max = std::numeric_limits<double>::max();
+    apps::metric_stats s;
+    s = apps::add(s, 1e300);
+    s.sum = max * (1 - 1e-12); // as if 10^8 values near the limit had come before
+    EXPECT_FALSE(apps::sum_saturated(s));
+    s = apps::add(s, 1e300);
+    EXPECT_EQ(s.sum, max);
+    EXPECT_TRUE(apps::sum_saturated(s));
+    s = apps::add(s, -1e300);
+    EXPECT_EQ(s.sum, max) << "a pinned sum is no longer known: it stays pinned";
+    EXPECT_EQ(s.count, 3);
+    EXPECT_EQ(s.min, -1e300);
+    EXPECT_EQ(s.max, 1e300);
+    const nlohmann::json j = apps::to_json(apps::metric_key{"h", "n", ""}, s, 0, 60000);
+    EXPECT_EQ(j["sum"], max);
+    EXPECT_EQ(j["avg"], max / 3);
+    EXPECT_EQ(j["sum_saturated"], true);
+
+    apps::metric_stats down;
+    down = apps::add(down, -1e300);
+    down.sum = -max;
+    down = apps::add(down, 1e300);
+    EXPECT_EQ(down.sum, -max);
+    // Stats an older version stored with an infinite sum are written finite, and marked.
+    apps::metric_stats old{2, std::numeric_limits<double>::infinity(), 1, 2};
+    const nlohmann::json k = apps::to_json(apps::metric_key{"h", "n", ""}, old, 0, 60000);
+    EXPECT_EQ(k["sum"], max);
+    EXPECT_EQ(k["sum_saturated"], true);
+    expect_every_number_finite(k);
+}
 } // namespace
 } // namespace brook
