@@ -117,4 +117,29 @@ bool read_non_empty_string(const nlohmann::json& doc, const char* field, std::st
     return true;
 }
 
+bool read_event_time(const nlohmann::json& doc, int64_t record_ts, int64_t& out,
+                     std::string& error) {
+    const auto it = doc.find("ts");
+    if (it != doc.end()) {
+        // nlohmann reads every integer >= 0 as unsigned, so this also refuses negative
+        // numbers, fractions and integers beyond int64.
+        if (!it->is_number_unsigned() || it->get<uint64_t>() < 1 ||
+            it->get<uint64_t>() > static_cast<uint64_t>(max_event_time_ms)) {
+            error = fmt::format("'ts' must be epoch milliseconds, an integer from 1 to {}",
+                                max_event_time_ms);
+            return false;
+        }
+        out = static_cast<int64_t>(it->get<uint64_t>());
+        return true;
+    }
+    if (record_ts < 1 || record_ts > max_event_time_ms) {
+        error = fmt::format("no 'ts' field, and the record timestamp {} is not epoch "
+                            "milliseconds from 1 to {}",
+                            record_ts, max_event_time_ms);
+        return false;
+    }
+    out = record_ts;
+    return true;
+}
+
 } // namespace brook::apps

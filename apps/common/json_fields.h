@@ -51,6 +51,21 @@ bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error);
 // parse_json, and the value must be an object: else "value is not a JSON object".
 bool parse_json_object(std::string_view raw, nlohmann::json& doc, std::string& error);
 
+// The last event time the apps accept, 9999-12-31T23:59:59.999Z in epoch ms. Bounding event
+// times keeps every window, grace and retention sum far from overflow.
+inline constexpr int64_t max_event_time_ms = 253402300799999;
+
+// Reads the event time of the object `doc`: its "ts" field when it has one, which must be an
+// integer from 1 to max_event_time_ms, else `record_ts`, which must be in that range too.
+// 0 and negative times are refused: a producer that never set a time writes 0 (or -1),
+// and taking that for 1970 would put the record in a window closed decades ago, or open
+// windows that hold stream time back. Reasons: "'ts' must be epoch milliseconds, an integer
+// from 1 to 253402300799999" or "no 'ts' field, and the record timestamp <t> is not epoch
+// milliseconds from 1 to 253402300799999". (How far into the future an event may be is the
+// engine's max.event.time.future.ms, checked against the wall clock, not a parser's rule.)
+bool read_event_time(const nlohmann::json& doc, int64_t record_ts, int64_t& out,
+                     std::string& error);
+
 // Reads `field` of the object `doc`, which must be a string and not blank (it is kept as
 // written, untrimmed). Reasons: "missing field '<field>'" or "'<field>' must be a non-empty
 // string".

@@ -70,13 +70,8 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
         out.error = "'name' and 'host' must not be empty";
         return out;
     }
-    m.ts = record_ts;
-    if (doc.contains("ts")) {
-        if (!doc["ts"].is_number_integer() || doc["ts"].get<int64_t>() < 0) {
-            out.error = "'ts' must be non-negative epoch milliseconds";
-            return out;
-        }
-        m.ts = doc["ts"].get<int64_t>();
+    if (!read_event_time(doc, record_ts, m.ts, out.error)) {
+        return out;
     }
     if (doc.contains("unit")) {
         if (!doc["unit"].is_string()) {

@@ -5,7 +5,8 @@
 // through text::safe: valid UTF-8 and at most about 512 bytes however long the input).
 //
 // Input values are JSON: {"name": string, "host": string, "value": number,
-// "ts": epoch ms (optional, else the record timestamp), "unit": string (optional),
+// "ts": epoch ms from 1 to the end of 9999 (optional, else the record timestamp, which
+// must be in that range too: json_fields.h), "unit": string (optional),
 // "tags": object (optional)}, read whole (nothing may follow it) and at most 64 levels
 // deep (json_fields.h). Each valid metric is normalised: name trimmed and
 // lower-cased; unit "ms" becomes "s" (value / 1000), "percent" or "%" becomes "ratio"

@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "apps/metrics/metrics_topology.h"
@@ -171,6 +172,8 @@ TEST(metrics_pipeline, metric_keys_round_trip_and_parse_from_their_text_form) {
 TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_their_origin) {
     pipeline p;
     auto in = p.in();
+    const std::string ts_rule =
+        "'ts' must be epoch milliseconds, an integer from 1 to 253402300799999";
     const std::vector<std::pair<std::string, std::string>> bad = {
         {"not json", "not valid JSON"},
         {"[1,2]", "not a JSON object"},
@@ -182,12 +185,20 @@ TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_t
         {R"({"name":"n","host":"  ","value":1})", "must not be empty"},
         {R"({"name":"n","host":"h","value":"1"})", "'value' must be a number"},
         {R"({"name":"n","host":"h","value":1e999})", "number overflow"},
-        {R"({"name":"n","host":"h","value":1,"ts":-4})", "'ts' must be"},
+        {R"({"name":"n","host":"h","value":1,"ts":-4})", ts_rule},
+        {R"({"name":"n","host":"h","value":1,"ts":0})", ts_rule},
+        {R"({"name":"n","host":"h","value":1,"ts":1.5})", ts_rule},
+        {R"({"name":"n","host":"h","value":1,"ts":"5"})", ts_rule},
+        {R"({"name":"n","host":"h","value":1,"ts":253402300800000})", ts_rule},
+        {R"({"name":"n","host":"h","value":1,"ts":9223372036854775808})", ts_rule},
         {R"({"name":"n","host":"h","value":1,"tags":[1]})", "'tags' must be an object"},
     };
     for (const auto& [text, reason] : bad) {
-        in.pipe_input("k", text);
+        in.pipe_input("k", text, 1000);
     }
+    // No "ts", and a record timestamp of 0 (what a producer that sets none writes) or -1.
+    in.pipe_input("k", R"({"name":"n","host":"h","value":1})", 0);
+    in.pipe_input("k", R"({"name":"n","host":"h","value":1})", -1);
     in.pipe_input(std::nullopt, std::nullopt); // a Kafka null value, and a null key
     EXPECT_TRUE(p.out().is_empty());
     auto dlq = p.dlq();
@@ -202,12 +213,19 @@ TEST(metrics_pipeline, bad_records_go_to_the_dlq_unchanged_with_the_reason_and_t
         EXPECT_EQ(r.hdrs.last("source-partition"), "0");
         EXPECT_EQ(r.hdrs.last("source-offset"), std::to_string(i));
     }
+    for (const int64_t record_ts : {int64_t{0}, int64_t{-1}}) {
+        const captured_record no_time = dlq.read_raw();
+        EXPECT_EQ(no_time.hdrs.last("error"),
+                  fmt::format("no 'ts' field, and the record timestamp {} is not epoch "
+                              "milliseconds from 1 to 253402300799999",
+                              record_ts));
+    }
     const captured_record null_record = dlq.read_raw();
     EXPECT_FALSE(null_record.value.has_value()) << "a null value stays null in the DLQ";
     EXPECT_FALSE(null_record.key.has_value());
     EXPECT_EQ(null_record.hdrs.last("error"), "value is null");
     EXPECT_TRUE(dlq.is_empty());
-    EXPECT_EQ(p.driver->counters().dead_lettered.load(), bad.size() + 1)
+    EXPECT_EQ(p.driver->counters().dead_lettered.load(), bad.size() + 3)
         << "every dead-lettered record is counted for /metrics";
 }
 

@@ -238,7 +238,7 @@ TEST(user_activity, order_totals_saturate_instead_of_overflowing) {
 }
 
 TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason_and_origin) {
-    const std::string ts_rule = "'ts' must be epoch milliseconds, an integer from 0 to "
+    const std::string ts_rule = "'ts' must be epoch milliseconds, an integer from 1 to "
                                 "253402300799999";
     const std::string amount_rule = "'amount_cents' must be an integer >= 0";
     struct bad {
@@ -260,6 +260,9 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
         {false, R"({"event_id":"e","user_id":"u1","event_type":null})",
          "'event_type' must be a non-empty string"},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":-1})", ts_rule},
+        {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":0})", ts_rule},
+        {true, R"({"event_id":"e","user_id":"u1","order_id":"o","amount_cents":1,"ts":0})",
+         ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":1.5})", ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":"5"})", ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":253402300800000})",
@@ -285,6 +288,8 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
     p.users().pipe_input("k", std::nullopt, 7);
     p.orders().pipe_input(std::nullopt, std::nullopt, 8);
     p.users().pipe_input("k", R"({"event_id":"e","user_id":"u1","event_type":"click"})", -1);
+    p.orders().pipe_input("k", R"({"event_id":"e","user_id":"u1","order_id":"o","amount_cents":1})",
+                          0);
     EXPECT_TRUE(p.windows().empty());
 
     auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
@@ -319,8 +324,12 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
 
     const captured_record no_time = user_dlq.read_raw();
     EXPECT_EQ(no_time.hdrs.last("error"),
-              "no 'ts' field, and the record timestamp -1 is not epoch milliseconds from 0 to "
+              "no 'ts' field, and the record timestamp -1 is not epoch milliseconds from 1 to "
               "253402300799999");
+    EXPECT_EQ(order_dlq.read_raw().hdrs.last("error"),
+              "no 'ts' field, and the record timestamp 0 is not epoch milliseconds from 1 to "
+              "253402300799999")
+        << "a producer that sets no time writes 0: not taken for 1970";
     EXPECT_TRUE(user_dlq.is_empty());
     EXPECT_TRUE(order_dlq.is_empty());
 }
