@@ -31,10 +31,11 @@ std::optional<std::string> read_text(const headers& hdrs, std::string_view name)
 
 } // namespace
 
-retry_history retry_history::read(const headers& hdrs, const retry_history& fallback) {
+retry_history retry_history::read(const headers& hdrs, const retry_history& fallback,
+                                  int64_t max_attempt) {
     constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
     retry_history h;
-    h.attempt = read_int(hdrs, retry_header::attempt, 0, int64_max).value_or(fallback.attempt);
+    h.attempt = read_int(hdrs, retry_header::attempt, 0, max_attempt).value_or(fallback.attempt);
     h.error = read_text(hdrs, retry_header::error).value_or(fallback.error);
     h.first_failure_ts = read_int(hdrs, retry_header::first_failure_ts, 0, int64_max)
                              .value_or(fallback.first_failure_ts);
