@@ -314,6 +314,47 @@ double rate_pacer::seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - _started).count();
 }
 
+void check_topics_do_not_feed_back(const std::vector<named_topic>& inputs,
+                                   const std::vector<named_topic>& outputs,
+                                   const std::vector<std::string>& internal) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        for (size_t j = i + 1; j < inputs.size(); ++j) {
+            if (inputs[i].topic == inputs[j].topic) {
+                throw config_error(fmt::format(
+                    "{} and {} are both '{}': each record would be read twice, once as each; "
+                    "give them different names",
+                    inputs[i].origin, inputs[j].origin, inputs[i].topic));
+            }
+        }
+    }
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const named_topic& out = outputs[i];
+        for (const named_topic& in : inputs) {
+            if (out.topic == in.topic) {
+                throw config_error(fmt::format(
+                    "{} '{}' is also {}: the app would read back what it writes there, so "
+                    "records would loop (a bad one dead-lettered over and over); give it "
+                    "another name",
+                    out.origin, out.topic, in.origin));
+            }
+        }
+        if (std::find(internal.begin(), internal.end(), out.topic) != internal.end()) {
+            throw config_error(fmt::format(
+                "{} '{}' is one of the app's internal topics (a repartition or changelog "
+                "topic, which it writes and reads itself); give it another name",
+                out.origin, out.topic));
+        }
+        for (size_t j = i + 1; j < outputs.size(); ++j) {
+            if (out.topic == outputs[j].topic) {
+                throw config_error(fmt::format(
+                    "{} and {} are both '{}': what the app writes to each would mix in one "
+                    "topic; give them different names",
+                    out.origin, outputs[j].origin, out.topic));
+            }
+        }
+    }
+}
+
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
                    int partitions) {
     if (config.bootstrap_servers() == kafka::embedded_bootstrap) {

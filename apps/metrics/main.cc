@@ -146,6 +146,12 @@ int main(int argc, char** argv) {
         stream_builder builder;
         apps::build_metrics_pipeline(builder, topics, options);
         topo.emplace(builder.build());
+        std::vector<std::string> internal = topo->source_topics(run.config->application_id());
+        const auto changelogs = topo->changelog_topics(run.config->application_id());
+        internal.insert(internal.end(), changelogs.begin(), changelogs.end());
+        apps::check_topics_do_not_feed_back(
+            {{topics.input, "--input-topic"}},
+            {{topics.output, "--output-topic"}, {topics.dead_letter, "--dlq-topic"}}, internal);
     } catch (const std::exception& e) {
         std::cerr << "brook-metrics: configuration error: " << e.what() << "\n";
         return 2;

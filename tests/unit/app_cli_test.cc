@@ -222,6 +222,50 @@ TEST(app_cli, usage_can_wrap_help_under_its_start_with_value_names_and_an_epilog
                            "\nexample:\n  prog --records 5\n");
 }
 
+// brook-metrics took --dlq-topic equal to its input: one bad record became 3,240 in 20 s.
+TEST(check_topics_do_not_feed_back, refuses_an_output_that_is_an_input_or_internal_and_duplicates) {
+    using apps::check_topics_do_not_feed_back;
+    const std::vector<apps::named_topic> in = {{"raw", "--input-topic"}};
+    EXPECT_EQ(
+        config_error_of([&] {
+            check_topics_do_not_feed_back(in, {{"out", "--output-topic"}, {"raw", "--dlq-topic"}});
+        }),
+        "--dlq-topic 'raw' is also --input-topic: the app would read back what it writes "
+        "there, so records would loop (a bad one dead-lettered over and over); give it "
+        "another name");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      in, {{"same", "--output-topic"}, {"same", "--dlq-topic"}});
+              }),
+              "--output-topic and --dlq-topic are both 'same': what the app writes to each "
+              "would mix in one topic; give them different names");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(in, {{"app-store-changelog", "--output-topic"}},
+                                                {"raw", "app-store-changelog"});
+              }),
+              "--output-topic 'app-store-changelog' is one of the app's internal topics (a "
+              "repartition or changelog topic, which it writes and reads itself); give it "
+              "another name");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      {{"a", "--user-events-topic"}, {"a", "--order-events-topic"}}, {});
+              }),
+              "--user-events-topic and --order-events-topic are both 'a': each record would be "
+              "read twice, once as each; give them different names");
+    EXPECT_NE(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      {{"u", "--user-events-topic"}, {"u.dlq", "--order-events-topic"}},
+                      {{"u.dlq", "the dead-letter topic of --user-events-topic"}});
+              }).find("is also --order-events-topic"),
+              std::string::npos);
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      in, {{"out", "--output-topic"}, {"raw.dlq", "--dlq-topic"}},
+                      {"raw", "app-store-changelog"});
+              }),
+              "");
+}
+
 TEST(rate_pacer, without_a_rate_everything_is_due_and_with_one_waits_are_bounded) {
     const apps::rate_pacer unlimited(0);
     EXPECT_EQ(unlimited.due(1000), 1000U);
