@@ -24,6 +24,9 @@
 
 namespace brook::apps {
 
+// The most partitions --partitions takes.
+inline constexpr int64_t max_partitions = 10000;
+
 struct app_flag {
     std::string name; // without the leading "--"
     std::string help;

@@ -154,6 +154,62 @@ std::optional<std::string> parse_target(std::string_view target, http_request& o
 
 namespace {
 
+// The address to bind, or nullopt for one is_http_address refuses.
+std::optional<asio::ip::address> bind_address(std::string_view address) {
+    if (address == "localhost") {
+        return asio::ip::address_v4::loopback();
+    }
+    beast::error_code ec;
+    const asio::ip::address parsed = asio::ip::make_address(address, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+// Opens, configures and binds `acceptor` as start() does; returns what failed.
+beast::error_code open_and_bind(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+    beast::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        acceptor.bind(endpoint, ec);
+    }
+    return ec;
+}
+
+std::string bind_error_message(const http_server_options& o, const beast::error_code& ec) {
+    return fmt::format("cannot serve HTTP on {}:{}: {}; choose another port or address", o.address,
+                       o.port, ec.message());
+}
+
+} // namespace
+
+bool is_http_address(std::string_view address) {
+    return bind_address(address).has_value();
+}
+
+void check_http_bindable(const http_server_options& options) {
+    const std::optional<asio::ip::address> address = bind_address(options.address);
+    if (!address) {
+        throw std::invalid_argument(fmt::format(
+            "'{}' is not an IP address; give one such as 127.0.0.1 or ::1, or localhost",
+            options.address));
+    }
+    asio::io_context io;
+    tcp::acceptor acceptor(io);
+    const beast::error_code ec = open_and_bind(acceptor, tcp::endpoint(*address, options.port));
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    if (ec) {
+        throw std::runtime_error(bind_error_message(options, ec));
+    }
+}
+
+namespace {
+
 // What every connection shares with the server: the options, the handler and whether the
 // server is stopping. Connections hold it by shared_ptr and never point at the server,
 // so a connection that outlives the server's thread (destroyed with the io_context) is
@@ -451,12 +507,10 @@ http_server::http_server(http_server_options options, http_handler handler) {
         throw std::invalid_argument(
             "http_server: max_header_bytes and max_connections must be positive");
     }
-    beast::error_code ec;
-    asio::ip::make_address(options.address, ec);
-    if (ec) {
-        throw std::invalid_argument(
-            fmt::format("http_server: '{}' is not an IP address; give one such as 127.0.0.1 or ::1",
-                        options.address));
+    if (!is_http_address(options.address)) {
+        throw std::invalid_argument(fmt::format("http_server: '{}' is not an IP address; give one "
+                                                "such as 127.0.0.1 or ::1, or localhost",
+                                                options.address));
     }
     _impl = std::make_unique<impl>(std::move(options), std::move(handler));
 }
@@ -478,25 +532,16 @@ void http_server::start() {
         return;
     }
     const auto& o = _impl->state->options;
-    const tcp::endpoint endpoint(asio::ip::make_address(o.address), o.port);
+    const tcp::endpoint endpoint(*bind_address(o.address), o.port);
     auto& acceptor = _impl->acceptor;
-    beast::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) {
-        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    }
-    if (!ec) {
-        acceptor.bind(endpoint, ec);
-    }
+    beast::error_code ec = open_and_bind(acceptor, endpoint);
     if (!ec) {
         acceptor.listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
         beast::error_code ignored;
         acceptor.close(ignored);
-        throw std::runtime_error(
-            fmt::format("cannot serve HTTP on {}:{}: {}; choose another port or address", o.address,
-                        o.port, ec.message()));
+        throw std::runtime_error(bind_error_message(o, ec));
     }
     _impl->port = acceptor.local_endpoint().port();
     _impl->accept();

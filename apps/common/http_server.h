@@ -74,7 +74,8 @@ struct http_response {
 using http_handler = std::function<http_response(const http_request&)>;
 
 struct http_server_options {
-    // An IPv4 or IPv6 address to bind; the default serves this host only.
+    // An IPv4 or IPv6 address to bind, or "localhost" (127.0.0.1); the default serves this
+    // host only.
     std::string address = "127.0.0.1";
     uint16_t port = 0; // 0: an ephemeral port, see http_server::port()
     // How long a client has to send one whole request, and how long an idle keep-alive
@@ -100,10 +101,21 @@ std::string percent_encode(std::string_view in);
 // nullopt on success.
 std::optional<std::string> parse_target(std::string_view target, http_request& out);
 
+// Whether http_server takes `address`: an IPv4 or IPv6 literal ("0.0.0.0", "::1"), or
+// "localhost". Host names are not resolved: what a name means can change under a running
+// server.
+bool is_http_address(std::string_view address);
+
+// Binds options.address and options.port and closes at once, so a program can refuse a
+// port that is taken or an address that is not this host's before it does anything else.
+// Throws std::runtime_error saying so, as start() would, and std::invalid_argument for an
+// address is_http_address refuses. (The port may still be taken between this and start().)
+void check_http_bindable(const http_server_options& options);
+
 class http_server {
 public:
-    // Throws std::invalid_argument when options.address is not an IP address or a limit or
-    // timeout is zero or negative, and when `handler` is empty.
+    // Throws std::invalid_argument when is_http_address(options.address) is false, a limit or
+    // timeout is zero or negative, or `handler` is empty.
     http_server(http_server_options options, http_handler handler);
     ~http_server();
     http_server(const http_server&) = delete;

@@ -139,6 +139,37 @@ TEST(app_cli, a_check_refuses_a_value_as_it_is_parsed) {
     EXPECT_EQ(sets.get_all("set"), (std::vector<std::string>{"a=1", "b=2"}));
 }
 
+// A bad endpoint flag used to be refused only after the app had made its topics and joined
+// its group: parse() refuses it now, before anything touches Kafka.
+TEST(app_cli, the_endpoint_and_partitions_flags_are_checked_as_they_are_parsed) {
+    for (const char* port : {"70000", "65536", "-1", "abc", "", "80x", "8080 "}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(
+            parse(cli, {"p", "--http-port", port}),
+            fmt::format("--http-port must be a whole number from 0 to 65535, got '{}'", port));
+    }
+    for (const char* address :
+         {"example.com", "999.1.1.1", "localhost:80", "", "127.0.0.1 ", "[::1]", "LOCALHOST"}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(parse(cli, {"p", "--http-address", address}),
+                  fmt::format("--http-address must be an IPv4 or IPv6 address (like 127.0.0.1, "
+                              "0.0.0.0 or ::1) or localhost, got '{}'",
+                              address));
+    }
+    for (const char* partitions : {"0", "10001", "-3", "two"}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(parse(cli, {"p", "--partitions", partitions}),
+                  fmt::format("--partitions must be a whole number from 1 to 10000, got '{}'",
+                              partitions));
+    }
+    app_cli good("p", "s", {});
+    EXPECT_FALSE(parse(good, {"p", "--http-port", "65535", "--http-address", "localhost",
+                              "--http-address", "::1", "--http-address", "0.0.0.0", "--http-port",
+                              "0", "--partitions", "10000"}));
+    EXPECT_EQ(good.get("http-address"), "0.0.0.0");
+    EXPECT_EQ(good.get_int("http-port", 0, 65535), 0);
+}
+
 TEST(app_cli, parse_errors_say_what_to_do) {
     app_cli cli("p", "s", {{"n", "how many", ""}, {.name = "on", .help = "h", .is_switch = true}},
                 {.common = common_flags::none});

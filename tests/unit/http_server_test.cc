@@ -428,6 +428,43 @@ TEST(http_server, start_is_idempotent_and_a_taken_port_or_bad_address_is_reporte
     EXPECT_THROW(http_server(test_options(), nullptr), std::invalid_argument);
 }
 
+TEST(http_server, binds_localhost_and_checks_an_address_and_port_before_serving) {
+    http_server_options local = test_options();
+    local.address = "localhost";
+    running_server s(local);
+    client c(s.server.port());
+    EXPECT_EQ(c.request("/x").result_int(), 200);
+    EXPECT_TRUE(is_http_address("localhost"));
+    EXPECT_TRUE(is_http_address("::"));
+    EXPECT_FALSE(is_http_address("localhost."));
+    EXPECT_FALSE(is_http_address("host.example"));
+
+    http_server_options taken = test_options();
+    taken.port = s.server.port();
+    try {
+        check_http_bindable(taken);
+        FAIL() << "a taken port was reported free";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find(fmt::format("127.0.0.1:{}", taken.port)),
+                  std::string::npos)
+            << e.what();
+    }
+    http_server_options elsewhere = test_options();
+    elsewhere.address = "192.0.2.1"; // TEST-NET-1: never this host's
+    EXPECT_THROW(check_http_bindable(elsewhere), std::runtime_error);
+    http_server_options name = test_options();
+    name.address = "host.example";
+    EXPECT_THROW(check_http_bindable(name), std::invalid_argument);
+    EXPECT_NO_THROW(check_http_bindable(test_options()));
+    // Checking closed what it bound: the port can be served right after.
+    http_server_options free_port = test_options();
+    free_port.port = s.server.port();
+    s.server.stop();
+    EXPECT_NO_THROW(check_http_bindable(free_port));
+    running_server again(free_port);
+    EXPECT_EQ(again.server.port(), free_port.port);
+}
+
 TEST(http_server, calling_stop_from_the_handler_is_refused_not_a_deadlock) {
     http_server* self = nullptr;
     running_server s(test_options(), [&](const http_request&) {
