@@ -545,13 +545,15 @@ struct http_server::impl {
         });
     }
 
-    // Closes the open connection that is closing anyway or has waited longest for a request,
-    // so a newcomer (a health probe) gets its place; none while each is mid-request. Idle
-    // clients used to hold every place: /health then failed 28 times of 30.
+    // Closes the open connection that has waited longest for a request, else one that is
+    // closing anyway, so a newcomer (a health probe) gets its place; none while each is
+    // mid-request. Idle clients used to hold every place: /health then failed 28 times of
+    // 30. A waiting connection loses nothing; a closing one is cut short only when no
+    // waiting one is left, since its answer may still be on its way to its client.
     void make_room() {
         std::shared_ptr<connection> victim;
         const auto rank = [](const connection& c) {
-            return std::pair(c.current_phase() != connection::phase::closing, c.waiting_since());
+            return std::pair(c.current_phase() == connection::phase::closing, c.waiting_since());
         };
         for (const auto& weak : connections) {
             auto c = weak.lock();
