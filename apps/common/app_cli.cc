@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "apps/common/http_server.h"
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
@@ -15,6 +16,26 @@
 namespace brook::apps {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// An app_flag::check for a whole number (no sign) from `min` to `max`.
+std::function<std::optional<std::string>(const std::string&)>
+whole_number_check(std::string flag, uint64_t min, uint64_t max) {
+    return
+        [flag = std::move(flag), min, max](const std::string& value) -> std::optional<std::string> {
+            uint64_t n = 0;
+            const char* const end = value.data() + value.size();
+            const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+            if (ec != std::errc() || ptr != end || value.empty() || n < min || n > max) {
+                return fmt::format("--{} must be a whole number from {} to {}, got '{}'", flag, min,
+                                   max, value);
+            }
+            return std::nullopt;
+        };
+}
+
+} // namespace
 
 app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag> flags,
                  app_cli_options options)
@@ -34,15 +55,30 @@ app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag>
              ""},
             {"set", "key=value, overrides any other setting", "", false, true, "VALUE",
              key_value_check("set", "key=value")},
-            {"partitions", "partitions of the topics this app creates when missing", "3"},
+            {"partitions", "partitions of the topics this app creates when missing", "3", false,
+             false, "VALUE", whole_number_check("partitions", 1, max_partitions)},
         };
     }
     if (_options.common == common_flags::streams_and_http) {
+        // Checked as they are parsed, so a bad one is refused before the app touches Kafka
+        // (it used to be refused only after the topics were made and the group joined).
         _flags.push_back({"http-port",
                           "serve /metrics, /health, /ready, /topology and /stores on this port "
                           "(off unless given; 0 picks a free port)",
-                          ""});
-        _flags.push_back({"http-address", "address the HTTP endpoint binds to", "127.0.0.1"});
+                          "", false, false, "VALUE", whole_number_check("http-port", 0, 65535)});
+        _flags.push_back({"http-address",
+                          "address the HTTP endpoint binds to: an IPv4 or IPv6 address, or "
+                          "localhost",
+                          "127.0.0.1", false, false, "VALUE",
+                          [](const std::string& value) -> std::optional<std::string> {
+                              if (is_http_address(value)) {
+                                  return std::nullopt;
+                              }
+                              return fmt::format("--http-address must be an IPv4 or IPv6 "
+                                                 "address (like 127.0.0.1, 0.0.0.0 or ::1) or "
+                                                 "localhost, got '{}'",
+                                                 value);
+                          }});
     }
     for (auto& f : flags) {
         _flags.push_back(std::move(f));
@@ -312,6 +348,47 @@ std::chrono::milliseconds rate_pacer::wait_for(uint64_t next) const {
 
 double rate_pacer::seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - _started).count();
+}
+
+void check_topics_do_not_feed_back(const std::vector<named_topic>& inputs,
+                                   const std::vector<named_topic>& outputs,
+                                   const std::vector<std::string>& internal) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        for (size_t j = i + 1; j < inputs.size(); ++j) {
+            if (inputs[i].topic == inputs[j].topic) {
+                throw config_error(fmt::format(
+                    "{} and {} are both '{}': each record would be read twice, once as each; "
+                    "give them different names",
+                    inputs[i].origin, inputs[j].origin, inputs[i].topic));
+            }
+        }
+    }
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const named_topic& out = outputs[i];
+        for (const named_topic& in : inputs) {
+            if (out.topic == in.topic) {
+                throw config_error(fmt::format(
+                    "{} '{}' is also {}: the app would read back what it writes there, so "
+                    "records would loop (a bad one dead-lettered over and over); give it "
+                    "another name",
+                    out.origin, out.topic, in.origin));
+            }
+        }
+        if (std::find(internal.begin(), internal.end(), out.topic) != internal.end()) {
+            throw config_error(fmt::format(
+                "{} '{}' is one of the app's internal topics (a repartition or changelog "
+                "topic, which it writes and reads itself); give it another name",
+                out.origin, out.topic));
+        }
+        for (size_t j = i + 1; j < outputs.size(); ++j) {
+            if (out.topic == outputs[j].topic) {
+                throw config_error(fmt::format(
+                    "{} and {} are both '{}': what the app writes to each would mix in one "
+                    "topic; give them different names",
+                    out.origin, outputs[j].origin, out.topic));
+            }
+        }
+    }
 }
 
 void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,

@@ -24,6 +24,9 @@
 
 namespace brook::apps {
 
+// The most partitions --partitions takes.
+inline constexpr int64_t max_partitions = 10000;
+
 struct app_flag {
     std::string name; // without the leading "--"
     std::string help;
@@ -157,6 +160,23 @@ private:
     double _rate;
     std::chrono::steady_clock::time_point _started;
 };
+
+// A topic an app reads or writes, and where its name comes from, for messages: a flag
+// ("--dlq-topic") or a phrase ("the dead-letter topic of --user-events-topic").
+struct named_topic {
+    std::string topic;
+    std::string origin;
+};
+
+// Throws config_error, naming both origins and saying what to change, when what an app
+// writes could come back to it or mix: an output that is an input (with --dlq-topic equal
+// to the input, one bad record of brook-metrics became thousands: each copy was read back
+// and dead-lettered again), an output that is one of `internal` (the topology's repartition
+// and changelog topics, which it both writes and reads), two outputs that are one topic, or
+// two inputs that are one topic. Call it before anything touches Kafka.
+void check_topics_do_not_feed_back(const std::vector<named_topic>& inputs,
+                                   const std::vector<named_topic>& outputs,
+                                   const std::vector<std::string>& internal = {});
 
 // Creates each topic that is missing, with `partitions` partitions (on the embedded
 // cluster directly, elsewhere through the admin API). Throws on failure, and

@@ -1,8 +1,12 @@
 #include "apps/common/app_runner.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -14,6 +18,26 @@ namespace brook::apps {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// The application's state directory, made now as kafka_streams would make it later: a
+// directory that cannot be made or written is a configuration error like a bad flag.
+void check_state_dir(const streams_config& config) {
+    const std::filesystem::path dir = config.state_dir() / config.application_id();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (!ec && ::access(dir.c_str(), W_OK | X_OK) != 0) {
+        ec = std::error_code(errno, std::generic_category());
+    }
+    if (ec) {
+        throw config_error(fmt::format("cannot use the state directory {}: {}; give --state-dir "
+                                       "(state.dir) a directory this user can write",
+                                       dir.string(), ec.message()));
+    }
+}
+
+} // namespace
+
 int run_app(app_run run) {
     const std::string& program = run.program;
     try {
@@ -21,8 +45,24 @@ int run_app(app_run run) {
             throw std::logic_error("run_app: config, cli, signals and topo are required");
         }
         const streams_config& config = *run.config;
+        // Everything a flag or the configuration can get wrong is refused here, before the
+        // first call to Kafka: a bad endpoint used to show only after the topics were made
+        // and the group joined.
+        const int partitions = static_cast<int>(run.cli->get_int("partitions", 1, max_partitions));
+        std::optional<ops_endpoint_options> endpoint_options;
+        if (run.cli->is_set("http-port")) {
+            endpoint_options.emplace();
+            endpoint_options->http.address = run.cli->get("http-address");
+            endpoint_options->http.port =
+                static_cast<uint16_t>(run.cli->get_int("http-port", 0, 65535));
+            try {
+                check_http_bindable(endpoint_options->http);
+            } catch (const std::exception& e) {
+                throw config_error(fmt::format("--http-port/--http-address: {}", e.what()));
+            }
+        }
+        check_state_dir(config);
         print_embedded_notice_if_needed(config);
-        const int partitions = static_cast<int>(run.cli->get_int("partitions", 1, 10000));
         // SIGTERM is honoured during start-up too: the steps that wait for the cluster ask.
         const auto stop_asked = [&] { return run.signals->poll(); };
         ensure_topics(config, run.owned_topics, partitions, stop_asked);
@@ -37,10 +77,8 @@ int run_app(app_run run) {
         streams.start(stop_asked);
         // Declared after `streams`, so it stops before the application goes away.
         std::unique_ptr<ops_endpoint> endpoint;
-        if (run.cli->is_set("http-port")) {
-            ops_endpoint_options options;
-            options.http.address = run.cli->get("http-address");
-            options.http.port = static_cast<uint16_t>(run.cli->get_int("http-port", 0, 65535));
+        if (endpoint_options) {
+            const ops_endpoint_options& options = *endpoint_options;
             endpoint = std::make_unique<ops_endpoint>(streams, options);
             if (run.register_stores) {
                 run.register_stores(*endpoint);

@@ -3,7 +3,10 @@
 // run_app: how every Brook example app runs its topology, so each app's main() is only
 // its flags and its topology.
 //
-// It prints the embedded-cluster notice when needed, creates the topics the app owns,
+// Before anything touches Kafka it checks what the flags and configuration can get wrong
+// (--partitions, that the endpoint's address and port can be bound, that the state
+// directory can be made and written) and answers 2 for any of it. Then it prints the
+// embedded-cluster notice when needed, creates the topics the app owns,
 // refuses co-partitioned inputs whose partition counts differ, starts kafka_streams with
 // a restore progress display, logs state changes, serves the operator endpoint when
 // --http-port is given (see ops_endpoint.h), and runs until SIGINT/SIGTERM, an error, or

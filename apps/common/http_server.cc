@@ -154,6 +154,62 @@ std::optional<std::string> parse_target(std::string_view target, http_request& o
 
 namespace {
 
+// The address to bind, or nullopt for one is_http_address refuses.
+std::optional<asio::ip::address> bind_address(std::string_view address) {
+    if (address == "localhost") {
+        return asio::ip::address_v4::loopback();
+    }
+    beast::error_code ec;
+    const asio::ip::address parsed = asio::ip::make_address(address, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+// Opens, configures and binds `acceptor` as start() does; returns what failed.
+beast::error_code open_and_bind(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+    beast::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        acceptor.bind(endpoint, ec);
+    }
+    return ec;
+}
+
+std::string bind_error_message(const http_server_options& o, const beast::error_code& ec) {
+    return fmt::format("cannot serve HTTP on {}:{}: {}; choose another port or address", o.address,
+                       o.port, ec.message());
+}
+
+} // namespace
+
+bool is_http_address(std::string_view address) {
+    return bind_address(address).has_value();
+}
+
+void check_http_bindable(const http_server_options& options) {
+    const std::optional<asio::ip::address> address = bind_address(options.address);
+    if (!address) {
+        throw std::invalid_argument(fmt::format(
+            "'{}' is not an IP address; give one such as 127.0.0.1 or ::1, or localhost",
+            options.address));
+    }
+    asio::io_context io;
+    tcp::acceptor acceptor(io);
+    const beast::error_code ec = open_and_bind(acceptor, tcp::endpoint(*address, options.port));
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    if (ec) {
+        throw std::runtime_error(bind_error_message(options, ec));
+    }
+}
+
+namespace {
+
 // What every connection shares with the server: the options, the handler and whether the
 // server is stopping. Connections hold it by shared_ptr and never point at the server,
 // so a connection that outlives the server's thread (destroyed with the io_context) is
@@ -162,6 +218,7 @@ struct shared_state {
     http_server_options options;
     http_handler handler;
     bool stopping = false; // only touched on the server's thread
+    size_t rejecting = 0;  // connections being answered 503; the server's thread only
 };
 
 bool has_line_break(std::string_view s) {
@@ -187,26 +244,64 @@ std::string parse_error_message(const beast::error_code& ec, const http_server_o
     return "malformed HTTP request: " + ec.message();
 }
 
-// One client connection: read a request (bounded in size and time), answer it, and
-// repeat while the client keeps the connection alive.
+// One client connection: wait for a request's first byte (bounded in time: silent_timeout
+// on a new connection, idle_timeout between requests), read the request (bounded in size
+// and time), answer it, and repeat while the client keeps the connection alive. Or, for a
+// connection over the limit, only answer 503 and close.
+//
+//   waiting --first byte--> busy (read, answer, write) --keep-alive--> waiting
+//      |                      |
+//      |                      +--close after the answer--> closing (discard, <= 2 s)
+//      +--timeout, end of stream, closed by the server--> gone
 //
 // Lifecycle: made by the acceptor, kept alive by the handlers of its pending operation
 // (shared_from_this); dies when it stops reading or writing. The server holds only a
-// weak_ptr, to close it at stop().
+// weak_ptr, to close it at stop() or to make room for a newcomer.
 // Threading: the server's thread only.
 class connection : public std::enable_shared_from_this<connection> {
 public:
+    enum class phase { waiting, busy, closing };
+
     connection(tcp::socket socket, std::shared_ptr<shared_state> state)
         : _stream(std::move(socket)), _state(std::move(state)),
           _buffer(_state->options.max_header_bytes + _state->options.max_body_bytes + 4096) {}
 
+    ~connection() {
+        if (_rejected) {
+            --_state->rejecting;
+        }
+    }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
     void start() { read(); }
+
+    // For a connection over the limit when no open one can make room: answers 503 with why
+    // and closes, without reading the request (its bytes are discarded while lingering).
+    void reject() {
+        _rejected = true;
+        ++_state->rejecting;
+        http::response<http::string_body> res;
+        res.version(11);
+        res.keep_alive(false);
+        http_response r = http_response::text(
+            503, fmt::format("too many connections: this endpoint serves at most {} at once and "
+                             "each is in the middle of a request; try again shortly\n",
+                             _state->options.max_connections));
+        r.headers.emplace_back("Retry-After", "1");
+        fill(res, std::move(r), false);
+        write(std::move(res), true);
+    }
 
     void close() {
         beast::error_code ignored;
         _stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         _stream.close();
     }
+
+    phase current_phase() const { return _phase; }
+    // Since when it has waited for a request (meaningful while waiting).
+    std::chrono::steady_clock::time_point waiting_since() const { return _waiting_since; }
 
 private:
     void read() {
@@ -218,6 +313,30 @@ private:
         _parser->header_limit(static_cast<uint32_t>(std::min<size_t>(
             _state->options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
         _parser->body_limit(_state->options.max_body_bytes);
+        if (_buffer.size() > 0) {
+            read_request(); // a pipelined request has begun already
+            return;
+        }
+        // Waiting costs a place among max_connections and nothing else: a short wait, and
+        // the server may close this connection for a newcomer meanwhile.
+        _phase = phase::waiting;
+        _waiting_since = std::chrono::steady_clock::now();
+        _stream.expires_after(_served == 0 ? _state->options.silent_timeout
+                                           : _state->options.idle_timeout);
+        _stream.async_read_some(_buffer.prepare(4096),
+                                [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                    self->_buffer.commit(n);
+                                    if (ec) {
+                                        // End of stream, a timeout, or closed by the server:
+                                        // there is no request to answer.
+                                        return;
+                                    }
+                                    self->read_request();
+                                });
+    }
+
+    void read_request() {
+        _phase = phase::busy;
         _stream.expires_after(_state->options.read_timeout);
         http::async_read(
             _stream, _buffer, *_parser,
@@ -232,12 +351,8 @@ private:
         }
         if (ec && is_parse_error(ec)) {
             // The stream cannot be resynchronised after a malformed request: answer, close.
-            http::response<http::string_body> res;
-            res.version(11);
-            res.keep_alive(false);
-            fill(res, http_response::text(400, parse_error_message(ec, _state->options) + "\n"),
-                 false);
-            write(std::move(res), true);
+            answer_and_close(
+                http_response::text(400, parse_error_message(ec, _state->options) + "\n"));
             return;
         }
         if (ec) {
@@ -245,6 +360,14 @@ private:
             return;
         }
         const auto& req = _parser->get();
+        if (const auto fields = static_cast<size_t>(std::distance(req.begin(), req.end()));
+            fields > _state->options.max_header_count) {
+            answer_and_close(http_response::text(
+                431, fmt::format("request header fields too many: {}, at most {}\n", fields,
+                                 _state->options.max_header_count)));
+            return;
+        }
+        ++_served;
         http::response<http::string_body> res;
         res.version(req.version());
         res.keep_alive(req.keep_alive());
@@ -252,6 +375,14 @@ private:
         fill(res, answer(req), head);
         const bool close_after = res.need_eof();
         write(std::move(res), close_after);
+    }
+
+    void answer_and_close(http_response r) {
+        http::response<http::string_body> res;
+        res.version(11);
+        res.keep_alive(false);
+        fill(res, std::move(r), false);
+        write(std::move(res), true);
     }
 
     http_response answer(const http::request<http::string_body>& req) {
@@ -309,8 +440,12 @@ private:
     }
 
     void write(http::response<http::string_body>&& res, bool close_after) {
+        _phase = phase::busy;
         _response = std::move(res);
-        _stream.expires_after(_state->options.write_timeout);
+        _stream.expires_after(_rejected
+                                  ? std::min<std::chrono::milliseconds>(
+                                        _state->options.write_timeout, std::chrono::seconds(2))
+                                  : _state->options.write_timeout);
         http::async_write(_stream, _response,
                           [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
                               if (ec) {
@@ -329,6 +464,7 @@ private:
     // make the kernel send a reset, which can destroy the response before the client reads
     // it.
     void linger() {
+        _phase = phase::closing;
         beast::error_code ignored;
         _stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         _stream.expires_after(std::min<std::chrono::milliseconds>(_state->options.read_timeout,
@@ -355,6 +491,10 @@ private:
     beast::flat_buffer _buffer;
     std::optional<http::request_parser<http::string_body>> _parser;
     http::response<http::string_body> _response;
+    phase _phase = phase::waiting;
+    std::chrono::steady_clock::time_point _waiting_since = std::chrono::steady_clock::now();
+    uint64_t _served = 0;   // requests answered: the first waits silent_timeout, others idle
+    bool _rejected = false; // answered 503 over the limit: counted in shared_state::rejecting
 };
 
 } // namespace
@@ -384,18 +524,50 @@ struct http_server::impl {
                 return;
             }
             std::erase_if(connections, [](const auto& c) { return c.expired(); });
+            std::erase_if(rejected, [](const auto& c) { return c.expired(); });
             if (connections.size() >= state->options.max_connections) {
-                beast::error_code ignored;
-                socket.close(ignored);
-            } else {
-                beast::error_code ignored;
-                socket.set_option(tcp::no_delay(true), ignored);
+                make_room();
+            }
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            if (connections.size() < state->options.max_connections) {
                 auto c = std::make_shared<connection>(std::move(socket), state);
                 connections.push_back(c);
                 c->start();
+            } else if (state->rejecting < state->options.max_rejections) {
+                auto c = std::make_shared<connection>(std::move(socket), state);
+                rejected.push_back(c);
+                c->reject();
+            } else {
+                socket.close(ignored); // a flood: answering each would cost more than it helps
             }
             accept();
         });
+    }
+
+    // Closes the open connection that has waited longest for a request, else one that is
+    // closing anyway, so a newcomer (a health probe) gets its place; none while each is
+    // mid-request. Idle clients used to hold every place: /health then failed 28 times of
+    // 30. A waiting connection loses nothing; a closing one is cut short only when no
+    // waiting one is left, since its answer may still be on its way to its client.
+    void make_room() {
+        std::shared_ptr<connection> victim;
+        const auto rank = [](const connection& c) {
+            return std::pair(c.current_phase() == connection::phase::closing, c.waiting_since());
+        };
+        for (const auto& weak : connections) {
+            auto c = weak.lock();
+            if (!c || c->current_phase() == connection::phase::busy) {
+                continue;
+            }
+            if (!victim || rank(*c) < rank(*victim)) {
+                victim = std::move(c);
+            }
+        }
+        if (victim) {
+            victim->close(); // its pending read ends, and with it the connection
+            std::erase_if(connections, [&](const auto& w) { return w.lock() == victim; });
+        }
     }
 
     // On the server's thread: stop accepting, close every connection, then stop the loop
@@ -405,12 +577,14 @@ struct http_server::impl {
         beast::error_code ignored;
         acceptor.close(ignored);
         retry_timer.cancel();
-        for (const auto& weak : connections) {
-            if (auto c = weak.lock()) {
-                c->close();
+        for (auto* list : {&connections, &rejected}) {
+            for (const auto& weak : *list) {
+                if (auto c = weak.lock()) {
+                    c->close();
+                }
             }
+            list->clear();
         }
-        connections.clear();
         asio::post(io, [this] { io.stop(); });
     }
 
@@ -433,6 +607,7 @@ struct http_server::impl {
     tcp::acceptor acceptor;
     asio::steady_timer retry_timer;
     std::vector<std::weak_ptr<connection>> connections; // the server's thread only
+    std::vector<std::weak_ptr<connection>> rejected;    // being answered 503; same thread
     std::thread thread;
     std::mutex control; // start() and stop()
     std::atomic<uint16_t> port{0};
@@ -444,19 +619,20 @@ http_server::http_server(http_server_options options, http_handler handler) {
     if (!handler) {
         throw std::invalid_argument("http_server needs a handler");
     }
-    if (options.read_timeout.count() <= 0 || options.write_timeout.count() <= 0) {
-        throw std::invalid_argument("http_server: read and write timeouts must be positive");
-    }
-    if (options.max_header_bytes == 0 || options.max_connections == 0) {
+    if (options.read_timeout.count() <= 0 || options.write_timeout.count() <= 0 ||
+        options.idle_timeout.count() <= 0 || options.silent_timeout.count() <= 0) {
         throw std::invalid_argument(
-            "http_server: max_header_bytes and max_connections must be positive");
+            "http_server: the read, write, idle and silent timeouts must be positive");
     }
-    beast::error_code ec;
-    asio::ip::make_address(options.address, ec);
-    if (ec) {
-        throw std::invalid_argument(
-            fmt::format("http_server: '{}' is not an IP address; give one such as 127.0.0.1 or ::1",
-                        options.address));
+    if (options.max_header_bytes == 0 || options.max_header_count == 0 ||
+        options.max_connections == 0) {
+        throw std::invalid_argument("http_server: max_header_bytes, max_header_count and "
+                                    "max_connections must be positive");
+    }
+    if (!is_http_address(options.address)) {
+        throw std::invalid_argument(fmt::format("http_server: '{}' is not an IP address; give one "
+                                                "such as 127.0.0.1 or ::1, or localhost",
+                                                options.address));
     }
     _impl = std::make_unique<impl>(std::move(options), std::move(handler));
 }
@@ -478,25 +654,16 @@ void http_server::start() {
         return;
     }
     const auto& o = _impl->state->options;
-    const tcp::endpoint endpoint(asio::ip::make_address(o.address), o.port);
+    const tcp::endpoint endpoint(*bind_address(o.address), o.port);
     auto& acceptor = _impl->acceptor;
-    beast::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) {
-        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    }
-    if (!ec) {
-        acceptor.bind(endpoint, ec);
-    }
+    beast::error_code ec = open_and_bind(acceptor, endpoint);
     if (!ec) {
         acceptor.listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
         beast::error_code ignored;
         acceptor.close(ignored);
-        throw std::runtime_error(
-            fmt::format("cannot serve HTTP on {}:{}: {}; choose another port or address", o.address,
-                        o.port, ec.message()));
+        throw std::runtime_error(bind_error_message(o, ec));
     }
     _impl->port = acceptor.local_endpoint().port();
     _impl->accept();

@@ -7,13 +7,20 @@
 //
 //   - request line and headers are limited to max_header_bytes, a body to max_body_bytes;
 //     a request over either, malformed HTTP or a target with bad percent-encoding gets
-//     400 and the connection is closed;
-//   - a request must arrive whole within read_timeout (also the idle keep-alive wait) and
-//     a response must be taken within write_timeout, so a client that stalls mid-request
-//     or never reads holds its connection only that long and never blocks others;
+//     400, one with more than max_header_count header fields 431, and the connection is
+//     closed;
+//   - a new connection must send its first byte within silent_timeout, a keep-alive one
+//     its next request's first byte within idle_timeout; once it has begun, a request must
+//     arrive whole within read_timeout, and a response must be taken within
+//     write_timeout. So a client that connects and says nothing, stalls mid-request or
+//     never reads holds its connection only that long and never blocks others;
 //   - other methods get 405 with "Allow: GET, HEAD";
 //   - a handler that throws gives 500 with the exception's message, never a crash;
-//   - at most max_connections connections are open; more are closed at once.
+//   - at most max_connections connections are open. A connection beyond that closes the
+//     one that has waited longest for a request (idle keep-alive, or silent since it
+//     connected), so idle clients cannot keep /health and /ready from being answered; when
+//     every open connection is in the middle of a request, it is answered 503 with the
+//     reason (at most max_rejections at a time; beyond, closed unanswered) and closed.
 //
 // Keep-alive (HTTP/1.1 default, HTTP/1.0 on request) and pipelined requests are served in
 // order on each connection.
@@ -74,17 +81,25 @@ struct http_response {
 using http_handler = std::function<http_response(const http_request&)>;
 
 struct http_server_options {
-    // An IPv4 or IPv6 address to bind; the default serves this host only.
+    // An IPv4 or IPv6 address to bind, or "localhost" (127.0.0.1); the default serves this
+    // host only.
     std::string address = "127.0.0.1";
     uint16_t port = 0; // 0: an ephemeral port, see http_server::port()
-    // How long a client has to send one whole request, and how long an idle keep-alive
-    // connection stays open waiting for the next.
+    // How long a client has to send one whole request, from its first byte.
     std::chrono::milliseconds read_timeout{10000};
+    // How long a keep-alive connection may wait for the first byte of its next request.
+    std::chrono::milliseconds idle_timeout{5000};
+    // How long a new connection may wait before its first byte: a probe or a client sends
+    // at once; a connection that says nothing only takes a place.
+    std::chrono::milliseconds silent_timeout{2000};
     // How long a client has to take one whole response.
     std::chrono::milliseconds write_timeout{10000};
     size_t max_header_bytes = 16 * 1024; // request line and headers
+    size_t max_header_count = 100;       // header fields of one request
     size_t max_body_bytes = 64 * 1024;   // GET and HEAD need none; this bounds what is read
     size_t max_connections = 64;
+    // Connections beyond max_connections being answered 503 at once; more are closed.
+    size_t max_rejections = 16;
 };
 
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`). Returns nullopt for a '%'
@@ -100,10 +115,21 @@ std::string percent_encode(std::string_view in);
 // nullopt on success.
 std::optional<std::string> parse_target(std::string_view target, http_request& out);
 
+// Whether http_server takes `address`: an IPv4 or IPv6 literal ("0.0.0.0", "::1"), or
+// "localhost". Host names are not resolved: what a name means can change under a running
+// server.
+bool is_http_address(std::string_view address);
+
+// Binds options.address and options.port and closes at once, so a program can refuse a
+// port that is taken or an address that is not this host's before it does anything else.
+// Throws std::runtime_error saying so, as start() would, and std::invalid_argument for an
+// address is_http_address refuses. (The port may still be taken between this and start().)
+void check_http_bindable(const http_server_options& options);
+
 class http_server {
 public:
-    // Throws std::invalid_argument when options.address is not an IP address or a limit or
-    // timeout is zero or negative, and when `handler` is empty.
+    // Throws std::invalid_argument when is_http_address(options.address) is false, a limit or
+    // timeout is zero or negative, or `handler` is empty.
     http_server(http_server_options options, http_handler handler);
     ~http_server();
     http_server(const http_server&) = delete;

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "apps/common/json_fields.h"
 #include "engine/serde/serdes.h"
+#include "engine/text/safe_text.h"
 
 namespace brook::apps {
 
@@ -55,6 +58,10 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
         out.error = "'value' must be a number";
         return out;
     }
+    if (const double v = doc["value"].get<double>(); !(std::abs(v) <= max_metric_value)) {
+        out.error = "'value' must be a number from -1e300 to 1e300";
+        return out;
+    }
     metric m;
     m.name = doc["name"].get<std::string>();
     m.host = doc["host"].get<std::string>();
@@ -63,13 +70,8 @@ parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
         out.error = "'name' and 'host' must not be empty";
         return out;
     }
-    m.ts = record_ts;
-    if (doc.contains("ts")) {
-        if (!doc["ts"].is_number_integer() || doc["ts"].get<int64_t>() < 0) {
-            out.error = "'ts' must be non-negative epoch milliseconds";
-            return out;
-        }
-        m.ts = doc["ts"].get<int64_t>();
+    if (!read_event_time(doc, record_ts, m.ts, out.error)) {
+        return out;
     }
     if (doc.contains("unit")) {
         if (!doc["unit"].is_string()) {
@@ -202,28 +204,52 @@ metric_stats metric_stats_serde::deserialize(nullable_bytes in) const {
     return s;
 }
 
+namespace {
+
+constexpr double max_sum = std::numeric_limits<double>::max();
+
+// A sum as JSON can write it: a non-finite one (only from stats an older version wrote) is
+// shown pinned like a saturated one.
+double finite_sum(double sum) {
+    return std::isfinite(sum) ? sum : std::copysign(max_sum, sum);
+}
+
+} // namespace
+
+bool sum_saturated(const metric_stats& stats) {
+    return !(std::abs(stats.sum) < max_sum);
+}
+
 metric_stats add(metric_stats stats, double value) {
     stats.min = stats.count == 0 ? value : std::min(stats.min, value);
     stats.max = stats.count == 0 ? value : std::max(stats.max, value);
-    stats.sum += value;
+    // Once pinned, the true sum is unknown: adding to the pin would make up a value.
+    if (!sum_saturated(stats)) {
+        stats.sum = finite_sum(stats.sum + value);
+    }
     ++stats.count;
     return stats;
 }
 
 nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
                        int64_t window_end) {
-    return nlohmann::json{
+    const double sum = finite_sum(stats.sum);
+    nlohmann::json out{
         {"host", key.host},
         {"name", key.name},
         {"unit", key.unit.empty() ? nlohmann::json() : nlohmann::json(key.unit)},
         {"window_start", window_start},
         {"window_end", window_end},
         {"count", stats.count},
-        {"sum", stats.sum},
+        {"sum", sum},
         {"min", stats.min},
         {"max", stats.max},
-        {"avg", stats.count > 0 ? stats.sum / static_cast<double>(stats.count) : 0.0},
+        {"avg", stats.count > 0 ? sum / static_cast<double>(stats.count) : 0.0},
     };
+    if (sum_saturated(stats)) {
+        out["sum_saturated"] = true;
+    }
+    return out;
 }
 
 void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topics,
@@ -240,7 +266,11 @@ void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topic
     branches.at("metrics-valid")
         .map(
             [](const key&, const parsed_metric& p) {
-                metric m = normalise(*p.ok);
+                // Without the tags: they are not aggregated, and copying a document is work
+                // for each record (bounded by max_json_depth, so never a stack overflow).
+                const metric& in = *p.ok;
+                metric m = normalise(
+                    metric{in.name, in.host, in.value, in.ts, in.unit, nlohmann::json::object()});
                 return key_value<metric_key, double>{
                     {std::move(m.host), std::move(m.name), m.unit.value_or("")}, m.value};
             },
@@ -265,8 +295,9 @@ void build_metrics_pipeline(stream_builder& builder, const metrics_topics& topic
         .to(topics.output);
 
     branches.at("metrics-invalid")
-        .with_dead_letter_headers([](const key&, const parsed_metric& p) { return p.error; },
-                                  "dead-letter-headers")
+        .with_dead_letter_headers(
+            [](const key&, const parsed_metric& p) { return brook::text::safe(p.error); },
+            "dead-letter-headers")
         .map_values([](const parsed_metric& p) { return p.raw; }, "original-value")
         .to(topics.dead_letter);
 }

@@ -1,11 +1,14 @@
 #pragma once
 
 // The metrics pipeline: raw-metrics -> processed-metrics, with unreadable or invalid
-// records sent unchanged to raw-metrics.dlq with headers that say why.
+// records sent unchanged to raw-metrics.dlq with headers that say why (error, the reason,
+// through text::safe: valid UTF-8 and at most about 512 bytes however long the input).
 //
 // Input values are JSON: {"name": string, "host": string, "value": number,
-// "ts": epoch ms (optional, else the record timestamp), "unit": string (optional),
-// "tags": object (optional)}. Each valid metric is normalised: name trimmed and
+// "ts": epoch ms from 1 to the end of 9999 (optional, else the record timestamp, which
+// must be in that range too: json_fields.h), "unit": string (optional),
+// "tags": object (optional)}, read whole (nothing may follow it) and at most 64 levels
+// deep (json_fields.h). Each valid metric is normalised: name trimmed and
 // lower-cased; unit "ms" becomes "s" (value / 1000), "percent" or "%" becomes "ratio"
 // (value / 100); other units pass through. Then it is aggregated per (host, name) in
 // tumbling event-time windows, into processed-metrics as JSON
@@ -15,6 +18,15 @@
 // Metrics of one name that arrive in units that do not normalise to one another (say
 // "bytes" and no unit) are aggregated apart, one result per unit: values of different
 // units are never summed.
+//
+// Arithmetic never leaves the doubles JSON can write (it has no inf or nan, and nlohmann
+// writes them as null): a "value" must be within +-1e300 (max_metric_value), else the
+// record is invalid ("'value' must be a number from -1e300 to 1e300"). Normalising only
+// divides, and min and max are values, so only the sum can grow past a double: a sum that
+// would pass +-DBL_MAX is pinned there and stays pinned for the rest of its window (its true
+// value is no longer known), and the window's result then carries "sum_saturated": true,
+// which says that "sum" and "avg" are lower bounds of their magnitude. Count, min and max
+// stay exact. (Reaching it takes over 10^8 values near the limit in one window.)
 
 #include <chrono>
 #include <cstdint>
@@ -68,6 +80,9 @@ struct metric_key_serde {
     metric_key deserialize(nullable_bytes in) const;
 };
 
+// The largest magnitude a metric value may have (see above).
+inline constexpr double max_metric_value = 1e300;
+
 // One window's aggregate.
 struct metric_stats {
     int64_t count = 0;
@@ -82,7 +97,13 @@ struct metric_stats_serde {
     metric_stats deserialize(nullable_bytes in) const;
 };
 
+// `stats` with `value` (finite, within max_metric_value) added; the sum saturates as above.
 metric_stats add(metric_stats stats, double value);
+// Whether the sum of `stats` was pinned at +-DBL_MAX (or is not finite: stats written by an
+// older version).
+bool sum_saturated(const metric_stats& stats);
+// The window's result. Every number in it is finite; "sum_saturated": true is added only
+// when sum_saturated(stats).
 nlohmann::json to_json(const metric_key& key, const metric_stats& stats, int64_t window_start,
                        int64_t window_end);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "apps/common/json_fields.h"
+
 namespace brook::apps {
 
 namespace {
@@ -31,13 +33,10 @@ demo_event demo_event_serde::deserialize(nullable_bytes in) const {
         throw serde_error("the value is null: expected a JSON object with an \"id\"");
     }
     nlohmann::json doc;
-    try {
-        doc = nlohmann::json::parse(in->begin(), in->end());
-    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range on overflow
-        throw serde_error(std::string("the value is not valid JSON: ") + e.what());
-    }
-    if (!doc.is_object()) {
-        throw serde_error("the value is not a JSON object");
+    std::string error;
+    // The apps' one JSON reader: the whole value, at most max_json_depth levels deep.
+    if (!parse_json_object(*in, doc, error)) {
+        throw serde_error("the " + error);
     }
     demo_event e;
     const auto id = doc.find("id");

@@ -10,8 +10,9 @@
 //
 // id is a non-empty string, fail_attempts an integer from 0 to 1,000,000 (default 0),
 // poison a boolean (default false), event_type a non-empty string (chooses the retry
-// schedule); other fields are ignored. A value that is null, not JSON, not an object or
-// breaks a rule is unreadable: the router dead-letters it with attempt 0. A poison record
+// schedule); other fields are ignored. A value that is null, not JSON (bytes after the
+// value included), nested deeper than 64 levels (json_fields.h), not an object or breaks a
+// rule is unreadable: the router dead-letters it with attempt 0. A poison record
 // fails non-retriably; otherwise attempts 1 to fail_attempts fail retriably and the next
 // one succeeds, writing the input value unchanged to the output topic. So with N tiers a
 // record with fail_attempts <= N ends in the output with attempt header fail_attempts (no

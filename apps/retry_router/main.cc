@@ -189,8 +189,9 @@ int main(int argc, char** argv) {
         };
         router.emplace(std::move(options));
         router->with_event_type(apps::demo_event_type);
-        // A tier record whose due-ts header cannot be read is dead-lettered with the reason
-        // rather than stopping the router (due_time.h).
+        // The router checks due-ts itself (retry_due_time.h) and its sources read bytes, so
+        // nothing should fail the engine's deserialization; should anything, the record is
+        // dead-lettered with the reason rather than stopping the router.
         config.emplace(cli.make_config(
             {{"application.id", "brook-retry-router-" + cli.get("input-topic")},
              {"default.deserialization.exception.handler", "dead_letter"},

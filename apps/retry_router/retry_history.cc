@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "engine/text/safe_text.h"
+
 namespace brook::apps {
 
 namespace {
@@ -29,10 +31,11 @@ std::optional<std::string> read_text(const headers& hdrs, std::string_view name)
 
 } // namespace
 
-retry_history retry_history::read(const headers& hdrs, const retry_history& fallback) {
+retry_history retry_history::read(const headers& hdrs, const retry_history& fallback,
+                                  int64_t max_attempt) {
     constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
     retry_history h;
-    h.attempt = read_int(hdrs, retry_header::attempt, 0, int64_max).value_or(fallback.attempt);
+    h.attempt = read_int(hdrs, retry_header::attempt, 0, max_attempt).value_or(fallback.attempt);
     h.error = read_text(hdrs, retry_header::error).value_or(fallback.error);
     h.first_failure_ts = read_int(hdrs, retry_header::first_failure_ts, 0, int64_max)
                              .value_or(fallback.first_failure_ts);
@@ -52,7 +55,8 @@ retry_history retry_history::read(const headers& hdrs, const retry_history& fall
 
 void retry_history::write(headers& hdrs) const {
     hdrs.set(retry_header::attempt, std::to_string(attempt));
-    hdrs.set(retry_header::error, error);
+    // The reason can quote a record or come from a handler: bounded and valid UTF-8.
+    hdrs.set(retry_header::error, text::safe(error));
     hdrs.set(retry_header::first_failure_ts, std::to_string(first_failure_ts));
     hdrs.set(retry_header::last_failure_ts, std::to_string(last_failure_ts));
     hdrs.set(retry_header::original_topic, original_topic);

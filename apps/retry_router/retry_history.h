@@ -7,7 +7,8 @@
 //
 //   attempt             failed attempts so far: handler calls that failed (0 for a record
 //                       the deserializer could not read, whose handler never ran)
-//   error               why the last attempt failed
+//   error               why the last attempt failed (text::safe: valid UTF-8, control
+//                       characters escaped, at most about 512 bytes)
 //   first-failure-ts    when the first attempt failed (kept through every tier)
 //   last-failure-ts     when the last attempt failed (also the record's Kafka timestamp)
 //   original-topic      where the record first came in: topic, partition and offset of
@@ -16,7 +17,8 @@
 //   original-timestamp  the Kafka timestamp of the input record
 //   event-type          the record's event type, when the handler's side knew it (replay
 //                       filters on it)
-//   due-ts              retry tiers only: not to be processed before this time
+//   due-ts              retry tiers only: not to be processed before this time (one
+//                       too far ahead is dead-lettered instead: retry_due_time.h)
 //   dead-letter-cause   dead-letter topic only: retries-exhausted, non-retriable or
 //                       unreadable
 //
@@ -64,9 +66,11 @@ struct retry_history {
     int64_t original_timestamp = -1;
 
     // The history `hdrs` carry. A header that is missing or unreadable (not a decimal
-    // integer in range) takes its value from `fallback`, so a tier record written by hand
-    // or by an older version is still routed rather than lost.
-    static retry_history read(const headers& hdrs, const retry_history& fallback);
+    // integer in range: times and offsets >= 0, attempt from 0 to `max_attempt`) takes its
+    // value from `fallback`, so a tier record written by hand or by an older version is
+    // still routed rather than lost, and no count from a header can overflow.
+    static retry_history read(const headers& hdrs, const retry_history& fallback,
+                              int64_t max_attempt);
     // Sets every history header in `hdrs` (replacing what was there).
     void write(headers& hdrs) const;
 };

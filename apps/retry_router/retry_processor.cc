@@ -1,5 +1,7 @@
 #include "apps/retry_router/retry_processor.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "apps/retry_router/retry_history.h"
@@ -15,7 +17,11 @@ nullable_bytes view(const retry_text& t) {
 } // namespace
 
 retry_processor::retry_processor(std::shared_ptr<const retry_router_config> config, size_t tier)
-    : _config(std::move(config)), _tier(tier) {}
+    : _config(std::move(config)), _tier(tier) {
+    if (_tier > 0) {
+        _due.emplace(_tier, _config->schedule.longest_delay(_tier));
+    }
+}
 
 void retry_processor::init(context_type& /*context*/) {
     _handler = _config->make_handler();
@@ -48,11 +54,25 @@ void retry_processor::process(record<retry_text, retry_text>&& r) {
         fallback.original_offset = m->offset;
     }
     fallback.original_timestamp = r.timestamp;
-    retry_history history = _tier == 0 ? fallback : retry_history::read(r.headers, fallback);
+    // Past every tier an attempt count means nothing; bounding it keeps + 1 from overflowing.
+    const auto max_attempt = static_cast<int64_t>(_config->topics.tiers.size()) + 1;
+    retry_history history =
+        _tier == 0 ? fallback : retry_history::read(r.headers, fallback, max_attempt);
 
-    const retry_attempt info{history.attempt + 1, _tier, history.error, history.first_failure_ts,
-                             &r.headers};
-    attempt_result result = _handler->attempt(view(r.key), view(r.value), info);
+    attempt_result result;
+    std::optional<std::string> bad_due_time;
+    if (_due) {
+        bad_due_time = _due->problem(r.headers, r.timestamp, now);
+    }
+    if (bad_due_time) {
+        // Not waited for by the source (retry_due_time.h): the handler must not see it early.
+        result.kind = attempt_result::outcome::unreadable;
+        result.reason = std::move(*bad_due_time);
+    } else {
+        const retry_attempt info{history.attempt + 1, _tier, history.error,
+                                 history.first_failure_ts, &r.headers};
+        result = _handler->attempt(view(r.key), view(r.value), info);
+    }
 
     if (result.kind == attempt_result::outcome::success) {
         if (_tier > 0) {
@@ -88,7 +108,12 @@ void retry_processor::process(record<retry_text, retry_text>&& r) {
         const retry_schedule::delays& delays = _config->schedule.delays_for(result.event_type);
         const size_t next = _tier + 1;
         if (next <= delays.size()) {
-            r.headers.set(retry_header::due_ts, std::to_string(now + delays[next - 1].count()));
+            // Saturating: a simulated wall clock may be anywhere.
+            const int64_t delay = delays[next - 1].count();
+            const int64_t due = now > std::numeric_limits<int64_t>::max() - delay
+                                    ? std::numeric_limits<int64_t>::max()
+                                    : now + delay;
+            r.headers.set(retry_header::due_ts, std::to_string(due));
             counters.retried[next - 1].fetch_add(1, std::memory_order_relaxed);
             forward_to(_config->topics.tiers[next - 1], std::move(r), now);
             return;

@@ -12,14 +12,18 @@
 //                     -> dead-letter topic, dead-letter-cause retries-exhausted
 //   non_retriable  -> dead-letter topic, dead-letter-cause non-retriable
 //   unreadable     -> dead-letter topic, dead-letter-cause unreadable; the attempt count
-//                     is not raised (0 for an input record: the handler never ran)
+//                     is not raised (0 for an input record: the handler never ran). Also a
+//                     tier record whose due-ts breaks the rule of retry_due_time.h: it is
+//                     dead-lettered with the reason, without calling the handler
 //
 // Every record written carries the task's wall-clock time of the decision as its Kafka
 // timestamp (the router works on processing time); the input record's own timestamp
 // travels in the original-timestamp header. Keys and the input value bytes are never
 // rewritten. Headers are described in retry_history.h. An input record starts with no
 // failures whatever headers it brings (a replayed record's old history is under
-// replayed-* headers, see retry_replay.h).
+// replayed-* headers, see retry_replay.h). A tier record's attempt header counts only from
+// 0 to the number of tiers + 1 (anything else reads as what its tier implies), so the
+// attempt arithmetic cannot overflow.
 //
 // Lifecycle: made per task by the topology; init() makes the task's handler. Threading:
 // the task's thread; the counters are shared relaxed atomics. Ownership: shares the
@@ -34,6 +38,7 @@
 #include <vector>
 
 #include "apps/retry_router/retry_attempt.h"
+#include "apps/retry_router/retry_due_time.h"
 #include "apps/retry_router/retry_schedule.h"
 #include "apps/retry_router/retry_topics.h"
 #include "engine/processor/processor.h"
@@ -99,6 +104,7 @@ private:
 
     std::shared_ptr<const retry_router_config> _config;
     size_t _tier;
+    std::optional<due_time_rule> _due; // tiers only
     std::unique_ptr<retry_attempt_handler> _handler;
 };
 

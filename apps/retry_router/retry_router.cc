@@ -21,7 +21,10 @@ void add_retry_router_topology(stream_builder& builder,
         consumed<retry_text, retry_text, text_serde, text_serde> source;
         source.name = node;
         if (tier > 0) {
-            source = source.with_due_time_header(std::string(retry_header::due_ts));
+            // Not with_due_time_header: a due time anyone wrote must not hold the partition
+            // for longer than the tier could ask (retry_due_time.h).
+            source.due_time = [rule = due_time_rule(tier, config->schedule.longest_delay(tier))](
+                                  const raw_record& r) { return rule.wait_until(r); };
         }
         const std::string& topic = tier == 0 ? topics.input : topics.tiers[tier - 1];
         // Its own source, processor and sink per topic: the input and each tier are separate

@@ -21,7 +21,10 @@
 // the dead-letter topic with attempt 0 and the reason, without calling the handler.
 //
 // Tiers are topics read by delayed sources (engine/topology/due_time.h): a tier record is
-// not handled before its due-ts, and a waiting record pauses only its own partition. The
+// not handled before its due-ts, and a waiting record pauses only its own partition. A
+// due-ts further ahead than the tier could ever ask (its longest delay plus a minute, from
+// the record's last failure and from now), or one that cannot be read, is not waited for:
+// the record is dead-lettered with the reason (retry_due_time.h). The
 // schedule (retry_schedule.h) gives each tier's delay, per event type when the optional
 // event-type extractor reads one from the value. Headers: retry_history.h; routing and
 // timestamps: retry_processor.h. Each topic the router reads is its own sub-topology, so

@@ -153,4 +153,18 @@ retry_schedule::delays_for(const std::optional<std::string>& event_type) const {
     return _default;
 }
 
+std::chrono::milliseconds retry_schedule::longest_delay(size_t tier) const {
+    if (tier < 1 || tier > _default.size()) {
+        throw std::out_of_range(fmt::format("retry_schedule: tier {} of a schedule with {} tiers",
+                                            tier, _default.size()));
+    }
+    std::chrono::milliseconds longest = _default[tier - 1];
+    for (const auto& [type, d] : _by_type) {
+        if (tier <= d.size()) {
+            longest = std::max(longest, d[tier - 1]);
+        }
+    }
+    return longest;
+}
+
 } // namespace brook::apps

@@ -51,6 +51,10 @@ public:
     const std::map<std::string, delays, std::less<>>& by_event_type() const { return _by_type; }
     // The delays for records of `event_type`: its own schedule, else the default.
     const delays& delays_for(const std::optional<std::string>& event_type) const;
+    // The longest delay any schedule gives tier `tier` (1..tiers()): how long after its
+    // failure a record written to that tier can be due. Throws std::out_of_range for a tier
+    // the schedule does not have.
+    std::chrono::milliseconds longest_delay(size_t tier) const;
 
 private:
     delays _default;

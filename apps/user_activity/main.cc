@@ -68,9 +68,26 @@ int main(int argc, char** argv) {
         options.session_gap = cli.get_duration("session-gap", 1ms);
         options.dedupe_retention = cli.get_duration("dedupe-retention", 1ms);
         config.emplace(cli.make_config({{"application.id", "brook-user-activity"}}));
+        std::vector<apps::named_topic> outputs = {
+            {apps::dead_letter_topic(options.user_events_topic),
+             "the dead-letter topic of --user-events-topic"},
+            {apps::dead_letter_topic(options.order_events_topic),
+             "the dead-letter topic of --order-events-topic"},
+            {options.output_topic, "--output-topic"}};
+        if (options.sessions) {
+            outputs.push_back({options.sessions_topic, "--sessions-topic"});
+        }
+        // Before the topology is built, which would refuse two equal inputs less clearly.
+        apps::check_topics_do_not_feed_back({{options.user_events_topic, "--user-events-topic"},
+                                             {options.order_events_topic, "--order-events-topic"}},
+                                            outputs);
         stream_builder builder;
         apps::build_user_activity_topology(builder, options);
         topo.emplace(builder.build());
+        std::vector<std::string> internal = topo->source_topics(config->application_id());
+        const auto changelogs = topo->changelog_topics(config->application_id());
+        internal.insert(internal.end(), changelogs.begin(), changelogs.end());
+        apps::check_topics_do_not_feed_back({}, outputs, internal);
     } catch (const std::exception& e) {
         std::cerr << "brook-user-activity: configuration error: " << e.what() << "\n";
         return 2;

@@ -10,6 +10,7 @@
 #include "apps/common/json_fields.h"
 #include "engine/store/get_store.h"
 #include "engine/store/stores.h"
+#include "engine/text/safe_text.h"
 
 namespace brook::apps {
 
@@ -19,9 +20,6 @@ namespace {
 using text = std::optional<std::string>;
 
 constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
-// 9999-12-31T23:59:59.999Z. Bounding event times keeps every window and retention sum far
-// from overflow.
-constexpr int64_t max_event_time_ms = 253402300799999;
 
 // a + b for a, b >= 0, capped at INT64_MAX: the operands come from user input, and a signed
 // overflow would be undefined behaviour.
@@ -53,27 +51,6 @@ bool read_amount(const nlohmann::json& doc, int64_t& out, std::string& error) {
         error = "'amount_cents' must be an integer >= 0";
         return false;
     }
-    return true;
-}
-
-bool read_event_time(const nlohmann::json& doc, int64_t record_ts, int64_t& out,
-                     std::string& error) {
-    const auto it = doc.find("ts");
-    if (it != doc.end()) {
-        if (!read_count(*it, max_event_time_ms, out)) {
-            error = fmt::format("'ts' must be epoch milliseconds, an integer from 0 to {}",
-                                max_event_time_ms);
-            return false;
-        }
-        return true;
-    }
-    if (record_ts < 0 || record_ts > max_event_time_ms) {
-        error = fmt::format("no 'ts' field, and the record timestamp {} is not epoch "
-                            "milliseconds from 0 to {}",
-                            record_ts, max_event_time_ms);
-        return false;
-    }
-    out = record_ts;
     return true;
 }
 
@@ -174,8 +151,9 @@ stream<text, activity> parse_input(stream_builder& builder, const std::string& t
             .default_branch("invalid");
 
     branches.at(node + "-invalid")
-        .with_dead_letter_headers([](const text&, const parsed_activity& p) { return p.error; },
-                                  node + "-dead-letter-headers")
+        .with_dead_letter_headers(
+            [](const text&, const parsed_activity& p) { return brook::text::safe(p.error); },
+            node + "-dead-letter-headers")
         .map_values([](const parsed_activity& p) { return p.raw; }, node + "-original-value")
         .to(dead_letter_topic(topic));
 

@@ -14,10 +14,12 @@
 //   user-events   {"event_id", "user_id", "event_type", "ts", ...}   (other fields ignored)
 //   order-events  {"event_id", "user_id", "order_id", "amount_cents", "ts"}
 // event_id, user_id, event_type and order_id are non-empty strings, amount_cents an integer
-// >= 0, ts (optional, else the record timestamp) epoch milliseconds from 1970 to 9999. A
-// record that is null, not JSON, not an object or breaks one of these rules goes unchanged
-// to "<input topic>.dlq" with headers error (the reason), source-topic, source-partition
-// and source-offset.
+// >= 0, ts (optional, else the record timestamp) epoch milliseconds from 1 (0 and negative times
+// are refused) to the end of 9999 (json_fields.h). A record that is null, not JSON (bytes after the
+// value included), nested deeper than 64 levels (json_fields.h), not an object or breaks one of
+// these rules goes unchanged to "<input topic>.dlq" with headers error (the reason, through
+// text::safe: valid UTF-8, at most about 512 bytes), source-topic, source-partition and
+// source-offset.
 //
 // Valid events are keyed by user_id and repartitioned, so an input keyed otherwise works
 // too and all copies of one event meet in one task. An event whose kind (user or order)

@@ -240,8 +240,9 @@ TEST(runtime, sigterm_commits_and_exits_within_the_shutdown_timeout) {
     {
         kafka::producer p(testing::real_client_config());
         for (int i = 0; i < n; ++i) {
+            // Event times from 1 ms: brook-metrics dead-letters a ts of 0 (no time set).
             p.produce(in, RD_KAFKA_PARTITION_UA, "h" + std::to_string(i % 7),
-                      fmt::format(R"({{"name":"m","host":"h","value":{},"ts":{}}})", i, i));
+                      fmt::format(R"({{"name":"m","host":"h","value":{},"ts":{}}})", i, i + 1));
         }
         p.flush(30s);
     }

@@ -139,6 +139,37 @@ TEST(app_cli, a_check_refuses_a_value_as_it_is_parsed) {
     EXPECT_EQ(sets.get_all("set"), (std::vector<std::string>{"a=1", "b=2"}));
 }
 
+// A bad endpoint flag used to be refused only after the app had made its topics and joined
+// its group: parse() refuses it now, before anything touches Kafka.
+TEST(app_cli, the_endpoint_and_partitions_flags_are_checked_as_they_are_parsed) {
+    for (const char* port : {"70000", "65536", "-1", "abc", "", "80x", "8080 "}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(
+            parse(cli, {"p", "--http-port", port}),
+            fmt::format("--http-port must be a whole number from 0 to 65535, got '{}'", port));
+    }
+    for (const char* address :
+         {"example.com", "999.1.1.1", "localhost:80", "", "127.0.0.1 ", "[::1]", "LOCALHOST"}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(parse(cli, {"p", "--http-address", address}),
+                  fmt::format("--http-address must be an IPv4 or IPv6 address (like 127.0.0.1, "
+                              "0.0.0.0 or ::1) or localhost, got '{}'",
+                              address));
+    }
+    for (const char* partitions : {"0", "10001", "-3", "two"}) {
+        app_cli cli("p", "s", {});
+        EXPECT_EQ(parse(cli, {"p", "--partitions", partitions}),
+                  fmt::format("--partitions must be a whole number from 1 to 10000, got '{}'",
+                              partitions));
+    }
+    app_cli good("p", "s", {});
+    EXPECT_FALSE(parse(good, {"p", "--http-port", "65535", "--http-address", "localhost",
+                              "--http-address", "::1", "--http-address", "0.0.0.0", "--http-port",
+                              "0", "--partitions", "10000"}));
+    EXPECT_EQ(good.get("http-address"), "0.0.0.0");
+    EXPECT_EQ(good.get_int("http-port", 0, 65535), 0);
+}
+
 TEST(app_cli, parse_errors_say_what_to_do) {
     app_cli cli("p", "s", {{"n", "how many", ""}, {.name = "on", .help = "h", .is_switch = true}},
                 {.common = common_flags::none});
@@ -220,6 +251,50 @@ TEST(app_cli, usage_can_wrap_help_under_its_start_with_value_names_and_an_epilog
                            "  --dry-run      print only\n"
                            "  --help         this text\n"
                            "\nexample:\n  prog --records 5\n");
+}
+
+// brook-metrics took --dlq-topic equal to its input: one bad record became 3,240 in 20 s.
+TEST(check_topics_do_not_feed_back, refuses_an_output_that_is_an_input_or_internal_and_duplicates) {
+    using apps::check_topics_do_not_feed_back;
+    const std::vector<apps::named_topic> in = {{"raw", "--input-topic"}};
+    EXPECT_EQ(
+        config_error_of([&] {
+            check_topics_do_not_feed_back(in, {{"out", "--output-topic"}, {"raw", "--dlq-topic"}});
+        }),
+        "--dlq-topic 'raw' is also --input-topic: the app would read back what it writes "
+        "there, so records would loop (a bad one dead-lettered over and over); give it "
+        "another name");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      in, {{"same", "--output-topic"}, {"same", "--dlq-topic"}});
+              }),
+              "--output-topic and --dlq-topic are both 'same': what the app writes to each "
+              "would mix in one topic; give them different names");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(in, {{"app-store-changelog", "--output-topic"}},
+                                                {"raw", "app-store-changelog"});
+              }),
+              "--output-topic 'app-store-changelog' is one of the app's internal topics (a "
+              "repartition or changelog topic, which it writes and reads itself); give it "
+              "another name");
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      {{"a", "--user-events-topic"}, {"a", "--order-events-topic"}}, {});
+              }),
+              "--user-events-topic and --order-events-topic are both 'a': each record would be "
+              "read twice, once as each; give them different names");
+    EXPECT_NE(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      {{"u", "--user-events-topic"}, {"u.dlq", "--order-events-topic"}},
+                      {{"u.dlq", "the dead-letter topic of --user-events-topic"}});
+              }).find("is also --order-events-topic"),
+              std::string::npos);
+    EXPECT_EQ(config_error_of([&] {
+                  check_topics_do_not_feed_back(
+                      in, {{"out", "--output-topic"}, {"raw.dlq", "--dlq-topic"}},
+                      {"raw", "app-store-changelog"});
+              }),
+              "");
 }
 
 TEST(rate_pacer, without_a_rate_everything_is_due_and_with_one_waits_are_bounded) {

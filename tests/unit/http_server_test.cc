@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -365,18 +366,42 @@ TEST(http_server, a_client_that_stalls_mid_request_blocks_no_one_and_is_cut_off_
         << "the stalled connection was not closed after the read timeout";
 }
 
-TEST(http_server, an_idle_keep_alive_connection_is_closed_after_the_read_timeout) {
+TEST(http_server, an_idle_keep_alive_connection_is_closed_after_the_idle_timeout) {
     http_server_options o = test_options();
-    o.read_timeout = 300ms;
+    o.idle_timeout = 300ms;
     running_server s(o);
     client c(s.server.port());
     EXPECT_EQ(c.request("/x").result_int(), 200);
-    EXPECT_TRUE(c.closed_by_server_within(10s));
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closed_by_server_within(5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << "closed, but not after 300 ms";
+}
+
+TEST(http_server, a_connection_that_sends_nothing_is_closed_sooner_than_an_idle_one) {
+    http_server_options defaults;
+    EXPECT_LE(defaults.idle_timeout, 5s);
+    EXPECT_LT(defaults.silent_timeout, defaults.idle_timeout);
+    http_server_options o = test_options();
+    o.silent_timeout = 200ms;
+    o.idle_timeout = 1h;
+    running_server s(o);
+    client silent(s.server.port());
+    client slow(s.server.port());
+    std::this_thread::sleep_for(100ms);
+    // Its first byte in time, the rest later: the request has begun, read_timeout applies.
+    slow.send_raw("G");
+    std::this_thread::sleep_for(300ms);
+    slow.send_raw("ET /late HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(slow.receive().body(), "GET /late [late]");
+    EXPECT_TRUE(silent.closed_by_server_within(5s));
+    EXPECT_FALSE(slow.closed_by_server_within(500ms)) << "idle after a request: idle_timeout";
 }
 
 TEST(http_server, stop_returns_with_connections_open_and_closes_them) {
     http_server_options o = test_options();
     o.read_timeout = 1h; // only stop() can end these connections
+    o.idle_timeout = 1h;
+    o.silent_timeout = 1h;
     http_server server(o, echo);
     server.start();
     client idle(server.port());
@@ -396,17 +421,79 @@ TEST(http_server, stop_returns_with_connections_open_and_closes_them) {
     EXPECT_THROW(server.start(), std::logic_error);
 }
 
-TEST(http_server, connections_beyond_the_limit_are_closed_at_once) {
+TEST(http_server, a_newcomer_over_the_limit_takes_the_place_of_the_longest_idle_connection) {
+    http_server_options o = test_options();
+    o.max_connections = 2;
+    running_server s(o);
+    client a(s.server.port());
+    EXPECT_EQ(a.request("/a").result_int(), 200);
+    std::this_thread::sleep_for(20ms);
+    client b(s.server.port());
+    EXPECT_EQ(b.request("/b").result_int(), 200);
+    client c(s.server.port());
+    EXPECT_EQ(c.request("/c").result_int(), 200) << "served, not turned away";
+    EXPECT_TRUE(a.closed_by_server_within(5s)) << "the one idle longest made room";
+    EXPECT_EQ(b.request("/b").result_int(), 200);
+}
+
+TEST(http_server, over_the_limit_with_every_connection_mid_request_a_newcomer_gets_503) {
     http_server_options o = test_options();
     o.max_connections = 2;
     running_server s(o);
     client a(s.server.port());
     client b(s.server.port());
-    EXPECT_EQ(a.request("/a").result_int(), 200);
-    EXPECT_EQ(b.request("/b").result_int(), 200);
+    a.send_raw("GET /a HTTP/1.1\r\n");
+    b.send_raw("GET /b HTTP/1.1\r\n");
+    std::this_thread::sleep_for(100ms); // both requests have begun: neither can make room
     client c(s.server.port());
+    const response r = c.request("/c");
+    EXPECT_EQ(r.result_int(), 503);
+    EXPECT_EQ(r.body(), "too many connections: this endpoint serves at most 2 at once and each "
+                        "is in the middle of a request; try again shortly\n");
+    EXPECT_EQ(r[http::field::retry_after], "1");
     EXPECT_TRUE(c.closed_by_server_within(5s));
-    EXPECT_EQ(a.request("/a").result_int(), 200);
+    a.send_raw("Host: x\r\n\r\n");
+    EXPECT_EQ(a.receive().result_int(), 200) << "the ones inside are served as before";
+}
+
+// Before, idle clients held every place: with 64 of them reconnecting, /health failed 28
+// times of 30.
+TEST(http_server, health_is_answered_while_64_idle_clients_hold_and_retake_every_place) {
+    running_server s; // the defaults: 64 connections
+    std::vector<std::unique_ptr<client>> idle;
+    for (int i = 0; i < 64; ++i) {
+        idle.push_back(std::make_unique<client>(s.server.port()));
+    }
+    int answered = 0;
+    for (int i = 0; i < 30; ++i) {
+        try {
+            client probe(s.server.port());
+            answered += probe.request("/health").result_int() == 200 ? 1 : 0;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "probe " << i << ": " << e.what();
+        }
+        // The idle clients take every place back at once.
+        idle.erase(idle.begin());
+        idle.push_back(std::make_unique<client>(s.server.port()));
+        idle.push_back(std::make_unique<client>(s.server.port()));
+    }
+    EXPECT_EQ(answered, 30);
+}
+
+TEST(http_server, a_request_with_too_many_header_fields_is_a_431_and_closes_the_connection) {
+    http_server_options o = test_options();
+    o.max_header_count = 5;
+    running_server s(o);
+    client ok(s.server.port());
+    ok.send_raw("GET /x HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n");
+    EXPECT_EQ(ok.receive().result_int(), 200);
+    client many(s.server.port());
+    many.send_raw("GET /x HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: "
+                  "5\r\n\r\n");
+    const response r = many.receive();
+    EXPECT_EQ(r.result_int(), 431);
+    EXPECT_EQ(r.body(), "request header fields too many: 6, at most 5\n");
+    EXPECT_TRUE(many.closed_by_server_within(5s));
 }
 
 TEST(http_server, start_is_idempotent_and_a_taken_port_or_bad_address_is_reported) {
@@ -426,6 +513,43 @@ TEST(http_server, start_is_idempotent_and_a_taken_port_or_bad_address_is_reporte
     bad.address = "localhost:80";
     EXPECT_THROW(http_server(bad, echo), std::invalid_argument);
     EXPECT_THROW(http_server(test_options(), nullptr), std::invalid_argument);
+}
+
+TEST(http_server, binds_localhost_and_checks_an_address_and_port_before_serving) {
+    http_server_options local = test_options();
+    local.address = "localhost";
+    running_server s(local);
+    client c(s.server.port());
+    EXPECT_EQ(c.request("/x").result_int(), 200);
+    EXPECT_TRUE(is_http_address("localhost"));
+    EXPECT_TRUE(is_http_address("::"));
+    EXPECT_FALSE(is_http_address("localhost."));
+    EXPECT_FALSE(is_http_address("host.example"));
+
+    http_server_options taken = test_options();
+    taken.port = s.server.port();
+    try {
+        check_http_bindable(taken);
+        FAIL() << "a taken port was reported free";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find(fmt::format("127.0.0.1:{}", taken.port)),
+                  std::string::npos)
+            << e.what();
+    }
+    http_server_options elsewhere = test_options();
+    elsewhere.address = "192.0.2.1"; // TEST-NET-1: never this host's
+    EXPECT_THROW(check_http_bindable(elsewhere), std::runtime_error);
+    http_server_options name = test_options();
+    name.address = "host.example";
+    EXPECT_THROW(check_http_bindable(name), std::invalid_argument);
+    EXPECT_NO_THROW(check_http_bindable(test_options()));
+    // Checking closed what it bound: the port can be served right after.
+    http_server_options free_port = test_options();
+    free_port.port = s.server.port();
+    s.server.stop();
+    EXPECT_NO_THROW(check_http_bindable(free_port));
+    running_server again(free_port);
+    EXPECT_EQ(again.server.port(), free_port.port);
 }
 
 TEST(http_server, calling_stop_from_the_handler_is_refused_not_a_deadlock) {

@@ -70,8 +70,8 @@ const std::map<malformation, std::string>& metric_reasons() {
         {malformation::empty_name, "must not be empty"},
         {malformation::empty_host, "must not be empty"},
         {malformation::value_not_number, "'value' must be a number"},
-        {malformation::ts_negative, "'ts' must be non-negative"},
-        {malformation::ts_not_integer, "'ts' must be non-negative"},
+        {malformation::ts_negative, "'ts' must be epoch milliseconds"},
+        {malformation::ts_not_integer, "'ts' must be epoch milliseconds"},
         {malformation::unit_not_string, "'unit' must be a string"},
         {malformation::tags_not_object, "'tags' must be an object"},
     };

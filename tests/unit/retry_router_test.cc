@@ -4,6 +4,10 @@
 // metrics and the replay's filter and headers. Also delayed sources on their own: held
 // until due, in order, and shown in the description.
 
+#include <chrono>
+#include <limits>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +18,7 @@
 #include "apps/retry_router/retry_replay.h"
 #include "apps/retry_router/retry_router.h"
 #include "engine/testing/topology_test_driver.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -201,6 +206,41 @@ TEST(retry_router, an_unreadable_record_is_dead_lettered_at_once_with_attempt_ze
     EXPECT_EQ(r.unread("in.processed"), 0U);
 }
 
+TEST(retry_router, a_value_nested_too_deep_or_with_bytes_after_it_is_unreadable) {
+    router_under_test r;
+    const std::string deep =
+        R"({"id":"d","x":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+    r.pipe(deep);
+    r.pipe(event("n") + std::string("\0{}", 3));
+    r.pipe(event("t") + "{}");
+    ASSERT_EQ(r.unread("in.dlq"), 3U);
+    const captured_record too_deep = r.take("in.dlq");
+    EXPECT_EQ(header(too_deep, hdr::dead_letter_cause), "unreadable");
+    EXPECT_NE(header(too_deep, hdr::error).find("nested deeper than 64 levels"), std::string::npos)
+        << header(too_deep, hdr::error);
+    EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("is a NUL"), std::string::npos);
+    EXPECT_NE(header(r.take("in.dlq"), hdr::error).find("not valid JSON"), std::string::npos);
+    EXPECT_EQ(r.unread("in.processed"), 0U);
+}
+
+TEST(retry_router, the_error_header_is_bounded_and_valid_utf8_whatever_the_reason) {
+    router_under_test r;
+    r.pipe(R"({"id":)" + std::string(600'000, 'z') + "}"); // the parser's message quotes it
+    apps::retry_router<std::string, std::string> router({.input_topic = "in"});
+    stream_builder b;
+    router.build(b, [](const std::string&, const std::string& v, const apps::retry_attempt&) {
+        return apps::retry_outcome<std::string>::retry(v); // a handler that quotes its input
+    });
+    topology_test_driver driver(b.build(), {}, t0);
+    driver.pipe_raw("in", std::string("k"), std::string(100'000, 'w') + "\xff\r\n", t0, {});
+    for (const captured_record& dead : {r.take("in.dlq"), driver.take("in.retry.1")}) {
+        const std::string error = header(dead, hdr::error);
+        EXPECT_LE(error.size(), text::reason_limit + 64);
+        EXPECT_TRUE(text::is_valid_utf8(error)) << error;
+        EXPECT_EQ(error.find_first_of("\r\n"), std::string::npos) << error;
+    }
+}
+
 TEST(retry_router, an_event_type_with_its_own_schedule_waits_its_own_delays) {
     router_under_test r({{"fast", {100ms, 200ms, 300ms}}});
     r.pipe(event("f", 2, false, "fast"));
@@ -265,6 +305,117 @@ TEST(retry_router, a_tier_record_without_history_headers_is_routed_from_what_its
     ASSERT_EQ(r.unread("in.dlq"), 1U);
     const captured_record dead = r.take("in.dlq");
     EXPECT_NE(header(dead, "error").find("due-time header"), std::string::npos);
+}
+
+int64_t system_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Before the rule, this record held tier 1's partition forever: nothing behind it ran.
+TEST(retry_router, a_due_time_of_int64_max_is_dead_lettered_at_once_and_holds_nothing_back) {
+    router_under_test r;
+    headers forever;
+    forever.add(std::string(hdr::due_ts), "9223372036854775807");
+    forever.add(std::string(hdr::attempt), "1");
+    r.driver->pipe_raw("in.retry.1", std::string("k"), event("forever", 5), t0, forever);
+    EXPECT_EQ(r.driver->held("in.retry.1"), 0U);
+    ASSERT_EQ(r.unread("in.dlq"), 1U);
+    const captured_record dead = r.take("in.dlq");
+    EXPECT_EQ(dead.value, event("forever", 5));
+    EXPECT_EQ(header(dead, hdr::dead_letter_cause), "unreadable");
+    EXPECT_EQ(header(dead, hdr::attempt), "1") << "the handler never ran: no attempt added";
+    EXPECT_EQ(header(dead, hdr::due_ts), "<absent>");
+    EXPECT_EQ(header(dead, hdr::error),
+              fmt::format("due-ts 9223372036854775807 is {} ms after the record's last failure "
+                          "at {}: a tier-1 record is due at most 61000 ms after its last failure "
+                          "and after it is read (the tier's longest delay, 1000 ms, plus 60000 ms "
+                          "for clocks that differ); not waited for, so that it cannot hold its "
+                          "partition",
+                          std::numeric_limits<int64_t>::max() - t0, t0));
+    EXPECT_EQ(r.router.counters()->unreadable.load(), 1U);
+    EXPECT_EQ(r.unread("in.retry.2"), 0U) << "the handler was not called";
+
+    // The partition goes on: a record behind it waits for its own due time only.
+    headers soon;
+    soon.add(std::string(hdr::due_ts), std::to_string(t0 + 500));
+    r.driver->pipe_raw("in.retry.1", std::string("k"), event("next", 1), t0, soon);
+    EXPECT_EQ(r.driver->held("in.retry.1"), 1U);
+    r.advance(500ms);
+    ASSERT_EQ(r.unread("in.processed"), 1U);
+    EXPECT_EQ(r.take("in.processed").value, event("next", 1));
+}
+
+TEST(retry_router, a_due_time_past_the_tiers_longest_delay_and_allowance_is_dead_lettered) {
+    router_under_test r({{"slow", {3s}}}); // tier 1 may now be 3 s: the longest delay counts
+    const int64_t max_wait = 3000 + 60'000;
+    headers last;
+    last.add(std::string(hdr::due_ts), std::to_string(t0 + max_wait));
+    r.driver->pipe_raw("in.retry.1", std::string("k"), event("last", 1), t0, last);
+    headers past;
+    past.add(std::string(hdr::due_ts), std::to_string(t0 - 100 + max_wait + 1));
+    past.add(std::string(hdr::last_failure_ts), std::to_string(t0 - 100)); // over the timestamp
+    r.driver->pipe_raw("in.retry.2", std::string("k"), event("past", 1), t0, past);
+    headers day;
+    day.add(std::string(hdr::due_ts), std::to_string(t0 + 24 * 3600 * 1000));
+    r.driver->pipe_raw("in.retry.3", std::string("k"), event("day", 1), t0, day);
+
+    EXPECT_EQ(r.driver->held("in.retry.1"), 1U) << "at the bound: waited for";
+    EXPECT_EQ(r.driver->held("in.retry.2"), 0U);
+    EXPECT_EQ(r.driver->held("in.retry.3"), 0U);
+    ASSERT_EQ(r.unread("in.dlq"), 2U);
+    EXPECT_TRUE(header(r.take("in.dlq"), hdr::error)
+                    .starts_with(fmt::format("due-ts {} is {} ms after the record's last failure "
+                                             "at {}: a tier-2 record is due at most {} ms",
+                                             t0 - 100 + max_wait + 1, max_wait + 1, t0 - 100,
+                                             2000 + 60'000)));
+    EXPECT_TRUE(header(r.take("in.dlq"), hdr::error)
+                    .starts_with(fmt::format("due-ts {} is 86400000 ms after the record's last "
+                                             "failure at {}: a tier-3 record",
+                                             t0 + 24 * 3600 * 1000, t0)));
+    r.advance(std::chrono::milliseconds(max_wait));
+    EXPECT_EQ(r.take("in.processed").value, event("last", 1));
+}
+
+TEST(retry_router, a_due_time_far_past_now_is_dead_lettered_even_with_forged_failure_times) {
+    router_under_test r;
+    // Kafka timestamp and last-failure-ts forged ten days ahead of the real clock, due soon
+    // after them: only the clock shows the record would hold its partition for days.
+    const int64_t forged = system_now_ms() + 10 * 24 * 3600 * 1000LL;
+    headers h;
+    h.add(std::string(hdr::last_failure_ts), std::to_string(forged));
+    h.add(std::string(hdr::due_ts), std::to_string(forged + 500));
+    r.driver->pipe_raw("in.retry.1", std::string("k"), event("forged", 1), forged, h);
+    EXPECT_EQ(r.driver->held("in.retry.1"), 0U);
+    ASSERT_EQ(r.unread("in.dlq"), 1U);
+    EXPECT_TRUE(header(r.take("in.dlq"), hdr::error)
+                    .starts_with(fmt::format("due-ts {} is {} ms after now ({}): a tier-1 record",
+                                             forged + 500, forged + 500 - t0, t0)));
+    EXPECT_EQ(r.unread("in.processed"), 0U);
+}
+
+// Before the bound, attempt INT64_MAX became INT64_MAX + 1: signed overflow, a negative attempt.
+TEST(retry_router, an_attempt_header_out_of_range_reads_as_what_the_tier_implies) {
+    std::vector<int64_t> seen;
+    apps::retry_router<std::string, std::string> router(
+        {.input_topic = "in", .schedule = retry_schedule({10ms, 10ms, 10ms})});
+    stream_builder b;
+    router.build(b, [&seen](const std::string&, const std::string&, const apps::retry_attempt& a) {
+        seen.push_back(a.attempt);
+        return apps::retry_outcome<std::string>::retry("again");
+    });
+    topology_test_driver driver(b.build(), {}, t0);
+    for (const char* attempt : {"9223372036854775807", "-1", "5", "4", "0"}) {
+        headers h;
+        h.add(std::string(hdr::attempt), attempt);
+        driver.pipe_raw("in.retry.2", std::string("k"), std::string(attempt), t0, h);
+    }
+    // Tier 2 implies 2 failures; 0 to tiers + 1 = 4 are taken as they are.
+    EXPECT_EQ(seen, (std::vector<int64_t>{3, 3, 3, 5, 1}));
+    for (const char* attempt : {"3", "3", "3", "5", "1"}) {
+        EXPECT_EQ(header(driver.take("in.retry.3"), hdr::attempt), attempt);
+    }
 }
 
 TEST(retry_router, a_handler_that_throws_fails_retriably_with_the_message) {

@@ -10,6 +10,7 @@
 #include "apps/user_activity/user_activity_topology.h"
 #include "engine/store/get_store.h"
 #include "engine/testing/topology_test_driver.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -237,7 +238,7 @@ TEST(user_activity, order_totals_saturate_instead_of_overflowing) {
 }
 
 TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason_and_origin) {
-    const std::string ts_rule = "'ts' must be epoch milliseconds, an integer from 0 to "
+    const std::string ts_rule = "'ts' must be epoch milliseconds, an integer from 1 to "
                                 "253402300799999";
     const std::string amount_rule = "'amount_cents' must be an integer >= 0";
     struct bad {
@@ -259,6 +260,9 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
         {false, R"({"event_id":"e","user_id":"u1","event_type":null})",
          "'event_type' must be a non-empty string"},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":-1})", ts_rule},
+        {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":0})", ts_rule},
+        {true, R"({"event_id":"e","user_id":"u1","order_id":"o","amount_cents":1,"ts":0})",
+         ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":1.5})", ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":"5"})", ts_rule},
         {false, R"({"event_id":"e","user_id":"u1","event_type":"click","ts":253402300800000})",
@@ -284,6 +288,8 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
     p.users().pipe_input("k", std::nullopt, 7);
     p.orders().pipe_input(std::nullopt, std::nullopt, 8);
     p.users().pipe_input("k", R"({"event_id":"e","user_id":"u1","event_type":"click"})", -1);
+    p.orders().pipe_input("k", R"({"event_id":"e","user_id":"u1","order_id":"o","amount_cents":1})",
+                          0);
     EXPECT_TRUE(p.windows().empty());
 
     auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
@@ -318,8 +324,12 @@ TEST(user_activity, bad_records_go_to_their_topics_dlq_unchanged_with_the_reason
 
     const captured_record no_time = user_dlq.read_raw();
     EXPECT_EQ(no_time.hdrs.last("error"),
-              "no 'ts' field, and the record timestamp -1 is not epoch milliseconds from 0 to "
+              "no 'ts' field, and the record timestamp -1 is not epoch milliseconds from 1 to "
               "253402300799999");
+    EXPECT_EQ(order_dlq.read_raw().hdrs.last("error"),
+              "no 'ts' field, and the record timestamp 0 is not epoch milliseconds from 1 to "
+              "253402300799999")
+        << "a producer that sets no time writes 0: not taken for 1970";
     EXPECT_TRUE(user_dlq.is_empty());
     EXPECT_TRUE(order_dlq.is_empty());
 }
@@ -410,6 +420,45 @@ TEST(user_activity, a_non_positive_dedupe_retention_is_refused) {
     o.dedupe_retention = 0ms;
     stream_builder b;
     EXPECT_THROW(apps::build_user_activity_topology(b, o), std::invalid_argument);
+}
+
+TEST(user_activity, values_nested_deeper_than_64_levels_or_with_bytes_after_them_go_to_the_dlq) {
+    pipeline p = pipeline::emitting_updates();
+    // Other fields are ignored, but not read blind: a 100,000-deep one is refused unread.
+    const std::string deep = R"({"event_id":"e1","user_id":"u1","event_type":"click","ts":1000,)"
+                             R"("extra":)" +
+                             std::string(100'000, '[') + std::string(100'000, ']') + "}";
+    p.users().pipe_input("u1", deep, 5);
+    const std::string smuggled = user_event("e2", "u1", "click", 1000) + std::string("\0x", 2);
+    p.users().pipe_input("u1", smuggled, 5);
+    p.orders().pipe_input("u1", order_event("o1", "u1", 1, 1000) + " trailing", 5);
+    EXPECT_TRUE(p.windows().empty());
+    auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
+    const captured_record too_deep = user_dlq.read_raw();
+    EXPECT_EQ(too_deep.value, deep);
+    EXPECT_EQ(too_deep.hdrs.last("error"), "value is nested deeper than 64 levels");
+    const captured_record nul = user_dlq.read_raw();
+    EXPECT_EQ(nul.value, smuggled);
+    EXPECT_NE(nul.hdrs.last("error")->find("is a NUL"), std::string_view::npos);
+    auto order_dlq = p.driver->create_output_topic<text, text>("order-events.dlq");
+    EXPECT_NE(order_dlq.read_raw().hdrs.last("error")->find("not valid JSON"),
+              std::string_view::npos);
+}
+
+TEST(user_activity, the_dlq_error_header_is_bounded_and_valid_utf8_whatever_the_input) {
+    pipeline p;
+    const std::string huge = R"({"event_id":)" + std::string(600'000, 'y') + "}";
+    p.users().pipe_input("u1", huge, 5);
+    p.orders().pipe_input("u1", "\xc0\xaf\n not json", 5);
+    auto user_dlq = p.driver->create_output_topic<text, text>("user-events.dlq");
+    auto order_dlq = p.driver->create_output_topic<text, text>("order-events.dlq");
+    for (const captured_record& dead : {user_dlq.read_raw(), order_dlq.read_raw()}) {
+        const std::string error(dead.hdrs.last("error").value_or(""));
+        EXPECT_TRUE(error.starts_with("value is not valid JSON: ")) << error;
+        EXPECT_LE(error.size(), brook::text::reason_limit + 64);
+        EXPECT_TRUE(brook::text::is_valid_utf8(error)) << error;
+        EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    }
 }
 
 } // namespace
