@@ -3,12 +3,15 @@
 #   make demo     run the metrics pipeline on the embedded demo cluster (no setup)
 #   make test     unit tests (also under ASan+UBSan) and integration tests on a real broker
 #   make bench    micro benchmarks and end-to-end scenarios on the real broker
+#   make fuzz     every libFuzzer harness of fuzz/ for FUZZ_SECONDS (60) each, in build-fuzz/
 #   make format   clang-format every C++ source
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: all build deps asan demo test bench format clean broker-start broker-stop
+.PHONY: all build deps asan demo test bench fuzz format clean broker-start broker-stop
 
 all: build
 
@@ -35,6 +38,9 @@ test: build asan
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/run-bench
 
+fuzz: deps
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz
+
 broker-start:
 	@scripts/kafka start
 
@@ -42,7 +48,7 @@ broker-stop:
 	@scripts/kafka stop
 
 format:
-	@find engine operators state apps tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+	@find engine operators state apps tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

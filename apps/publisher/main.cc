@@ -9,7 +9,10 @@
 //
 // Exit codes: 0 every event accepted in this run (and, with --resume, every event found
 // in the outbox) was delivered or dead-lettered and the outbox is empty; 1 events were
-// rejected or are still pending after --drain-timeout, or the publisher could not start;
+// rejected, are still pending after --drain-timeout, or could not be read back from the
+// outbox (damaged files: nothing is delivered and the error names the directory and how
+// many events are lost; entries that do not decode: set aside), or the publisher could not
+// start;
 // 2 bad flags; 130 stopped by SIGINT or SIGTERM (publishing stops; the outbox keeps what
 // was accepted, for --resume).
 
@@ -389,6 +392,10 @@ int run(const publisher_flags& flags, shutdown_signal& signals) {
     std::unique_ptr<publisher::resilient_publisher> publisher;
     try {
         publisher = std::make_unique<publisher::resilient_publisher>(flags.options);
+    } catch (const publisher::outbox_damaged& e) {
+        // The message names the directory and how many events cannot be read.
+        std::cerr << fmt::format("{}: error: {}\n", program, e.what());
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << fmt::format("{}: cannot start the publisher: {}\n", program, e.what());
         return 1;
@@ -424,6 +431,14 @@ int run(const publisher_flags& flags, shutdown_signal& signals) {
         }
     }
 
+    // Entries that do not decode are set aside by the relay, never delivered: each one is
+    // an accepted event lost, and must fail the run (earlier runs' were reported by them).
+    const uint64_t quarantined_at_start = publisher->stats().quarantined;
+    if (quarantined_at_start > 0) {
+        std::cerr << fmt::format("{}: warning: the outbox {} holds {} events set aside earlier "
+                                 "because they could not be decoded; they will not be delivered\n",
+                                 program, flags.outbox_dir.string(), quarantined_at_start);
+    }
     uint64_t published = 0;
     uint64_t rejected = 0;
     bool interrupted = false;
@@ -495,6 +510,14 @@ int run(const publisher_flags& flags, shutdown_signal& signals) {
                                  "--resume to deliver them\n",
                                  program, final.pending, flags.outbox_dir.string());
         return 130;
+    }
+    if (final.quarantined > quarantined_at_start) {
+        std::cerr << fmt::format("{}: error: {} events in the outbox {} could not be decoded and "
+                                 "were not delivered; they are kept in the outbox (quarantined) "
+                                 "for inspection; publish them again from their source\n",
+                                 program, final.quarantined - quarantined_at_start,
+                                 flags.outbox_dir.string());
+        return 1;
     }
     if (rejected > 0 || final.pending > 0) {
         return 1;

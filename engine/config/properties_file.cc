@@ -1,10 +1,10 @@
 #include "engine/config/properties_file.h"
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <optional>
 
 #include <fmt/format.h>
@@ -28,10 +28,17 @@ struct logical_line {
     int first_line = 0;
 };
 
+std::string size_text(std::size_t bytes) {
+    return bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0
+               ? fmt::format("{} MiB", bytes >> 20)
+               : fmt::format("{} bytes", bytes);
+}
+
 // Splits text into natural lines (ended by \n, \r or \r\n) and joins continuations the
 // way Properties.load() does: comment and blank lines are dropped only where a logical
 // line starts, and a continued line's leading whitespace is not part of the value.
-std::vector<logical_line> split_logical_lines(std::string_view text) {
+// Throws config_error past max_properties_lines or max_property_line_bytes.
+std::vector<logical_line> split_logical_lines(std::string_view text, std::string_view source) {
     std::vector<logical_line> out;
     std::optional<logical_line> current;
     int line_number = 0;
@@ -48,6 +55,11 @@ std::vector<logical_line> split_logical_lines(std::string_view text) {
             next = end + 1;
         }
         ++line_number;
+        if (static_cast<std::size_t>(line_number) > max_properties_lines) {
+            throw config_error(fmt::format("{}: more than {} lines; a configuration has a few "
+                                           "dozen: is this the right file?",
+                                           source, max_properties_lines));
+        }
         std::string_view natural = text.substr(pos, end - pos);
         pos = next;
 
@@ -72,6 +84,13 @@ std::vector<logical_line> split_logical_lines(std::string_view text) {
         const bool continues = trailing_backslashes % 2 == 1;
         if (continues) {
             natural.remove_suffix(1);
+        }
+        if (current->text.size() + natural.size() > max_property_line_bytes) {
+            throw config_error(fmt::format("{}:{}: the entry starting here is longer than {} "
+                                           "(with its continuation lines); keys are short and "
+                                           "values at most a certificate bundle",
+                                           source, current->first_line,
+                                           size_text(max_property_line_bytes)));
         }
         current->text.append(natural);
         current->line_of.insert(current->line_of.end(), natural.size(), line_number);
@@ -223,7 +242,19 @@ std::string read_whole_file(const std::filesystem::path& path) {
                                        "its permissions",
                                        path.string(), std::strerror(errno)));
     }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Read at most one byte past the bound, whatever the file claims to be (a device or a
+    // pipe has no size to check first).
+    std::string text;
+    std::array<char, 64 * 1024> buffer{};
+    while (text.size() <= max_properties_bytes &&
+           in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())).gcount() > 0) {
+        text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    if (text.size() > max_properties_bytes) {
+        throw config_error(fmt::format("cannot read properties file '{}': it is larger than {}; "
+                                       "a configuration is a few KB: is this the right file?",
+                                       path.string(), size_text(max_properties_bytes)));
+    }
     if (in.bad()) {
         throw config_error(
             fmt::format("cannot read properties file '{}': read failed", path.string()));
@@ -235,8 +266,13 @@ std::string read_whole_file(const std::filesystem::path& path) {
 
 std::vector<property_entry> parse_property_entries(std::string_view text,
                                                    std::string_view source_name) {
+    if (text.size() > max_properties_bytes) {
+        throw config_error(fmt::format("{}: the properties text is larger than {}; a "
+                                       "configuration is a few KB",
+                                       source_name, size_text(max_properties_bytes)));
+    }
     std::vector<property_entry> entries;
-    for (const logical_line& line : split_logical_lines(text)) {
+    for (const logical_line& line : split_logical_lines(text, source_name)) {
         // The key ends at the first unescaped '=', ':' or whitespace; then whitespace and at
         // most one '=' or ':' separate it from the value.
         const std::string& s = line.text;

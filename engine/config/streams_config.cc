@@ -15,6 +15,7 @@
 #include "engine/config/properties_file.h"
 #include "engine/errors.h"
 #include "engine/kafka/handles.h"
+#include "engine/text/safe_text.h"
 
 namespace brook {
 namespace {
@@ -130,8 +131,16 @@ bool is_secret(std::string_view key) {
            lower.ends_with("sasl.oauthbearer.config") || lower.ends_with("sasl.jaas.config");
 }
 
+// How much of a key or value a message quotes: enough to recognise it, never a
+// certificate bundle or a 60 KB typo.
+constexpr std::size_t quoted_limit = 200;
+
 std::string shown_value(std::string_view key, std::string_view value) {
-    return is_secret(key) ? std::string("[hidden]") : std::string(value);
+    return is_secret(key) ? std::string("[hidden]") : text::safe(value, quoted_limit);
+}
+
+std::string shown_key(std::string_view key) {
+    return text::safe(key, quoted_limit);
 }
 
 std::string_view trim(std::string_view s) {
@@ -147,9 +156,14 @@ std::string_view trim(std::string_view s) {
 
 // Optimal string alignment distance: insertions, deletions, substitutions and adjacent
 // transpositions each cost one, so "comit" and "commti" are both one step from "commit".
-std::size_t edit_distance(std::string_view a, std::string_view b) {
+// Strings whose lengths differ by more than `limit` are that far apart at least, so they
+// get limit + 1 without the quadratic table; callers compare short known names.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 2) {
     const std::size_t n = a.size();
     const std::size_t m = b.size();
+    if ((n > m ? n - m : m - n) > limit) {
+        return limit + 1;
+    }
     std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
     for (std::size_t i = 0; i <= n; ++i) {
         d[i][0] = i;
@@ -228,10 +242,10 @@ public:
     std::string describe(std::string_view key) const {
         auto it = _props.find(std::string(key));
         if (it == _props.end()) {
-            return fmt::format("configuration key '{}'{}", key, where(key));
+            return fmt::format("configuration key '{}'{}", shown_key(key), where(key));
         }
-        return fmt::format("configuration key '{}' = '{}'{}", key, shown_value(key, it->second),
-                           where(key));
+        return fmt::format("configuration key '{}' = '{}'{}", shown_key(key),
+                           shown_value(key, it->second), where(key));
     }
 
     [[noreturn]] void fail(std::string_view key, std::string_view problem) const {
@@ -283,7 +297,15 @@ public:
 
     // Builds the message for a key that is neither Brook's, client-wide nor prefixed.
     [[noreturn]] void fail_unknown(const std::string& key) const {
-        std::string message = fmt::format("unknown configuration key '{}'{}", key, where(key));
+        std::string message =
+            fmt::format("unknown configuration key '{}'{}", shown_key(key), where(key));
+        if (key.size() > max_config_key_bytes) {
+            // No key is this long: nothing to look up, nothing close to suggest.
+            throw config_error(fmt::format("{}: it is {} bytes long, and no configuration key is "
+                                           "longer than {}; check the line for a missing "
+                                           "separator or newline",
+                                           message, key.size(), max_config_key_bytes));
+        }
         if (librdkafka_knows(key)) {
             throw config_error(fmt::format(
                 "{}: it is a librdkafka client property, so prefix it with the client it is for: "
@@ -324,7 +346,10 @@ private:
             {"sasl.", "sasl."},
             {"ssl.", "ssl."},
         }};
-        for (std::size_t dot = key.find('.'); dot != std::string::npos;
+        // Only a head within edit distance 2 of a prefix can match, so only the dots in the
+        // first few bytes are looked at: the work is bounded whatever the key.
+        constexpr std::size_t longest_head = std::string_view("restore.consumer.").size() + 2;
+        for (std::size_t dot = key.find('.'); dot != std::string::npos && dot < longest_head;
              dot = key.find('.', dot + 1)) {
             const std::string_view head = std::string_view(key).substr(0, dot + 1);
             const std::string rest = key.substr(dot + 1);
@@ -490,6 +515,23 @@ streams_config::streams_config(std::map<std::string, std::string> props,
                                const std::map<std::string, std::string>& origins)
     : _originals(std::move(props)) {
     const validator v(_originals, origins);
+
+    // 0. Sizes, before any work that grows with them.
+    if (_originals.size() > max_config_entries) {
+        throw config_error(fmt::format("the configuration has {} keys, more than the {} Brook "
+                                       "reads; a configuration has a few dozen",
+                                       _originals.size(), max_config_entries));
+    }
+    for (const auto& [key, value] : _originals) {
+        if (key.size() > max_config_key_bytes) {
+            v.fail_unknown(key);
+        }
+        if (value.size() > max_config_value_bytes) {
+            v.fail(key, fmt::format("has a value of {} bytes, more than the {} MiB a value may "
+                                    "have; the largest real values are certificate bundles",
+                                    value.size(), max_config_value_bytes >> 20));
+        }
+    }
 
     // 1. Sort every key into Brook's, client-wide or one client's; reject the rest.
     std::map<std::string, std::string> client_wide;
@@ -808,7 +850,7 @@ streams_config streams_config::from_sources(const std::filesystem::path& file,
                                            text));
         }
         std::string value(trim(std::string_view(text).substr(eq + 1)));
-        origins[key] = fmt::format("override '{}={}'", key, shown_value(key, value));
+        origins[key] = fmt::format("override '{}={}'", shown_key(key), shown_value(key, value));
         props[key] = std::move(value);
     }
     return streams_config(std::move(props), origins);

@@ -15,11 +15,19 @@
 //     restore.consumer.; the prefix is stripped and the key goes to that client only.
 // Any other key is rejected; an unprefixed librdkafka key gets a hint to add a prefix.
 //
+// Sizes are bounded, whatever the source (a file, an override, a map built in code), so
+// that no configuration can make start-up slow: at most max_config_entries keys, each key
+// at most max_config_key_bytes (the longest real one, a prefixed librdkafka property, is
+// under 60) and each value at most max_config_value_bytes (a PEM bundle of CA
+// certificates is the largest in practice). A longer key is refused as unknown without
+// looking for a close match; the "did you mean" search is linear in the key's length.
+//
 // Lifecycle and threading: immutable once constructed; copyable; any number of threads may
 // read one instance at once. The client_config accessors return fresh copies that the
 // runtime completes (group.id, transactional.id, per-thread client.id suffixes).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -29,6 +37,10 @@
 #include "engine/kafka/client_config.h"
 
 namespace brook {
+
+inline constexpr std::size_t max_config_entries = 10'000;
+inline constexpr std::size_t max_config_key_bytes = 256;
+inline constexpr std::size_t max_config_value_bytes = std::size_t{1} << 20;
 
 enum class processing_guarantee { at_least_once, exactly_once_v2 };
 
@@ -47,7 +59,8 @@ class streams_config {
 public:
     // Validates every key and value of props (the user's configuration, before defaults).
     // Throws config_error naming the key for: unknown keys (with a "did you mean" when a
-    // known key is close), bad values (non-integer, out of range, unknown word), a missing
+    // known key is close), sizes past the bounds above, bad values (non-integer, out of
+    // range, unknown word), a missing
     // application.id or bootstrap.servers, librdkafka keys that librdkafka rejects, and
     // combinations that would break Brook's guarantees (see the .cc for the list).
     explicit streams_config(std::map<std::string, std::string> props);

@@ -10,6 +10,11 @@
 //   'e' + u64 big-endian sequence  -> encoded outbox_record (the pending events)
 //   'q' + u64 big-endian sequence  -> bytes that did not decode (quarantined, kept)
 //   'm' + "seq-reserved"           -> u64 big-endian: sequences below it may have been used
+//   'm' + "appended"               -> u64 big-endian: events ever appended (same write)
+//   'm' + "removed"                -> u64 big-endian: events ever removed or quarantined
+//
+// and, beside RocksDB's files, `brook-outbox.mark`: both totals as of the last sync()
+// (written after the log reached the disk, and at a clean close).
 //
 // Sequences grow by one per append and are never reused while the directory lives: the
 // next sequence on open is the larger of (highest pending + 1) and the reservation, which
@@ -28,6 +33,16 @@
 // Appends never wait for RocksDB's write throttling (WriteOptions::no_slowdown): when
 // RocksDB would stall the writer, append() fails at once with outbox_error instead of
 // blocking the publishing thread.
+//
+// Damage. An outbox that cannot be read whole is refused, never opened in part: RocksDB
+// recovers its write-ahead log in a mode that tolerates only a torn last record (a crash
+// mid-write) and reports any other corruption, the table files' checksums are verified,
+// and the totals must agree: fewer pending entries than appended - removed, or totals
+// below the mark of the last sync (writes that had reached the disk are gone), mean lost
+// events. The constructor then throws outbox_damaged, counting what it can (see there)
+// from a read-only look that skips what does not read; nothing in the directory changes.
+// Silently recovering the readable prefix would deliver it and report success while the
+// rest is lost for good.
 //
 // Lifecycle: the constructor opens (creating the directory); the destructor syncs the WAL
 // and closes. Only one outbox (one process) may have a directory open at a time; RocksDB's
@@ -62,6 +77,35 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The outbox's files are damaged (see "Damage" above): some events that were accepted
+// and not yet delivered cannot be read. The message names the directory, what is wrong,
+// the counts and what to do.
+class outbox_damaged : public outbox_error {
+public:
+    outbox_damaged(std::filesystem::path path, std::string problem, uint64_t readable,
+                   std::optional<uint64_t> unreadable);
+
+    const std::filesystem::path& path() const { return _path; }
+    // What RocksDB or the consistency check found.
+    const std::string& problem() const { return _problem; }
+    // Pending events that can still be read and decode.
+    uint64_t readable() const { return _readable; }
+    // Accepted, undelivered events that cannot be read (missing, in damaged blocks, or not
+    // decoding), when that is knowable: the newest of the outbox's own totals and its mark
+    // says how many events should be pending. It errs low when the damage also swallowed
+    // deletions (their delivered events are readable again and sent twice) and high by the
+    // events delivered between the last sync and a crash whose deletions were lost with
+    // them. nullopt when neither the totals nor the mark survived (or an older outbox
+    // without them).
+    const std::optional<uint64_t>& unreadable() const { return _unreadable; }
+
+private:
+    std::filesystem::path _path;
+    std::string _problem;
+    uint64_t _readable = 0;
+    std::optional<uint64_t> _unreadable;
+};
+
 struct outbox_options {
     std::filesystem::path path;
     // fsync the WAL on every append (power-cut durability per event, at a disk flush each).
@@ -70,8 +114,9 @@ struct outbox_options {
 
 class outbox {
 public:
-    // Opens or creates the outbox. Throws outbox_error (another process holds the
-    // directory, corrupt files, no permission).
+    // Opens or creates the outbox. Throws outbox_damaged when it cannot be read whole (see
+    // "Damage" above), outbox_error otherwise (another process holds the directory, no
+    // permission).
     explicit outbox(outbox_options options);
     ~outbox();
     outbox(const outbox&) = delete;
@@ -109,12 +154,24 @@ public:
     uint64_t size() const { return _size.load(std::memory_order_relaxed); }
     uint64_t quarantined() const { return _quarantined.load(std::memory_order_relaxed); }
 
-    // fsyncs the write-ahead log. Throws outbox_error.
+    // Appends and removals so far (this run and earlier ones); changes() moves with every
+    // write that sync() would record in the mark.
+    uint64_t changes() const {
+        return _appended.load(std::memory_order_relaxed) + _removed.load(std::memory_order_relaxed);
+    }
+
+    // fsyncs the write-ahead log, then records the totals it covers in the mark file.
+    // Throws outbox_error when the log cannot be synced; a mark that cannot be written is
+    // reported on stderr (the log is safe; only the damage count loses precision).
     void sync();
     const std::filesystem::path& path() const { return _options.path; }
 
 private:
     [[noreturn]] void fail(std::string_view action, const rocksdb::Status& status) const;
+    // Closes the DB, counts what a read-only look can read, throws outbox_damaged.
+    [[noreturn]] void refuse_damaged(std::string problem);
+    // Writes the mark with the totals as they are now (all already in the log).
+    void write_mark(uint64_t appended, uint64_t removed) const;
 
     outbox_options _options;
     std::unique_ptr<rocksdb::DB> _db;
@@ -123,8 +180,16 @@ private:
     mutable std::mutex _append_mutex; // serialises append(): sequence order = write order
     uint64_t _next = 0;               // guarded by _append_mutex
     uint64_t _reserved = 0;           // guarded by _append_mutex
+    // Serialises remove() and quarantine(), so the stored "removed" total only grows.
+    std::mutex _remove_mutex;
+    // The stored totals; written under their mutex, after the write that includes them.
+    std::atomic<uint64_t> _appended{0};
+    std::atomic<uint64_t> _removed{0};
     std::atomic<uint64_t> _size{0};
     std::atomic<uint64_t> _quarantined{0};
+    // The totals of the last mark written, so an idle sync() writes none.
+    uint64_t _marked_changes = UINT64_MAX; // guarded by _sync_mutex
+    std::mutex _sync_mutex;
 };
 
 // An iterator over pending entries in sequence order. Move-only; must be destroyed
@@ -142,6 +207,8 @@ public:
     void next() { _iterator->Next(); }
     // Throws outbox_error when iteration stopped on an error rather than at the end.
     void check() const;
+    // Why iteration stopped: OK at the end, otherwise the error check() would throw.
+    rocksdb::Status status() const;
 
 private:
     // Bound storage first: the iterator, declared last, is destroyed before it.

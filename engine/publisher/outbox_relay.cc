@@ -180,7 +180,6 @@ void outbox_relay::start() {
 }
 
 void outbox_relay::notify() noexcept {
-    _appends.fetch_add(1);
     _appended.store(true);
     if (_sleeping.load()) {
         // Taking the mutex orders this notify after the relay's check of _appended.
@@ -681,15 +680,17 @@ void outbox_relay::expire_timeouts(clock_type::time_point now) {
 }
 
 void outbox_relay::maybe_sync(clock_type::time_point now) {
-    if (_options.sync_every_write || _options.sync_interval.count() <= 0 ||
-        now - _last_sync < _options.sync_interval) {
+    if (_options.sync_interval.count() <= 0 || now - _last_sync < _options.sync_interval) {
         return;
     }
     _last_sync = now;
-    const uint64_t appends = _appends.load();
-    if (appends != _synced_appends) {
+    // Deletions count too, and sync_every_write syncs here as well: the sync also records
+    // the outbox's totals in its mark, which tells lost events from delivered ones if the
+    // files are damaged later (see outbox.h).
+    const uint64_t changes = _outbox.changes();
+    if (changes != _synced_changes) {
         _outbox.sync();
-        _synced_appends = appends;
+        _synced_changes = changes;
     }
 }
 

@@ -105,7 +105,7 @@ public:
     outbox_relay& operator=(const outbox_relay&) = delete;
 
     void start();
-    // New events were appended; wakes the thread if it sleeps. Cheap: two atomics.
+    // New events were appended; wakes the thread if it sleeps. Cheap: two atomic accesses.
     void notify() noexcept;
     // See the class comment. Never throws; idempotent.
     void stop(std::chrono::milliseconds flush_timeout) noexcept;
@@ -200,7 +200,7 @@ private:
     // purge or an unexpected error, when memory may no longer match the outbox).
     bool _rewind_needed = false;
     uint64_t _next_send_id = 0;
-    uint64_t _synced_appends = 0;
+    uint64_t _synced_changes = 0; // outbox.changes() at the last sync
     clock_type::time_point _last_sync{};
     clock_type::time_point _last_restart{};
     std::string _encode_buffer;
@@ -208,7 +208,6 @@ private:
 
     // ---- shared with other threads ----
     std::atomic<bool> _appended{false}; // set by notify(), taken by the reader
-    std::atomic<uint64_t> _appends{0};  // notify() count, for the periodic sync
     std::atomic<bool> _stopping{false};
     std::chrono::milliseconds _flush_timeout{0}; // written by stop() before _stopping
     std::atomic<bool> _sleeping{false};

@@ -213,7 +213,42 @@ concept json_convertible = requires(const T& value, const nlohmann::json& json) 
     { json.template get<T>() } -> std::same_as<T>;
 };
 
+// The deepest nesting of arrays and objects json_serde reads: Jackson's default limit
+// (StreamReadConstraints.maxNestingDepth), so what a Java application writes reads here.
+// nlohmann parses without recursion but copies, compares and writes a document
+// recursively, so a record nested 100,000 deep, once read, would overflow the stack of the
+// stream thread that copies or writes it (found by fuzz/serdes.cc).
+inline constexpr size_t max_json_depth = 1000;
+
 namespace detail {
+
+// Whether JSON text nests arrays and objects deeper than `limit`; brackets inside strings
+// do not count. One pass, no allocation: cheap next to the parse it guards.
+inline bool json_nests_deeper_than(std::string_view text, size_t limit) {
+    size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) {
+                return true;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
 
 // Appends the compact JSON text to `out`, reusing its capacity (json::dump would build
 // a fresh string). Throws nlohmann::json::type_error for a string that is not UTF-8.
@@ -227,9 +262,9 @@ inline void dump_json(const nlohmann::json& json, std::string& out) {
 
 // T as compact UTF-8 JSON text through nlohmann. Serializing throws serde_error for a
 // string that is not valid UTF-8; deserializing throws serde_error carrying nlohmann's
-// message for malformed JSON or JSON of the wrong shape, and for null unless T is
-// nlohmann::json (then null reads as a JSON null). Use optional_serde<json_serde<T>> to
-// accept nulls.
+// message for malformed JSON or JSON of the wrong shape, for JSON nested deeper than
+// max_json_depth, and for null unless T is nlohmann::json (then null reads as a JSON
+// null). Use optional_serde<json_serde<T>> to accept nulls.
 template <class T>
 requires json_convertible<T>
 struct json_serde {
@@ -257,6 +292,10 @@ struct json_serde {
                 throw serde_error("JSON value cannot be null: declare std::optional<T> to "
                                   "accept nulls");
             }
+        }
+        if (detail::json_nests_deeper_than(*in, max_json_depth)) {
+            throw serde_error("JSON nested deeper than " + std::to_string(max_json_depth) +
+                              " levels of arrays and objects");
         }
         nlohmann::json json;
         try {

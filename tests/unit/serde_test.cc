@@ -302,6 +302,24 @@ TEST(serde, json_document_round_trips) {
     EXPECT_EQ(round_trip(s, doc), doc);
 }
 
+TEST(serde, json_nested_deeper_than_the_limit_is_refused_not_a_stack_overflow) {
+    // 100,000 levels parse (nlohmann does not recurse there) but overflow the stack when the
+    // document is written or copied; found by fuzz/serdes.cc.
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    const std::string message =
+        error_of([&] { json_serde<nlohmann::json>{}.deserialize(std::string_view(deep)); });
+    EXPECT_NE(message.find("nested deeper than 1000 levels"), std::string::npos) << message;
+
+    // At the limit it reads and writes back; brackets inside strings do not count.
+    const std::string at_limit = std::string(max_json_depth, '[') + "\"[[[{{{\\\"[\"" +
+                                 std::string(max_json_depth, ']');
+    const json_serde<nlohmann::json> s;
+    const nlohmann::json doc = s.deserialize(std::string_view(at_limit));
+    std::string buffer;
+    EXPECT_EQ(*s.serialize(doc, buffer), at_limit);
+    EXPECT_THROW(s.deserialize(std::string_view("[" + at_limit + "]")), serde_error);
+}
+
 TEST(serde, json_refuses_to_write_invalid_utf8) {
     std::string buffer;
     const nlohmann::json doc = raw({0xff, 0xfe});

@@ -468,6 +468,97 @@ TEST(streams_config, from_sources_errors_name_the_file_line_or_the_override) {
     EXPECT_TRUE(contains(bad_syntax, "key=value")) << bad_syntax;
 }
 
+// ---- sizes from outside are bounded -----------------------------------------------------
+
+TEST(streams_config, a_key_of_thirty_thousand_dots_is_refused_as_unknown_without_a_search) {
+    // Once a quadratic "did you mean" search: 8,000 dots took 23 s, 30,000 hung start-up.
+    const std::string message = config_error_for(minimal({{std::string(30000, '.'), "x"}}));
+    EXPECT_TRUE(contains(message, "unknown configuration key '....")) << message;
+    EXPECT_TRUE(contains(message, "it is 30000 bytes long")) << message;
+    EXPECT_TRUE(contains(message, "no configuration key is longer than 256")) << message;
+    EXPECT_FALSE(contains(message, "did you mean")) << message;
+    EXPECT_LT(message.size(), 1000u) << "the message quotes the whole key";
+}
+
+TEST(streams_config, a_thirty_thousand_dot_key_in_a_file_is_refused_naming_the_file_and_line) {
+    const temp_file file(std::string("application.id = app\n"
+                                     "bootstrap.servers = broker:9092\n") +
+                         std::string(30000, '.') + "=1\n");
+    const std::string message =
+        error_of([&] { (void)streams_config::from_sources(file.path(), {}); });
+    EXPECT_TRUE(contains(message, file.path().string() + " line 3")) << message;
+    EXPECT_TRUE(contains(message, "no configuration key is longer than 256")) << message;
+}
+
+TEST(streams_config, keys_up_to_the_limit_are_looked_up_and_longer_ones_are_not) {
+    // 256 bytes, starting with a misspelt prefix: still searched, and still unknown.
+    const std::string at_limit = "consumr." + std::string(248, '.');
+    ASSERT_EQ(at_limit.size(), max_config_key_bytes);
+    const std::string message = config_error_for(minimal({{at_limit, "1"}}));
+    EXPECT_TRUE(contains(message, "unknown configuration key")) << message;
+    EXPECT_FALSE(contains(message, "bytes long")) << message;
+
+    const std::string past_limit = "consumer.fetch.max.bytes" + std::string(233, ' ');
+    ASSERT_EQ(past_limit.size(), max_config_key_bytes + 1);
+    EXPECT_TRUE(contains(config_error_for(minimal({{past_limit, "1"}})), "257 bytes long"));
+}
+
+TEST(streams_config, a_value_over_a_mebibyte_is_refused_naming_its_key_and_not_quoted_whole) {
+    const std::string message =
+        config_error_for(minimal({{"client.id", std::string(max_config_value_bytes + 1, 'v')}}));
+    EXPECT_TRUE(contains(message, "configuration key 'client.id'")) << message;
+    EXPECT_TRUE(contains(message, "has a value of 1048577 bytes")) << message;
+    EXPECT_LT(message.size(), 1000u);
+    // One at the limit is not refused for its size (librdkafka takes a long client.id).
+    EXPECT_NO_THROW(streams_config(
+        minimal({{"consumer.client.rack", std::string(max_config_value_bytes, 'r')}})));
+}
+
+TEST(streams_config, more_keys_than_any_configuration_has_are_refused) {
+    props p = minimal();
+    for (std::size_t i = 0; i < max_config_entries; ++i) {
+        p["consumer.x" + std::to_string(i)] = "1";
+    }
+    const std::string message = config_error_for(p);
+    EXPECT_TRUE(contains(message, "10002 keys, more than the 10000")) << message;
+}
+
+TEST(streams_config, keys_and_values_quoted_in_messages_are_made_safe_text) {
+    const std::string message = config_error_for(minimal({{"num.stream.threads", "\xff\n2"}}));
+    EXPECT_TRUE(contains(message, "'num.stream.threads' = '\\xFF\\n2'")) << message;
+}
+
+TEST(properties_file, more_lines_than_the_bound_are_refused_naming_the_source) {
+    std::string text;
+    for (std::size_t i = 0; i <= max_properties_lines; ++i) {
+        text += "\n";
+    }
+    const std::string message = error_of([&] { (void)parse_properties(text, "big.properties"); });
+    EXPECT_TRUE(contains(message, "big.properties: more than 100000 lines")) << message;
+}
+
+TEST(properties_file, an_entry_longer_than_the_bound_is_refused_naming_its_first_line) {
+    // Continuation lines each short, together past the bound.
+    std::string text = "a=1\nkey = ";
+    const std::string piece(1000, 'x');
+    for (std::size_t joined = 0; joined <= max_property_line_bytes; joined += piece.size()) {
+        text += piece + "\\\n";
+    }
+    text += "end\n";
+    const std::string message = error_of([&] { (void)parse_properties(text, "app.properties"); });
+    EXPECT_TRUE(contains(message, "app.properties:2: the entry starting here is longer than 2 MiB"))
+        << message;
+}
+
+TEST(properties_file, text_and_files_over_the_size_bound_are_refused_reading_no_further) {
+    const std::string text(max_properties_bytes + 1, '#');
+    EXPECT_TRUE(
+        contains(error_of([&] { (void)parse_properties(text, "x"); }), "larger than 8 MiB"));
+    // An endless file: read up to the bound, then refused.
+    const std::string message = error_of([] { (void)load_properties_file("/dev/zero"); });
+    EXPECT_TRUE(contains(message, "'/dev/zero': it is larger than 8 MiB")) << message;
+}
+
 TEST(streams_config, copies_are_equal_and_independent) {
     const streams_config a(minimal({{"num.stream.threads", "3"}}));
     const streams_config b = a; // NOLINT(performance-unnecessary-copy-initialization)
