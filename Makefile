@@ -1,7 +1,8 @@
 # User-facing targets over CMake (the build itself is CMake + Ninja):
 #   make          install missing Debian packages, configure and build into build/
 #   make demo     run the metrics pipeline on the embedded demo cluster (no setup)
-#   make test     unit tests (also under ASan+UBSan) and integration tests on a real broker
+#   make test     unit tests (also under ASan+UBSan), integration tests on a real broker,
+#                 and each fuzz harness for 5 s
 #   make bench    micro benchmarks and end-to-end scenarios on the real broker
 #   make fuzz     every libFuzzer harness of fuzz/ for FUZZ_SECONDS (60) each, in build-fuzz/
 #   make format   clang-format every C++ source
@@ -33,7 +34,7 @@ demo: build
 	$(BUILD_DIR)/bin/brook-metrics --demo
 
 test: build asan
-	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) scripts/run-tests
+	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) FUZZ_DIR=$(FUZZ_DIR) scripts/run-tests
 
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/run-bench

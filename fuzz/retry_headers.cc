@@ -1,39 +1,36 @@
 // Fuzzes what the retry router reads from the headers of a record it finds in a retry
 // tier: apps::retry_history::read (attempt, error, failure times, where the record came
-// from) and the due-time header ("due-ts") through the engine's due_time_from_header.
+// from) and the due-time header ("due-ts") through the router's due_time_rule.
 // The input is the record's headers, one per line: "name:value", or "name" alone for a
 // header with a null value; any bytes but '\n'.
 //
 // Invariants: reading never throws; every field is either a well-formed header value in
 // range or the fallback; write() then read() gives the same history for every field that
 // is in range; write() leaves exactly one header of each name it writes; the due-time
-// extractor either returns the header's decimal value or throws serde_error.
-//
-// Known bugs left out while BROOK_FUZZ_SKIP_KNOWN names them (see fuzz_support.h):
-//   attempt-max  "attempt: 9223372036854775807" is read as is, and the router then counts
-//                the next attempt as attempt + 1 (retry_processor.cc): a signed overflow.
-//                Checked here as: a read attempt leaves room for one more.
-//   due-ts-max   "due-ts: 9223372036854775807" makes the record wait forever, blocking its
-//                partition. Checked here as: a due time at most a year ahead of now.
+// rule waits for a due time only within what the tier could ask, and gives a reason when
+// it refuses one.
 
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "apps/retry_router/retry_due_time.h"
 #include "apps/retry_router/retry_history.h"
 #include "engine/serde/serde.h"
-#include "engine/topology/due_time.h"
+#include "engine/text/safe_text.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
+
+constexpr int64_t max_attempt = 1000; // as a retry schedule would bound it
 
 using namespace brook;
 using namespace brook::apps;
 
 constexpr int64_t now_ms = 1700000000000;
-constexpr int64_t year_ms = int64_t{366} * 24 * 3600 * 1000;
 
 // The value of the last header `name` as an integer in [min, max], if it is one.
 std::optional<int64_t> header_int(const headers& h, std::string_view name, int64_t min,
@@ -66,21 +63,22 @@ retry_history fallback_of(int64_t tier) {
 
 // Each numeric field of `read` is the header's value when that is in range, else the
 // fallback's.
-void check_fields(const headers& h, const retry_history& read, const retry_history& fallback) {
+void check_fields(const headers& h, const retry_history& read, const retry_history& fallback,
+                  int64_t max_attempt) {
     constexpr int64_t max = std::numeric_limits<int64_t>::max();
     const auto expect = [&](std::string_view name, int64_t got, int64_t fallback_value,
                             int64_t max_value) {
         const int64_t want = header_int(h, name, 0, max_value).value_or(fallback_value);
         FUZZ_CHECK(got == want, fmt::format("{}: read {}, expected {}", name, got, want));
     };
-    expect(retry_header::attempt, read.attempt, fallback.attempt, max);
+    expect(retry_header::attempt, read.attempt, fallback.attempt, max_attempt);
     expect(retry_header::first_failure_ts, read.first_failure_ts, fallback.first_failure_ts, max);
     expect(retry_header::last_failure_ts, read.last_failure_ts, fallback.last_failure_ts, max);
     expect(retry_header::original_partition, read.original_partition, fallback.original_partition,
            std::numeric_limits<int32_t>::max());
     expect(retry_header::original_offset, read.original_offset, fallback.original_offset, max);
-    expect(retry_header::original_timestamp, read.original_timestamp,
-           fallback.original_timestamp, max);
+    expect(retry_header::original_timestamp, read.original_timestamp, fallback.original_timestamp,
+           max);
     const auto error = h.last(retry_header::error);
     FUZZ_CHECK(read.error == (error ? std::string(*error) : fallback.error), "error");
 }
@@ -103,20 +101,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
 
-    const retry_history read = retry_history::read(h, fallback);
-    check_fields(h, read, fallback);
-    if (!fuzz::skip_known("attempt-max") &&
-        header_int(h, retry_header::attempt, 0, std::numeric_limits<int64_t>::max())) {
-        FUZZ_CHECK(read.attempt < std::numeric_limits<int64_t>::max(),
-                   fmt::format("attempt {} leaves no room for the next attempt", read.attempt));
-    }
+    const retry_history read = retry_history::read(h, fallback, max_attempt);
+    check_fields(h, read, fallback, max_attempt);
+    FUZZ_CHECK(read.attempt <= max_attempt,
+               fmt::format("attempt {} over the bound {}", read.attempt, max_attempt));
 
     // What the router writes reads back the same.
     headers written = h;
     read.write(written);
-    for (const std::string_view name : {retry_header::attempt, retry_header::error,
-                                        retry_header::first_failure_ts, retry_header::original_topic,
-                                        retry_header::original_offset}) {
+    for (const std::string_view name :
+         {retry_header::attempt, retry_header::error, retry_header::first_failure_ts,
+          retry_header::original_topic, retry_header::original_offset}) {
         size_t n = 0;
         for (const auto& [key, value] : written) {
             n += key == name ? 1 : 0;
@@ -124,9 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(n == 1, fmt::format("{} headers named {}", n, name));
     }
     const retry_history other = fallback_of(3);
-    const retry_history back = retry_history::read(written, other);
-    check_fields(written, back, other);
-    FUZZ_CHECK(back.error == read.error && back.original_topic == read.original_topic,
+    const retry_history back = retry_history::read(written, other, max_attempt);
+    check_fields(written, back, other, max_attempt);
+    // The reason is written made safe (valid UTF-8, bounded): it may quote a record.
+    FUZZ_CHECK(back.error == text::safe(read.error) && back.original_topic == read.original_topic,
                "text fields round trip");
     if (read.attempt >= 0) {
         FUZZ_CHECK(back.attempt == read.attempt, "attempt round trip");
@@ -135,25 +131,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(back.original_offset == read.original_offset, "offset round trip");
     }
 
-    // The due time of a tier record.
+    // The due time of a tier-2 record: waited for only within what the tier could ask;
+    // anything else is due at once, and then dead-lettered with a reason.
     raw_record record;
     record.timestamp = now_ms;
     record.headers = &h;
-    try {
-        const int64_t due = due_time_from_header(std::string(retry_header::due_ts))(record);
-        if (!h.contains(retry_header::due_ts)) {
-            FUZZ_CHECK(due == 0, "no header, yet a due time");
-        } else {
-            FUZZ_CHECK(header_int(h, retry_header::due_ts, std::numeric_limits<int64_t>::min(),
-                                  std::numeric_limits<int64_t>::max()) == due,
-                       fmt::format("due {}", due));
-            if (!fuzz::skip_known("due-ts-max")) {
-                FUZZ_CHECK(due <= now_ms + year_ms,
-                           fmt::format("a due time of {} blocks the partition for good", due));
-            }
-        }
-    } catch (const serde_error&) {
-        FUZZ_CHECK(h.contains(retry_header::due_ts), "refused without the header");
+    const due_time_rule rule(2, std::chrono::minutes(10));
+    const int64_t due = rule.wait_until(record);
+    const auto problem = rule.problem(h, now_ms, now_ms);
+    if (!h.contains(retry_header::due_ts)) {
+        FUZZ_CHECK(due == 0 && !problem, "no header, yet a due time or a problem");
+    }
+    FUZZ_CHECK(due == 0 || due <= now_ms + rule.max_wait_ms(),
+               fmt::format("a due time of {} holds the partition past the tier's delay", due));
+    if (problem) {
+        FUZZ_CHECK(!problem->empty(), "an empty reason");
     }
     return 0;
 }

@@ -11,15 +11,11 @@
 //
 // Found: JSON nested 100,000 deep was read, then overflowed the stack when written back;
 // json_serde now refuses nesting deeper than max_json_depth (seed-json-deep-nesting).
-//
-// Known bugs left out while BROOK_FUZZ_SKIP_KNOWN names them (see fuzz_support.h):
-//   json-float-to-int  json_serde<activity> and json_serde<activity_totals> read a number
-//                      beyond int64 (1e300, or an integer literal past 2^64, which nlohmann
-//                      stores as a double) into an int64_t field with a float-to-integer
-//                      cast: undefined behaviour (UBSan float-cast-overflow in nlohmann's
-//                      from_json). Inputs of those two serdes holding such a number are
-//                      skipped. The fix belongs in apps/user_activity (range-checked
-//                      from_json); known-json-float-to-int-* is the input.
+// Found: json_serde<activity> and json_serde<activity_totals> cast a number beyond int64
+// (1e300, 2^64) into an int64_t field: undefined behaviour; their from_json now checks
+// (regression-json-float-to-int).
+
+#include "engine/serde/serdes.h"
 
 #include <bit>
 #include <cmath>
@@ -32,7 +28,6 @@
 
 #include "apps/metrics/metrics_topology.h"
 #include "apps/user_activity/user_activity_topology.h"
-#include "engine/serde/serdes.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
@@ -60,37 +55,15 @@ void round_trip(const S& serde, nullable_bytes in, bool canonical, Equal equal) 
                                out ? fuzz::excerpt(*out) : "null"));
     }
     std::string copy = out ? std::string(*out) : std::string();
-    const auto back = serde.deserialize(out ? nullable_bytes(std::string_view(copy)) : std::nullopt);
+    const auto back =
+        serde.deserialize(out ? nullable_bytes(std::string_view(copy)) : std::nullopt);
     FUZZ_CHECK(equal(back, *value), "read back differently: " + (in ? fuzz::excerpt(*in) : "null"));
 }
 
 const auto equal = [](const auto& a, const auto& b) { return a == b; };
 
-// Whether `j` holds a floating-point number that an int64_t cannot hold.
-bool has_float_beyond_int64(const nlohmann::json& j) {
-    if (j.is_number_float()) {
-        const double d = j.get<double>();
-        return !(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18);
-    }
-    if (j.is_structured()) {
-        for (const auto& item : j) {
-            if (has_float_beyond_int64(item)) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 template <class T>
 void json_round_trip(nullable_bytes in) {
-    if (in && fuzz::skip_known("json-float-to-int") &&
-        !detail::json_nests_deeper_than(*in, max_json_depth)) {
-        const nlohmann::json j = nlohmann::json::parse(in->begin(), in->end(), nullptr, false);
-        if (!j.is_discarded() && has_float_beyond_int64(j)) {
-            return;
-        }
-    }
     const json_serde<T> serde;
     std::optional<T> value;
     try {
@@ -160,12 +133,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         round_trip(metric_key_serde{}, in, true, equal);
         break;
     case 9:
-        round_trip(metric_stats_serde{}, in, true, [](const metric_stats& a, const metric_stats& b) {
-            return a.count == b.count &&
-                   std::bit_cast<uint64_t>(a.sum) == std::bit_cast<uint64_t>(b.sum) &&
-                   std::bit_cast<uint64_t>(a.min) == std::bit_cast<uint64_t>(b.min) &&
-                   std::bit_cast<uint64_t>(a.max) == std::bit_cast<uint64_t>(b.max);
-        });
+        round_trip(metric_stats_serde{}, in, true,
+                   [](const metric_stats& a, const metric_stats& b) {
+                       return a.count == b.count &&
+                              std::bit_cast<uint64_t>(a.sum) == std::bit_cast<uint64_t>(b.sum) &&
+                              std::bit_cast<uint64_t>(a.min) == std::bit_cast<uint64_t>(b.min) &&
+                              std::bit_cast<uint64_t>(a.max) == std::bit_cast<uint64_t>(b.max);
+                   });
         break;
     case 10:
         json_round_trip<activity>(in);

@@ -41,6 +41,22 @@ bool read_count(const nlohmann::json& value, uint64_t max, int64_t& out) {
     return true;
 }
 
+// `value` (field `name`) as an int64_t, for the checked from_json below.
+int64_t int64_value(const nlohmann::json& value, std::string_view name) {
+    if (value.is_number_integer() && !value.is_number_unsigned()) {
+        return value.get<int64_t>();
+    }
+    if (value.is_number_unsigned() && value.get<uint64_t>() <= static_cast<uint64_t>(int64_max)) {
+        return static_cast<int64_t>(value.get<uint64_t>());
+    }
+    throw serde_error(
+        fmt::format("field '{}' is not an integer that fits 64 bits", brook::text::safe(name)));
+}
+
+int64_t int64_field(const nlohmann::json& j, const char* name) {
+    return int64_value(j.at(name), name);
+}
+
 bool read_amount(const nlohmann::json& doc, int64_t& out, std::string& error) {
     const auto it = doc.find("amount_cents");
     if (it == doc.end()) {
@@ -273,6 +289,42 @@ void build_user_activity_topology(stream_builder& builder, const user_activity_o
             },
             "session-result")
         .to(options.sessions_topic);
+}
+
+void to_json(nlohmann::json& j, const activity& a) {
+    j = nlohmann::json{{"kind", a.kind},         {"event_id", a.event_id},
+                       {"user_id", a.user_id},   {"event_type", a.event_type},
+                       {"order_id", a.order_id}, {"amount_cents", a.amount_cents}};
+}
+
+void from_json(const nlohmann::json& j, activity& a) {
+    j.at("kind").get_to(a.kind);
+    j.at("event_id").get_to(a.event_id);
+    j.at("user_id").get_to(a.user_id);
+    j.at("event_type").get_to(a.event_type);
+    j.at("order_id").get_to(a.order_id);
+    a.amount_cents = int64_field(j, "amount_cents");
+}
+
+void to_json(nlohmann::json& j, const activity_totals& t) {
+    j = nlohmann::json{{"events", t.events},
+                       {"by_type", t.by_type},
+                       {"orders", t.orders},
+                       {"order_total_cents", t.order_total_cents}};
+}
+
+void from_json(const nlohmann::json& j, activity_totals& t) {
+    t.events = int64_field(j, "events");
+    t.orders = int64_field(j, "orders");
+    t.order_total_cents = int64_field(j, "order_total_cents");
+    t.by_type.clear();
+    const nlohmann::json& by_type = j.at("by_type");
+    if (!by_type.is_object()) {
+        throw serde_error("field 'by_type' is not an object");
+    }
+    for (const auto& [type, count] : by_type.items()) {
+        t.by_type[type] = int64_value(count, type);
+    }
 }
 
 } // namespace brook::apps

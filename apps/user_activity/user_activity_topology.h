@@ -74,8 +74,11 @@ struct activity {
     std::string order_id;   // orders only
     int64_t amount_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(activity, kind, event_id, user_id, event_type, order_id,
-                                   amount_cents)
+// JSON in both directions. Reading checks every integer: nlohmann's own reading of an int64_t
+// field casts a number beyond int64 (1e300, 2^64) and that is undefined behaviour (found by
+// fuzz/serdes.cc). A field of the wrong type or range throws serde_error.
+void to_json(nlohmann::json& j, const activity& a);
+void from_json(const nlohmann::json& j, activity& a);
 
 // A parsed input value, or why it could not be parsed, with the input value as it came
 // (null stays null) for the DLQ.
@@ -97,7 +100,9 @@ struct activity_totals {
     int64_t orders = 0;
     int64_t order_total_cents = 0; // saturates at INT64_MAX rather than overflow
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(activity_totals, events, by_type, orders, order_total_cents)
+// As for activity: reading checks that every count is an integer that fits int64_t.
+void to_json(nlohmann::json& j, const activity_totals& t);
+void from_json(const nlohmann::json& j, activity_totals& t);
 
 // The aggregations' adder and (sessions) merger, in the shapes aggregate() takes.
 activity_totals add_activity(const std::string& user_id, const activity& a, activity_totals totals);

@@ -847,7 +847,7 @@ streams_config streams_config::from_sources(const std::filesystem::path& file,
         if (eq == std::string::npos || key.empty()) {
             throw config_error(fmt::format("override '{}' is not of the form key=value; write "
                                            "e.g. num.stream.threads=4",
-                                           text));
+                                           text::safe(text, quoted_limit)));
         }
         std::string value(trim(std::string_view(text).substr(eq + 1)));
         origins[key] = fmt::format("override '{}={}'", shown_key(key), shown_value(key, value));

@@ -530,7 +530,12 @@ void stream_thread::on_revoked(const std::vector<topic_partition>& partitions) {
 }
 
 void stream_thread::on_lost(const std::vector<topic_partition>& partitions) {
-    // Someone else owns these already: close without committing.
+    // Someone else owns these already: close without committing. Said aloud, because the
+    // next owner redoes everything since the last commit (under at_least_once, its output
+    // comes again).
+    std::cerr << fmt::format("brook: stream thread {}: {} partitions lost to the group (session "
+                             "expired or fenced); their tasks close without committing\n",
+                             _index, partitions.size());
     _tasks->release(partitions);
     _task_count = _tasks->task_count();
     if (_eos && _txn->in_transaction()) {

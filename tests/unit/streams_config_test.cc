@@ -466,6 +466,12 @@ TEST(streams_config, from_sources_errors_name_the_file_line_or_the_override) {
     const std::string bad_syntax =
         error_of([&] { (void)streams_config::from_sources(file.path(), {"num.stream.threads"}); });
     EXPECT_TRUE(contains(bad_syntax, "key=value")) << bad_syntax;
+
+    // An override quoted in an error is bounded (found by fuzz/streams_config.cc: 24 KB).
+    const std::string long_override =
+        error_of([&] { (void)streams_config::from_sources({}, {std::string(30000, '.')}); });
+    EXPECT_LT(long_override.size(), 1024u);
+    EXPECT_TRUE(contains(long_override, "key=value")) << long_override;
 }
 
 // ---- sizes from outside are bounded -----------------------------------------------------

@@ -229,6 +229,35 @@ TEST(user_activity, the_dedupe_retention_comes_from_the_options) {
     EXPECT_EQ(p.windows().back().value["events"], 2);
 }
 
+TEST(user_activity, the_repartition_and_store_json_refuses_integers_beyond_64_bits) {
+    // nlohmann's own reading casts 1e300 into an int64_t field: undefined behaviour (found
+    // by fuzz/serdes.cc). The checked reading refuses it, and reads what it writes.
+    const json_serde<apps::activity> activity_serde;
+    const std::string order = R"({"kind":"order","event_id":"e","user_id":"u","event_type":"",)"
+                              R"("order_id":"o","amount_cents":)";
+    EXPECT_THROW(activity_serde.deserialize(std::string_view(order + "1e300}")), serde_error);
+    EXPECT_THROW(activity_serde.deserialize(std::string_view(order + "18446744073709551615}")),
+                 serde_error);
+    EXPECT_EQ(
+        activity_serde.deserialize(std::string_view(order + "9223372036854775807}")).amount_cents,
+        std::numeric_limits<int64_t>::max());
+
+    const json_serde<apps::activity_totals> totals_serde;
+    EXPECT_THROW(totals_serde.deserialize(std::string_view(
+                     R"({"events":1,"by_type":{"view":1e300},"orders":0,"order_total_cents":0})")),
+                 serde_error);
+    apps::activity_totals t;
+    t.events = 3;
+    t.by_type = {{"view", 2}, {"click", 1}};
+    t.orders = 1;
+    t.order_total_cents = 250;
+    std::string buffer;
+    const apps::activity_totals back = totals_serde.deserialize(totals_serde.serialize(t, buffer));
+    EXPECT_EQ(back.events, 3);
+    EXPECT_EQ(back.by_type, t.by_type);
+    EXPECT_EQ(back.order_total_cents, 250);
+}
+
 TEST(user_activity, order_totals_saturate_instead_of_overflowing) {
     pipeline p = pipeline::emitting_updates();
     const int64_t max = std::numeric_limits<int64_t>::max();
