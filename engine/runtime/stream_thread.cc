@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
@@ -496,10 +497,30 @@ void stream_thread::make_producer() {
 void stream_thread::on_assigned(const std::vector<topic_partition>& partitions) {
     _tasks->assign(partitions);
     _task_count = _tasks->task_count();
+    // Which tasks this thread runs now, and how long it had none since its last revocation
+    // (the rebalance pause it saw): what an operator needs to follow tasks across
+    // instances, and what the rolling-restart test counts.
+    std::vector<std::string> ids;
+    for (stream_task* task : _tasks->all_tasks()) {
+        ids.push_back(task->id().to_string());
+    }
+    std::sort(ids.begin(), ids.end());
+    const std::string paused =
+        _revoked_at ? fmt::format(" after a pause of {} ms",
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - *_revoked_at)
+                                      .count())
+                    : std::string();
+    _revoked_at.reset();
+    std::cerr << fmt::format("brook: stream thread {}: assigned tasks [{}]{}\n", _index,
+                             fmt::join(ids, ","), paused);
     set_state(thread_state::partitions_assigned);
 }
 
 void stream_thread::on_revoked(const std::vector<topic_partition>& partitions) {
+    if (!partitions.empty()) {
+        _revoked_at = std::chrono::steady_clock::now();
+    }
     const std::vector<stream_task*> affected = _tasks->tasks_of(partitions);
     // Finish what was queued for the partitions being given up, then commit them while
     // this member still owns them, so the next owner starts exactly after.

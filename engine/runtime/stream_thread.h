@@ -190,6 +190,8 @@ private:
     std::unique_ptr<transaction_manager> _txn;
 
     std::chrono::steady_clock::time_point _last_commit;
+    // When this thread last gave partitions up; reset when it gets an assignment.
+    std::optional<std::chrono::steady_clock::time_point> _revoked_at;
     int _failed_in_a_row = 0;
     std::vector<consumed_record> _records;
     std::vector<consumer_event> _events;
