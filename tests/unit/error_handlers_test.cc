@@ -178,6 +178,35 @@ TEST(production_handler, fail_stops_with_the_topic_and_the_reason) {
     }
 }
 
+TEST(production_handler, a_dead_letter_too_large_loses_its_largest_part_first) {
+    // The output copy of a record with a 3,000-byte header cannot be written under a limit
+    // of 2,000. Its dead letter leaves the header out, which is enough: the key and value,
+    // small, stay as they were (they tell which record it was).
+    topology_test_driver driver(passthrough(),
+                                {{"default.production.exception.handler", "dead_letter"},
+                                 {"errors.dead.letter.queue.topic.name", "dlq"},
+                                 {"producer.message.max.bytes", "2000"}});
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    headers big;
+    big.add("big", std::string(3000, 'h'));
+    in.pipe_input("the-key", "the-value", 1, big);
+    const captured_record r = only_record(driver, "dlq");
+    EXPECT_EQ(r.key, "the-key");
+    EXPECT_EQ(r.value, "the-value");
+    EXPECT_FALSE(r.hdrs.contains("big"));
+    EXPECT_EQ(r.hdrs.last("headers-left-out"), "1");
+    EXPECT_NE(r.hdrs.last("error")->find("message.max.bytes"), std::string_view::npos);
+
+    // Both a large value and a large header: the larger goes first, then the other.
+    headers also_big;
+    also_big.add("big", std::string(1500, 'h'));
+    in.pipe_input("k2", std::string(1800, 'v'), 2, also_big);
+    const captured_record r2 = only_record(driver, "dlq");
+    EXPECT_EQ(r2.key, "k2");
+    EXPECT_EQ(r2.hdrs.last("value-bytes"), "1800");
+    EXPECT_FALSE(r2.hdrs.contains("big"));
+}
+
 TEST(event_time_bound, a_record_from_the_far_future_goes_to_the_dlq_and_leaves_stream_time_alone) {
     stream_builder b;
     b.stream<std::string, std::string>({"in"})
