@@ -47,6 +47,7 @@ stream_task::stream_task(task_id id, const topology& topo, task_environment env)
                 .count();
         };
     }
+    _output.bound_event_time(_env.max_event_time_future, _env.wall_clock);
     if (_env.layout != nullptr) {
         const auto targets = _env.layout->written_by(_id.subtopology);
         _output.track(targets);
@@ -574,6 +575,29 @@ void stream_task::production_failed(std::string_view topic, nullable_bytes key,
     }
     handle_failure(_env.on_production_error, "default.production.exception.handler", why, key,
                    value, timestamp, std::move(dead_headers));
+}
+
+void stream_task::event_time_refused(std::string_view topic, nullable_bytes key,
+                                     nullable_bytes value, int64_t timestamp, const headers& hdrs,
+                                     int64_t ahead_ms) {
+    if (_env.counters != nullptr) {
+        _env.counters->deserialization_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const std::string reason = fmt::format(
+        "cannot read the record at {}: the topology gave it the event time {} for '{}', {} ms "
+        "ahead of the wall clock, more than max.event.time.future.ms ({})",
+        current_position(), timestamp, text::safe(topic, 260), ahead_ms,
+        _env.max_event_time_future.count());
+    if (_current_raw != nullptr) {
+        // The record as it came in, as the check at a source sends it.
+        handle_failure(_env.on_deserialization_error, "default.deserialization.exception.handler",
+                       reason, _current_raw->key, _current_raw->value, _current_raw->timestamp,
+                       _current_raw->headers != nullptr ? *_current_raw->headers : headers{});
+        return;
+    }
+    // A punctuator's record: there is no input record, so the one it made.
+    handle_failure(_env.on_deserialization_error, "default.deserialization.exception.handler",
+                   reason, key, value, timestamp, hdrs);
 }
 
 std::string stream_task::current_position() const {
