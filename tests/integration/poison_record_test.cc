@@ -456,8 +456,8 @@ TEST_P(poison_records, each_is_dead_lettered_or_aggregated_and_the_app_keeps_com
         const double after = prometheus_value(metrics.body, "brook_transactions_committed_total");
         EXPECT_GT(after, before) << "no transaction committed after the poison records";
         std::cout << fmt::format(
-            "[ figures  ] transactions committed: {} after the poison "
-            "records, {} at the end; aborted: {}\n",
+            "[ figures  ] transactions committed: {} once the poison records were, {} at "
+            "the end; aborted: {}\n",
             before, after, prometheus_value(metrics.body, "brook_transactions_aborted_total"));
     }
     EXPECT_EQ(app.stop(SIGTERM), 0);
