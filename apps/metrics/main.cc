@@ -140,8 +140,15 @@ int main(int argc, char** argv) {
         }
         options.emit_final = cli.get("emit") == "final";
         demo_records = cli.get_int("demo-records", 1, 1'000'000);
+        // No input record may stop the app (issue 17): one the producer cannot write (a
+        // dead letter of a 1 MB value, a copy with a 1 MB header) is dead-lettered in its
+        // turn, cut to fit; and an event time over an hour ahead of the clock (the broker's
+        // log.message.timestamp.after.max.ms since Kafka 4.0) is dead-lettered before it
+        // moves stream time and makes every later record late. --set overrides either.
         run.config = cli.make_config({{"application.id", "brook-metrics"},
                                       {"default.deserialization.exception.handler", "dead_letter"},
+                                      {"default.production.exception.handler", "dead_letter"},
+                                      {"max.event.time.future.ms", "3600000"},
                                       {"errors.dead.letter.queue.topic.name", topics.dead_letter}});
         stream_builder builder;
         apps::build_metrics_pipeline(builder, topics, options);

@@ -2,7 +2,8 @@
 
 // record_errors: where a task's nodes report a record that failed, so that the task's
 // exception handlers decide (processing.exception.handler, default.production.exception.
-// handler): skip it, send it to the dead-letter topic with the reason, or fail. The
+// handler, and the deserialization handler for an event time past max.event.time.future.ms):
+// skip it, send it to the dead-letter topic with the reason, or fail. The
 // runtime's stream_task implements it; nodes find it by asking their task_context for it
 // (dynamic_cast at init), so it stays off the context users program against.
 //
@@ -30,6 +31,15 @@ public:
     virtual void production_failed(std::string_view topic, nullable_bytes key, nullable_bytes value,
                                    int64_t timestamp, const headers& hdrs,
                                    std::string_view reason) = 0;
+    // The topology gave a record for the repartition topic `topic` the event time
+    // `timestamp`, `ahead_ms` past the wall clock: more than max.event.time.future.ms. It is
+    // not written there (it would move the stream time of every task reading that topic,
+    // through the writer's progress markers, and make every later record late); the record
+    // being processed goes to the deserialization handler instead, as one whose own
+    // timestamp is that far ahead does at a source.
+    virtual void event_time_refused(std::string_view topic, nullable_bytes key,
+                                    nullable_bytes value, int64_t timestamp, const headers& hdrs,
+                                    int64_t ahead_ms) = 0;
 };
 
 } // namespace brook

@@ -47,6 +47,7 @@ stream_task::stream_task(task_id id, const topology& topo, task_environment env)
                 .count();
         };
     }
+    _output.bound_event_time(_env.max_event_time_future, _env.wall_clock);
     if (_env.layout != nullptr) {
         const auto targets = _env.layout->written_by(_id.subtopology);
         _output.track(targets);
@@ -576,6 +577,29 @@ void stream_task::production_failed(std::string_view topic, nullable_bytes key,
                    value, timestamp, std::move(dead_headers));
 }
 
+void stream_task::event_time_refused(std::string_view topic, nullable_bytes key,
+                                     nullable_bytes value, int64_t timestamp, const headers& hdrs,
+                                     int64_t ahead_ms) {
+    if (_env.counters != nullptr) {
+        _env.counters->deserialization_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    const std::string reason = fmt::format(
+        "cannot read the record at {}: the topology gave it the event time {} for '{}', {} ms "
+        "ahead of the wall clock, more than max.event.time.future.ms ({})",
+        current_position(), timestamp, text::safe(topic, 260), ahead_ms,
+        _env.max_event_time_future.count());
+    if (_current_raw != nullptr) {
+        // The record as it came in, as the check at a source sends it.
+        handle_failure(_env.on_deserialization_error, "default.deserialization.exception.handler",
+                       reason, _current_raw->key, _current_raw->value, _current_raw->timestamp,
+                       _current_raw->headers != nullptr ? *_current_raw->headers : headers{});
+        return;
+    }
+    // A punctuator's record: there is no input record, so the one it made.
+    handle_failure(_env.on_deserialization_error, "default.deserialization.exception.handler",
+                   reason, key, value, timestamp, hdrs);
+}
+
 std::string stream_task::current_position() const {
     if (_current == nullptr) {
         return "a punctuator";
@@ -610,8 +634,11 @@ void stream_task::handle_failure(error_handler handler, std::string_view what,
         hdrs.set("source-partition", std::to_string(_current->partition));
         hdrs.set("source-offset", std::to_string(_current->offset));
     }
-    // A record the producer would refuse again is cut down to what fits: its value (then
-    // key, then headers) replaced by a note of its size, the reason kept.
+    // A record the producer would refuse again is cut down to what fits, the reason kept:
+    // the largest of its value, key and headers is left out first (a value or key replaced
+    // by a note of its size, the headers by the few this handler writes), then the next.
+    // Largest first, so that a 1 MB header does not cost the record its key, which is
+    // often what tells which record it was.
     if (const std::optional<size_t> limit = _env.collector->record_size_limit()) {
         constexpr size_t overhead = 512; // record framing and the headers added here
         const auto headers_size = [](const headers& h) {
@@ -627,27 +654,38 @@ void stream_task::handle_failure(error_handler handler, std::string_view what,
         };
         std::string value_note;
         std::string key_note;
-        if (total() > *limit && value) {
-            hdrs.set("value-bytes", std::to_string(value->size()));
-            value_note =
-                fmt::format("[value of {} bytes left out: too large to write]", value->size());
-            value = value_note;
-        }
-        if (total() > *limit && key) {
-            hdrs.set("key-bytes", std::to_string(key->size()));
-            key_note = fmt::format("[key of {} bytes left out: too large to write]", key->size());
-            key = key_note;
-        }
-        if (total() > *limit) {
-            headers kept;
-            for (const char* name : {"error", "source-topic", "source-partition", "source-offset",
-                                     "target-topic", "value-bytes", "key-bytes"}) {
-                if (auto v = hdrs.last(name)) {
-                    kept.add(name, std::string(*v));
-                }
+        bool headers_cut = false;
+        while (total() > *limit) {
+            // What each part would free; 0 once it is left out (or absent).
+            const size_t value_part = value && value_note.empty() ? value->size() : 0;
+            const size_t key_part = key && key_note.empty() ? key->size() : 0;
+            const size_t headers_part = headers_cut ? 0 : headers_size(hdrs);
+            if (value_part == 0 && key_part == 0 && headers_part == 0) {
+                break; // nothing left to leave out: the producer decides
             }
-            kept.add("headers-left-out", std::to_string(hdrs.size() - kept.size()));
-            hdrs = std::move(kept);
+            if (value_part >= key_part && value_part >= headers_part) {
+                hdrs.set("value-bytes", std::to_string(value->size()));
+                value_note =
+                    fmt::format("[value of {} bytes left out: too large to write]", value->size());
+                value = value_note;
+            } else if (key_part >= headers_part) {
+                hdrs.set("key-bytes", std::to_string(key->size()));
+                key_note =
+                    fmt::format("[key of {} bytes left out: too large to write]", key->size());
+                key = key_note;
+            } else {
+                headers kept;
+                for (const char* name :
+                     {"error", "source-topic", "source-partition", "source-offset", "target-topic",
+                      "value-bytes", "key-bytes"}) {
+                    if (auto v = hdrs.last(name)) {
+                        kept.add(name, std::string(*v));
+                    }
+                }
+                kept.add("headers-left-out", std::to_string(hdrs.size() - kept.size()));
+                hdrs = std::move(kept);
+                headers_cut = true;
+            }
         }
         send_dead_letter(key, value, timestamp, hdrs, reason);
         return;

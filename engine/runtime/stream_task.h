@@ -161,11 +161,14 @@ public:
     void request_commit() override { _commit_requested = true; }
     task_counters& counters() override { return *_env.counters; }
 
-    // record_errors: the processing and production exception handlers.
+    // record_errors: the processing and production exception handlers, and the
+    // deserialization handler for event times past max.event.time.future.ms.
     void processing_failed(std::string_view node, const std::exception& e) override;
     void production_failed(std::string_view topic, nullable_bytes key, nullable_bytes value,
                            int64_t timestamp, const headers& hdrs,
                            std::string_view reason) override;
+    void event_time_refused(std::string_view topic, nullable_bytes key, nullable_bytes value,
+                            int64_t timestamp, const headers& hdrs, int64_t ahead_ms) override;
 
     // The changelog topic of `store` for application `application_id`.
     static std::string changelog_topic(const std::string& application_id, std::string_view store);

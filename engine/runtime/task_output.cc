@@ -24,6 +24,20 @@ int64_t task_output::largest_timestamp(std::string_view topic) const {
 
 void task_output::send(std::string_view topic, nullable_bytes key, nullable_bytes value,
                        int64_t timestamp, const headers& hdrs, std::optional<int32_t> partition) {
+    int64_t* largest = nullptr;
+    for (auto& [name, ts] : _largest) {
+        if (name == topic) {
+            largest = &ts;
+            break;
+        }
+    }
+    if (largest != nullptr && _bound.count() >= 0 && _errors != nullptr && _wall_clock) {
+        const int64_t now = _wall_clock();
+        if (timestamp > now && timestamp - now > _bound.count()) {
+            _errors->event_time_refused(topic, key, value, timestamp, hdrs, timestamp - now);
+            return;
+        }
+    }
     try {
         _target->send(topic, key, value, timestamp, hdrs, partition);
     } catch (const production_error& e) {
@@ -33,11 +47,8 @@ void task_output::send(std::string_view topic, nullable_bytes key, nullable_byte
         _errors->production_failed(topic, key, value, timestamp, hdrs, e.what());
         return;
     }
-    for (auto& [name, ts] : _largest) {
-        if (name == topic) {
-            ts = std::max(ts, timestamp);
-            break;
-        }
+    if (largest != nullptr) {
+        *largest = std::max(*largest, timestamp);
     }
 }
 

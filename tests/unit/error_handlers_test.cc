@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/errors.h"
+#include "engine/runtime/task_output.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 
@@ -176,6 +177,86 @@ TEST(production_handler, fail_stops_with_the_topic_and_the_reason) {
         EXPECT_NE(what.find("'out'"), std::string::npos) << what;
         EXPECT_NE(what.find("default.production.exception.handler"), std::string::npos) << what;
     }
+}
+
+TEST(production_handler, a_dead_letter_too_large_loses_its_largest_part_first) {
+    // The output copy of a record with a 3,000-byte header cannot be written under a limit
+    // of 2,000. Its dead letter leaves the header out, which is enough: the key and value,
+    // small, stay as they were (they tell which record it was).
+    topology_test_driver driver(passthrough(),
+                                {{"default.production.exception.handler", "dead_letter"},
+                                 {"errors.dead.letter.queue.topic.name", "dlq"},
+                                 {"producer.message.max.bytes", "2000"}});
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    headers big;
+    big.add("big", std::string(3000, 'h'));
+    in.pipe_input("the-key", "the-value", 1, big);
+    const captured_record r = only_record(driver, "dlq");
+    EXPECT_EQ(r.key, "the-key");
+    EXPECT_EQ(r.value, "the-value");
+    EXPECT_FALSE(r.hdrs.contains("big"));
+    EXPECT_EQ(r.hdrs.last("headers-left-out"), "1");
+    EXPECT_NE(r.hdrs.last("error")->find("message.max.bytes"), std::string_view::npos);
+
+    // Both a large value and a large header: the larger goes first, then the other.
+    headers also_big;
+    also_big.add("big", std::string(1500, 'h'));
+    in.pipe_input("k2", std::string(1800, 'v'), 2, also_big);
+    const captured_record r2 = only_record(driver, "dlq");
+    EXPECT_EQ(r2.key, "k2");
+    EXPECT_EQ(r2.hdrs.last("value-bytes"), "1800");
+    EXPECT_FALSE(r2.hdrs.contains("big"));
+}
+
+// task_output's half of the event-time bound: a processor may give a record any timestamp,
+// and one far ahead written to a repartition topic would move the stream time of every
+// task reading it (through the writer's progress markers).
+struct capturing_collector final : record_collector {
+    std::vector<std::pair<std::string, int64_t>> sent;
+    void send(std::string_view topic, nullable_bytes, nullable_bytes, int64_t timestamp,
+              const headers&, std::optional<int32_t>) override {
+        sent.emplace_back(std::string(topic), timestamp);
+    }
+    int32_t partition_count(std::string_view) override { return 1; }
+};
+struct refusal_log final : record_errors {
+    std::vector<std::pair<std::string, int64_t>> refused; // topic, ms ahead
+    void processing_failed(std::string_view, const std::exception&) override {}
+    void production_failed(std::string_view, nullable_bytes, nullable_bytes, int64_t,
+                           const headers&, std::string_view) override {}
+    void event_time_refused(std::string_view topic, nullable_bytes, nullable_bytes, int64_t,
+                            const headers&, int64_t ahead_ms) override {
+        refused.emplace_back(std::string(topic), ahead_ms);
+    }
+};
+
+TEST(event_time_bound, a_repartition_record_far_ahead_is_refused_and_moves_no_watermark) {
+    capturing_collector target;
+    refusal_log errors;
+    task_output out(&target, &errors);
+    out.track({{"app-by-host-repartition", 3}});
+    const int64_t now = 1'800'000'000'000;
+    out.bound_event_time(std::chrono::hours(1), [now] { return now; });
+    out.send("app-by-host-repartition", "k", "v", now - 5000, {}, std::nullopt);
+    out.send("app-by-host-repartition", "k", "v", now + 3'600'000, {}, std::nullopt); // at it
+    out.send("app-by-host-repartition", "k", "v", now + 2 * 86'400'000, {}, std::nullopt);
+    // Output topics are not the app's stream time: what they carry is the topology's call.
+    out.send("out", "k", "v", now + 2 * 86'400'000, {}, std::nullopt);
+    ASSERT_EQ(target.sent.size(), 3U);
+    EXPECT_EQ(target.sent[1].second, now + 3'600'000);
+    EXPECT_EQ(target.sent[2].first, "out");
+    ASSERT_EQ(errors.refused.size(), 1U);
+    EXPECT_EQ(errors.refused[0],
+              (std::pair<std::string, int64_t>{"app-by-host-repartition", 2 * 86'400'000}));
+    EXPECT_EQ(out.largest_timestamp("app-by-host-repartition"), now + 3'600'000);
+
+    // Without a bound (the default, -1), nothing is refused.
+    task_output unbounded(&target, &errors);
+    unbounded.track({{"app-by-host-repartition", 3}});
+    unbounded.bound_event_time(std::chrono::milliseconds(-1), [now] { return now; });
+    unbounded.send("app-by-host-repartition", "k", "v", now + 2 * 86'400'000, {}, std::nullopt);
+    EXPECT_EQ(errors.refused.size(), 1U);
+    EXPECT_EQ(unbounded.largest_timestamp("app-by-host-repartition"), now + 2 * 86'400'000);
 }
 
 TEST(event_time_bound, a_record_from_the_far_future_goes_to_the_dlq_and_leaves_stream_time_alone) {
