@@ -67,7 +67,18 @@ int main(int argc, char** argv) {
         options.sessions = cli.is_set("sessions");
         options.session_gap = cli.get_duration("session-gap", 1ms);
         options.dedupe_retention = cli.get_duration("dedupe-retention", 1ms);
-        config.emplace(cli.make_config({{"application.id", "brook-user-activity"}}));
+        // No record may stop the app or make the others late (issue 17): an event time over
+        // an hour ahead of the clock, and a record the producer cannot write, go to
+        // "<application.id>-dlq" with the reason. A task waits up to 2 s for an input that
+        // has nothing yet while the other has records, so that a burst written input by
+        // input after an idle spell is merged in time order (README: the runtime). --set
+        // overrides each.
+        config.emplace(
+            cli.make_config({{"application.id", "brook-user-activity"},
+                             {"max.task.idle.ms", "2000"},
+                             {"default.deserialization.exception.handler", "dead_letter"},
+                             {"default.production.exception.handler", "dead_letter"},
+                             {"max.event.time.future.ms", "3600000"}}));
         std::vector<apps::named_topic> outputs = {
             {apps::dead_letter_topic(options.user_events_topic),
              "the dead-letter topic of --user-events-topic"},
@@ -76,6 +87,11 @@ int main(int argc, char** argv) {
             {options.output_topic, "--output-topic"}};
         if (options.sessions) {
             outputs.push_back({options.sessions_topic, "--sessions-topic"});
+        }
+        if (!config->dead_letter_topic().empty()) {
+            outputs.push_back({config->dead_letter_topic(),
+                               "the application's dead-letter topic "
+                               "(errors.dead.letter.queue.topic.name)"});
         }
         // Before the topology is built, which would refuse two equal inputs less clearly.
         apps::check_topics_do_not_feed_back({{options.user_events_topic, "--user-events-topic"},
@@ -99,6 +115,9 @@ int main(int argc, char** argv) {
                                       options.output_topic};
     if (options.sessions) {
         owned.push_back(options.sessions_topic);
+    }
+    if (!config->dead_letter_topic().empty()) {
+        owned.push_back(config->dead_letter_topic());
     }
     return apps::run_app({
         .program = "brook-user-activity",

@@ -309,7 +309,29 @@ bool stream_task::ready_to_process() {
     // As Kafka Streams' PartitionGroup#readyToProcess: an empty input whose lag is unknown
     // or positive holds the task; a caught-up one holds it until its idle deadline, which
     // stays passed (so the task goes on) until the input gets records again.
+    //
+    // Beyond Kafka Streams: a deadline that passed while the whole task was idle is not
+    // spent on the next burst. Kafka Streams keeps it, so after an idle spell the first
+    // input to get a burst is processed at once, and a burst that reaches the other input
+    // a moment later (a backlog written input by input, an upstream catching up) is all
+    // late. Here a task that had nothing queued on any input for max.task.idle.ms waits
+    // for its empty inputs again, up to max.task.idle.ms, when records come. A steady
+    // stream on one input never leaves the task empty that long, so it does not wait again.
     const auto now = std::chrono::steady_clock::now();
+    const bool nothing_queued = std::all_of(
+        _inputs.begin(), _inputs.end(), [](const input_partition& in) { return in.queue.empty(); });
+    if (nothing_queued) {
+        if (!_all_empty_since) {
+            _all_empty_since = now;
+        }
+    } else if (_all_empty_since) {
+        if (now - *_all_empty_since >= _env.max_task_idle) {
+            for (auto& in : _inputs) {
+                in.idle_deadline.reset();
+            }
+        }
+        _all_empty_since.reset();
+    }
     bool any_queued = false;
     for (auto& in : _inputs) {
         if (!in.queue.empty()) {

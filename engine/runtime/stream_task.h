@@ -240,6 +240,10 @@ private:
     task_environment _env;
     topology::instance _instance;
     std::deque<input_partition> _inputs; // a deque: emplace_back keeps references valid
+    // Since when no input of the task has had a record queued (unset while some has): a
+    // task idle as a whole for max.task.idle.ms waits afresh for its empty inputs when a
+    // burst arrives on one of them (ready_to_process).
+    std::optional<std::chrono::steady_clock::time_point> _all_empty_since;
     // The input of the last enqueued record, by topic key; reset wherever inputs are removed.
     struct enqueue_hit {
         const void* topic_key = nullptr;
