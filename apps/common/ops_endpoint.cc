@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
+#include "apps/common/http_client.h"
 #include "engine/errors.h"
+#include "engine/text/safe_text.h"
 #include "state/key_value_store.h"
 #include "state/session_store.h"
 #include "state/window_store.h"
@@ -173,8 +176,12 @@ http_response ops_endpoint::handle(const http_request& request) {
             return json_response(
                 200, json{{"routes",
                            {"/metrics", "/health", "/ready", "/topology", "/stores",
-                            "/stores/<store>", "/stores/<store>/keys/<key>[?from=<ms>&to=<ms>]"}}});
+                            "/stores/<store>", "/stores/<store>/keys/<key>[?from=<ms>&to=<ms>]",
+                            "/metadata/<store>/<key>"}}});
         }
+    }
+    if (seg.size() == 3 && seg[0] == "metadata" && !seg[1].empty()) {
+        return metadata(seg[1], seg[2]);
     }
     if (!seg.empty() && seg[0] == "stores") {
         if (seg.size() == 2) {
@@ -420,6 +427,33 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
         return json_error(
             400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
     }
+    // Which instance runs the task that holds the key. Another one answers through this
+    // one (the query is passed on once: "forwarded" marks it); no one, 503 with the reason.
+    std::optional<key_query_metadata> md;
+    std::string unknown_owner;
+    try {
+        md = _streams.query_metadata_for_key(s->name, *key);
+    } catch (const streams_error& e) {
+        unknown_owner = e.what();
+    }
+    if (md && !md->active_is_local) {
+        if (!md->has_active()) {
+            http_response r = json_error(503, fmt::format("key '{}' of store '{}': {}; retry",
+                                                          key_text, s->name, md->reason));
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        }
+        if (request.param("forwarded")) {
+            http_response r = json_error(
+                503, fmt::format("key '{}' of store '{}' was passed on to this instance, but task "
+                                 "{} runs in process {} now (it moved); retry",
+                                 key_text, s->name, md->task.to_string(), md->active_process_id));
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        }
+        return forward(*md, request);
+    }
+
     constexpr int64_t forever = std::numeric_limits<int64_t>::max();
     int64_t from = 0;
     int64_t to = forever;
@@ -442,9 +476,17 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     bool truncated = false;
     std::string visit_error;
     const size_t limit = _options.max_results;
-    const auto visit = [&](const task_id&, state::state_store& handed) {
+    bool visited_owner = false;
+    const auto visit = [&](const task_id& task, state::state_store& handed) {
         if (!visit_error.empty()) {
             return;
+        }
+        if (md) {
+            // Only the task the key maps to can hold it.
+            if (!(task == md->task)) {
+                return;
+            }
+            visited_owner = true;
         }
         try {
             state::state_store& store = s->byte_stack ? s->byte_stack(handed) : handed;
@@ -521,6 +563,22 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     if (!visit_error.empty()) {
         return json_error(500, visit_error);
     }
+    if (md && !visited_owner) {
+        http_response r = json_error(
+            503, fmt::format("task {}, which holds key '{}' of store '{}', runs here but is not "
+                             "processing yet (restoring or starting); retry",
+                             md->task.to_string(), key_text, s->name));
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
+    if (found.empty() && !unknown_owner.empty()) {
+        http_response r = json_error(
+            503, fmt::format("key '{}' has no value in store '{}' on this instance, and which "
+                             "instance holds it cannot be told: {}",
+                             key_text, s->name, unknown_owner));
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
     if (found.empty()) {
         return json_error(
             404, s->kind == queryable_kind::key_value
@@ -534,6 +592,9 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     }
 
     json body{{"store", s->name}, {"key", std::string(key_text)}};
+    if (md) {
+        body["task"] = md->task.to_string();
+    }
     try {
         if (s->kind == queryable_kind::key_value) {
             // A key lives in one partition, so in one instance; the first one found wins.
@@ -566,6 +627,88 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
                                            "cannot read: {}",
                                            s->name, e.what()));
     }
+}
+
+http_response ops_endpoint::metadata(std::string_view store_name, std::string_view key_text) {
+    const auto s = find_store(store_name);
+    if (!s) {
+        return json_error(
+            404, fmt::format("no queryable store '{}'; GET /stores lists them", store_name));
+    }
+    std::string error;
+    const std::optional<std::string> key = s->encode_key(key_text, error);
+    if (!key) {
+        return json_error(
+            400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
+    }
+    std::optional<key_query_metadata> md;
+    try {
+        md = _streams.query_metadata_for_key(s->name, *key);
+    } catch (const streams_error& e) {
+        http_response r = json_error(503, e.what());
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
+    if (!md) {
+        return json_error(404, fmt::format("store '{}' is registered here but the topology has "
+                                           "no store by that name",
+                                           s->name));
+    }
+    json body{{"store", s->name},
+              {"key", std::string(key_text)},
+              {"task", md->task.to_string()},
+              {"partition", md->partition},
+              {"standbys", md->standby_servers}};
+    if (md->has_active()) {
+        body["active"] = json{{"process_id", md->active_process_id},
+                              {"application_server", md->active_server},
+                              {"local", md->active_is_local}};
+    } else {
+        body["active"] = nullptr;
+        body["reason"] = md->reason;
+    }
+    return json_response(200, body);
+}
+
+http_response ops_endpoint::forward(const key_query_metadata& md, const http_request& request) {
+    const auto unavailable = [&](const std::string& why) {
+        http_response r = json_error(503, why);
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    };
+    if (md.active_server.empty()) {
+        return unavailable(fmt::format(
+            "task {} runs in process {}, which advertises no endpoint: set application.server "
+            "(host:port of its HTTP endpoint) on every instance to query across them",
+            md.task.to_string(), md.active_process_id));
+    }
+    const size_t colon = md.active_server.rfind(':');
+    const std::string host = md.active_server.substr(0, colon);
+    const int port =
+        colon == std::string::npos ? 0 : std::atoi(md.active_server.c_str() + colon + 1);
+    if (host.empty() || port <= 0 || port > 65535) {
+        return unavailable(fmt::format("task {} runs in process {}, whose application.server "
+                                       "'{}' is not host:port",
+                                       md.task.to_string(), md.active_process_id,
+                                       text::safe(md.active_server)));
+    }
+    const std::string target = request.target +
+                               (request.target.find('?') == std::string::npos ? "?" : "&") +
+                               "forwarded=1";
+    const http_client_reply reply =
+        http_fetch(host, static_cast<uint16_t>(port), target, _options.forward_timeout);
+    if (reply.status == 0) {
+        return unavailable(fmt::format("task {} runs in the instance at {}, which did not answer "
+                                       "({}); if it just stopped, its tasks move when its "
+                                       "session expires",
+                                       md.task.to_string(), md.active_server, reply.error));
+    }
+    http_response r;
+    r.status = reply.status;
+    r.content_type = reply.content_type.empty() ? "application/json" : reply.content_type;
+    r.body = reply.body;
+    r.headers.emplace_back("X-Brook-Served-By", md.active_server);
+    return r;
 }
 
 } // namespace brook::apps

@@ -88,6 +88,8 @@ struct ops_endpoint_options {
     std::chrono::milliseconds query_timeout{2000};
     // At most this many windows or sessions in one answer ("truncated": true beyond).
     size_t max_results = 10000;
+    // How long a query passed on to the instance that owns the key may take.
+    std::chrono::milliseconds forward_timeout{2000};
 };
 
 enum class queryable_kind { key_value, window, session };
@@ -288,6 +290,9 @@ private:
     http_response stores() const;
     http_response store_info(std::string_view name) const;
     http_response query(std::string_view store, std::string_view key, const http_request& request);
+    http_response metadata(std::string_view store, std::string_view key);
+    // The query passed on to the instance `md` names, or 503 saying why it cannot be.
+    http_response forward(const key_query_metadata& md, const http_request& request);
 
     kafka_streams& _streams;
     ops_endpoint_options _options;

@@ -42,6 +42,7 @@ constexpr std::string_view processing_handler_key = "processing.exception.handle
 constexpr std::string_view max_event_time_future_key = "max.event.time.future.ms";
 constexpr std::string_view stall_timeout_key = "stall.timeout.ms";
 constexpr std::string_view group_instance_id_key = "group.instance.id";
+constexpr std::string_view application_server_key = "application.server";
 constexpr std::string_view shutdown_timeout_key = "shutdown.timeout.ms";
 constexpr std::string_view broker_wait_timeout_key = "broker.wait.timeout.ms";
 constexpr std::string_view client_id_key = "client.id";
@@ -71,6 +72,7 @@ constexpr std::array brook_keys{
     max_event_time_future_key,
     stall_timeout_key,
     group_instance_id_key,
+    application_server_key,
     shutdown_timeout_key,
     broker_wait_timeout_key,
     client_id_key,
@@ -700,6 +702,28 @@ streams_config::streams_config(std::map<std::string, std::string> props,
         !std::all_of(_group_instance_id.begin(), _group_instance_id.end(), is_valid_topic_char)) {
         v.fail(group_instance_id_key, "must be at most 200 letters, digits, '.', '_' and '-'");
     }
+    _application_server = v.get_or(application_server_key, "");
+    if (!_application_server.empty()) {
+        const size_t colon = _application_server.rfind(':');
+        const std::string_view host = std::string_view(_application_server).substr(0, colon);
+        const std::string_view port_text =
+            colon == std::string::npos ? std::string_view()
+                                       : std::string_view(_application_server).substr(colon + 1);
+        int port = 0;
+        const auto [end, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        const bool host_ok =
+            !host.empty() && host.size() <= 253 &&
+            std::all_of(host.begin(), host.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+            });
+        if (colon == std::string::npos || !host_ok || ec != std::errc() ||
+            end != port_text.data() + port_text.size() || port < 1 || port > 65535) {
+            v.fail(application_server_key,
+                   "must be host:port, the address other instances reach this one's HTTP "
+                   "endpoint at (a host name or IPv4 address, and a port from 1 to 65535)");
+        }
+    }
     const bool any_dead_letter = _on_deser_error == error_handler::dead_letter ||
                                  _on_production_error == error_handler::dead_letter ||
                                  _on_processing_error == error_handler::dead_letter;
@@ -886,6 +910,9 @@ std::string streams_config::to_string() const {
     lines[std::string(stall_timeout_key)] = std::to_string(_stall_timeout.count());
     if (!_group_instance_id.empty()) {
         lines[std::string(group_instance_id_key)] = _group_instance_id;
+    }
+    if (!_application_server.empty()) {
+        lines[std::string(application_server_key)] = _application_server;
     }
     lines[std::string(dead_letter_topic_key)] = _dead_letter_topic;
     lines[std::string(shutdown_timeout_key)] = std::to_string(_shutdown_timeout.count());

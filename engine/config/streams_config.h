@@ -135,6 +135,10 @@ public:
     // "<group.instance.id>-<thread>", so a restart within the session timeout takes its
     // partitions back without a rebalance. Empty: dynamic membership (the default).
     const std::string& group_instance_id() const noexcept { return _group_instance_id; }
+    // application.server: "host:port" of this instance's HTTP endpoint, advertised to the
+    // other instances (in each consumer's client.id) so that a query for a key another
+    // instance owns is sent there. Empty: not advertised.
+    const std::string& application_server() const noexcept { return _application_server; }
     // The topic dead_letter records go to: errors.dead.letter.queue.topic.name when set,
     // else "<application.id>-dlq" when some handler is dead_letter, else "" (none is used).
     const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
@@ -196,6 +200,7 @@ private:
     std::chrono::milliseconds _max_event_time_future{-1};
     std::chrono::milliseconds _stall_timeout{60000};
     std::string _group_instance_id;
+    std::string _application_server;
     std::string _dead_letter_topic;
     std::chrono::milliseconds _shutdown_timeout{30000};
     std::chrono::milliseconds _broker_wait_timeout{60000};

@@ -98,6 +98,55 @@ void admin_client::create_topics(const std::vector<topic_spec>& topics,
     }
 }
 
+std::vector<group_member> admin_client::describe_group(const std::string& group,
+                                                       std::chrono::milliseconds timeout) {
+    admin_options_ptr options(
+        rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
+                                              nullptr, 0);
+    queue_ptr queue(rd_kafka_queue_new(_rk.get()));
+    const char* groups[] = {group.c_str()};
+    rd_kafka_DescribeConsumerGroups(_rk.get(), groups, 1, options.get(), queue.get());
+    event_ptr ev = wait_result(queue.get(), RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout,
+                               "describing the consumer group");
+    size_t count = 0;
+    const rd_kafka_ConsumerGroupDescription_t** descriptions =
+        rd_kafka_DescribeConsumerGroups_result_groups(
+            rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &count);
+    std::vector<group_member> members;
+    for (size_t g = 0; g < count; ++g) {
+        if (const rd_kafka_error_t* error =
+                rd_kafka_ConsumerGroupDescription_error(descriptions[g])) {
+            throw kafka_error::from(rd_kafka_error_code(error),
+                                    fmt::format("describing consumer group '{}'", group));
+        }
+        const auto text = [](const char* s) {
+            return s != nullptr ? std::string(s) : std::string();
+        };
+        const size_t n = rd_kafka_ConsumerGroupDescription_member_count(descriptions[g]);
+        for (size_t i = 0; i < n; ++i) {
+            const rd_kafka_MemberDescription_t* m =
+                rd_kafka_ConsumerGroupDescription_member(descriptions[g], i);
+            group_member member{text(rd_kafka_MemberDescription_consumer_id(m)),
+                                text(rd_kafka_MemberDescription_client_id(m)),
+                                text(rd_kafka_MemberDescription_group_instance_id(m)),
+                                text(rd_kafka_MemberDescription_host(m)),
+                                {}};
+            if (const rd_kafka_MemberAssignment_t* a = rd_kafka_MemberDescription_assignment(m)) {
+                if (const rd_kafka_topic_partition_list_t* parts =
+                        rd_kafka_MemberAssignment_partitions(a)) {
+                    for (int j = 0; j < parts->cnt; ++j) {
+                        member.assignment.emplace_back(parts->elems[j].topic,
+                                                       parts->elems[j].partition);
+                    }
+                }
+            }
+            members.push_back(std::move(member));
+        }
+    }
+    return members;
+}
+
 void admin_client::delete_topics(const std::vector<std::string>& topics,
                                  std::chrono::milliseconds timeout) {
     if (topics.empty()) {

@@ -8,10 +8,12 @@
 // thread at a time.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kafka/client_config.h"
@@ -24,6 +26,15 @@ struct topic_spec {
     int partitions = 1;
     int replication_factor = -1; // -1: the broker's default
     std::map<std::string, std::string> configs;
+};
+
+// One member of a consumer group as DescribeConsumerGroups reports it.
+struct group_member {
+    std::string member_id;
+    std::string client_id;
+    std::string group_instance_id; // empty for a dynamic member
+    std::string host;
+    std::vector<std::pair<std::string, int32_t>> assignment; // (topic, partition)
 };
 
 class admin_client {
@@ -45,6 +56,10 @@ public:
     // start-up must not wait for an unreachable broker).
     std::optional<int> partition_count(const std::string& topic, std::chrono::milliseconds timeout,
                                        const std::function<bool()>& cancelled);
+    // The members of consumer group `group` and what each is assigned (empty while the
+    // group has no members or is rebalancing). Throws kafka_error on failure.
+    std::vector<group_member> describe_group(const std::string& group,
+                                             std::chrono::milliseconds timeout);
     // Names of every topic in the cluster (internal ones such as __consumer_offsets too).
     std::vector<std::string> topic_names(std::chrono::milliseconds timeout);
     // Sets topic-level configs (incrementally is not in librdkafka 2.0; this replaces the

@@ -73,6 +73,16 @@ void kafka_record_collector::send(std::string_view topic_name, nullable_bytes ke
             bytes, key ? key->size() : 0, value ? value->size() : 0, header_bytes,
             _producer.max_record_bytes()));
     }
+    if (timestamp <= 0 && !tracks_acked_offsets(topic_name)) {
+        // Kafka refuses a negative timestamp, and librdkafka writes 0 as "now": a record of
+        // event time 0 would come out of a repartition topic at the current time and make
+        // every later record of its reader late. (Changelog records carry their times in
+        // their values, so theirs may be stamped now.)
+        throw production_error(fmt::format(
+            "the record's timestamp is {}: Kafka takes a negative timestamp as none, and "
+            "librdkafka writes 0 as the current time; give records event times from 1 ms on",
+            timestamp));
+    }
     int32_t target = RD_KAFKA_PARTITION_UA;
     if (partition) {
         target = *partition;
@@ -192,6 +202,11 @@ void kafka_record_collector::on_delivery(const delivery_report& report) {
             return;
         }
     }
+}
+
+bool kafka_record_collector::tracks_acked_offsets(std::string_view topic) const {
+    return std::any_of(_tracked.begin(), _tracked.end(),
+                       [&](const tracked_topic& t) { return t.name == topic; });
 }
 
 void kafka_record_collector::track_acked_offsets(const std::string& topic) {

@@ -76,6 +76,8 @@ private:
         int32_t partitions;
     };
     output_topic& topic(std::string_view name);
+    // Whether `topic` is one whose acknowledged offsets are tracked (the changelogs).
+    bool tracks_acked_offsets(std::string_view topic) const;
     int32_t partition_count(output_topic& out);
 
     producer_client& _producer;

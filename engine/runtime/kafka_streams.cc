@@ -11,7 +11,9 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/member_identity.h"
 #include "engine/runtime/process_id.h"
+#include "engine/serde/partitioner.h"
 
 namespace brook {
 
@@ -131,6 +133,13 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
         options.instance_id = _instance_id;
         _threads.push_back(
             std::make_unique<stream_thread>(i + 1, _topology, _config, std::move(options)));
+    }
+    {
+        kafka::client_config ac = _config.admin_config();
+        ac.set("bootstrap.servers", _bootstrap)
+            .set("client.id", fmt::format("{}-{}-group-view", _config.client_id(), _instance_id));
+        _group = std::make_unique<group_view>(std::move(ac), _config.application_id(),
+                                              std::chrono::seconds(1), std::chrono::seconds(5));
     }
     for (auto& t : _threads) {
         t->start();
@@ -450,6 +459,61 @@ std::optional<size_t> kafka_streams::query_store(std::string_view store, const s
         visited += t->visit_stores(store, visit, left);
     }
     return visited;
+}
+
+std::optional<key_query_metadata> kafka_streams::query_metadata_for_key(std::string_view store,
+                                                                        std::string_view key) {
+    const topology::subtopology* owner = nullptr;
+    for (const auto& st : _topology.subtopologies()) {
+        if (std::find(st.stores.begin(), st.stores.end(), store) != st.stores.end()) {
+            owner = &st;
+        }
+    }
+    if (owner == nullptr) {
+        return std::nullopt;
+    }
+    if (!_group) {
+        throw streams_error("query_metadata_for_key() before start(): the application has not "
+                            "joined its group yet");
+    }
+    const std::vector<std::string>& sources = _layout.sources_of(owner->id);
+    if (sources.empty()) {
+        throw streams_error(fmt::format("store '{}' belongs to sub-topology {}, which reads no "
+                                        "topic",
+                                        store, owner->id));
+    }
+    const std::string& topic = sources.front();
+    key_query_metadata md;
+    md.partition = default_partition(key, _layout.partitions.at(topic));
+    md.task = task_id{owner->id, md.partition};
+    std::shared_ptr<const std::vector<kafka::group_member>> members;
+    try {
+        members = _group->members();
+    } catch (const kafka::kafka_error& e) {
+        throw streams_error(fmt::format("cannot describe consumer group '{}': {}",
+                                        _config.application_id(), e.what()));
+    }
+    for (const auto& member : *members) {
+        for (const auto& [t, p] : member.assignment) {
+            if (p != md.partition || t != topic) {
+                continue;
+            }
+            if (const auto identity = parse_member_identity(member.client_id)) {
+                md.active_process_id = identity->process_id;
+                md.active_server = identity->application_server;
+                md.active_is_local = identity->process_id == _instance_id;
+            } else {
+                md.reason = fmt::format("task {} runs in member '{}', which is not a Brook "
+                                        "stream thread of this version",
+                                        md.task.to_string(), member.client_id);
+            }
+            return md;
+        }
+    }
+    md.reason = fmt::format("no member of group '{}' holds task {} (partition {} of '{}') now: "
+                            "the group is rebalancing, or the instance that ran it left",
+                            _config.application_id(), md.task.to_string(), md.partition, topic);
+    return md;
 }
 
 } // namespace brook

@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "engine/config/streams_config.h"
+#include "engine/runtime/group_view.h"
 #include "engine/runtime/kafka_clients.h"
+#include "engine/runtime/key_query_metadata.h"
 #include "engine/runtime/state_dir_lock.h"
 #include "engine/runtime/stream_thread.h"
 #include "engine/runtime/streams_metrics.h"
@@ -110,6 +112,17 @@ public:
     std::optional<size_t> query_store(std::string_view store, const store_visitor& visit,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+    // Where `key` (serialized as the store's key serde writes it) of store `store` lives:
+    // its task and partition, the instance running that task now (from the consumer
+    // group's description, at most a second old) and whether that is this one. nullopt
+    // when the topology has no store by that name. Throws streams_error before start()
+    // and when the group cannot be described.
+    std::optional<key_query_metadata> query_metadata_for_key(std::string_view store,
+                                                             std::string_view key);
+    // This instance's process id (kept in its state directory), as other instances see it
+    // in key_query_metadata::active_process_id. Empty before start().
+    const std::string& process_id() const { return _instance_id; }
+
 private:
     void check_topics_and_create_internal(const std::function<bool()>& cancelled);
     void on_thread_change();
@@ -125,7 +138,8 @@ private:
     std::string _instance_id;             // the process id kept in the state directory
     std::string _transactional_id_prefix; // exactly_once_v2 only
     kafka_client_factory _clients;
-    topic_layout _layout; // read at start(), before the threads that share it
+    topic_layout _layout;               // read at start(), before the threads that share it
+    std::unique_ptr<group_view> _group; // made at start(); queries describe the group
     std::vector<std::unique_ptr<stream_thread>> _threads;
     mutable std::mutex _mutex;
     streams_state _state = streams_state::created;

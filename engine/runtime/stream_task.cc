@@ -719,8 +719,11 @@ void stream_task::send_dead_letter(nullable_bytes key, nullable_bytes value, int
                                    const headers& hdrs, const std::string& reason) {
     const std::string& topic =
         _env.dead_letter_topic.empty() ? _env.application_id + "-dlq" : _env.dead_letter_topic;
+    // A record whose own time cannot be written (0 or negative) is dead-lettered at the
+    // time it failed; its reason says what the time was.
+    const int64_t stamped = timestamp > 0 ? timestamp : _env.wall_clock();
     try {
-        _env.collector->send(topic, key, value, timestamp, hdrs, std::nullopt);
+        _env.collector->send(topic, key, value, stamped, hdrs, std::nullopt);
     } catch (const production_error& e) {
         throw handler_failure(fmt::format("task {}: the dead-letter record for '{}' could not "
                                           "be written to '{}' either: {}",

@@ -9,6 +9,7 @@
 
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/member_identity.h"
 
 namespace brook {
 
@@ -222,7 +223,9 @@ void stream_thread::loop() {
     kafka::client_config cc = _config.consumer_config();
     cc.set("bootstrap.servers", _options.bootstrap)
         .set("group.id", app_id)
-        .set("client.id", client_id + "-consumer")
+        // Carries this instance's process id and endpoint to the others (member_identity.h).
+        .set("client.id", consumer_client_id(_config.client_id(), _options.instance_id, _index,
+                                             _config.application_server()))
         // Tells tasks with several inputs how far their inputs are fetched (KIP-695).
         .set("enable.partition.eof", "true");
     if (!_config.group_instance_id().empty()) {

@@ -5,38 +5,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "apps/common/http_client.h"
+
 namespace brook::testing {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 http_reply http_get(const std::string& host, uint16_t port, const std::string& target,
                     std::chrono::milliseconds timeout) {
-    http_reply reply;
-    try {
-        boost::asio::io_context io;
-        beast::tcp_stream stream(io);
-        stream.expires_after(timeout);
-        tcp::resolver resolver(io);
-        stream.connect(resolver.resolve(host, std::to_string(port)));
-        http::request<http::empty_body> req{http::verb::get, target, 11};
-        req.set(http::field::host, host);
-        req.set(http::field::connection, "close");
-        http::write(stream, req);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        http::read(stream, buffer, res);
-        reply.status = static_cast<int>(res.result_int());
-        reply.content_type = std::string(res[http::field::content_type]);
-        reply.body = std::move(res.body());
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    } catch (const std::exception& e) {
-        reply.status = 0;
-        reply.error = e.what();
-    }
-    return reply;
+    apps::http_client_reply r = apps::http_fetch(host, port, target, timeout);
+    return {r.status, std::move(r.content_type), std::move(r.body), std::move(r.error)};
 }
 
 uint16_t free_port() {

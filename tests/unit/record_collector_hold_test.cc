@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/errors.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/runtime/kafka_clients.h"
@@ -71,6 +72,33 @@ TEST(record_collector_hold, held_records_are_produced_in_order_and_unchanged_on_
     ASSERT_EQ(p0.size(), 1U);
     EXPECT_EQ(p0[0].key, "other");
     EXPECT_EQ(p0[0].value, "p0");
+}
+
+TEST(record_collector_hold, a_record_of_time_0_or_less_is_refused_except_on_a_changelog) {
+    // librdkafka writes timestamp 0 as "now": a repartition record of event time 0 would
+    // come out at the current time and make its reader's later records late.
+    kafka::embedded_cluster cluster;
+    cluster.create_topic("out", 1);
+    cluster.create_topic("app-store-changelog", 1);
+    const kafka::client_config base{{"bootstrap.servers", cluster.bootstrap_servers()}};
+    kafka_client_factory clients;
+    auto producer = clients.producer(base, [](const delivery_report&) {});
+    kafka_record_collector collector(*producer);
+    collector.track_acked_offsets("app-store-changelog");
+    for (const int64_t ts : {int64_t{0}, int64_t{-1}}) {
+        try {
+            collector.send("out", std::string_view("k"), std::string_view("v"), ts, {}, 0);
+            ADD_FAILURE() << "timestamp " << ts << " was sent";
+        } catch (const production_error& e) {
+            EXPECT_NE(std::string(e.what()).find("librdkafka writes 0 as the current time"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_NO_THROW(collector.send("app-store-changelog", std::string_view("k"),
+                                   std::string_view("v"), 0, {}, 0));
+    EXPECT_NO_THROW(collector.send("out", std::string_view("k"), std::string_view("v"), 1, {}, 0));
+    producer->flush(10s);
 }
 
 TEST(record_collector_hold, dropped_records_are_never_produced) {
