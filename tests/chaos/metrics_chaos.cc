@@ -1,5 +1,6 @@
 #include "tests/chaos/metrics_chaos.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <signal.h>
 #include <thread>
@@ -46,7 +47,10 @@ void metrics_chaos::TearDown() {
     _apps.clear(); // kills what still runs
     std::error_code ec;
     std::filesystem::remove_all(_state_root, ec);
-    if (HasFailure()) {
+    if (_log_dir.empty()) {
+        return; // skipped before set_up()
+    }
+    if (HasFailure() || std::getenv("CHAOS_KEEP_LOGS") != nullptr) {
         std::cout << "[ logs     ] each start's stderr: " << _log_dir.string() << "\n";
     } else {
         std::filesystem::remove_all(_log_dir, ec);

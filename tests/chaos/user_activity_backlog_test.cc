@@ -12,6 +12,7 @@
 // up to 20 minutes behind the stream time the orders set. A merge can only order records
 // that were written.
 
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <signal.h>
@@ -69,7 +70,7 @@ protected:
         _apps.clear();
         std::error_code ec;
         std::filesystem::remove_all(_state_root, ec);
-        if (HasFailure()) {
+        if (HasFailure() || std::getenv("CHAOS_KEEP_LOGS") != nullptr) {
             std::cout << "[ logs     ] each instance's stderr: " << _log_dir.string() << "\n";
         } else {
             std::filesystem::remove_all(_log_dir, ec);
