@@ -3,7 +3,7 @@
 #   make demo     run the metrics pipeline on the embedded demo cluster (no setup)
 #   make test     unit tests (also under ASan+UBSan) and integration tests on a real broker
 #   make chaos    the chaos suite: kills, rebalances, a broker restart, on a broker of its
-#                 own (KAFKA_PORT, default 9292); 20-30 minutes; not part of make test
+#                 own (KAFKA_PORT, default 9292); about 10 minutes; not part of make test
 #   make bench    micro benchmarks and end-to-end scenarios on the real broker
 #   make fuzz     every libFuzzer harness of fuzz/ for FUZZ_SECONDS (60) each, in build-fuzz/
 #   make format   clang-format every C++ source
