@@ -3,6 +3,8 @@
 #   make demo     run the metrics pipeline on the embedded demo cluster (no setup)
 #   make test     unit tests (also under ASan+UBSan), integration tests on a real broker,
 #                 and each fuzz harness for 5 s
+#   make chaos    the chaos suite: kills, rebalances, a broker restart, on a broker of its
+#                 own (KAFKA_PORT, default 9292); about 10 minutes; not part of make test
 #   make bench    micro benchmarks and end-to-end scenarios on the real broker
 #   make fuzz     every libFuzzer harness of fuzz/ for FUZZ_SECONDS (60) each, in build-fuzz/
 #   make format   clang-format every C++ source
@@ -12,7 +14,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: all build deps asan demo test bench fuzz format clean broker-start broker-stop
+.PHONY: all build deps asan demo test chaos bench fuzz format clean broker-start broker-stop
 
 all: build
 
@@ -35,6 +37,9 @@ demo: build
 
 test: build asan
 	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) FUZZ_DIR=$(FUZZ_DIR) scripts/run-tests
+
+chaos: build
+	@BUILD_DIR=$(BUILD_DIR) scripts/run-chaos
 
 bench: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/run-bench

@@ -52,7 +52,9 @@ bool caching_session_store::live(int64_t end) const {
 void caching_session_store::write_below(std::string_view key,
                                         std::optional<std::string_view> value) {
     const auto decoded = decode_session_key(key);
-    if (live(decoded.end)) {
+    // A removal goes down even when its segment has expired meanwhile: the layers below
+    // must log it (see logging_session_store.h).
+    if (!value || live(decoded.end)) {
         _inner->put(decoded.key, decoded.start, decoded.end, value);
     }
 }
@@ -90,7 +92,15 @@ void caching_session_store::put(std::string_view key, int64_t start, int64_t end
     // As the bottom: stream time moves first, then the put must land in a live segment.
     _stream_time = std::max(stream_time(), _cap.apply(end));
     if (!live(end)) {
-        ++_expired_puts;
+        if (value) {
+            ++_expired_puts;
+        } else {
+            // A removal still goes down, so that it is logged (logging_session_store.h). It
+            // counts as expired once, here or (its stream time caught up) in the bottom.
+            const uint64_t below = _inner->expired_puts();
+            _inner->put(key, start, end, std::nullopt);
+            _expired_puts += _inner->expired_puts() == below ? 1 : 0;
+        }
         return;
     }
     _layer.cache()->write(_key.session(key, start, end), value, _layer.now());

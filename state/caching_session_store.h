@@ -12,7 +12,8 @@
 // session end put) and applies the bottom's segment_policy, so expired puts are ignored
 // and counted and sessions in expired segments are never returned, just as without the
 // cache. A dirty session whose segment expires before it is written down is still reported
-// to the flush listener but not written to the layer below.
+// to the flush listener but not written to the layer below; a removal always goes down,
+// so that the changelog records it.
 //
 // Lifecycle: constructed unopened around its inner store -> init(context) opens the inner
 // store and, if caching is on, creates the cache -> flush() at each commit writes every

@@ -45,7 +45,10 @@ bool caching_window_store::live(int64_t window_start) const {
 void caching_window_store::write_below(std::string_view key,
                                        std::optional<std::string_view> value) {
     const auto decoded = decode_window_key(key);
-    if (live(decoded.start)) {
+    // A removal goes down even when its segment has expired meanwhile (a later put in the
+    // same commit moved stream time on): the layers below must log it (see
+    // logging_window_store.h).
+    if (!value || live(decoded.start)) {
         _inner->put(decoded.key, value, decoded.start);
     }
 }
@@ -81,7 +84,15 @@ void caching_window_store::put(std::string_view key, std::optional<std::string_v
     // As the bottom: stream time moves first, then the put must land in a live segment.
     _stream_time = std::max(stream_time(), _cap.apply(window_start));
     if (!live(window_start)) {
-        ++_expired_puts;
+        if (value) {
+            ++_expired_puts;
+        } else {
+            // A removal still goes down, so that it is logged (logging_window_store.h). It
+            // counts as expired once, here or (its stream time caught up) in the bottom.
+            const uint64_t below = _inner->expired_puts();
+            _inner->put(key, std::nullopt, window_start);
+            _expired_puts += _inner->expired_puts() == below ? 1 : 0;
+        }
         return;
     }
     _layer.cache()->write(encoded, value, _layer.now());

@@ -15,6 +15,7 @@
 // without the cache. A dirty window whose segment expires before it is written down is
 // still reported to the flush listener (the update was accepted when it was made) but is
 // not written to the layer below (which would ignore it, so it is not logged either).
+// Removals are the exception: they always go down, so that the changelog records them.
 //
 // Lifecycle: constructed unopened around its inner store -> init(context) opens the inner
 // store and, if caching is on, creates the cache -> flush() at each commit writes every

@@ -23,7 +23,10 @@ void logging_session_store::put(std::string_view key, int64_t start, int64_t end
     // arithmetic: the two can never disagree.
     const uint64_t expired_before = _inner->expired_puts();
     _inner->put(key, start, end, value);
-    if (_inner->expired_puts() != expired_before) {
+    // A removal is logged even then: the changelog may hold the put it removes (written
+    // while the segment was live), and a restore that does not expire that segment (one
+    // whose task has no stream time yet) would bring the dead entry back.
+    if (value && _inner->expired_puts() != expired_before) {
         return;
     }
     _changelog->log(name(), _key.session(key, start, end), value, _timestamp());

@@ -6,6 +6,9 @@
 // encoding, since restore writes changelog keys straight into the bottom. A put the inner
 // store ignores because its segment has expired (it counts it in expired_puts()) is not
 // logged: it could never be read back, so restoring it would only resurrect dead data.
+// A removal is always logged, expired or not: the put it removes may be in the changelog
+// already, and without the tombstone a restore brings it back (an emit-on-close window
+// aggregation then emits that window a second time).
 //
 // Lifecycle: constructed unopened around its inner store -> init(context) opens the inner
 // store and takes the changelog writer and clock from the context -> used -> flush()

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,9 +18,7 @@
 #include <signal.h>
 #include <sstream>
 #include <string>
-#include <sys/types.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
@@ -31,6 +28,7 @@
 #include "engine/kafka/admin_client.h"
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
+#include "tests/support/broker_outage.h"
 #include "tests/support/http_get.h"
 #include "tests/support/topic_tail.h"
 
@@ -40,76 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
-
-// ---- the broker -----------------------------------------------------------------------
-
-// The port of KAFKA_BOOTSTRAP ("host:port"), which scripts/kafka needs as KAFKA_PORT.
-std::string bootstrap_port() {
-    const std::string bootstrap = real_bootstrap();
-    const auto colon = bootstrap.rfind(':');
-    return colon == std::string::npos ? "9092" : bootstrap.substr(colon + 1);
-}
-
-std::string kafka_script(const std::string& command) {
-    return fmt::format("KAFKA_PORT={} '{}/scripts/kafka' {}", bootstrap_port(), BROOK_SOURCE_DIR,
-                       command);
-}
-
-int run_shell(const std::string& command) {
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Stops the broker for the scope of a test and always starts it again: at restart(), or
-// in the destructor if the test failed before. A detached watchdog (its own session, so
-// ctest's kill of this process group spares it) starts the broker after `longest` in case
-// this process dies before either; both starts are idempotent.
-class broker_outage {
-public:
-    explicit broker_outage(std::chrono::seconds longest) {
-        const std::string watchdog =
-            fmt::format("sleep {} && {} >/dev/null 2>&1", longest.count(), kafka_script("start"));
-        _watchdog = fork();
-        if (_watchdog == 0) {
-            setsid();
-            execl("/bin/sh", "sh", "-c", watchdog.c_str(), static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        const auto start = clock_type::now();
-        _stopped = run_shell(kafka_script("stop")) == 0;
-        stop_took = clock_type::now() - start;
-    }
-    ~broker_outage() {
-        restart();
-        if (_watchdog > 0) {
-            kill(-_watchdog, SIGKILL); // its session: the shell and its sleep
-            kill(_watchdog, SIGKILL);
-            waitpid(_watchdog, nullptr, 0);
-        }
-    }
-    broker_outage(const broker_outage&) = delete;
-    broker_outage& operator=(const broker_outage&) = delete;
-
-    bool stopped() const { return _stopped; }
-    // Starts the broker (waiting until it answers); returns whether it does.
-    bool restart() {
-        if (_restarted) {
-            return true;
-        }
-        const auto start = clock_type::now();
-        _restarted = run_shell(kafka_script("start")) == 0;
-        start_took = clock_type::now() - start;
-        return _restarted;
-    }
-
-    clock_type::duration stop_took{};
-    clock_type::duration start_took{};
-
-private:
-    pid_t _watchdog = -1;
-    bool _stopped = false;
-    bool _restarted = false;
-};
 
 double seconds(clock_type::duration d) {
     return std::chrono::duration<double>(d).count();
@@ -220,7 +148,7 @@ protected:
         _topic = unique_name("publisher-chaos");
         _dir = fs::temp_directory_path() / unique_name("publisher-chaos");
         fs::create_directories(_dir);
-        if (run_shell(kafka_script("status >/dev/null 2>&1")) != 0) {
+        if (!broker_script_runs()) {
             GTEST_SKIP() << "the broker at " << real_bootstrap()
                          << " is not one scripts/kafka runs, so this test cannot stop and "
                             "start it: run scripts/kafka start (make test does)";

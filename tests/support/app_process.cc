@@ -39,23 +39,34 @@ app_process::~app_process() {
 
 int app_process::wait(std::chrono::seconds patience) {
     const auto deadline = std::chrono::steady_clock::now() + patience;
-    int status = 0;
     while (_pid > 0) {
-        if (waitpid(_pid, &status, WNOHANG) == _pid) {
-            _pid = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        if (reap()) {
+            return _status.value_or(-2000);
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             return -2000;
         }
         std::this_thread::sleep_for(50ms);
     }
-    return -2000;
+    return _status.value_or(-2000);
+}
+
+bool app_process::reap() {
+    int status = 0;
+    const pid_t reaped = _pid > 0 ? waitpid(_pid, &status, WNOHANG) : 0;
+    if (reaped == 0) {
+        return false;
+    }
+    if (reaped == _pid) {
+        _status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    _pid = -1; // ended, or not (or no longer) a child of ours: nothing left to wait for
+    return true;
 }
 
 int app_process::stop(int signal, std::chrono::seconds patience) {
     if (_pid <= 0) {
-        return -2000;
+        return _status.value_or(-2000);
     }
     kill(_pid, signal);
     const int status = wait(patience);
@@ -69,7 +80,7 @@ int app_process::stop(int signal, std::chrono::seconds patience) {
 }
 
 bool app_process::alive() {
-    return _pid > 0 && waitpid(_pid, nullptr, WNOHANG) == 0;
+    return _pid > 0 && !reap();
 }
 
 std::string bin_path(const std::string& program) {

@@ -6,6 +6,7 @@
 // test never leaves a process behind.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -25,12 +26,17 @@ public:
     // exit status, -signal if a signal ended it, or -1000 if it had to be killed.
     int stop(int signal, std::chrono::seconds patience = std::chrono::seconds(30));
     // Waits up to `patience` for the process to exit on its own; same returns as stop(),
-    // and -2000 if it is still running (it is left running).
+    // and -2000 if it is still running (it is left running). Once it has exited, both
+    // answer its exit status, also when alive() saw the exit first.
     int wait(std::chrono::seconds patience);
     bool alive();
 
 private:
+    // Collects the exit status if the process has ended; true then.
+    bool reap();
+
     pid_t _pid = -1;
+    std::optional<int> _status; // once reaped
 };
 
 // The path of a program in the build's bin directory.

@@ -18,6 +18,8 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/support/window_report.h"
+
 namespace brook::testing {
 
 // (host, name, unit, window start)
@@ -28,14 +30,6 @@ struct metric_window {
     double sum = 0;
     double min = 0;
     double max = 0;
-};
-
-struct window_report {
-    int64_t outputs = 0;
-    int64_t duplicates = 0; // a window emitted more than once
-    int64_t unexpected = 0; // not JSON, or a window the input cannot make or that is not closed
-    int64_t wrong = 0;      // emitted with another count, sum, min, max or avg
-    int64_t missing = 0;    // closed, never emitted
 };
 
 struct dlq_report {

@@ -550,6 +550,63 @@ TEST_F(caching_layer, window_puts_into_expired_segments_are_ignored_even_before_
     EXPECT_THAT(logged_keys(), ElementsAre(encode_window_key("k", 1000)));
 }
 
+// An emit-on-close aggregation removes a window as it emits it, and the record that closed
+// it then puts a window far ahead, in the same commit: by the flush, the removed window's
+// segment has expired. The removal must still reach the changelog, or a restore (which
+// expires nothing before its task has a stream time) brings the emitted window back, and
+// the aggregation emits it a second time.
+TEST_F(caching_layer, a_window_removed_before_its_segment_expires_in_the_same_commit_is_logged) {
+    cache_budget budget(1 << 20);
+    // Retention 100 ms, segments of 50 ms.
+    auto store = std::make_unique<caching_window_store>(
+        std::make_unique<logging_window_store>(
+            std::make_unique<in_memory_window_store>("windows", 100, 50)),
+        50);
+    store->init(context(&budget));
+    store->put("k", std::string_view("closed"), 0);
+    store->flush();
+    store->put("k", std::nullopt, 0);                     // emitted and removed ...
+    store->put("k", std::string_view("far ahead"), 1000); // ... then segment 0 expires
+    store->flush();
+    ASSERT_THAT(logged_keys(), ElementsAre(encode_window_key("k", 0), encode_window_key("k", 0),
+                                           encode_window_key("k", 1000)));
+    EXPECT_EQ(_changelog.entries()[1].value, std::nullopt);
+
+    // A restore into a task that has no stream time yet expires nothing, so only the
+    // tombstone keeps the window away.
+    store_context restoring = context(nullptr);
+    restoring.stream_time = [] { return int64_t{-1}; };
+    in_memory_window_store restored("windows", 100, 50);
+    restored.init(restoring);
+    std::vector<changelog_entry> batch;
+    for (const auto& entry : _changelog.entries()) {
+        batch.push_back({entry.key, entry.value ? std::optional<std::string_view>(*entry.value)
+                                                : std::nullopt});
+    }
+    restored.restore_batch(batch);
+    EXPECT_EQ(restored.fetch("k", 0), std::nullopt) << "an emitted window came back";
+    EXPECT_EQ(restored.fetch("k", 1000), "far ahead");
+
+    // A removal into an already expired segment is logged too (sessions alike).
+    store->put("k", std::nullopt, 10);
+    store->flush();
+    EXPECT_EQ(logged_keys().back(), encode_window_key("k", 10));
+    auto sessions = std::make_unique<caching_session_store>(
+        std::make_unique<logging_session_store>(
+            std::make_unique<in_memory_session_store>("sessions", 100, 50)),
+        50);
+    sessions->init(context(&budget));
+    sessions->put("k", 0, 10, std::string_view("closed"));
+    sessions->flush();
+    sessions->put("k", 0, 10, std::nullopt);
+    sessions->put("k", 900, 1000, std::string_view("far ahead"));
+    sessions->flush();
+    const std::vector<std::string> logged = logged_keys();
+    EXPECT_THAT(std::vector<std::string>(logged.end() - 3, logged.end()),
+                ElementsAre(encode_session_key("k", 0, 10), encode_session_key("k", 0, 10),
+                            encode_session_key("k", 900, 1000)));
+}
+
 TEST_F(caching_layer, session_find_sessions_merges_cache_and_inner_store) {
     cache_budget budget(1 << 20);
     auto store = std::make_unique<caching_session_store>(
