@@ -182,7 +182,9 @@ TEST_P(delayed_source_runtime, records_waiting_behind_a_head_are_bounded_by_the_
     constexpr int limit = 100;
     // Every record is due at the same time: the partition resumes fetching fetch.wait.max.ms
     // (here 3 s) before it, and everything behind the head would arrive while it waits.
-    const int64_t due = now_ms() + 6000;
+    // 15 s ahead: joining the group may take several seconds on a loaded machine, and the
+    // head must still wait long enough to be seen waiting (metrics come twice a second).
+    const int64_t due = now_ms() + 15000;
     {
         kafka::producer p(testing::real_client_config().set("linger.ms", "20"));
         const std::string text = std::to_string(due);
