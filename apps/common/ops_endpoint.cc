@@ -427,31 +427,18 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
         return json_error(
             400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
     }
-    // Which instance runs the task that holds the key. Another one answers through this
-    // one (the query is passed on once: "forwarded" marks it); no one, 503 with the reason.
+    // Which instance runs the task that holds the key (query_metadata_for_key). This one's
+    // tasks are searched first, all of them: the key's task is where Kafka's default
+    // partitioner puts it, but a store fed straight from a topic another partitioner wrote
+    // (librdkafka's own, say) holds it where that one put it, and a value found here is
+    // the store's value either way. Not found here, the query is passed on once to the
+    // owner ("forwarded" marks it), or answered 503 with the reason when there is none.
     std::optional<key_query_metadata> md;
     std::string unknown_owner;
     try {
         md = _streams.query_metadata_for_key(s->name, *key);
     } catch (const streams_error& e) {
         unknown_owner = e.what();
-    }
-    if (md && !md->active_is_local) {
-        if (!md->has_active()) {
-            http_response r = json_error(503, fmt::format("key '{}' of store '{}': {}; retry",
-                                                          key_text, s->name, md->reason));
-            r.headers.emplace_back("Retry-After", "1");
-            return r;
-        }
-        if (request.param("forwarded")) {
-            http_response r = json_error(
-                503, fmt::format("key '{}' of store '{}' was passed on to this instance, but task "
-                                 "{} runs in process {} now (it moved); retry",
-                                 key_text, s->name, md->task.to_string(), md->active_process_id));
-            r.headers.emplace_back("Retry-After", "1");
-            return r;
-        }
-        return forward(*md, request);
     }
 
     constexpr int64_t forever = std::numeric_limits<int64_t>::max();
@@ -481,11 +468,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
         if (!visit_error.empty()) {
             return;
         }
-        if (md) {
-            // Only the task the key maps to can hold it.
-            if (!(task == md->task)) {
-                return;
-            }
+        if (md && task == md->task) {
             visited_owner = true;
         }
         try {
@@ -563,13 +546,31 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     if (!visit_error.empty()) {
         return json_error(500, visit_error);
     }
-    if (md && !visited_owner) {
-        http_response r = json_error(
-            503, fmt::format("task {}, which holds key '{}' of store '{}', runs here but is not "
-                             "processing yet (restoring or starting); retry",
-                             md->task.to_string(), key_text, s->name));
-        r.headers.emplace_back("Retry-After", "1");
-        return r;
+    if (found.empty() && md) {
+        const auto unavailable = [](const std::string& why) {
+            http_response r = json_error(503, why);
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        };
+        if (!md->has_active()) {
+            return unavailable(
+                fmt::format("key '{}' of store '{}': {}; retry", key_text, s->name, md->reason));
+        }
+        if (!md->active_is_local) {
+            if (request.param("forwarded")) {
+                return unavailable(fmt::format(
+                    "key '{}' of store '{}' was passed on to this instance, but task {} runs in "
+                    "process {} now (it moved); retry",
+                    key_text, s->name, md->task.to_string(), md->active_process_id));
+            }
+            return forward(*md, request);
+        }
+        if (!visited_owner) {
+            return unavailable(fmt::format(
+                "task {}, which holds key '{}' of store '{}', runs here but is not processing "
+                "yet (restoring or starting); retry",
+                md->task.to_string(), key_text, s->name));
+        }
     }
     if (found.empty() && !unknown_owner.empty()) {
         http_response r = json_error(
@@ -592,9 +593,6 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     }
 
     json body{{"store", s->name}, {"key", std::string(key_text)}};
-    if (md) {
-        body["task"] = md->task.to_string();
-    }
     try {
         if (s->kind == queryable_kind::key_value) {
             // A key lives in one partition, so in one instance; the first one found wins.
