@@ -26,6 +26,7 @@
 #include "tests/support/broker.h"
 #include "tests/support/http_get.h"
 #include "tests/support/topic_tail.h"
+#include "tests/support/user_activity_closers.h"
 
 namespace brook {
 namespace {
@@ -140,29 +141,9 @@ TEST_P(idle_burst, a_burst_on_both_inputs_after_idling_is_merged_in_time_order_a
             std::this_thread::sleep_for(500ms);
         }
     }
-    {
-        // One event far ahead per partition of both inputs closes every window.
-        kafka::producer p(testing::real_client_config());
-        const int64_t closer_ts = base_ts + span_ms + 10 * window_ms;
-        std::map<int32_t, std::string> closers;
-        for (int j = 0; closers.size() < partitions; ++j) {
-            const std::string user = fmt::format("closer-{}", j);
-            closers.emplace(default_partition(user, partitions), user);
-        }
-        for (const auto& [partition, user] : closers) {
-            p.produce(users_topic, partition, user,
-                      fmt::format(R"({{"event_id":"cu{}","user_id":"{}","event_type":"x",)"
-                                  R"("ts":{}}})",
-                                  partition, user, closer_ts),
-                      closer_ts);
-            p.produce(orders_topic, partition, user,
-                      fmt::format(R"({{"event_id":"co{}","user_id":"{}","order_id":"c",)"
-                                  R"("amount_cents":1,"ts":{}}})",
-                                  partition, user, closer_ts),
-                      closer_ts);
-        }
-        p.flush(30s);
-    }
+    // One event far ahead on every partition of both inputs closes every window.
+    testing::write_user_activity_closers(testing::real_client_config(), users_topic, orders_topic,
+                                         partitions, base_ts + span_ms + 10 * window_ms);
 
     std::map<window_id, totals> seen;
     int64_t repeated = 0;
@@ -172,7 +153,7 @@ TEST_P(idle_burst, a_burst_on_both_inputs_after_idling_is_merged_in_time_order_a
             std::string_view(static_cast<const char*>(m.payload), m.len), nullptr, false);
         ASSERT_TRUE(j.is_object()) << "output is not a JSON object";
         const window_id id{j.value("user_id", ""), j.value("window_start", int64_t{-1})};
-        if (id.first.starts_with("closer-")) {
+        if (testing::is_closer(id.first)) {
             return;
         }
         repeated += seen.contains(id) ? 1 : 0;

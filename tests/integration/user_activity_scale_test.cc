@@ -30,6 +30,7 @@
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
 #include "tests/support/topic_tail.h"
+#include "tests/support/user_activity_closers.h"
 
 namespace brook {
 namespace {
@@ -162,30 +163,9 @@ TEST_P(user_activity_scale, every_window_is_exact_with_instances_joining_mid_bac
             std::this_thread::sleep_for(500ms);
         }
     }
-    // One event far ahead on every partition of both inputs, keyed so that the repartition
-    // topic gets one on each partition too: every window of the backlog closes.
-    {
-        kafka::producer p(testing::real_client_config());
-        const int64_t closer_ts = base_ts + span_ms + 10 * window_ms;
-        std::map<int32_t, std::string> closer_users;
-        for (int j = 0; closer_users.size() < partitions; ++j) {
-            const std::string user = fmt::format("closer-{}", j);
-            closer_users.emplace(default_partition(user, partitions), user);
-        }
-        for (const auto& [partition, user] : closer_users) {
-            p.produce(users_topic, partition, user,
-                      fmt::format(R"({{"event_id":"cu{}","user_id":"{}","event_type":"x",)"
-                                  R"("ts":{}}})",
-                                  partition, user, closer_ts),
-                      closer_ts);
-            p.produce(orders_topic, partition, user,
-                      fmt::format(R"({{"event_id":"co{}","user_id":"{}","order_id":"c",)"
-                                  R"("amount_cents":1,"ts":{}}})",
-                                  partition, user, closer_ts),
-                      closer_ts);
-        }
-        p.flush(30s);
-    }
+    // One event far ahead on every partition of both inputs closes every window.
+    testing::write_user_activity_closers(testing::real_client_config(), users_topic, orders_topic,
+                                         partitions, base_ts + span_ms + 10 * window_ms);
 
     std::map<window_id, totals> seen;
     int64_t repeated = 0;
@@ -197,7 +177,7 @@ TEST_P(user_activity_scale, every_window_is_exact_with_instances_joining_mid_bac
             std::string_view(static_cast<const char*>(m.payload), m.len), nullptr, false);
         ASSERT_TRUE(j.is_object()) << "output is not a JSON object";
         const window_id id{j.value("user_id", ""), j.value("window_start", int64_t{-1})};
-        if (id.first.starts_with("closer-")) {
+        if (testing::is_closer(id.first)) {
             return;
         }
         if (!expected.contains(id)) {
