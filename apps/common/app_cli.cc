@@ -292,6 +292,19 @@ streams_config app_cli::make_config(std::map<std::string, std::string> defaults)
     for (auto& set : get_all("set")) {
         overrides.push_back(std::move(set));
     }
+    // An app serving HTTP on a fixed port and a specific address advertises that endpoint
+    // to the other instances (application.server) unless told otherwise: queries asked of
+    // any instance are then passed on to the one that owns the key. A wildcard address or
+    // port 0 says nothing others could use, so nothing is advertised then.
+    if (is_set("http-port") && !defaults.contains("application.server")) {
+        const std::string address = get("http-address");
+        const std::string port = get("http-port");
+        // (An IPv6 address is not advertised: application.server takes a name or IPv4.)
+        if (port != "0" && !port.empty() && address != "0.0.0.0" && !address.empty() &&
+            address.find(':') == std::string::npos) {
+            defaults["application.server"] = address + ":" + port;
+        }
+    }
     return streams_config::from_sources(get("config"), overrides, std::move(defaults));
 }
 

@@ -309,5 +309,23 @@ TEST(rate_pacer, without_a_rate_everything_is_due_and_with_one_waits_are_bounded
     EXPECT_GE(fast.seconds(), 0.0);
 }
 
+TEST(app_cli, an_http_port_is_advertised_as_application_server_unless_it_says_nothing) {
+    const auto server_of = [](std::vector<std::string> args) {
+        app_cli cli("p", "s", {}, {.common = common_flags::streams_and_http});
+        args.insert(args.begin(),
+                    {"p", "--application-id", "app", "--bootstrap-servers", "b:9092"});
+        EXPECT_FALSE(parse(cli, args));
+        return cli.make_config({}).application_server();
+    };
+    EXPECT_EQ(server_of({"--http-port", "8081"}), "127.0.0.1:8081");
+    EXPECT_EQ(server_of({"--http-port", "8081", "--http-address", "localhost"}), "localhost:8081");
+    EXPECT_EQ(server_of({"--http-port", "0"}), "");
+    EXPECT_EQ(server_of({"--http-port", "8081", "--http-address", "0.0.0.0"}), "");
+    EXPECT_EQ(server_of({"--http-port", "8081", "--http-address", "::1"}), "");
+    EXPECT_EQ(server_of({"--http-port", "8081", "--set", "application.server=node-7:80"}),
+              "node-7:80");
+    EXPECT_EQ(server_of({}), "");
+}
+
 } // namespace
 } // namespace brook
