@@ -81,8 +81,13 @@ rocksdb_environment& rocksdb_environment::process_default() {
 void rocksdb_environment::configure(rocksdb::DBOptions& options) const {
     options.write_buffer_manager = _write_buffer_manager;
     options.max_background_jobs = _config.max_background_jobs;
-    // Many small DBs (one per store per task): keep their info logs short.
+    // Many small DBs (one per store per task, one per segment of a window store): keep
+    // their info logs short, and bound the table files each keeps open. Unbounded (-1,
+    // RocksDB's default), one instance holding 14 tasks of two segmented stores ran out of
+    // file descriptors (20,000) on a backlog while compactions lagged; beyond 128, table
+    // files are opened as read, through RocksDB's table cache.
     options.keep_log_file_num = 2;
+    options.max_open_files = 128;
     options.max_log_file_size = size_t{1} << 20;
 }
 
