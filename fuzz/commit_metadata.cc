@@ -5,11 +5,12 @@
 // partition_time >= -1; encode(decode(x)) decodes to the same value (the watermark dropped
 // whole only when it was too long to keep, max_bytes) and is stable from then on.
 
+#include "engine/runtime/commit_metadata.h"
+
 #include <string>
 
 #include <fmt/format.h>
 
-#include "engine/runtime/commit_metadata.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -26,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(again && again->partition_time == m->partition_time,
                brook::fuzz::excerpt(text) + " -> " + brook::fuzz::excerpt(encoded));
     if (again->watermark.empty() != m->watermark.empty()) {
-        FUZZ_CHECK(again->watermark.empty() && encoded.size() + 3 + m->watermark.size() >
-                                                    commit_metadata::max_bytes,
+        FUZZ_CHECK(again->watermark.empty() &&
+                       encoded.size() + 3 + m->watermark.size() > commit_metadata::max_bytes,
                    "the watermark was dropped though it fits");
     } else {
         FUZZ_CHECK(again->watermark == m->watermark, "watermark changed");

@@ -8,13 +8,14 @@
 // same groups to the same text (the round trip), value() is unchanged by restore and never
 // goes back when the idle claims are then confirmed.
 
+#include "engine/runtime/fan_in_watermark.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "engine/runtime/fan_in_watermark.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

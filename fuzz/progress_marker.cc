@@ -4,11 +4,12 @@
 // Invariants: parse returns a marker or nullopt, never crashes; a marker has at most
 // max_inputs ends, and ends only when idle; encode(parse(x)) parses to the same marker.
 
+#include "engine/runtime/progress_marker.h"
+
 #include <string>
 
 #include <fmt/format.h>
 
-#include "engine/runtime/progress_marker.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!m) {
         return 0;
     }
-    FUZZ_CHECK(m->ends.size() <= progress_marker::max_inputs, fmt::format("{} ends", m->ends.size()));
+    FUZZ_CHECK(m->ends.size() <= progress_marker::max_inputs,
+               fmt::format("{} ends", m->ends.size()));
     FUZZ_CHECK(m->idle || m->ends.empty(), "ends on an active marker");
     const std::string encoded = m->encode();
     const std::optional<progress_marker> again = progress_marker::parse(encoded);

@@ -6,13 +6,14 @@
 // value of each key; and every entry, written back as .properties text with every special
 // character escaped, parses to the same keys and values in the same order.
 
+#include "engine/config/properties_file.h"
+
 #include <map>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "engine/config/properties_file.h"
 #include "engine/errors.h"
 #include "fuzz/fuzz_support.h"
 

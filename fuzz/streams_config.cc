@@ -10,6 +10,8 @@
 // describes itself with to_string(), and is built again from its originals() to the same
 // description.
 
+#include "engine/config/streams_config.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -17,7 +19,6 @@
 #include <fmt/format.h>
 
 #include "engine/config/properties_file.h"
-#include "engine/config/streams_config.h"
 #include "engine/errors.h"
 #include "fuzz/fuzz_support.h"
 
@@ -55,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         while (!text.empty()) {
             const size_t newline = text.find('\n');
             override_lines.emplace_back(text.substr(0, newline));
-            text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+            text =
+                newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
         }
     } else {
         try {
@@ -69,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::optional<streams_config> config;
     std::optional<std::string> error;
     if (overrides) {
-        error = error_of([&] { config.emplace(streams_config::from_sources({}, override_lines, defaults)); });
+        error = error_of(
+            [&] { config.emplace(streams_config::from_sources({}, override_lines, defaults)); });
     } else {
         for (const auto& [key, value] : defaults) {
             props.try_emplace(key, value);
@@ -82,9 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     FUZZ_CHECK(config.has_value(), "no error and no configuration");
     for (const auto& [key, value] : config->originals()) {
-        FUZZ_CHECK(key.size() <= max_config_key_bytes && value.size() <= max_config_value_bytes,
-                   fmt::format("accepted a {}-byte key or a {}-byte value", key.size(),
-                               value.size()));
+        FUZZ_CHECK(
+            key.size() <= max_config_key_bytes && value.size() <= max_config_value_bytes,
+            fmt::format("accepted a {}-byte key or a {}-byte value", key.size(), value.size()));
     }
     FUZZ_CHECK(!config->application_id().empty(), "empty application.id");
     FUZZ_CHECK(config->num_stream_threads() >= 1 && config->num_stream_threads() <= 64,

@@ -311,8 +311,8 @@ TEST(serde, json_nested_deeper_than_the_limit_is_refused_not_a_stack_overflow) {
     EXPECT_NE(message.find("nested deeper than 1000 levels"), std::string::npos) << message;
 
     // At the limit it reads and writes back; brackets inside strings do not count.
-    const std::string at_limit = std::string(max_json_depth, '[') + "\"[[[{{{\\\"[\"" +
-                                 std::string(max_json_depth, ']');
+    const std::string at_limit =
+        std::string(max_json_depth, '[') + "\"[[[{{{\\\"[\"" + std::string(max_json_depth, ']');
     const json_serde<nlohmann::json> s;
     const nlohmann::json doc = s.deserialize(std::string_view(at_limit));
     std::string buffer;
