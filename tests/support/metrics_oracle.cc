@@ -95,6 +95,14 @@ metrics_oracle::check_dlq(const std::vector<std::pair<std::string, bool>>& recor
         }
     }
     r.missing = static_cast<int64_t>(_malformed.size() - seen.size());
+    for (const std::string& m : _malformed) {
+        if (r.missing_examples.size() >= 10) {
+            break;
+        }
+        if (!seen.contains(m)) {
+            r.missing_examples.push_back(m);
+        }
+    }
     return r;
 }
 

@@ -34,10 +34,11 @@ struct metric_window {
 
 struct dlq_report {
     int64_t records = 0;
-    int64_t unexpected = 0;     // not one of the malformed records written
-    int64_t repeated = 0;       // a malformed record dead-lettered more than once
-    int64_t missing = 0;        // a malformed record never dead-lettered
-    int64_t without_reason = 0; // no (or an empty) "error" header
+    int64_t unexpected = 0;                    // not one of the malformed records written
+    int64_t repeated = 0;                      // a malformed record dead-lettered more than once
+    int64_t missing = 0;                       // a malformed record never dead-lettered
+    int64_t without_reason = 0;                // no (or an empty) "error" header
+    std::vector<std::string> missing_examples; // the first few never dead-lettered
 };
 
 class metrics_oracle {
