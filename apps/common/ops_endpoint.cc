@@ -38,6 +38,14 @@ http_response json_error(int status, const std::string& message) {
     return json_response(status, json{{"error", message}});
 }
 
+// 503 with the reason, and when to ask again: the answer may come once a rebalance or a
+// restore is over.
+http_response unavailable(const std::string& why) {
+    http_response r = json_error(503, why);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
 const char* kind_name(queryable_kind k) {
     switch (k) {
     case queryable_kind::key_value:
@@ -414,18 +422,31 @@ http_response ops_endpoint::store_info(std::string_view name) const {
     return json_response(200, describe(*s));
 }
 
-http_response ops_endpoint::query(std::string_view store_name, std::string_view key_text,
-                                  const http_request& request) {
-    const auto s = find_store(store_name);
-    if (!s) {
+std::optional<http_response>
+ops_endpoint::find_key(std::string_view store_name, std::string_view key_text,
+                       std::shared_ptr<const detail::queryable_store>& store,
+                       std::string& key) const {
+    store = find_store(store_name);
+    if (!store) {
         return json_error(
             404, fmt::format("no queryable store '{}'; GET /stores lists them", store_name));
     }
     std::string error;
-    const std::optional<std::string> key = s->encode_key(key_text, error);
-    if (!key) {
+    std::optional<std::string> encoded = store->encode_key(key_text, error);
+    if (!encoded) {
         return json_error(
             400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
+    }
+    key = std::move(*encoded);
+    return std::nullopt;
+}
+
+http_response ops_endpoint::query(std::string_view store_name, std::string_view key_text,
+                                  const http_request& request) {
+    std::shared_ptr<const detail::queryable_store> s;
+    std::string key;
+    if (auto refused = find_key(store_name, key_text, s, key)) {
+        return std::move(*refused);
     }
     // Which instance runs the task that holds the key (query_metadata_for_key). This one's
     // tasks are searched first, all of them: the key's task is where Kafka's default
@@ -436,7 +457,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     std::optional<key_query_metadata> md;
     std::string unknown_owner;
     try {
-        md = _streams.query_metadata_for_key(s->name, *key);
+        md = _streams.query_metadata_for_key(s->name, key);
     } catch (const streams_error& e) {
         unknown_owner = e.what();
     }
@@ -445,6 +466,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     int64_t from = 0;
     int64_t to = forever;
     if (s->kind != queryable_kind::key_value) {
+        std::string error;
         const std::optional<int64_t> f = time_param(request, "from", 0, error);
         const std::optional<int64_t> t = f ? time_param(request, "to", forever, error) : f;
         if (!f || !t) {
@@ -484,7 +506,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
             switch (s->kind) {
             case queryable_kind::key_value:
                 if (auto* kv = dynamic_cast<state::key_value_store*>(&store)) {
-                    if (std::optional<std::string> v = kv->get(*key)) {
+                    if (std::optional<std::string> v = kv->get(key)) {
                         found.push_back({0, 0, std::move(*v)});
                     }
                     return;
@@ -503,7 +525,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
                             s->name);
                         return;
                     }
-                    ws->fetch(*key, from, to, [&](int64_t start, std::string_view value) {
+                    ws->fetch(key, from, to, [&](int64_t start, std::string_view value) {
                         return add(start, start + size, value);
                     });
                     return;
@@ -511,7 +533,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
                 break;
             case queryable_kind::session:
                 if (auto* ss = dynamic_cast<state::session_store*>(&store)) {
-                    ss->find_sessions(*key, from, to,
+                    ss->find_sessions(key, from, to,
                                       [&](int64_t start, int64_t end, std::string_view value) {
                                           return add(start, end, value);
                                       });
@@ -533,10 +555,7 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     try {
         visited = _streams.query_store(s->name, visit, _options.query_timeout);
     } catch (const streams_error& e) {
-        http_response r =
-            json_error(503, fmt::format("store '{}' cannot be queried now: {}", s->name, e.what()));
-        r.headers.emplace_back("Retry-After", "1");
-        return r;
+        return unavailable(fmt::format("store '{}' cannot be queried now: {}", s->name, e.what()));
     }
     if (!visited) {
         return json_error(404, fmt::format("store '{}' is registered here but the topology has "
@@ -547,11 +566,6 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
         return json_error(500, visit_error);
     }
     if (found.empty() && md) {
-        const auto unavailable = [](const std::string& why) {
-            http_response r = json_error(503, why);
-            r.headers.emplace_back("Retry-After", "1");
-            return r;
-        };
         if (!md->has_active()) {
             return unavailable(
                 fmt::format("key '{}' of store '{}': {}; retry", key_text, s->name, md->reason));
@@ -573,12 +587,9 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
         }
     }
     if (found.empty() && !unknown_owner.empty()) {
-        http_response r = json_error(
-            503, fmt::format("key '{}' has no value in store '{}' on this instance, and which "
-                             "instance holds it cannot be told: {}",
-                             key_text, s->name, unknown_owner));
-        r.headers.emplace_back("Retry-After", "1");
-        return r;
+        return unavailable(fmt::format("key '{}' has no value in store '{}' on this instance, and "
+                                       "which instance holds it cannot be told: {}",
+                                       key_text, s->name, unknown_owner));
     }
     if (found.empty()) {
         return json_error(
@@ -628,24 +639,16 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
 }
 
 http_response ops_endpoint::metadata(std::string_view store_name, std::string_view key_text) {
-    const auto s = find_store(store_name);
-    if (!s) {
-        return json_error(
-            404, fmt::format("no queryable store '{}'; GET /stores lists them", store_name));
-    }
-    std::string error;
-    const std::optional<std::string> key = s->encode_key(key_text, error);
-    if (!key) {
-        return json_error(
-            400, fmt::format("'{}' is not a key of store '{}': {}", key_text, store_name, error));
+    std::shared_ptr<const detail::queryable_store> s;
+    std::string key;
+    if (auto refused = find_key(store_name, key_text, s, key)) {
+        return std::move(*refused);
     }
     std::optional<key_query_metadata> md;
     try {
-        md = _streams.query_metadata_for_key(s->name, *key);
+        md = _streams.query_metadata_for_key(s->name, key);
     } catch (const streams_error& e) {
-        http_response r = json_error(503, e.what());
-        r.headers.emplace_back("Retry-After", "1");
-        return r;
+        return unavailable(e.what());
     }
     if (!md) {
         return json_error(404, fmt::format("store '{}' is registered here but the topology has "
@@ -669,11 +672,6 @@ http_response ops_endpoint::metadata(std::string_view store_name, std::string_vi
 }
 
 http_response ops_endpoint::forward(const key_query_metadata& md, const http_request& request) {
-    const auto unavailable = [&](const std::string& why) {
-        http_response r = json_error(503, why);
-        r.headers.emplace_back("Retry-After", "1");
-        return r;
-    };
     if (md.active_server.empty()) {
         return unavailable(fmt::format(
             "task {} runs in process {}, which advertises no endpoint: set application.server "

@@ -290,6 +290,11 @@ private:
     http_response stores() const;
     http_response store_info(std::string_view name) const;
     http_response query(std::string_view store, std::string_view key, const http_request& request);
+    // The registered store `store_name` and the key bytes of `key_text` (404 or 400 when
+    // there is no such store or it is not one of its keys).
+    std::optional<http_response> find_key(std::string_view store_name, std::string_view key_text,
+                                          std::shared_ptr<const detail::queryable_store>& store,
+                                          std::string& key) const;
     http_response metadata(std::string_view store, std::string_view key);
     // The query passed on to the instance `md` names, or 503 saying why it cannot be.
     http_response forward(const key_query_metadata& md, const http_request& request);
