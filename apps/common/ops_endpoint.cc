@@ -270,6 +270,20 @@ http_response ops_endpoint::metrics() {
     w.single("brook_restore_remaining_records", t::gauge,
              "Records still to replay for the stores restoring now.", m.restore_remaining);
     w.single("brook_stores_restoring", t::gauge, "Task stores restoring now.", m.stores_restoring);
+    w.single("brook_standby_tasks", t::gauge,
+             "Standby replicas of other instances' tasks kept here (num.standby.replicas).",
+             m.standbys.size());
+    w.family("brook_standby_lag_records", t::gauge,
+             "Changelog records each standby replica has not applied yet (absent while its "
+             "changelog's end is not known).");
+    for (const auto& s : m.standbys) {
+        if (s.lag >= 0) {
+            w.sample("brook_standby_lag_records",
+                     {{"task", task_id{s.subtopology, s.partition}.to_string()}}, s.lag);
+        }
+    }
+    w.single("brook_standby_records_applied_total", t::counter,
+             "Changelog records applied to standby replicas.", m.standby_records_applied);
     w.single("brook_late_records_dropped_total", t::counter,
              "Records dropped because their window had closed.", m.late_records_dropped);
     w.single("brook_dead_lettered_total", t::counter, "Records sent to a dead-letter topic.",
@@ -565,31 +579,79 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     if (!visit_error.empty()) {
         return json_error(500, visit_error);
     }
+    // ?stale=true: the caller accepts an answer from a standby replica (Kafka Streams'
+    // stale stores) when the active task cannot answer; the answer says so, with its lag.
+    const std::optional<std::string_view> stale_param = request.param("stale");
+    const bool stale_ok = stale_param && (*stale_param == "true" || *stale_param == "1");
+    std::optional<int64_t> standby_lag;
     if (found.empty() && md) {
+        std::optional<http_response> refused;
         if (!md->has_active()) {
-            return unavailable(
+            refused = unavailable(
                 fmt::format("key '{}' of store '{}': {}; retry", key_text, s->name, md->reason));
-        }
-        if (!md->active_is_local) {
+        } else if (!md->active_is_local) {
             if (request.param("forwarded")) {
-                return unavailable(fmt::format(
+                refused = unavailable(fmt::format(
                     "key '{}' of store '{}' was passed on to this instance, but task {} runs in "
                     "process {} now (it moved); retry",
                     key_text, s->name, md->task.to_string(), md->active_process_id));
+            } else {
+                http_response answer = forward(*md, request);
+                if (answer.status != 503 || !stale_ok) {
+                    return answer;
+                }
+                refused = std::move(answer);
             }
-            return forward(*md, request);
-        }
-        if (!visited_owner) {
-            return unavailable(fmt::format(
+        } else if (!visited_owner) {
+            refused = unavailable(fmt::format(
                 "task {}, which holds key '{}' of store '{}', runs here but is not processing "
                 "yet (restoring or starting); retry",
                 md->task.to_string(), key_text, s->name));
+        }
+        if (refused && !stale_ok) {
+            return std::move(*refused);
+        }
+        if (refused && md->standby_is_local) {
+            found.clear();
+            truncated = false;
+            standby_lag = _streams.query_standby_store(s->name, md->task, visit);
+            if (!standby_lag) {
+                return std::move(*refused); // the standby here is not open or not measured yet
+            }
+            if (!visit_error.empty()) {
+                return json_error(500, visit_error);
+            }
+            const int64_t acceptable = _streams.config().acceptable_recovery_lag();
+            if (*standby_lag > acceptable) {
+                return unavailable(fmt::format(
+                    "the active task {} cannot answer ({}), and this instance's standby of it "
+                    "is {} changelog records behind, more than acceptable.recovery.lag ({}); "
+                    "retry",
+                    md->task.to_string(), refused->body, *standby_lag, acceptable));
+            }
+        } else if (refused) {
+            if (!request.param("forwarded")) {
+                for (size_t i = 0; i < md->standby_servers.size(); ++i) {
+                    http_response answer = forward_to(md->task, md->standby_servers[i],
+                                                      md->standby_process_ids[i], request);
+                    if (answer.status != 503) {
+                        return answer;
+                    }
+                }
+            }
+            return std::move(*refused);
         }
     }
     if (found.empty() && !unknown_owner.empty()) {
         return unavailable(fmt::format("key '{}' has no value in store '{}' on this instance, and "
                                        "which instance holds it cannot be told: {}",
                                        key_text, s->name, unknown_owner));
+    }
+    if (found.empty() && standby_lag) {
+        return json_error(404, fmt::format("key '{}' has no value in store '{}' in this "
+                                           "instance's standby of task {}, which is {} changelog "
+                                           "records behind",
+                                           key_text, s->name, md->task.to_string(), *standby_lag));
     }
     if (found.empty()) {
         return json_error(
@@ -604,6 +666,11 @@ http_response ops_endpoint::query(std::string_view store_name, std::string_view 
     }
 
     json body{{"store", s->name}, {"key", std::string(key_text)}};
+    if (standby_lag) {
+        // Not the active task's answer: a standby's, up to its lag behind.
+        body["stale"] = true;
+        body["standby_lag"] = *standby_lag;
+    }
     try {
         if (s->kind == queryable_kind::key_value) {
             // A key lives in one partition, so in one instance; the first one found wins.
@@ -658,8 +725,14 @@ http_response ops_endpoint::metadata(std::string_view store_name, std::string_vi
     json body{{"store", s->name},
               {"key", std::string(key_text)},
               {"task", md->task.to_string()},
-              {"partition", md->partition},
-              {"standbys", md->standby_servers}};
+              {"partition", md->partition}};
+    json standbys = json::array();
+    for (size_t i = 0; i < md->standby_process_ids.size(); ++i) {
+        standbys.push_back(json{{"process_id", md->standby_process_ids[i]},
+                                {"application_server", md->standby_servers[i]},
+                                {"local", md->standby_process_ids[i] == _streams.process_id()}});
+    }
+    body["standbys"] = std::move(standbys);
     if (md->has_active()) {
         body["active"] = json{{"process_id", md->active_process_id},
                               {"application_server", md->active_server},
@@ -672,21 +745,25 @@ http_response ops_endpoint::metadata(std::string_view store_name, std::string_vi
 }
 
 http_response ops_endpoint::forward(const key_query_metadata& md, const http_request& request) {
-    if (md.active_server.empty()) {
+    return forward_to(md.task, md.active_server, md.active_process_id, request);
+}
+
+http_response ops_endpoint::forward_to(const task_id& task, const std::string& server,
+                                       const std::string& process_id, const http_request& request) {
+    if (server.empty()) {
         return unavailable(fmt::format(
-            "task {} runs in process {}, which advertises no endpoint: set application.server "
-            "(host:port of its HTTP endpoint) on every instance to query across them",
-            md.task.to_string(), md.active_process_id));
+            "task {} is kept in process {}, which advertises no endpoint: set "
+            "application.server (host:port of its HTTP endpoint) on every instance to query "
+            "across them",
+            task.to_string(), process_id));
     }
-    const size_t colon = md.active_server.rfind(':');
-    const std::string host = md.active_server.substr(0, colon);
-    const int port =
-        colon == std::string::npos ? 0 : std::atoi(md.active_server.c_str() + colon + 1);
+    const size_t colon = server.rfind(':');
+    const std::string host = server.substr(0, colon);
+    const int port = colon == std::string::npos ? 0 : std::atoi(server.c_str() + colon + 1);
     if (host.empty() || port <= 0 || port > 65535) {
-        return unavailable(fmt::format("task {} runs in process {}, whose application.server "
+        return unavailable(fmt::format("task {} is kept in process {}, whose application.server "
                                        "'{}' is not host:port",
-                                       md.task.to_string(), md.active_process_id,
-                                       text::safe(md.active_server)));
+                                       task.to_string(), process_id, text::safe(server)));
     }
     const std::string target = request.target +
                                (request.target.find('?') == std::string::npos ? "?" : "&") +
@@ -694,16 +771,16 @@ http_response ops_endpoint::forward(const key_query_metadata& md, const http_req
     const http_client_reply reply =
         http_fetch(host, static_cast<uint16_t>(port), target, _options.forward_timeout);
     if (reply.status == 0) {
-        return unavailable(fmt::format("task {} runs in the instance at {}, which did not answer "
-                                       "({}); if it just stopped, its tasks move when its "
+        return unavailable(fmt::format("task {} is kept in the instance at {}, which did not "
+                                       "answer ({}); if it just stopped, its tasks move when its "
                                        "session expires",
-                                       md.task.to_string(), md.active_server, reply.error));
+                                       task.to_string(), server, reply.error));
     }
     http_response r;
     r.status = reply.status;
     r.content_type = reply.content_type.empty() ? "application/json" : reply.content_type;
     r.body = reply.body;
-    r.headers.emplace_back("X-Brook-Served-By", md.active_server);
+    r.headers.emplace_back("X-Brook-Served-By", server);
     return r;
 }
 

@@ -10,10 +10,21 @@
 //   GET /topology                  the topology description, text
 //   GET /stores                    the stores registered for queries, JSON
 //   GET /stores/<store>            one of them, JSON
-//   GET /stores/<store>/keys/<key>[?from=<ms>&to=<ms>]
+//   GET /stores/<store>/keys/<key>[?from=<ms>&to=<ms>][&stale=true]
 //                                  the key's value (key-value store), windows (window
 //                                  store: from/to bound the window start, inclusive) or
 //                                  sessions (session store: those overlapping [from, to])
+//
+//   GET /metadata/<store>/<key>    which task holds the key, the instance running it and
+//                                  the instances keeping standbys of it
+//
+// A key's query is answered by the instance running its task; asked elsewhere it is passed
+// on once to that instance. With stale=true, when the active task cannot answer (its
+// instance is gone and its session not expired yet, it is restoring, the group
+// rebalances), a standby replica answers instead, this instance's or the next standby
+// instance's: the body then says "stale": true and "standby_lag" (changelog records the
+// standby had not applied). A standby further behind than acceptable.recovery.lag does not
+// answer (503).
 //
 // <store> and <key> are percent-decoded path segments ("a%2Fb" is the key "a/b"). Store
 // queries answer 404 for a store not registered here (or not in the topology) and for a
@@ -298,6 +309,10 @@ private:
     http_response metadata(std::string_view store, std::string_view key);
     // The query passed on to the instance `md` names, or 503 saying why it cannot be.
     http_response forward(const key_query_metadata& md, const http_request& request);
+    // The query passed on to the instance at `server` (process `process_id`), which runs or
+    // keeps a standby of `task`; 503 saying why when it cannot be.
+    http_response forward_to(const task_id& task, const std::string& server,
+                             const std::string& process_id, const http_request& request);
 
     kafka_streams& _streams;
     ops_endpoint_options _options;

@@ -81,6 +81,13 @@ public:
     const std::string& bootstrap_servers() const noexcept { return _bootstrap_servers; }
     // num.stream.threads: 1..64, default 1.
     int num_stream_threads() const noexcept { return _num_stream_threads; }
+    // num.standby.replicas: 0..16, default 0. How many other instances keep each stateful
+    // task's persistent stores warm from its changelog (standby_updater.h).
+    int num_standby_replicas() const noexcept { return _num_standby_replicas; }
+    // acceptable.recovery.lag: >= 0, default 10000. A standby at most this many changelog
+    // records behind counts as caught up: interactive queries that allow stale reads are
+    // answered from it, and not from one further behind.
+    std::int64_t acceptable_recovery_lag() const noexcept { return _acceptable_recovery_lag; }
     // commit.interval.ms: >= 0; default 30000, or 100 under exactly_once_v2.
     std::chrono::milliseconds commit_interval() const noexcept { return _commit_interval; }
     // repartition.purge.interval.ms: >= 0, default 30000; how often, at most, a stream
@@ -199,6 +206,8 @@ private:
     error_handler _on_processing_error = error_handler::fail;
     std::chrono::milliseconds _max_event_time_future{-1};
     std::chrono::milliseconds _stall_timeout{60000};
+    int _num_standby_replicas = 0;
+    std::int64_t _acceptable_recovery_lag = 10000;
     std::string _group_instance_id;
     std::string _application_server;
     std::string _dead_letter_topic;

@@ -98,8 +98,8 @@ void admin_client::create_topics(const std::vector<topic_spec>& topics,
     }
 }
 
-std::vector<group_member> admin_client::describe_group(const std::string& group,
-                                                       std::chrono::milliseconds timeout) {
+group_description admin_client::describe_group(const std::string& group,
+                                               std::chrono::milliseconds timeout) {
     admin_options_ptr options(
         rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
     rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
@@ -113,7 +113,8 @@ std::vector<group_member> admin_client::describe_group(const std::string& group,
     const rd_kafka_ConsumerGroupDescription_t** descriptions =
         rd_kafka_DescribeConsumerGroups_result_groups(
             rd_kafka_event_DescribeConsumerGroups_result(ev.get()), &count);
-    std::vector<group_member> members;
+    group_description described;
+    std::vector<group_member>& members = described.members;
     for (size_t g = 0; g < count; ++g) {
         if (const rd_kafka_error_t* error =
                 rd_kafka_ConsumerGroupDescription_error(descriptions[g])) {
@@ -123,6 +124,10 @@ std::vector<group_member> admin_client::describe_group(const std::string& group,
         const auto text = [](const char* s) {
             return s != nullptr ? std::string(s) : std::string();
         };
+        const rd_kafka_consumer_group_state_t state =
+            rd_kafka_ConsumerGroupDescription_state(descriptions[g]);
+        described.state = rd_kafka_consumer_group_state_name(state);
+        described.stable = state == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE;
         const size_t n = rd_kafka_ConsumerGroupDescription_member_count(descriptions[g]);
         for (size_t i = 0; i < n; ++i) {
             const rd_kafka_MemberDescription_t* m =
@@ -144,7 +149,7 @@ std::vector<group_member> admin_client::describe_group(const std::string& group,
             members.push_back(std::move(member));
         }
     }
-    return members;
+    return described;
 }
 
 void admin_client::delete_topics(const std::vector<std::string>& topics,

@@ -37,6 +37,13 @@ struct group_member {
     std::vector<std::pair<std::string, int32_t>> assignment; // (topic, partition)
 };
 
+// A consumer group as its coordinator describes it.
+struct group_description {
+    std::string state;   // "Stable", "PreparingRebalance", "CompletingRebalance", "Empty", ...
+    bool stable = false; // members hold the assignment of a finished rebalance
+    std::vector<group_member> members;
+};
+
 class admin_client {
 public:
     // Throws config_error or kafka_error.
@@ -58,8 +65,7 @@ public:
                                        const std::function<bool()>& cancelled);
     // The members of consumer group `group` and what each is assigned (empty while the
     // group has no members or is rebalancing). Throws kafka_error on failure.
-    std::vector<group_member> describe_group(const std::string& group,
-                                             std::chrono::milliseconds timeout);
+    group_description describe_group(const std::string& group, std::chrono::milliseconds timeout);
     // Names of every topic in the cluster (internal ones such as __consumer_offsets too).
     std::vector<std::string> topic_names(std::chrono::milliseconds timeout);
     // Sets topic-level configs (incrementally is not in librdkafka 2.0; this replaces the

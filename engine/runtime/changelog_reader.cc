@@ -17,6 +17,17 @@ constexpr auto watermark_timeout = 30s;
 
 } // namespace
 
+kafka::client_config changelog_consumer_config(kafka::client_config config) {
+    // A group id is needed to create a consumer, but this one never subscribes or commits:
+    // it only reads assigned changelog partitions.
+    config.set("group.id", "brook-restore-consumer")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed");
+    return config;
+}
+
 changelog_reader::changelog_reader(client_factory& clients, kafka::client_config config,
                                    state_restore_listener* listener, task_counters& counters)
     : _clients(clients), _config(std::move(config)), _listener(listener), _counters(counters) {
@@ -28,15 +39,7 @@ changelog_reader::~changelog_reader() = default;
 
 consumer_client& changelog_reader::consumer() {
     if (!_consumer) {
-        kafka::client_config c = _config;
-        // A group id is needed to create a consumer, but this one never subscribes or
-        // commits: it only reads assigned changelog partitions.
-        c.set("group.id", "brook-restore-consumer")
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "true")
-            .set("isolation.level", "read_committed");
-        _consumer = _clients.restore_consumer(c);
+        _consumer = _clients.restore_consumer(changelog_consumer_config(_config));
     }
     return *_consumer;
 }

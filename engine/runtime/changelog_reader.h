@@ -35,6 +35,10 @@
 
 namespace brook {
 
+// A consumer that reads changelogs: read_committed, end-of-partition events, never joins a
+// group or commits (restores and standby replicas). `config` has bootstrap.servers set.
+kafka::client_config changelog_consumer_config(kafka::client_config config);
+
 class changelog_reader {
 public:
     // `config` is the restore consumer's (bootstrap.servers set), made by `clients` on

@@ -13,6 +13,7 @@
 #include "engine/kafka/kafka_error.h"
 #include "engine/runtime/member_identity.h"
 #include "engine/runtime/process_id.h"
+#include "engine/runtime/standby_updater.h"
 #include "engine/serde/partitioner.h"
 
 namespace brook {
@@ -121,6 +122,30 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
     rocks.write_buffer_size =
         std::min(rocks.write_buffer_size, rocks.write_buffer_manager_bytes / 4);
     _rocksdb = std::make_unique<state::rocksdb_environment>(rocks);
+    {
+        kafka::client_config ac = _config.admin_config();
+        ac.set("bootstrap.servers", _bootstrap)
+            .set("client.id", fmt::format("{}-{}-group-view", _config.client_id(), _instance_id));
+        _group = std::make_unique<group_view>(std::move(ac), _config.application_id(),
+                                              std::chrono::seconds(1), std::chrono::seconds(5));
+    }
+    _stateful = stateful_subtopologies();
+    if (_config.num_standby_replicas() > 0 && !_stateful.empty()) {
+        standby_updater::options so;
+        so.topo = &_topology;
+        so.config = &_config;
+        so.clients = &_clients;
+        so.consumer = _config.restore_consumer_config();
+        so.consumer.set("bootstrap.servers", _bootstrap)
+            .set("client.id",
+                 fmt::format("{}-{}-standby-consumer", _config.client_id(), _instance_id));
+        so.describe_group = [group = _group.get()] { return group->describe(); };
+        so.subtopologies = _stateful;
+        so.process_id = _instance_id;
+        so.state_dir = _config.state_dir() / _config.application_id();
+        so.rocksdb = _rocksdb.get();
+        _standbys = std::make_unique<standby_updater>(std::move(so));
+    }
     for (int i = 0; i < _config.num_stream_threads(); ++i) {
         stream_thread_options options;
         options.bootstrap = _bootstrap;
@@ -131,19 +156,37 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
         options.restore_listener = _restore_listener;
         options.transactional_id_prefix = _transactional_id_prefix;
         options.instance_id = _instance_id;
+        options.standbys = _standbys.get();
         _threads.push_back(
             std::make_unique<stream_thread>(i + 1, _topology, _config, std::move(options)));
     }
-    {
-        kafka::client_config ac = _config.admin_config();
-        ac.set("bootstrap.servers", _bootstrap)
-            .set("client.id", fmt::format("{}-{}-group-view", _config.client_id(), _instance_id));
-        _group = std::make_unique<group_view>(std::move(ac), _config.application_id(),
-                                              std::chrono::seconds(1), std::chrono::seconds(5));
+    if (_standbys) {
+        _standbys->start();
     }
     for (auto& t : _threads) {
         t->start();
     }
+}
+
+std::vector<stateful_subtopology> kafka_streams::stateful_subtopologies() const {
+    std::vector<stateful_subtopology> out;
+    for (const auto& st : _topology.subtopologies()) {
+        const bool logged = std::any_of(st.stores.begin(), st.stores.end(), [&](const auto& name) {
+            const auto& specs = _topology.stores();
+            return std::any_of(specs.begin(), specs.end(), [&](const store_spec& spec) {
+                return spec.name == name && spec.logged;
+            });
+        });
+        const std::vector<std::string>& sources = _layout.sources_of(st.id);
+        if (!logged || sources.empty()) {
+            continue;
+        }
+        auto n = _layout.partitions.find(sources.front());
+        if (n != _layout.partitions.end()) {
+            out.push_back({st.id, sources.front(), n->second});
+        }
+    }
+    return out;
 }
 
 void kafka_streams::check_topics_and_create_internal(const std::function<bool()>& cancelled) {
@@ -301,6 +344,9 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
         all_stopped =
             t->wait_until_dead(std::max(left, std::chrono::milliseconds(0))) && all_stopped;
     }
+    if (_standbys) {
+        _standbys->stop(); // closes every standby, checkpointed
+    }
     if (all_stopped) {
         transition(streams_state::not_running);
     }
@@ -405,6 +451,10 @@ streams_metrics kafka_streams::metrics() const {
     std::sort(total.lag.begin(), total.lag.end(), [](const auto& a, const auto& b) {
         return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
     });
+    if (_standbys) {
+        total.standbys = _standbys->lags();
+        total.standby_records_applied = _standbys->records_applied();
+    }
     return total;
 }
 
@@ -486,14 +536,25 @@ std::optional<key_query_metadata> kafka_streams::query_metadata_for_key(std::str
     key_query_metadata md;
     md.partition = default_partition(key, _layout.partitions.at(topic));
     md.task = task_id{owner->id, md.partition};
-    std::shared_ptr<const std::vector<kafka::group_member>> members;
+    std::shared_ptr<const kafka::group_description> group;
     try {
-        members = _group->members();
+        group = _group->describe();
     } catch (const kafka::kafka_error& e) {
         throw streams_error(fmt::format("cannot describe consumer group '{}': {}",
                                         _config.application_id(), e.what()));
     }
-    for (const auto& member : *members) {
+    const int replicas = _config.num_standby_replicas();
+    const std::map<task_id, task_hosts> placed =
+        place_tasks(group->members, {{owner->id, topic, _layout.partitions.at(topic)}}, replicas);
+    const auto hosts = placed.find(md.task);
+    if (hosts != placed.end()) {
+        for (const auto& standby : hosts->second.standbys) {
+            md.standby_process_ids.push_back(standby.process_id);
+            md.standby_servers.push_back(standby.application_server);
+            md.standby_is_local = md.standby_is_local || standby.process_id == _instance_id;
+        }
+    }
+    for (const auto& member : group->members) {
         for (const auto& [t, p] : member.assignment) {
             if (p != md.partition || t != topic) {
                 continue;
@@ -514,6 +575,15 @@ std::optional<key_query_metadata> kafka_streams::query_metadata_for_key(std::str
                             "the group is rebalancing, or the instance that ran it left",
                             _config.application_id(), md.task.to_string(), md.partition, topic);
     return md;
+}
+
+std::optional<int64_t> kafka_streams::query_standby_store(std::string_view store,
+                                                          const task_id& task,
+                                                          const store_visitor& visit) {
+    if (!_standbys) {
+        return std::nullopt;
+    }
+    return _standbys->visit_store(task, store, [&](state::state_store& s) { visit(task, s); });
 }
 
 } // namespace brook

@@ -32,6 +32,7 @@
 #include "engine/runtime/state_dir_lock.h"
 #include "engine/runtime/stream_thread.h"
 #include "engine/runtime/streams_metrics.h"
+#include "engine/runtime/task_placement.h"
 #include "engine/runtime/topic_layout.h"
 #include "engine/topology/topology.h"
 #include "state/rocksdb_environment.h"
@@ -40,6 +41,8 @@ namespace brook {
 
 enum class streams_state { created, rebalancing, running, pending_shutdown, not_running, error };
 const char* to_string(streams_state s);
+
+class standby_updater;
 
 class kafka_streams {
 public:
@@ -119,12 +122,20 @@ public:
     // and when the group cannot be described.
     std::optional<key_query_metadata> query_metadata_for_key(std::string_view store,
                                                              std::string_view key);
+    // Reads store `store` of this instance's standby of `task` (num.standby.replicas):
+    // calls `visit` with it, while no changelog batch is applied to it, and returns how
+    // many changelog records the standby is behind. nullopt when this instance keeps no
+    // standby of the task, or its lag is not known yet. A standby's value may be stale by
+    // that lag; callers say so (Kafka Streams' stale stores).
+    std::optional<int64_t> query_standby_store(std::string_view store, const task_id& task,
+                                               const store_visitor& visit);
     // This instance's process id (kept in its state directory), as other instances see it
     // in key_query_metadata::active_process_id. Empty before start().
     const std::string& process_id() const { return _instance_id; }
 
 private:
     void check_topics_and_create_internal(const std::function<bool()>& cancelled);
+    std::vector<stateful_subtopology> stateful_subtopologies() const;
     void on_thread_change();
     void transition(streams_state next);
     void fail(const std::string& reason);
@@ -140,6 +151,10 @@ private:
     kafka_client_factory _clients;
     topic_layout _layout;               // read at start(), before the threads that share it
     std::unique_ptr<group_view> _group; // made at start(); queries describe the group
+    std::vector<stateful_subtopology> _stateful; // sub-topologies with logged stores
+    // num.standby.replicas > 0 only; stopped by close() after the threads, before the
+    // RocksDB environment and the group view it borrows go.
+    std::unique_ptr<standby_updater> _standbys;
     std::vector<std::unique_ptr<stream_thread>> _threads;
     mutable std::mutex _mutex;
     streams_state _state = streams_state::created;

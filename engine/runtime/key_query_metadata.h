@@ -25,8 +25,12 @@ struct key_query_metadata {
     std::string active_process_id;
     std::string active_server;
     bool active_is_local = false;
-    // Instances with a standby copy of the task's stores: none until standby replicas land.
+    // Instances keeping a standby of the task (num.standby.replicas, task_placement.h), in
+    // the order they would take it over: process ids and application.server ("" where
+    // none is advertised); whether this instance is one of them.
+    std::vector<std::string> standby_process_ids;
     std::vector<std::string> standby_servers;
+    bool standby_is_local = false;
     std::string reason;
 
     bool has_active() const { return !active_process_id.empty(); }

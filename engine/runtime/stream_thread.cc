@@ -247,6 +247,7 @@ void stream_thread::loop() {
     env.exactly_once = _eos;
     env.max_task_idle = _config.max_task_idle();
     env.layout = _options.layout;
+    env.standbys = _options.standbys;
     kafka::client_config rc = _config.restore_consumer_config();
     rc.set("bootstrap.servers", _options.bootstrap)
         .set("client.id", client_id + "-restore-consumer");

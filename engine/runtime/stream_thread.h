@@ -64,6 +64,8 @@
 
 namespace brook {
 
+class standby_updater;
+
 enum class thread_state { created, starting, partitions_assigned, running, pending_shutdown, dead };
 
 // What a stream thread needs besides the topology and config.
@@ -83,6 +85,8 @@ struct stream_thread_options {
     // This instance's process id (state directory), part of the consumer's client.id so
     // that the group's members can be told apart by instance.
     std::string instance_id;
+    // Standby replicas of this instance, told of every task the thread runs; may be null.
+    standby_updater* standbys = nullptr;
 };
 
 class stream_thread final : private partition_listener {

@@ -45,6 +45,13 @@ struct thread_health {
     std::string reason; // why not alive, or why stuck; empty when well
 };
 
+// A standby replica kept on this instance (standby_updater.h) and how far it is behind.
+struct standby_lag {
+    int subtopology = 0;
+    int32_t partition = 0;
+    int64_t lag = -1; // changelog records not applied yet; -1 until the end is known
+};
+
 struct streams_metrics {
     // Per topic: records read from it, and records written to it and acknowledged by the
     // broker (output, repartition, changelog and dead-letter topics alike).
@@ -71,6 +78,10 @@ struct streams_metrics {
     uint64_t transactions_aborted = 0;
     int tasks = 0;
     int threads = 0;
+    // Standby replicas kept here (num.standby.replicas), by task, and the changelog records
+    // applied to them since start.
+    std::vector<standby_lag> standbys;
+    uint64_t standby_records_applied = 0;
 };
 
 } // namespace brook

@@ -26,6 +26,7 @@ class cache_budget;
 namespace brook {
 
 struct topic_layout;
+class standby_updater;
 
 struct task_environment {
     std::string application_id;
@@ -66,6 +67,9 @@ struct task_environment {
     std::function<bool(int subtopology, int32_t partition, const std::vector<int64_t>& ends,
                        int64_t claim_wall)>
         confirm_idle;
+    // The instance's standby replicas: told before a task's stores open here and after
+    // they close, so that a standby of the task hands its stores over. Null: none.
+    standby_updater* standbys = nullptr;
 };
 
 } // namespace brook

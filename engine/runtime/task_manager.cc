@@ -9,6 +9,7 @@
 
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/standby_updater.h"
 #include "engine/runtime/topic_layout.h"
 
 namespace brook {
@@ -83,9 +84,21 @@ task_manager::~task_manager() {
 }
 
 stream_task& task_manager::create(const task_id& id) {
-    auto task = std::make_unique<stream_task>(id, _topology, _env);
-    task->open_stores();
-    return *_tasks.emplace(id, std::move(task)).first->second;
+    // A standby of the task here closes first: the active task opens the same stores and
+    // restores only what the standby had not applied.
+    if (_env.standbys != nullptr) {
+        _env.standbys->claim(id);
+    }
+    try {
+        auto task = std::make_unique<stream_task>(id, _topology, _env);
+        task->open_stores();
+        return *_tasks.emplace(id, std::move(task)).first->second;
+    } catch (...) {
+        if (_env.standbys != nullptr) {
+            _env.standbys->release(id);
+        }
+        throw;
+    }
 }
 
 void task_manager::assign(const std::vector<topic_partition>& partitions) {
@@ -200,9 +213,26 @@ void task_manager::close_task(const task_id& id) {
     std::erase(_to_start, id);
     _incomplete.erase(id);
     auto it = _tasks.find(id);
-    if (it != _tasks.end()) {
-        it->second->close();
-        _tasks.erase(it);
+    if (it == _tasks.end()) {
+        return;
+    }
+    std::unique_ptr<stream_task> task = std::move(it->second);
+    _tasks.erase(it);
+    // The stores close before a standby may open them again.
+    try {
+        task->close();
+    } catch (...) {
+        task.reset();
+        forget(id);
+        throw;
+    }
+    task.reset();
+    forget(id);
+}
+
+void task_manager::forget(const task_id& id) noexcept {
+    if (_env.standbys != nullptr) {
+        _env.standbys->release(id);
     }
 }
 
@@ -433,6 +463,7 @@ void task_manager::rewind_all(const std::function<void()>& between) {
 }
 
 void task_manager::close_all() noexcept {
+    std::vector<task_id> closed;
     for (auto& [id, task] : _tasks) {
         try {
             _restorer.remove(id);
@@ -441,8 +472,12 @@ void task_manager::close_all() noexcept {
             std::cerr << fmt::format("brook: stream thread {}: closing task {}: {}\n", _index,
                                      id.to_string(), e.what());
         }
+        closed.push_back(id);
     }
     _tasks.clear();
+    for (const task_id& id : closed) {
+        forget(id); // after the stores are gone, whatever close() did
+    }
     _task_of.clear();
     _to_start.clear();
     _incomplete.clear();

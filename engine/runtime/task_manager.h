@@ -121,6 +121,8 @@ public:
 private:
     stream_task& create(const task_id& id);
     void close_task(const task_id& id);
+    // A task is gone from this thread: the instance may keep a standby of it again.
+    void forget(const task_id& id) noexcept;
     void pause_inputs(stream_task& task, bool pause);
     // Delayed sources: pauses the partitions whose head record is not due within the fetch
     // lead, resumes the others, and notes when the loop must wake next.

@@ -5,9 +5,13 @@
 // owner the same way from every instance. Every window an answer holds has the totals the
 // test's own input gives.
 //
+// Each instance keeps a standby of one other's tasks (num.standby.replicas=1); /metadata
+// names the same standby, never the owner, from every instance.
+//
 // Then the owner of a key is SIGKILLed. Until its session expires the group still names
-// it, and asking a survivor must give 503 with the reason, never a wrong value; once its
-// tasks have moved and restored, the survivors answer again, the same as before the kill.
+// it, and asking a survivor must give 503 with the reason, never a wrong value. Asked with
+// stale=true, a survivor answers from the standby instead, saying so and how far behind it
+// is; once the tasks have moved and restored, the survivors answer as before the kill.
 
 #include <filesystem>
 #include <map>
@@ -44,7 +48,7 @@ std::string user_name(int u) {
 }
 
 TEST(interactive_query,
-     any_instance_answers_for_any_key_and_a_dead_owner_gives_503_not_a_wrong_value) {
+     any_instance_answers_for_any_key_and_a_dead_owner_gives_503_or_its_standbys_answer) {
     const std::string users_topic = testing::unique_name("iq-users");
     const std::string orders_topic = testing::unique_name("iq-orders");
     const std::string app_id = testing::unique_name("iq-app");
@@ -102,7 +106,9 @@ TEST(interactive_query,
                                      "--set",
                                      fmt::format("application.server=127.0.0.1:{}", ports[n]),
                                      "--set",
-                                     "consumer.session.timeout.ms=10000"});
+                                     "consumer.session.timeout.ms=10000",
+                                     "--set",
+                                     "num.standby.replicas=1"});
     }
     const auto deadline = std::chrono::steady_clock::now() + 180s;
     const auto end = testing::end_offsets(testing::real_client_config(), users_topic, partitions);
@@ -157,6 +163,7 @@ TEST(interactive_query,
 
     std::map<std::string, std::string> answers; // user -> the body every instance gave
     std::map<std::string, std::string> owner;   // user -> application_server of its task
+    std::map<std::string, std::string> standby; // user -> application_server of its standby
     int forwarded = 0;
     for (int u = 0; u < users; u += 3) {
         const std::string user = user_name(u);
@@ -172,6 +179,13 @@ TEST(interactive_query,
                 owner[user] = server;
             }
             EXPECT_EQ(server, owner[user]) << "instances disagree on who owns " << user;
+            ASSERT_EQ(m["standbys"].size(), 1U) << md.body;
+            const std::string standby_server = m["standbys"][0].value("application_server", "");
+            if (n == 0) {
+                standby[user] = standby_server;
+            }
+            EXPECT_EQ(standby_server, standby[user]) << "instances disagree on " << user;
+            EXPECT_NE(standby_server, server) << "the owner keeps its own standby: " << md.body;
             EXPECT_EQ(m["active"].value("local", false),
                       server == fmt::format("127.0.0.1:{}", ports[n]));
             forwarded += m["active"].value("local", false) ? 0 : 1;
@@ -206,6 +220,27 @@ TEST(interactive_query,
         EXPECT_EQ(right_after.status, 503) << right_after.body;
         EXPECT_TRUE(json::parse(right_after.body).contains("error")) << right_after.body;
         std::cout << "[ figures  ] right after the kill: 503 " << right_after.body << "\n";
+    }
+    // Allowing stale reads, both survivors answer from the standby before the session
+    // expires: the same windows (no input came since), marked stale, with the lag.
+    const auto windows_of = [](const std::string& body) { return json::parse(body)["windows"]; };
+    const json expected_windows = windows_of(answers[victim_user]);
+    for (int n = 0; n < instances; ++n) {
+        if (n == victim) {
+            continue;
+        }
+        const auto r =
+            testing::http_get("127.0.0.1", ports[n],
+                              fmt::format("/stores/{}/keys/{}?stale=true", store, victim_user));
+        ASSERT_EQ(r.status, 200) << "instance " << n << " with stale=true: " << r.body;
+        const json body = json::parse(r.body);
+        if (body.value("stale", false)) {
+            EXPECT_EQ(body.value("standby_lag", int64_t{-1}), 0) << r.body;
+            std::cout << fmt::format("[ figures  ] instance {} answered from the standby at {} "
+                                     "with lag {}\n",
+                                     n, standby[victim_user], body.value("standby_lag", -1));
+        }
+        EXPECT_EQ(body["windows"], expected_windows) << "a wrong value from the standby";
     }
     // Once the dead member's session expires its tasks move and restore; then the
     // survivors answer as before, never with another value.

@@ -1,0 +1,110 @@
+// brook-test-key-count: the application the failover tests kill. It counts records per key
+// in a persistent key-value store ("counts", logged to its changelog) and writes every
+// updated count to OUTPUT as "<key>" -> "<count>". Runs until SIGTERM/SIGINT (then commits
+// and exits 0) or until killed.
+//
+//   brook-test-key-count BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR [KEY=VALUE ...]
+//
+// KEY=VALUE pairs are added to the streams config (processing.guarantee,
+// num.standby.replicas, application.server, ...).
+//
+// For the test to read: stderr gets "STATE <new state> <wall ms>" at every state change;
+// STATE_DIR/restores.log gets "<wall ms> <changelog topic> <partition> <records restored>"
+// each time an active task's store finishes restoring.
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "engine/runtime/kafka_streams.h"
+#include "engine/runtime/shutdown_signal.h"
+#include "operators/stream_builder.h"
+
+namespace {
+
+int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class restore_log final : public brook::state_restore_listener {
+public:
+    explicit restore_log(std::string path) : _path(std::move(path)) {}
+    void on_restore_start(const std::string&, int32_t, const std::string&, int64_t,
+                          int64_t) override {}
+    void on_batch_restored(const std::string&, int32_t, const std::string&, int64_t,
+                           int64_t) override {}
+    void on_restore_end(const std::string& topic, int32_t partition, const std::string&,
+                        int64_t total) override {
+        std::lock_guard lock(_mutex);
+        std::ofstream(_path, std::ios::app)
+            << wall_ms() << ' ' << topic << ' ' << partition << ' ' << total << std::endl;
+    }
+
+private:
+    std::string _path;
+    std::mutex _mutex;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace brook;
+    using namespace std::chrono_literals;
+    if (argc < 6) {
+        std::cerr << "usage: brook-test-key-count BOOTSTRAP APPLICATION_ID INPUT OUTPUT "
+                     "STATE_DIR [KEY=VALUE ...]\n";
+        return 2;
+    }
+    std::map<std::string, std::string> settings{{"application.id", argv[2]},
+                                                {"bootstrap.servers", argv[1]},
+                                                {"state.dir", argv[5]},
+                                                {"consumer.session.timeout.ms", "6000"},
+                                                {"consumer.heartbeat.interval.ms", "500"}};
+    for (int i = 6; i < argc; ++i) {
+        const std::string pair = argv[i];
+        const size_t eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "brook-test-key-count: '" << pair << "' is not KEY=VALUE\n";
+            return 2;
+        }
+        settings[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+    try {
+        stream_builder builder;
+        builder.stream<std::string, std::string>({argv[3]})
+            .group_by_key()
+            .count(materialized<std::string, int64_t>::as("counts"))
+            .to_stream()
+            .map_values([](const int64_t& n) { return std::to_string(n); })
+            .to(argv[4]);
+        const topology topo = builder.build();
+        streams_config config(settings);
+        shutdown_signal signal;
+        restore_log restores(std::string(argv[5]) + "/restores.log");
+        std::mutex out;
+        kafka_streams app(topo, config);
+        app.set_global_state_restore_listener(&restores);
+        app.set_state_listener([&](streams_state now, streams_state) {
+            std::lock_guard lock(out);
+            std::cerr << "STATE " << to_string(now) << ' ' << wall_ms() << std::endl;
+        });
+        app.start();
+        while (signal.wait(50ms) == 0) {
+            if (app.state() == streams_state::error) {
+                std::cerr << "brook-test-key-count: " << app.error_reason() << '\n';
+                return 1;
+            }
+        }
+        return app.close() ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "brook-test-key-count: " << e.what() << '\n';
+        return 1;
+    }
+}
