@@ -26,6 +26,7 @@ constexpr std::string_view bootstrap_servers_key = "bootstrap.servers";
 constexpr std::string_view num_stream_threads_key = "num.stream.threads";
 constexpr std::string_view num_standby_replicas_key = "num.standby.replicas";
 constexpr std::string_view acceptable_recovery_lag_key = "acceptable.recovery.lag";
+constexpr std::string_view warmup_timeout_key = "warmup.timeout.ms";
 constexpr std::string_view commit_interval_key = "commit.interval.ms";
 constexpr std::string_view repartition_purge_interval_key = "repartition.purge.interval.ms";
 constexpr std::string_view processing_guarantee_key = "processing.guarantee";
@@ -58,6 +59,7 @@ constexpr std::array brook_keys{
     num_stream_threads_key,
     num_standby_replicas_key,
     acceptable_recovery_lag_key,
+    warmup_timeout_key,
     commit_interval_key,
     repartition_purge_interval_key,
     processing_guarantee_key,
@@ -618,6 +620,7 @@ streams_config::streams_config(std::map<std::string, std::string> props,
     _num_stream_threads = static_cast<int>(v.get_int(num_stream_threads_key, 1, 1, 64));
     _num_standby_replicas = static_cast<int>(v.get_int(num_standby_replicas_key, 0, 0, 16));
     _acceptable_recovery_lag = v.get_int(acceptable_recovery_lag_key, 10000, 0);
+    _warmup_timeout = v.get_ms(warmup_timeout_key, 300000, 0);
     _commit_interval = v.get_ms(commit_interval_key, eos ? 100 : 30000, 0);
     _repartition_purge_interval = v.get_ms(repartition_purge_interval_key, 30000, 0);
     _state_dir = v.get_or(state_dir_key, "/tmp/brook-streams");
@@ -893,6 +896,7 @@ std::string streams_config::to_string() const {
     lines[std::string(num_stream_threads_key)] = std::to_string(_num_stream_threads);
     lines[std::string(num_standby_replicas_key)] = std::to_string(_num_standby_replicas);
     lines[std::string(acceptable_recovery_lag_key)] = std::to_string(_acceptable_recovery_lag);
+    lines[std::string(warmup_timeout_key)] = std::to_string(_warmup_timeout.count());
     lines[std::string(commit_interval_key)] = std::to_string(_commit_interval.count());
     lines[std::string(repartition_purge_interval_key)] =
         std::to_string(_repartition_purge_interval.count());

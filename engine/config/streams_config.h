@@ -88,6 +88,10 @@ public:
     // records behind counts as caught up: interactive queries that allow stale reads are
     // answered from it, and not from one further behind.
     std::int64_t acceptable_recovery_lag() const noexcept { return _acceptable_recovery_lag; }
+    // warmup.timeout.ms (Brook's): >= 0, default 300000. An instance joining a running
+    // group first warms up the tasks `range` will give it (standby_updater.h) until they
+    // are within acceptable.recovery.lag, for at most this long; 0: joins at once.
+    std::chrono::milliseconds warmup_timeout() const noexcept { return _warmup_timeout; }
     // commit.interval.ms: >= 0; default 30000, or 100 under exactly_once_v2.
     std::chrono::milliseconds commit_interval() const noexcept { return _commit_interval; }
     // repartition.purge.interval.ms: >= 0, default 30000; how often, at most, a stream
@@ -208,6 +212,7 @@ private:
     std::chrono::milliseconds _stall_timeout{60000};
     int _num_standby_replicas = 0;
     std::int64_t _acceptable_recovery_lag = 10000;
+    std::chrono::milliseconds _warmup_timeout{300000};
     std::string _group_instance_id;
     std::string _application_server;
     std::string _dead_letter_topic;

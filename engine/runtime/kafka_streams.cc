@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <set>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -130,7 +132,9 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
                                               std::chrono::seconds(1), std::chrono::seconds(5));
     }
     _stateful = stateful_subtopologies();
-    if (_config.num_standby_replicas() > 0 && !_stateful.empty()) {
+    const bool keeps_copies = _config.num_standby_replicas() > 0 ||
+                              _config.warmup_timeout() > std::chrono::milliseconds(0);
+    if (keeps_copies && !_stateful.empty()) {
         standby_updater::options so;
         so.topo = &_topology;
         so.config = &_config;
@@ -162,9 +166,96 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
     }
     if (_standbys) {
         _standbys->start();
+        try {
+            warm_up_before_join(cancelled);
+        } catch (const operation_cancelled&) {
+            _standbys->stop();
+            transition(streams_state::not_running);
+            throw;
+        }
     }
     for (auto& t : _threads) {
         t->start();
+    }
+}
+
+void kafka_streams::warm_up_before_join(const std::function<bool()>& cancelled) {
+    const auto timeout = _config.warmup_timeout();
+    if (timeout <= std::chrono::milliseconds(0)) {
+        return;
+    }
+    std::shared_ptr<const kafka::group_description> group;
+    try {
+        group = _group->describe();
+    } catch (const kafka::kafka_error& e) {
+        std::cerr << fmt::format("brook: not warming up before joining: cannot describe group "
+                                 "'{}': {}\n",
+                                 _config.application_id(), e.what());
+        return;
+    }
+    if (!group->stable || group->members.empty()) {
+        return; // a new group, or one rebalancing: nothing runs that could go on meanwhile
+    }
+    std::vector<kafka::group_member> members = group->members;
+    for (const auto& m : members) {
+        const auto identity = parse_member_identity(m.client_id);
+        if (identity && identity->process_id == _instance_id) {
+            return; // this instance's earlier member is still in: it gets its tasks back
+        }
+    }
+    // This instance's members as range will sort them (the broker appends "-<uuid>").
+    for (int i = 1; i <= _config.num_stream_threads(); ++i) {
+        kafka::group_member m;
+        m.client_id =
+            consumer_client_id(_config.client_id(), _instance_id, i, _config.application_server());
+        m.member_id = m.client_id + "-";
+        if (!_config.group_instance_id().empty()) {
+            m.group_instance_id = fmt::format("{}-{}", _config.group_instance_id(), i);
+        }
+        members.push_back(std::move(m));
+    }
+    std::set<task_id> mine;
+    for (const auto& [id, owner] : range_owners(members, _stateful)) {
+        if (owner.process_id == _instance_id) {
+            mine.insert(id);
+        }
+    }
+    if (mine.empty()) {
+        return;
+    }
+    const int64_t acceptable = _config.acceptable_recovery_lag();
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + timeout;
+    // Kept a while past the join, until the stream threads claim them.
+    _standbys->warm_up(mine, deadline + std::chrono::minutes(2));
+    std::string names;
+    for (const task_id& id : mine) {
+        names += (names.empty() ? "" : ",") + id.to_string();
+    }
+    std::cerr << fmt::format("brook: warming up tasks [{}] before joining group '{}' (until "
+                             "within acceptable.recovery.lag={}, at most {} ms)\n",
+                             names, _config.application_id(), acceptable, timeout.count());
+    std::optional<int64_t> lag;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (cancelled && cancelled()) {
+            throw operation_cancelled("stopped while warming up tasks before joining the group");
+        }
+        lag = _standbys->warm_up_lag();
+        if (lag && *lag <= acceptable) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (lag && *lag <= acceptable) {
+        std::cerr << fmt::format("brook: warmed up tasks [{}] in {} ms (lag {}); joining\n", names,
+                                 took.count(), *lag);
+    } else {
+        std::cerr << fmt::format("brook: warming up tasks [{}] did not catch up within "
+                                 "warmup.timeout.ms ({} ms, lag {}); joining anyway, the tasks "
+                                 "restore the rest\n",
+                                 names, timeout.count(), lag ? std::to_string(*lag) : "unknown");
     }
 }
 
@@ -305,8 +396,9 @@ void kafka_streams::on_thread_change() {
         } else {
             all_dead = false;
         }
-        any_assigning =
-            any_assigning || s == thread_state::starting || s == thread_state::partitions_assigned;
+        any_assigning = any_assigning || s == thread_state::starting ||
+                        s == thread_state::partitions_revoked ||
+                        s == thread_state::partitions_assigned;
     }
     bool closing = false;
     {

@@ -55,26 +55,30 @@ consumer_client& standby_updater::consumer() {
     return *_consumer;
 }
 
+int64_t standby_updater::standby::lag() const {
+    int64_t total = 0;
+    for (size_t i = 0; i < stores.size(); ++i) {
+        if (ends[i] < 0) {
+            return -1;
+        }
+        total += std::max<int64_t>(0, ends[i] - positions[i]);
+    }
+    return total;
+}
+
 void standby_updater::claim(const task_id& id) {
     std::lock_guard lock(_mutex);
     ++_claimed[id];
+    _warmups.erase(id);
     auto it = _standbys.find(id);
     if (it == _standbys.end()) {
         return;
     }
+    const int64_t lag = it->second.lag();
     std::cerr << fmt::format("brook: standby of task {} becomes active here; it hands over at "
                              "changelog lag {}\n",
-                             id.to_string(), [&] {
-                                 int64_t lag = 0;
-                                 for (size_t i = 0; i < it->second.stores.size(); ++i) {
-                                     if (it->second.ends[i] < 0) {
-                                         return std::string("unknown");
-                                     }
-                                     lag += std::max<int64_t>(0, it->second.ends[i] -
-                                                                     it->second.positions[i]);
-                                 }
-                                 return std::to_string(lag);
-                             }());
+                             id.to_string(),
+                             lag < 0 ? std::string("unknown") : std::to_string(lag));
     close(it->second);
     _standbys.erase(it);
     _assignment_stale = true;
@@ -100,12 +104,9 @@ standby_updater::visit_store(const task_id& id, std::string_view name,
     if (store == nullptr) {
         return std::nullopt;
     }
-    int64_t lag = 0;
-    for (size_t i = 0; i < it->second.stores.size(); ++i) {
-        if (it->second.ends[i] < 0) {
-            return std::nullopt; // not known how far behind: not served
-        }
-        lag += std::max<int64_t>(0, it->second.ends[i] - it->second.positions[i]);
+    const int64_t lag = it->second.lag();
+    if (lag < 0) {
+        return std::nullopt; // not known how far behind: not served
     }
     visit(*store);
     return lag;
@@ -115,17 +116,37 @@ std::vector<standby_lag> standby_updater::lags() const {
     std::lock_guard lock(_mutex);
     std::vector<standby_lag> out;
     for (const auto& [id, s] : _standbys) {
-        standby_lag l{id.subtopology, id.partition, 0};
-        for (size_t i = 0; i < s.stores.size(); ++i) {
-            if (s.ends[i] < 0) {
-                l.lag = -1;
-                break;
-            }
-            l.lag += std::max<int64_t>(0, s.ends[i] - s.positions[i]);
-        }
-        out.push_back(l);
+        out.push_back(standby_lag{id.subtopology, id.partition, s.lag()});
     }
     return out;
+}
+
+void standby_updater::warm_up(const std::set<task_id>& tasks,
+                              std::chrono::steady_clock::time_point until) {
+    {
+        std::lock_guard lock(_mutex);
+        for (const task_id& id : tasks) {
+            _warmups[id] = until;
+        }
+    }
+    _wake.notify_all();
+}
+
+std::optional<int64_t> standby_updater::warm_up_lag() const {
+    std::lock_guard lock(_mutex);
+    int64_t most = 0;
+    for (const auto& [id, until] : _warmups) {
+        auto it = _standbys.find(id);
+        if (it == _standbys.end()) {
+            return std::nullopt;
+        }
+        const int64_t lag = it->second.lag();
+        if (lag < 0) {
+            return std::nullopt;
+        }
+        most = std::max(most, lag);
+    }
+    return most;
 }
 
 void standby_updater::run() {
@@ -143,7 +164,12 @@ void standby_updater::run() {
                     reassign();
                 }
                 if (_standbys.empty()) {
-                    _wake.wait_until(lock, next_reconcile, [&] { return _stopping.load(); });
+                    const size_t warmups = _warmups.size();
+                    if (_wake.wait_until(lock, next_reconcile, [&] {
+                            return _stopping.load() || _warmups.size() != warmups;
+                        })) {
+                        next_reconcile = std::chrono::steady_clock::now(); // new warm-ups
+                    }
                     continue;
                 }
             }
@@ -170,37 +196,48 @@ void standby_updater::run() {
 }
 
 void standby_updater::reconcile() {
-    std::shared_ptr<const kafka::group_description> group;
-    try {
-        group = _opts.describe_group();
-    } catch (const kafka::kafka_error& e) {
-        std::lock_guard lock(_mutex);
-        const std::string error = e.what();
-        if (error != _last_error) {
-            std::cerr << fmt::format("brook: standby replicas: cannot describe the group: {}; "
-                                     "the standbys stay as they are\n",
-                                     error);
-            _last_error = error;
-        }
-        return;
-    }
-    if (!group->stable) {
-        return; // rebalancing: no assignment to place by; keep what is warm
-    }
-    const std::map<task_id, task_hosts> placed =
-        place_tasks(group->members, _opts.subtopologies, _replicas);
-    std::set<task_id> wanted;
-    for (const auto& [id, hosts] : placed) {
-        for (const auto& p : hosts.standbys) {
-            if (p.process_id == _opts.process_id) {
-                wanted.insert(id);
+    // The placement's standbys, when there are any to keep and the group is settled
+    // enough to place by (no stable assignment while it rebalances: keep what is warm).
+    std::optional<std::set<task_id>> placed_here;
+    if (_replicas == 0) {
+        placed_here.emplace(); // none: only warm-ups are kept
+    } else {
+        try {
+            const std::shared_ptr<const kafka::group_description> group = _opts.describe_group();
+            if (group->stable) {
+                placed_here.emplace();
+                for (const auto& [id, hosts] :
+                     place_tasks(group->members, _opts.subtopologies, _replicas)) {
+                    for (const auto& p : hosts.standbys) {
+                        if (p.process_id == _opts.process_id) {
+                            placed_here->insert(id);
+                        }
+                    }
+                }
+            }
+            std::lock_guard lock(_mutex);
+            _last_error.clear();
+        } catch (const kafka::kafka_error& e) {
+            std::lock_guard lock(_mutex);
+            const std::string error = e.what();
+            if (error != _last_error) {
+                std::cerr << fmt::format("brook: standby replicas: cannot describe the group: "
+                                         "{}; the standbys stay as they are\n",
+                                         error);
+                _last_error = error;
             }
         }
     }
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(_mutex);
-    _last_error.clear();
+    std::erase_if(_warmups, [&](const auto& w) { return w.second <= now; });
+    std::set<task_id> wanted = placed_here.value_or(std::set<task_id>{});
+    for (const auto& [id, until] : _warmups) {
+        wanted.insert(id);
+    }
     for (auto it = _standbys.begin(); it != _standbys.end();) {
-        if (!wanted.contains(it->first) || _claimed.contains(it->first)) {
+        const bool unwanted = placed_here && !wanted.contains(it->first);
+        if (unwanted || _claimed.contains(it->first)) {
             close(it->second);
             it = _standbys.erase(it);
             _assignment_stale = true;
@@ -251,13 +288,7 @@ bool standby_updater::open(const task_id& id) {
     }
     std::cerr << fmt::format("brook: keeping a standby of task {} ({} changelog records "
                              "behind)\n",
-                             id.to_string(), [&] {
-                                 int64_t lag = 0;
-                                 for (size_t i = 0; i < s.stores.size(); ++i) {
-                                     lag += std::max<int64_t>(0, s.ends[i] - s.positions[i]);
-                                 }
-                                 return lag;
-                             }());
+                             id.to_string(), s.lag());
     _standbys.emplace(id, std::move(s));
     return true;
 }

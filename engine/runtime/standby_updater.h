@@ -14,6 +14,13 @@
 // letting the active task open the same stores and restore from their checkpoint. While
 // the group rebalances (no stable assignment to place by) the standbys stay as they are.
 //
+// Warm-ups: an instance about to join the group (kafka_streams::start()) asks for standbys
+// of the tasks `range` will give it (warm_up()), and joins once they are within
+// acceptable.recovery.lag, so that the tasks it takes over restore only a short tail
+// while their old owners keep processing (Kafka Streams' warm-up replicas, KIP-441, done
+// before the join because range moves tasks at once). A warm-up is kept until a stream
+// thread claims it, or until it expires.
+//
 // In-memory stores are not kept: closing a standby would drop them.
 //
 // Lifecycle: made by kafka_streams::start() when num.standby.replicas > 0 and the topology
@@ -89,11 +96,19 @@ public:
     std::optional<int64_t> visit_store(const task_id& id, std::string_view name,
                                        const std::function<void(state::state_store&)>& visit);
     std::vector<standby_lag> lags() const;
+
+    // Keeps standbys of `tasks` until each is claimed or `until` passes, whatever the
+    // placement says.
+    void warm_up(const std::set<task_id>& tasks, std::chrono::steady_clock::time_point until);
+    // The largest lag among the warm-ups still kept; nullopt while one is not open yet or
+    // its lag is not known. Claimed warm-ups no longer count.
+    std::optional<int64_t> warm_up_lag() const;
     // Changelog records applied to standbys since start.
     uint64_t records_applied() const { return _applied.load(std::memory_order_relaxed); }
 
 private:
     struct standby {
+        int64_t lag() const; // -1 while an end is unknown
         std::unique_ptr<stream_task> task;
         // The persistent logged stores kept, and each one's next offset to apply.
         std::vector<changelog_partition*> stores;
@@ -123,6 +138,7 @@ private:
     std::condition_variable _wake;
     std::map<task_id, standby> _standbys;
     std::map<task_id, int> _claimed; // active here (count: a task may be made again)
+    std::map<task_id, std::chrono::steady_clock::time_point> _warmups; // until when
     bool _assignment_stale = false;
     std::string _last_error; // the last reconcile failure logged, to log each once
 

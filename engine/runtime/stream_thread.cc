@@ -538,7 +538,7 @@ void stream_thread::on_revoked(const std::vector<topic_partition>& partitions) {
                 _tasks->release(partitions);
                 recover(outcome, "committing before giving partitions up");
                 if (_state != thread_state::pending_shutdown) {
-                    set_state(thread_state::partitions_assigned);
+                    set_state(thread_state::partitions_revoked);
                 }
                 return;
             }
@@ -550,7 +550,7 @@ void stream_thread::on_revoked(const std::vector<topic_partition>& partitions) {
     _tasks->release(partitions);
     _task_count = _tasks->task_count();
     if (_state != thread_state::pending_shutdown) {
-        set_state(thread_state::partitions_assigned);
+        set_state(thread_state::partitions_revoked);
     }
 }
 

@@ -66,7 +66,17 @@ namespace brook {
 
 class standby_updater;
 
-enum class thread_state { created, starting, partitions_assigned, running, pending_shutdown, dead };
+// partitions_revoked: an eager rebalance took everything and the assignment has not come
+// yet; partitions_assigned: it came and tasks restore; running: every task processes.
+enum class thread_state {
+    created,
+    starting,
+    partitions_revoked,
+    partitions_assigned,
+    running,
+    pending_shutdown,
+    dead
+};
 
 // What a stream thread needs besides the topology and config.
 struct stream_thread_options {

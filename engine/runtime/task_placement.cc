@@ -53,6 +53,22 @@ int range_member_index(int32_t partition, int32_t partitions, int members) {
     return per == 0 ? -1 : extra + (partition - wide) / per;
 }
 
+std::map<task_id, placed_process>
+range_owners(const std::vector<kafka::group_member>& members,
+             const std::vector<stateful_subtopology>& subtopologies) {
+    const std::vector<ranked_member> ranked = in_range_order(members);
+    std::map<task_id, placed_process> owners;
+    for (const auto& st : subtopologies) {
+        for (int32_t p = 0; p < st.partitions; ++p) {
+            const int i = range_member_index(p, st.partitions, static_cast<int>(ranked.size()));
+            if (i >= 0) {
+                owners.emplace(task_id{st.id, p}, ranked[static_cast<size_t>(i)].process);
+            }
+        }
+    }
+    return owners;
+}
+
 std::map<task_id, task_hosts> place_tasks(const std::vector<kafka::group_member>& members,
                                           const std::vector<stateful_subtopology>& subtopologies,
                                           int standby_replicas) {

@@ -58,6 +58,14 @@ std::map<task_id, task_hosts> place_tasks(const std::vector<kafka::group_member>
                                           const std::vector<stateful_subtopology>& subtopologies,
                                           int standby_replicas);
 
+// Where `range` puts each task of `subtopologies` among `members`, whatever they hold now:
+// for an instance about to join, pass its members too, each with the member id it will
+// sort by (the broker makes "<client.id>-<uuid>", so "<client.id>-" sorts the same among
+// members of other instances).
+std::map<task_id, placed_process>
+range_owners(const std::vector<kafka::group_member>& members,
+             const std::vector<stateful_subtopology>& subtopologies);
+
 // The member index, in `range`'s order among `members` members, that receives partition
 // `partition` of a topic with `partitions` partitions; -1 when there is no member.
 int range_member_index(int32_t partition, int32_t partitions, int members);

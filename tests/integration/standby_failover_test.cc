@@ -1,45 +1,43 @@
-// Stateful failover on a real broker, with and without standby replicas: three
-// brook-test-key-count instances under exactly_once_v2 count 1,000,000 distinct keys in a
-// persistent store. While more input flows, the instance that owns the most tasks is
-// SIGKILLed; the survivors take its tasks over when its session expires.
+// Stateful failover and scale-out on a real broker, with brook-test-key-count instances
+// (a per-key count in a persistent store) under exactly_once_v2. Every test writes its own
+// input and checks every key: counts rise strictly and end at what was written
+// (key_count_cluster.h).
 //
-// With num.standby.replicas=1 each of its tasks lands on the survivor that kept a standby
-// of it (task_placement.h), which must restore fewer than 10,000 changelog records per
-// task. Both ways every key's final count must equal the number of records the test wrote
-// for it, and each key's counts must rise strictly in the output (a count written twice or
-// going back means records were processed twice or a state was lost). The test prints the
-// figures the issue asks for: time from the kill to RUNNING on every survivor, and the
-// records restored for the moved tasks.
+// Failover: three instances count 1,000,000 distinct keys; while more input flows, the
+// instance that owns the most tasks is SIGKILLed, and the survivors take its tasks over
+// when its session expires. With num.standby.replicas=1 each of its tasks lands on the
+// survivor that kept a standby of it (task_placement.h), which must restore fewer than
+// 10,000 changelog records per task; without standbys they restore whole stores.
+//
+// Scale-out: a third instance joins two that hold 250,000 keys while input flows. It
+// warms up the tasks it will get before joining (warmup.timeout.ms), so it restores only
+// a short tail after the join; joining at once, it restores whole stores.
+//
+// The tests print the figures the issue asks for: time from the kill to RUNNING on every
+// survivor, and the records restored for the tasks that moved.
 
-#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <map>
-#include <memory>
-#include <regex>
 #include <set>
 #include <signal.h>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "engine/kafka/admin_client.h"
-#include "engine/kafka/producer.h"
-#include "engine/serde/partitioner.h"
-#include "tests/support/app_process.h"
-#include "tests/support/broker.h"
-#include "tests/support/topic_tail.h"
+#include "tests/support/key_count_cluster.h"
 
 namespace brook {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::key_count_cluster;
 
 constexpr int partitions = 6;
-constexpr int instances = 3;
-constexpr int64_t keys = 1'000'000;
-constexpr int64_t flowing = 120'000; // records written around the kill
+constexpr int64_t million = 1'000'000;
+constexpr int64_t flowing = 120'000; // records written while an instance dies or joins
 
 int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,251 +45,32 @@ int64_t wall_ms() {
         .count();
 }
 
-std::string key_of(int64_t k) {
-    return fmt::format("k{:07d}", k);
+std::vector<std::string> settings(int standbys, int64_t warmup_ms = 300000) {
+    return {"processing.guarantee=exactly_once_v2",
+            fmt::format("num.standby.replicas={}", standbys),
+            fmt::format("warmup.timeout.ms={}", warmup_ms)};
 }
 
-// The tasks an instance said it was assigned last ("assigned tasks [0_1,0_2]").
-std::set<int32_t> last_assigned_partitions(const std::filesystem::path& log) {
-    static const std::regex line(R"(stream thread \d+: assigned tasks \[([^\]]*)\])");
-    std::set<int32_t> last;
-    std::ifstream in(log);
-    std::string text;
-    while (std::getline(in, text)) {
-        std::smatch m;
-        if (!std::regex_search(text, m, line)) {
-            continue;
+// Writes `flowing` records over keys already counted, in bursts, calling `midway` once
+// after the first bursts.
+void flow(key_count_cluster& c, const std::function<void()>& midway) {
+    for (int64_t i = 0; i < flowing; ++i) {
+        c.write((i * 7919) % c.keys());
+        if (i % 10'000 == 9'999) {
+            c.flush();
+            std::this_thread::sleep_for(400ms);
         }
-        last.clear();
-        std::stringstream ids(m[1].str());
-        std::string id;
-        while (std::getline(ids, id, ',')) {
-            const size_t underscore = id.find('_');
-            if (underscore != std::string::npos) {
-                last.insert(std::stoi(id.substr(underscore + 1)));
-            }
+        if (i == 40'000) {
+            midway();
         }
     }
-    return last;
+    c.flush();
 }
 
-// When the instance was RUNNING again after `since`: its first RUNNING after a
-// REBALANCING, both after `since`; -1 if not.
-int64_t running_again_at(const std::filesystem::path& log, int64_t since) {
-    static const std::regex line(R"(^STATE (\w+) (\d+)$)");
-    std::ifstream in(log);
-    std::string text;
-    bool rebalanced = false;
-    while (std::getline(in, text)) {
-        std::smatch m;
-        if (!std::regex_match(text, m, line) || std::stoll(m[2].str()) < since) {
-            continue;
-        }
-        if (m[1].str() == "REBALANCING") {
-            rebalanced = true;
-        } else if (m[1].str() == "RUNNING" && rebalanced) {
-            return std::stoll(m[2].str());
-        }
-    }
-    return -1;
-}
-
-struct failover_result {
-    int killed = -1;
-    std::set<int32_t> moved;                 // the killed instance's tasks (partitions)
-    std::map<int32_t, int64_t> restored;     // per moved task: records its new owner restored
-    int64_t restored_elsewhere = 0;          // survivors' other restores after the kill
-    std::map<int, int64_t> running_after_ms; // per survivor: kill -> RUNNING
-    int64_t keys_checked = 0;
-    int64_t wrong_counts = 0;
-    int64_t not_rising = 0;
-    std::vector<std::string> examples;
-};
-
-class failover_run {
-public:
-    explicit failover_run(int standbys)
-        : _standbys(standbys), _in(testing::unique_name("fo-in")),
-          _out(testing::unique_name("fo-out")), _app_id(testing::unique_name("fo-app")),
-          _root(std::filesystem::temp_directory_path() / testing::unique_name("fo")) {
-        kafka::admin_client admin(testing::real_client_config());
-        admin.create_topics({{_in, partitions, 1, {}}, {_out, partitions, 1, {}}}, 30s);
-    }
-    ~failover_run() { std::filesystem::remove_all(_root); }
-
-    failover_result run() {
-        failover_result r;
-        for (int n = 0; n < instances; ++n) {
-            start(n);
-        }
-        kafka::producer producer(testing::real_client_config());
-        auto topic = producer.open_topic(_in);
-        for (int64_t k = 0; k < keys; ++k) {
-            write(producer, topic.get(), k);
-        }
-        producer.flush(120s);
-        EXPECT_TRUE(wait_consumed(600s)) << "the group did not count the first million keys";
-        // The standbys catch up from their changelogs meanwhile; give them a moment.
-        std::this_thread::sleep_for(5s);
-
-        size_t most = 0;
-        for (int n = 0; n < instances; ++n) {
-            const auto held = last_assigned_partitions(log_of(n));
-            if (held.size() > most) {
-                most = held.size();
-                r.killed = n;
-                r.moved = held;
-            }
-        }
-        EXPECT_GE(r.killed, 0) << "no instance said which tasks it holds";
-        if (r.killed < 0) {
-            return r;
-        }
-        // More input flows; the busiest instance dies in the middle of it.
-        int64_t kill_ms = 0;
-        std::thread kill([&] {
-            std::this_thread::sleep_for(2s);
-            kill_ms = wall_ms();
-            _apps[r.killed]->stop(SIGKILL);
-        });
-        for (int64_t i = 0; i < flowing; ++i) {
-            write(producer, topic.get(), (i * 7919) % keys);
-            if (i % 10'000 == 9'999) {
-                producer.flush(60s);
-                std::this_thread::sleep_for(400ms);
-            }
-        }
-        producer.flush(60s);
-        kill.join();
-        EXPECT_TRUE(wait_consumed(600s)) << "the survivors did not count the rest";
-
-        for (int n = 0; n < instances; ++n) {
-            if (n == r.killed) {
-                continue;
-            }
-            const int64_t at = running_again_at(log_of(n), kill_ms);
-            EXPECT_GT(at, 0) << "survivor " << n << " never said it was RUNNING after the kill";
-            r.running_after_ms[n] = at - kill_ms;
-            std::ifstream in(_root / fmt::format("state-{}", n) / "restores.log");
-            int64_t when = 0;
-            std::string changelog;
-            int32_t partition = 0;
-            int64_t restored = 0;
-            while (in >> when >> changelog >> partition >> restored) {
-                if (when < kill_ms) {
-                    continue;
-                }
-                if (r.moved.contains(partition)) {
-                    r.restored[partition] += restored;
-                } else {
-                    r.restored_elsewhere += restored;
-                }
-            }
-        }
-        check_output(r);
-        for (auto& [n, app] : _apps) {
-            if (n != r.killed) {
-                EXPECT_EQ(app->stop(SIGTERM), 0) << "survivor " << n << " did not stop cleanly";
-            }
-        }
-        return r;
-    }
-
-private:
-    void start(int n) {
-        const auto state_dir = _root / fmt::format("state-{}", n);
-        std::filesystem::create_directories(state_dir);
-        _apps[n] = std::make_unique<testing::app_process>(
-            std::vector<std::string>{testing::bin_path("brook-test-key-count"),
-                                     testing::real_bootstrap(), _app_id, _in, _out,
-                                     state_dir.string(), "processing.guarantee=exactly_once_v2",
-                                     fmt::format("num.standby.replicas={}", _standbys)},
-            log_of(n).string());
-    }
-
-    std::filesystem::path log_of(int n) const { return _root / fmt::format("instance-{}.log", n); }
-
-    void write(kafka::producer& producer, rd_kafka_topic_t* topic, int64_t k) {
-        const std::string key = key_of(k);
-        producer.produce(topic, default_partition(key, partitions), key, std::string_view("x"));
-        ++_expected[static_cast<size_t>(k)];
-    }
-
-    bool wait_consumed(std::chrono::seconds patience) {
-        const auto deadline = std::chrono::steady_clock::now() + patience;
-        const auto end = testing::end_offsets(testing::real_client_config(), _in, partitions);
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (testing::committed_offsets(testing::real_client_config(), _app_id, _in,
-                                           partitions) == end) {
-                return true;
-            }
-            std::this_thread::sleep_for(500ms);
-        }
-        return false;
-    }
-
-    // Every key's counts, in output order, must rise strictly and end at what was written.
-    void check_output(failover_result& r) {
-        std::vector<int64_t> last(keys, 0);
-        int64_t records = 0;
-        const int64_t expected_records = testing::committed_record_count(
-            testing::real_client_config(), {_out}, partitions, 120s);
-        testing::topic_tail out(testing::real_client_config(), _out, partitions);
-        out.poll_until([&] { return records >= expected_records; }, 300s,
-                       [&](const rd_kafka_message_t& m) {
-                           ++records;
-                           const std::string key(static_cast<const char*>(m.key), m.key_len);
-                           const std::string value(static_cast<const char*>(m.payload), m.len);
-                           const int64_t k = std::stoll(key.substr(1));
-                           const int64_t n = std::stoll(value);
-                           if (n <= last[static_cast<size_t>(k)]) {
-                               ++r.not_rising;
-                               if (r.examples.size() < 5) {
-                                   r.examples.push_back(fmt::format("{}: {} after {}", key, n,
-                                                                    last[static_cast<size_t>(k)]));
-                               }
-                           }
-                           last[static_cast<size_t>(k)] = n;
-                       });
-        EXPECT_EQ(records, expected_records) << "the output was not read to its end";
-        for (int64_t k = 0; k < keys; ++k) {
-            const int64_t n = _expected[static_cast<size_t>(k)];
-            ++r.keys_checked;
-            if (last[static_cast<size_t>(k)] != n) {
-                ++r.wrong_counts;
-                if (r.examples.size() < 10) {
-                    r.examples.push_back(fmt::format("{}: counted {}, written {}", key_of(k),
-                                                     last[static_cast<size_t>(k)], n));
-                }
-            }
-        }
-    }
-
-    const int _standbys;
-    std::string _in, _out, _app_id;
-    std::filesystem::path _root;
-    std::map<int, std::unique_ptr<testing::app_process>> _apps;
-    std::vector<int64_t> _expected = std::vector<int64_t>(keys, 0);
-};
-
-void report(const char* how, const failover_result& r) {
-    std::string restored;
-    for (const auto& [p, n] : r.restored) {
-        restored += fmt::format(" 0_{}:{}", p, n);
-    }
-    std::string running;
-    for (const auto& [n, ms] : r.running_after_ms) {
-        running += fmt::format(" instance-{}:{}ms", n, ms);
-    }
-    std::cout << fmt::format("FIGURE failover {}: killed instance {} ({} tasks); kill -> "
-                             "RUNNING:{}; restored by the new owners:{}; other restores after "
-                             "the kill: {}\n",
-                             how, r.killed, r.moved.size(), running, restored,
-                             r.restored_elsewhere);
-}
-
-void expect_exact(const failover_result& r) {
-    EXPECT_EQ(r.keys_checked, keys);
+void expect_exact(key_count_cluster& c) {
+    const auto r = c.check_output();
+    EXPECT_EQ(r.records, r.expected_records) << "the output was not read to its end";
+    EXPECT_EQ(r.keys_checked, c.keys());
     EXPECT_EQ(r.wrong_counts, 0) << "keys whose final count is not what was written";
     EXPECT_EQ(r.not_rising, 0) << "counts written twice or going back";
     for (const auto& e : r.examples) {
@@ -299,11 +78,80 @@ void expect_exact(const failover_result& r) {
     }
 }
 
+std::string list(const std::map<int32_t, int64_t>& restored) {
+    std::string out;
+    for (const auto& [p, n] : restored) {
+        out += fmt::format(" 0_{}:{}", p, n);
+    }
+    return out;
+}
+
+struct failover_result {
+    std::set<int32_t> moved; // the killed instance's tasks
+    std::map<int32_t, int64_t> restored;
+};
+
+// Three instances count a million keys; the busiest is SIGKILLed while input flows.
+failover_result kill_the_busiest(key_count_cluster& c, const char* how) {
+    failover_result r;
+    for (int n = 0; n < 3; ++n) {
+        c.start(n);
+    }
+    for (int64_t k = 0; k < c.keys(); ++k) {
+        c.write(k);
+    }
+    c.flush();
+    EXPECT_TRUE(c.wait_consumed(600s)) << "the group did not count the first million keys";
+    std::this_thread::sleep_for(5s); // the standbys catch up meanwhile
+
+    int victim = -1;
+    for (int n = 0; n < 3; ++n) {
+        const auto held = testing::last_assigned_partitions(c.log_of(n));
+        if (held.size() > r.moved.size()) {
+            r.moved = held;
+            victim = n;
+        }
+    }
+    EXPECT_GE(victim, 0) << "no instance said which tasks it holds";
+    if (victim < 0) {
+        return r;
+    }
+    int64_t kill_ms = 0;
+    flow(c, [&] {
+        kill_ms = wall_ms();
+        EXPECT_EQ(c.stop(victim, SIGKILL), -SIGKILL);
+    });
+    EXPECT_TRUE(c.wait_consumed(600s)) << "the survivors did not count the rest";
+
+    std::string running;
+    int64_t elsewhere = 0;
+    for (int n = 0; n < 3; ++n) {
+        if (n == victim) {
+            continue;
+        }
+        const int64_t at = testing::running_again_at(c.log_of(n), kill_ms);
+        EXPECT_GT(at, 0) << "survivor " << n << " never said it was RUNNING after the kill";
+        running += fmt::format(" instance-{}:{}ms", n, at - kill_ms);
+        for (const auto& [p, records] : testing::restored_since(c.state_dir(n), kill_ms)) {
+            (r.moved.contains(p) ? r.restored[p] : elsewhere) += records;
+        }
+    }
+    std::cout << fmt::format("FIGURE failover {}: killed instance {} ({} tasks); kill -> "
+                             "RUNNING:{}; restored by the new owners:{}; other restores after "
+                             "the kill: {}\n",
+                             how, victim, r.moved.size(), running, list(r.restored), elsewhere);
+    expect_exact(c);
+    for (int n = 0; n < 3; ++n) {
+        if (n != victim) {
+            EXPECT_EQ(c.stop(n, SIGTERM), 0) << "survivor " << n << " did not stop cleanly";
+        }
+    }
+    return r;
+}
+
 TEST(standby_failover, survivors_resume_from_standbys_restoring_only_the_tail) {
-    failover_run run(1);
-    const failover_result r = run.run();
-    report("with num.standby.replicas=1", r);
-    expect_exact(r);
+    key_count_cluster c("fo-standby", partitions, million, settings(1));
+    const failover_result r = kill_the_busiest(c, "with num.standby.replicas=1");
     ASSERT_FALSE(r.moved.empty());
     for (const int32_t p : r.moved) {
         ASSERT_TRUE(r.restored.contains(p)) << "no survivor restored moved task 0_" << p;
@@ -312,17 +160,82 @@ TEST(standby_failover, survivors_resume_from_standbys_restoring_only_the_tail) {
 }
 
 TEST(standby_failover, without_standbys_survivors_restore_whole_stores_and_stay_exact) {
-    failover_run run(0);
-    const failover_result r = run.run();
-    report("without standbys", r);
-    expect_exact(r);
+    key_count_cluster c("fo-cold", partitions, million, settings(0));
+    const failover_result r = kill_the_busiest(c, "without standbys");
     ASSERT_FALSE(r.moved.empty());
     int64_t restored = 0;
     for (const auto& [p, n] : r.restored) {
         restored += n;
     }
     // Each moved task held about a sixth of the million keys: the new owners replay them.
-    EXPECT_GT(restored, static_cast<int64_t>(r.moved.size()) * keys / partitions / 2);
+    EXPECT_GT(restored, static_cast<int64_t>(r.moved.size()) * million / partitions / 2);
+}
+
+struct join_result {
+    std::set<int32_t> taken; // the joiner's tasks
+    std::map<int32_t, int64_t> restored;
+    bool warmed_up = false; // it said so
+};
+
+// Two instances count the keys; a third joins while input flows.
+join_result join_a_third(key_count_cluster& c) {
+    join_result r;
+    c.start(0);
+    std::this_thread::sleep_for(3s);
+    c.start(1);
+    for (int64_t k = 0; k < c.keys(); ++k) {
+        c.write(k);
+    }
+    c.flush();
+    EXPECT_TRUE(c.wait_consumed(600s)) << "the group did not count the keys";
+    flow(c, [&] { c.start(2); });
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    while (testing::last_assigned_partitions(c.log_of(2)).empty() &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_TRUE(c.wait_consumed(600s)) << "the group did not count the rest";
+    r.taken = testing::last_assigned_partitions(c.log_of(2));
+    r.restored = testing::restored_since(c.state_dir(2), 0);
+    std::ifstream log(c.log_of(2));
+    const std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    r.warmed_up = said.find("brook: warmed up tasks") != std::string::npos;
+    expect_exact(c);
+    for (int n = 0; n < 3; ++n) {
+        EXPECT_EQ(c.stop(n, SIGTERM), 0) << "instance " << n << " did not stop cleanly";
+    }
+    return r;
+}
+
+TEST(standby_failover, a_joining_instance_warms_up_its_tasks_and_restores_only_the_tail) {
+    constexpr int64_t keys = million / 4;
+    join_result warm;
+    {
+        key_count_cluster c("join-warm", partitions, keys, settings(0));
+        warm = join_a_third(c);
+    }
+    join_result cold;
+    {
+        key_count_cluster c("join-cold", partitions, keys, settings(0, 0));
+        cold = join_a_third(c);
+    }
+    std::cout << fmt::format("FIGURE join warmed up: the joiner runs {} tasks, restored:{}\n",
+                             warm.taken.size(), list(warm.restored));
+    std::cout << fmt::format("FIGURE join at once: the joiner runs {} tasks, restored:{}\n",
+                             cold.taken.size(), list(cold.restored));
+    EXPECT_TRUE(warm.warmed_up) << "the joiner did not say it warmed up";
+    ASSERT_FALSE(warm.taken.empty()) << "the joiner got no task";
+    for (const int32_t p : warm.taken) {
+        ASSERT_TRUE(warm.restored.contains(p)) << "the joiner never restored task 0_" << p;
+        EXPECT_LT(warm.restored.at(p), 10'000) << "task 0_" << p << " was not warmed up";
+    }
+    // Joining at once, the same tasks restore their whole stores: a sixth of the keys each.
+    int64_t cold_restored = 0;
+    for (const auto& [p, n] : cold.restored) {
+        cold_restored += n;
+    }
+    EXPECT_FALSE(cold.warmed_up);
+    EXPECT_GT(cold_restored, static_cast<int64_t>(cold.taken.size()) * keys / partitions / 2);
 }
 
 } // namespace
