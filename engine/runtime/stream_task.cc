@@ -275,6 +275,19 @@ void stream_task::enqueue(consumed_record r) {
         _last_enqueued = {r.topic_key(), &input(r.topic(), r.partition())};
     }
     input_partition& in = *_last_enqueued.in;
+    if (r.offset() < in.queued_to) {
+        // librdkafka 2.0.x can fetch a partition again from an older position after a pause
+        // and resume or an offset lookup that races them (fixed upstream in later
+        // releases). The record is queued or processed already: taking it again would
+        // count it twice, under exactly-once too.
+        if (_redelivered++ == 0) {
+            std::cerr << fmt::format("brook: task {}: the consumer handed out offset {} of {} "
+                                     "again (queued up to {}); dropping such repeats\n",
+                                     _id.to_string(), r.offset(), in.tp.to_string(), in.queued_to);
+        }
+        return;
+    }
+    in.queued_to = r.offset() + 1;
     in.fetched_to = std::max(in.fetched_to, r.offset() + 1);
     in.queue.push_back(std::move(r));
     ++_buffered;

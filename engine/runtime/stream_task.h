@@ -192,6 +192,9 @@ private:
         // How far the consumer has fetched: after the last queued record, or the end an
         // end-of-partition event reported; -1 while unknown.
         int64_t fetched_to = -1;
+        // After the last record queued (-1: none yet). Offsets only grow while an input is
+        // assigned (a rewind makes the task again), so one below it was handed out twice.
+        int64_t queued_to = -1;
         // KIP-695: when the task stops waiting for this caught-up, empty input.
         std::optional<std::chrono::steady_clock::time_point> idle_deadline;
         // A repartition input: its writers' progress (null for other inputs).
@@ -251,6 +254,7 @@ private:
     };
     enqueue_hit _last_enqueued;
     size_t _buffered = 0;
+    uint64_t _redelivered = 0; // records the consumer handed out twice, dropped
     std::vector<scheduled> _stream_punctuators;
     std::vector<scheduled> _wall_punctuators;
     const record_metadata* _current = nullptr;

@@ -29,6 +29,7 @@
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
 #include "tests/support/http_get.h"
+#include "tests/support/prometheus_scrape.h"
 #include "tests/support/topic_tail.h"
 
 namespace brook {
@@ -201,6 +202,33 @@ TEST(interactive_query,
         }
     }
     EXPECT_GT(forwarded, 0) << "no query was passed on to another instance";
+
+    // Each instance's standbys show in /metrics with their lag; over all instances each
+    // stateful task has one (num.standby.replicas=1), the windowed store's 1_0..1_6 too.
+    std::map<std::string, int> standby_tasks; // task -> instances keeping it
+    double kept_total = 0;
+    for (int n = 0; n < instances; ++n) {
+        const auto page = testing::http_get("127.0.0.1", ports[n], "/metrics");
+        ASSERT_EQ(page.status, 200);
+        const std::optional<double> kept =
+            testing::prometheus_value(page.body, "brook_standby_tasks");
+        ASSERT_TRUE(kept.has_value()) << "instance " << n << " has no brook_standby_tasks";
+        kept_total += *kept;
+        const std::string prefix = "brook_standby_lag_records{task=\"";
+        for (size_t at = page.body.find(prefix); at != std::string::npos;
+             at = page.body.find(prefix, at + 1)) {
+            const size_t from = at + prefix.size();
+            ++standby_tasks[page.body.substr(from, page.body.find('"', from) - from)];
+        }
+    }
+    EXPECT_EQ(kept_total, static_cast<double>(standby_tasks.size()))
+        << "standbys kept without a lag shown";
+    for (int p = 0; p < partitions; ++p) {
+        EXPECT_EQ(standby_tasks[fmt::format("1_{}", p)], 1) << "standbys of task 1_" << p;
+    }
+    for (const auto& [task, count] : standby_tasks) {
+        EXPECT_EQ(count, 1) << "task " << task << " has " << count << " standbys";
+    }
 
     // Kill the instance that owns the first user's task; ask a survivor.
     const std::string victim_user = answers.begin()->first;

@@ -70,13 +70,16 @@ topology count_topology(const std::string& input) {
     return b.build();
 }
 
-streams_config app_config(const std::string& app_id, const fs::path& state_dir) {
-    return streams_config({{"application.id", app_id},
-                           {"bootstrap.servers", testing::real_bootstrap()},
-                           {"state.dir", state_dir.string()},
-                           {"commit.interval.ms", "1000"},
-                           {"consumer.session.timeout.ms", "10000"},
-                           {"consumer.heartbeat.interval.ms", "1000"}});
+streams_config app_config(const std::string& app_id, const fs::path& state_dir,
+                          const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> settings{{"application.id", app_id},
+                                                {"bootstrap.servers", testing::real_bootstrap()},
+                                                {"state.dir", state_dir.string()},
+                                                {"commit.interval.ms", "1000"},
+                                                {"consumer.session.timeout.ms", "10000"},
+                                                {"consumer.heartbeat.interval.ms", "1000"}};
+    settings.insert(extra.begin(), extra.end());
+    return streams_config(settings);
 }
 
 std::string key_of(int64_t k) {
@@ -345,9 +348,11 @@ TEST_F(StateRestore, AMovedTaskTakesItsStateAlongThroughTheChangelog) {
     ASSERT_TRUE(caught_up(app_id, input));
     ASSERT_EQ(first.task_count(), partitions);
 
-    // A second instance joins: some tasks move to it, restored from their changelogs.
+    // A second instance joins: some tasks move to it, restored from their changelogs. It
+    // joins at once: warming the tasks up first would bring their state over as standbys
+    // (tests/integration/standby_failover_test.cc), and this is the restore path's test.
     recording_listener moved;
-    kafka_streams second(topo, app_config(app_id, _root / "second"));
+    kafka_streams second(topo, app_config(app_id, _root / "second", {{"warmup.timeout.ms", "0"}}));
     second.set_global_state_restore_listener(&moved);
     second.start();
     deadline = std::chrono::steady_clock::now() + 120s;
