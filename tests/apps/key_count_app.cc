@@ -13,7 +13,6 @@
 // each time an active task's store finishes restoring.
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -24,6 +23,7 @@
 #include "engine/runtime/kafka_streams.h"
 #include "engine/runtime/shutdown_signal.h"
 #include "operators/stream_builder.h"
+#include "tests/apps/restore_log.h"
 
 namespace {
 
@@ -32,25 +32,6 @@ int64_t wall_ms() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-
-class restore_log final : public brook::state_restore_listener {
-public:
-    explicit restore_log(std::string path) : _path(std::move(path)) {}
-    void on_restore_start(const std::string&, int32_t, const std::string&, int64_t,
-                          int64_t) override {}
-    void on_batch_restored(const std::string&, int32_t, const std::string&, int64_t,
-                           int64_t) override {}
-    void on_restore_end(const std::string& topic, int32_t partition, const std::string&,
-                        int64_t total) override {
-        std::lock_guard lock(_mutex);
-        std::ofstream(_path, std::ios::app)
-            << wall_ms() << ' ' << topic << ' ' << partition << ' ' << total << std::endl;
-    }
-
-private:
-    std::string _path;
-    std::mutex _mutex;
-};
 
 } // namespace
 
@@ -87,7 +68,7 @@ int main(int argc, char** argv) {
         const topology topo = builder.build();
         streams_config config(settings);
         shutdown_signal signal;
-        restore_log restores(std::string(argv[5]) + "/restores.log");
+        test_apps::restore_log restores(std::string(argv[5]) + "/restores.log", true);
         std::mutex out;
         kafka_streams app(topo, config);
         app.set_global_state_restore_listener(&restores);

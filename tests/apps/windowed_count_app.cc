@@ -11,7 +11,6 @@
 // finishes restoring, so the test can see how much a restart replayed.
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -22,27 +21,7 @@
 #include "engine/runtime/kafka_streams.h"
 #include "engine/runtime/shutdown_signal.h"
 #include "operators/stream_builder.h"
-
-namespace {
-
-class restore_log final : public brook::state_restore_listener {
-public:
-    explicit restore_log(std::string path) : _path(std::move(path)) {}
-    void on_restore_start(const std::string&, int32_t, const std::string&, int64_t,
-                          int64_t) override {}
-    void on_batch_restored(const std::string&, int32_t, const std::string&, int64_t,
-                           int64_t) override {}
-    void on_restore_end(const std::string&, int32_t, const std::string&, int64_t total) override {
-        std::lock_guard lock(_mutex);
-        std::ofstream(_path, std::ios::app) << total << std::endl;
-    }
-
-private:
-    std::string _path;
-    std::mutex _mutex;
-};
-
-} // namespace
+#include "tests/apps/restore_log.h"
 
 int main(int argc, char** argv) {
     using namespace brook;
@@ -78,7 +57,7 @@ int main(int argc, char** argv) {
                                {"consumer.session.timeout.ms", "6000"},
                                {"consumer.heartbeat.interval.ms", "500"}});
         shutdown_signal signal;
-        restore_log restores(std::string(argv[5]) + "/restores.log");
+        test_apps::restore_log restores(std::string(argv[5]) + "/restores.log", false);
         kafka_streams app(topo, config);
         app.set_global_state_restore_listener(&restores);
         app.start();

@@ -17,13 +17,10 @@
 // (members sort by client.id, which holds the stable process id).
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
 #include <signal.h>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -32,6 +29,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "tests/support/app_process.h"
+#include "tests/support/assignment_log.h"
 #include "tests/support/broker.h"
 #include "tests/support/metrics_oracle.h"
 #include "tests/support/topic_tail.h"
@@ -58,36 +56,7 @@ struct run_result {
     size_t closed = 0;
 };
 
-// What an instance said at each assignment, in its order: the tasks, and the pause.
-struct assignment {
-    std::set<std::string> tasks;
-    int64_t pause_ms = -1;
-};
-
-std::vector<assignment> assignments_in(const std::filesystem::path& file) {
-    static const std::regex line(
-        R"(stream thread \d+: assigned tasks \[([^\]]*)\](?: after a pause of (\d+) ms)?)");
-    std::vector<assignment> out;
-    std::ifstream in(file);
-    std::string text;
-    while (std::getline(in, text)) {
-        std::smatch m;
-        if (!std::regex_search(text, m, line)) {
-            continue;
-        }
-        assignment a;
-        std::stringstream ids(m[1].str());
-        std::string id;
-        while (std::getline(ids, id, ',')) {
-            if (!id.empty()) {
-                a.tasks.insert(id);
-            }
-        }
-        a.pause_ms = m[2].matched ? std::stoll(m[2].str()) : -1;
-        out.push_back(std::move(a));
-    }
-    return out;
-}
+using testing::assignments_in;
 
 class rolling_restart_run {
 public:

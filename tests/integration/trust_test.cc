@@ -23,6 +23,7 @@
 #include "operators/stream_builder.h"
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
 
 namespace brook {
@@ -38,14 +39,7 @@ std::string read_file(const std::filesystem::path& p) {
 }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return done();
+    return testing::eventually(done, timeout, 50ms);
 }
 
 TEST(trust, a_second_instance_on_a_state_directory_in_use_exits_2_naming_it) {

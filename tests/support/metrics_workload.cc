@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,7 @@ int64_t metrics_workload::ts_of(int64_t i) const {
 void metrics_workload::produce_chunk(kafka::producer& p, int chunk) {
     const int64_t from = _records * chunk / _chunks;
     const int64_t to = _records * (chunk + 1) / _chunks;
+    const uint64_t failed_before = p.failed_deliveries();
     for (int64_t i = from; i < to; ++i) {
         const std::string host = fmt::format("host-{:02d}", (i * 13) % hosts);
         if (i % 100 == 37) {
@@ -81,6 +83,13 @@ void metrics_workload::produce_chunk(kafka::producer& p, int chunk) {
         _oracle.add_valid(host, k.norm_name, k.norm_unit, static_cast<double>(raw) / k.divisor, ts);
     }
     p.flush(60s);
+    // The oracle counts every record written: one the broker never took would be "missing"
+    // from the app's output through no fault of the app.
+    if (const uint64_t failed = p.failed_deliveries() - failed_before; failed > 0) {
+        throw std::runtime_error(
+            fmt::format("{} records of chunk {} were not delivered: the test's input is incomplete",
+                        failed, chunk));
+    }
 }
 
 std::map<metric_window_id, metric_window> metrics_workload::closed() const {

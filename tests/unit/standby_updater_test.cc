@@ -21,10 +21,13 @@
 #include "engine/runtime/stream_thread.h"
 #include "engine/serde/serdes.h"
 #include "operators/stream_builder.h"
+#include "tests/support/eventually.h"
 #include "tests/support/fake_clients.h"
 
 namespace brook {
 namespace {
+
+using testing::eventually;
 
 using namespace std::chrono_literals;
 using testing::fake_client_factory;
@@ -43,17 +46,6 @@ topology counting_topology() {
         .to_stream()
         .to("out");
     return builder.build();
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return done();
 }
 
 // One instance: its config (own state directory) and, while it runs, its stream thread.

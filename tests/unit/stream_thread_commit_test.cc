@@ -22,10 +22,13 @@
 #include "engine/runtime/stream_thread.h"
 #include "engine/serde/serdes.h"
 #include "operators/stream_builder.h"
+#include "tests/support/eventually.h"
 #include "tests/support/fake_clients.h"
 
 namespace brook {
 namespace {
+
+using testing::eventually;
 
 using namespace std::chrono_literals;
 using testing::fake_client_factory;
@@ -48,17 +51,6 @@ topology counting_topology() {
 
 int64_t read_count(const std::optional<std::string>& bytes) {
     return default_serde<int64_t>{}.deserialize(bytes);
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) {
-            return true;
-        }
-        std::this_thread::sleep_for(2ms);
-    }
-    return done();
 }
 
 class stream_thread_commit : public ::testing::TestWithParam<std::string> {
