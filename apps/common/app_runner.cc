@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -107,6 +108,19 @@ int run_app(app_run run) {
         }
         const bool clean = streams.close(config.shutdown_timeout());
         int code = clean ? 0 : 3;
+        if (clean) {
+            // What is left is destroying the clients and stores. librdkafka has been seen to
+            // hang in a client's destructor (an admin client of the embedded mock), so that
+            // too is bounded by shutdown.timeout.ms: the process ends either way.
+            std::thread([program, timeout = config.shutdown_timeout()] {
+                std::this_thread::sleep_for(timeout);
+                std::cerr << fmt::format("{}: releasing the clients and stores did not finish "
+                                         "within {} ms (shutdown.timeout.ms); exiting\n",
+                                         program, timeout.count());
+                std::cerr.flush();
+                std::_Exit(3);
+            }).detach();
+        }
         if (!clean) {
             // A thread is stuck (a broker gone while it commits, a processor that never
             // returns): destroying the application would wait for it forever. Shutdown is

@@ -53,6 +53,9 @@ struct app_run {
     std::function<int(kafka_streams&, int exit_code)> finished;
 };
 
+// Returns the process's exit code: main() returns it at once. After a clean close a
+// watchdog ends the process (exit 3) if it is still alive shutdown.timeout.ms later, so
+// that a client whose destructor hangs cannot keep it running.
 int run_app(app_run run);
 
 } // namespace brook::apps

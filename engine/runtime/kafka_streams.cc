@@ -134,7 +134,10 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
     _stateful = stateful_subtopologies();
     const bool keeps_copies = _config.num_standby_replicas() > 0 ||
                               _config.warmup_timeout() > std::chrono::milliseconds(0);
-    if (keeps_copies && !_stateful.empty()) {
+    // The embedded mock lives in this process, so no other instance can share its group
+    // (and it cannot describe groups: librdkafka 2.0's admin client then hangs in its
+    // destructor).
+    if (keeps_copies && !_stateful.empty() && !embedded()) {
         standby_updater::options so;
         so.topo = &_topology;
         so.config = &_config;
@@ -177,6 +180,10 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
     for (auto& t : _threads) {
         t->start();
     }
+}
+
+bool kafka_streams::embedded() const {
+    return _config.bootstrap_servers() == kafka::embedded_bootstrap;
 }
 
 void kafka_streams::warm_up_before_join(const std::function<bool()>& cancelled) {
@@ -617,6 +624,19 @@ std::optional<key_query_metadata> kafka_streams::query_metadata_for_key(std::str
     if (!_group) {
         throw streams_error("query_metadata_for_key() before start(): the application has not "
                             "joined its group yet");
+    }
+    if (embedded()) {
+        // Only this process can be a member of the in-process mock's group.
+        key_query_metadata md;
+        const std::vector<std::string>& sources = _layout.sources_of(owner->id);
+        if (!sources.empty()) {
+            md.partition = default_partition(key, _layout.partitions.at(sources.front()));
+        }
+        md.task = task_id{owner->id, md.partition};
+        md.active_process_id = _instance_id;
+        md.active_server = _config.application_server();
+        md.active_is_local = true;
+        return md;
     }
     const std::vector<std::string>& sources = _layout.sources_of(owner->id);
     if (sources.empty()) {

@@ -136,6 +136,8 @@ public:
 private:
     void check_topics_and_create_internal(const std::function<bool()>& cancelled);
     std::vector<stateful_subtopology> stateful_subtopologies() const;
+    // On librdkafka's in-process mock cluster (bootstrap.servers=embedded).
+    bool embedded() const;
     // An instance joining a running group first warms up the tasks range will give it
     // (warmup.timeout.ms, standby_updater.h). Throws operation_cancelled when `cancelled`.
     void warm_up_before_join(const std::function<bool()>& cancelled);
