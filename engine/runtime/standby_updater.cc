@@ -177,13 +177,18 @@ void standby_updater::run() {
             _events.clear();
             consumer().poll(_batch, _events, max_batch, poll_timeout);
             apply();
+            _last_failure.clear();
         } catch (const std::exception& e) {
             // A standby is a copy: when it cannot be kept up (the broker unreachable, a store
             // that failed) it is dropped and made again at the next reconcile. The active
             // task is never affected.
-            std::cerr << fmt::format("brook: standby replicas: {}; dropping them and trying "
-                                     "again in {} ms\n",
-                                     e.what(), reconcile_interval.count());
+            // Said once per distinct failure: a broker outage fails every second.
+            if (e.what() != _last_failure) {
+                _last_failure = e.what();
+                std::cerr << fmt::format("brook: standby replicas: {}; closing them (they keep "
+                                         "their checkpoints) and trying again every {} ms\n",
+                                         e.what(), reconcile_interval.count());
+            }
             std::lock_guard lock(_mutex);
             for (auto& [id, s] : _standbys) {
                 close(s);

@@ -90,7 +90,8 @@ public:
     void release(const task_id& id);
 
     // Calls `visit` with store `name` of the standby of task `id`, under the updater's
-    // lock (no batch is applied meanwhile), and returns the standby's lag; nullopt when
+    // lock (no batch is applied meanwhile), and returns the standby's lag (as of the last
+    // read of its changelogs' ends, at most about a second old); nullopt when
     // this instance keeps no standby of the task or it has no such store. `visit` must
     // not block.
     std::optional<int64_t> visit_store(const task_id& id, std::string_view name,
@@ -143,6 +144,7 @@ private:
     std::string _last_error; // the last reconcile failure logged, to log each once
 
     // Updater thread only.
+    std::string _last_failure; // the last failure logged, until the updater works again
     std::vector<consumed_record> _batch;
     std::vector<consumer_event> _events;
     std::vector<state::changelog_entry> _entries;
