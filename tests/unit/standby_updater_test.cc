@@ -21,32 +21,24 @@
 #include "engine/runtime/stream_thread.h"
 #include "engine/serde/serdes.h"
 #include "operators/stream_builder.h"
+#include "tests/support/counting_topology.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fake_clients.h"
 
 namespace brook {
 namespace {
 
+using testing::counting_topology;
 using testing::eventually;
 
 using namespace std::chrono_literals;
 using testing::fake_client_factory;
 using testing::fake_cluster;
 
-constexpr const char* app_id = "counter";
-constexpr const char* changelog = "counter-counts-changelog";
+constexpr const char* app_id = testing::counting_app_id;
+constexpr const char* changelog = testing::counting_changelog;
 const std::string process_a(32, 'a');
 const std::string process_b(32, 'b');
-
-topology counting_topology() {
-    stream_builder builder;
-    builder.stream<std::string, std::string>({"in"})
-        .group_by_key()
-        .count(materialized<std::string, int64_t>::as("counts"))
-        .to_stream()
-        .to("out");
-    return builder.build();
-}
 
 // One instance: its config (own state directory) and, while it runs, its stream thread.
 struct instance {

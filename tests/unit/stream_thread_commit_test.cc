@@ -22,12 +22,14 @@
 #include "engine/runtime/stream_thread.h"
 #include "engine/serde/serdes.h"
 #include "operators/stream_builder.h"
+#include "tests/support/counting_topology.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fake_clients.h"
 
 namespace brook {
 namespace {
 
+using testing::counting_topology;
 using testing::eventually;
 
 using namespace std::chrono_literals;
@@ -36,18 +38,8 @@ using testing::fake_cluster;
 using testing::fake_consumer;
 using testing::fake_producer;
 
-constexpr const char* app_id = "counter";
-constexpr const char* changelog = "counter-counts-changelog";
-
-topology counting_topology() {
-    stream_builder builder;
-    builder.stream<std::string, std::string>({"in"})
-        .group_by_key()
-        .count(materialized<std::string, int64_t>::as("counts"))
-        .to_stream()
-        .to("out");
-    return builder.build();
-}
+constexpr const char* app_id = testing::counting_app_id;
+constexpr const char* changelog = testing::counting_changelog;
 
 int64_t read_count(const std::optional<std::string>& bytes) {
     return default_serde<int64_t>{}.deserialize(bytes);
