@@ -220,16 +220,12 @@ void standby_updater::reconcile() {
                     }
                 }
             }
-            std::lock_guard lock(_mutex);
-            _last_error.clear();
         } catch (const kafka::kafka_error& e) {
-            std::lock_guard lock(_mutex);
-            const std::string error = e.what();
-            if (error != _last_error) {
+            if (e.what() != _last_failure) {
+                _last_failure = e.what();
                 std::cerr << fmt::format("brook: standby replicas: cannot describe the group: "
                                          "{}; the standbys stay as they are\n",
-                                         error);
-                _last_error = error;
+                                         e.what());
             }
         }
     }
@@ -353,20 +349,23 @@ void standby_updater::apply() {
         touched.insert(run);
         _entries.clear();
     };
+    // Records come in runs of one partition: look the standby up once per run.
+    const consumed_record* previous = nullptr;
     for (const auto& msg : _batch) {
-        const auto at = find(msg.topic(), msg.partition());
-        if (at != run) {
+        if (previous == nullptr || msg.partition() != previous->partition() ||
+            msg.topic() != previous->topic()) {
             flush();
-            run = at;
+            run = find(msg.topic(), msg.partition());
         }
-        if (at.first == nullptr || msg.offset() < at.first->positions[at.second]) {
+        previous = &msg;
+        if (run.first == nullptr || msg.offset() < run.first->positions[run.second]) {
             continue;
         }
         state::changelog_entry e;
         e.key = msg.key().value_or(std::string_view());
         e.value = msg.value();
         _entries.push_back(e);
-        at.first->positions[at.second] = msg.offset() + 1;
+        run.first->positions[run.second] = msg.offset() + 1;
     }
     flush();
     for (const auto& e : _events) {
@@ -390,9 +389,7 @@ void standby_updater::apply() {
     // The checkpoint follows the data it covers: a crash keeps a prefix of both (WAL off,
     // atomic flush), and replaying from an older checkpoint gives the same state.
     for (const auto& [s, i] : touched) {
-        if (s->stores[i]->target != nullptr) {
-            s->stores[i]->target->write_checkpoint(s->positions[i]);
-        }
+        s->stores[i]->target->write_checkpoint(s->positions[i]);
     }
 }
 

@@ -141,7 +141,6 @@ private:
     std::map<task_id, int> _claimed; // active here (count: a task may be made again)
     std::map<task_id, std::chrono::steady_clock::time_point> _warmups; // until when
     bool _assignment_stale = false;
-    std::string _last_error; // the last reconcile failure logged, to log each once
 
     // Updater thread only.
     std::string _last_failure; // the last failure logged, until the updater works again

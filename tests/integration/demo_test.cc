@@ -17,9 +17,9 @@ using namespace std::chrono_literals;
 
 TEST(demo, brook_metrics_demo_ends_by_itself_with_exit_0) {
     const auto dir = std::filesystem::temp_directory_path() / testing::unique_name("demo");
-    testing::app_process demo({testing::bin_path("brook-metrics"), "--demo", "--state-dir",
-                               dir.string()},
-                              (dir.string() + ".log"));
+    testing::app_process demo(
+        {testing::bin_path("brook-metrics"), "--demo", "--state-dir", dir.string()},
+        (dir.string() + ".log"));
     EXPECT_EQ(demo.wait(180s), 0) << "see " << dir.string() << ".log";
     std::filesystem::remove_all(dir);
     std::filesystem::remove(dir.string() + ".log");
