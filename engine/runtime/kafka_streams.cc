@@ -20,24 +20,6 @@
 
 namespace brook {
 
-const char* to_string(streams_state s) {
-    switch (s) {
-    case streams_state::created:
-        return "CREATED";
-    case streams_state::rebalancing:
-        return "REBALANCING";
-    case streams_state::running:
-        return "RUNNING";
-    case streams_state::pending_shutdown:
-        return "PENDING_SHUTDOWN";
-    case streams_state::not_running:
-        return "NOT_RUNNING";
-    case streams_state::error:
-        return "ERROR";
-    }
-    return "UNKNOWN";
-}
-
 kafka_streams::kafka_streams(const topology& topo, streams_config config)
     : _topology(topo), _config(std::move(config)) {}
 
@@ -50,46 +32,15 @@ kafka_streams::~kafka_streams() {
 }
 
 void kafka_streams::set_state_listener(state_listener listener) {
-    std::lock_guard lock(_mutex);
-    _listener = std::move(listener);
+    _state.set_listener(std::move(listener));
 }
 
 streams_state kafka_streams::state() const {
-    std::lock_guard lock(_mutex);
-    return _state;
+    return _state.state();
 }
 
 std::string kafka_streams::error_reason() const {
-    std::lock_guard lock(_mutex);
-    return _error;
-}
-
-void kafka_streams::transition(streams_state next) {
-    state_listener listener;
-    streams_state old;
-    {
-        std::lock_guard lock(_mutex);
-        if (_state == next || _state == streams_state::error ||
-            _state == streams_state::not_running) {
-            return;
-        }
-        old = _state;
-        _state = next;
-        listener = _listener;
-    }
-    if (listener) {
-        listener(next, old);
-    }
-}
-
-void kafka_streams::fail(const std::string& reason) {
-    {
-        std::lock_guard lock(_mutex);
-        if (_error.empty()) {
-            _error = reason;
-        }
-    }
-    transition(streams_state::error);
+    return _state.error();
 }
 
 void kafka_streams::start(const std::function<bool()>& cancelled) {
@@ -106,16 +57,16 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
             _transactional_id_prefix = fmt::format("{}-{}", _config.application_id(), _instance_id);
         }
         _bootstrap = kafka::resolve_bootstrap(_config.bootstrap_servers());
-        transition(streams_state::rebalancing);
+        _state.transition(streams_state::rebalancing);
         check_topics_and_create_internal(cancelled);
     } catch (const operation_cancelled&) {
-        transition(streams_state::not_running);
+        _state.transition(streams_state::not_running);
         throw;
     } catch (const config_error& e) {
-        fail(e.what());
+        _state.fail(e.what());
         throw; // a configuration error keeps its class (programs exit 2 on it)
     } catch (const std::exception& e) {
-        fail(e.what());
+        _state.fail(e.what());
         throw streams_error(e.what());
     }
     state::rocksdb_environment::settings rocks;
@@ -173,7 +124,7 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
             warm_up_before_join(cancelled);
         } catch (const operation_cancelled&) {
             _standbys->stop();
-            transition(streams_state::not_running);
+            _state.transition(streams_state::not_running);
             throw;
         }
     }
@@ -389,49 +340,30 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
 }
 
 void kafka_streams::on_thread_change() {
-    bool any_error = false;
-    bool all_dead = true;
-    bool any_assigning = false;
-    std::string reason;
-    for (const auto& t : _threads) {
-        const thread_state s = t->state();
-        if (s == thread_state::dead) {
-            if (auto e = t->error()) {
-                any_error = true;
-                reason = *e;
+    _state.derive([this] {
+        threads_summary summary;
+        for (const auto& t : _threads) {
+            const thread_state s = t->state();
+            if (s == thread_state::dead) {
+                if (auto e = t->error()) {
+                    summary.error = e->empty() ? "a stream thread died of an error" : *e;
+                }
+            } else {
+                summary.all_dead = false;
             }
-        } else {
-            all_dead = false;
+            summary.any_assigning = summary.any_assigning || s == thread_state::starting ||
+                                    s == thread_state::partitions_revoked ||
+                                    s == thread_state::partitions_assigned;
         }
-        any_assigning = any_assigning || s == thread_state::starting ||
-                        s == thread_state::partitions_revoked ||
-                        s == thread_state::partitions_assigned;
-    }
-    bool closing = false;
-    {
-        std::lock_guard lock(_mutex);
-        closing = _closing;
-    }
-    if (any_error) {
-        fail(reason);
-    } else if (closing) {
-        transition(all_dead ? streams_state::not_running : streams_state::pending_shutdown);
-    } else if (!all_dead) {
-        transition(any_assigning ? streams_state::rebalancing : streams_state::running);
-    }
+        return summary;
+    });
 }
 
 bool kafka_streams::close(std::chrono::milliseconds timeout) {
-    {
-        std::lock_guard lock(_mutex);
-        if (_closing) {
-            return true;
-        }
-        _closing = true;
+    if (!_state.begin_close()) {
+        return true;
     }
-    if (state() != streams_state::error) {
-        transition(streams_state::pending_shutdown);
-    }
+    _state.transition(streams_state::pending_shutdown); // ignored after ERROR
     for (auto& t : _threads) {
         t->request_shutdown();
     }
@@ -447,7 +379,7 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
         _standbys->stop(); // closes every standby, checkpointed
     }
     if (all_stopped) {
-        transition(streams_state::not_running);
+        _state.transition(streams_state::not_running);
     }
     return all_stopped;
 }

@@ -3,16 +3,14 @@
 // kafka_streams: a running application: num.stream.threads stream_threads executing one
 // topology, sharing one consumer group (application.id).
 //
-//   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
-//        \____________\____________\__________________________-> ERROR
-//
-// REBALANCING while any thread waits for or takes in an assignment; RUNNING when all
-// process; ERROR when the application cannot start (broker unreachable within
+// Its state (app_state.h) is REBALANCING while any thread waits for or takes in an assignment;
+// RUNNING when all process; ERROR when the application cannot start (broker unreachable within
 // broker.wait.timeout.ms, a missing source topic) or a thread died of an error.
 //
 // Lifecycle: construct, set_state_listener, start() once, close() once (the destructor
 // closes too). Threading: start/close/state from any one controlling thread; the state
-// listener is called from stream threads and must not block. Ownership: borrows the
+// listener is called, one change at a time, from stream threads and the controlling
+// thread, and must neither block nor call close(). Ownership: borrows the
 // topology, which must outlive this object; owns the threads.
 
 #include <atomic>
@@ -26,6 +24,7 @@
 #include <vector>
 
 #include "engine/config/streams_config.h"
+#include "engine/runtime/app_state.h"
 #include "engine/runtime/group_view.h"
 #include "engine/runtime/kafka_clients.h"
 #include "engine/runtime/key_query_metadata.h"
@@ -39,14 +38,11 @@
 
 namespace brook {
 
-enum class streams_state { created, rebalancing, running, pending_shutdown, not_running, error };
-const char* to_string(streams_state s);
-
 class standby_updater;
 
 class kafka_streams {
 public:
-    using state_listener = std::function<void(streams_state new_state, streams_state old_state)>;
+    using state_listener = app_state::listener;
 
     kafka_streams(const topology& topo, streams_config config);
     ~kafka_streams();
@@ -141,9 +137,8 @@ private:
     // An instance joining a running group first warms up the tasks range will give it
     // (warmup.timeout.ms, standby_updater.h). Throws operation_cancelled when `cancelled`.
     void warm_up_before_join(const std::function<bool()>& cancelled);
+    // Called by every stream thread after its state changed.
     void on_thread_change();
-    void transition(streams_state next);
-    void fail(const std::string& reason);
 
     const topology& _topology;
     const streams_config _config;
@@ -161,12 +156,8 @@ private:
     // RocksDB environment and the group view it borrows go.
     std::unique_ptr<standby_updater> _standbys;
     std::vector<std::unique_ptr<stream_thread>> _threads;
-    mutable std::mutex _mutex;
-    streams_state _state = streams_state::created;
-    std::string _error;
-    state_listener _listener;
+    app_state _state;
     state_restore_listener* _restore_listener = nullptr;
-    bool _closing = false;
 };
 
 } // namespace brook
