@@ -276,10 +276,10 @@ void stream_task::enqueue(consumed_record r) {
     }
     input_partition& in = *_last_enqueued.in;
     if (r.offset() < in.queued_to) {
-        // librdkafka 2.0.x can fetch a partition again from an older position after a pause
-        // and resume or an offset lookup that races them (fixed upstream in later
-        // releases). The record is queued or processed already: taking it again would
-        // count it twice, under exactly-once too.
+        // Seen with librdkafka 2.0.x, which could fetch a partition again from an older
+        // position after a pause and resume; kept as a guard with any client. The record
+        // is queued or processed already: taking it again would count it twice, under
+        // exactly-once too.
         if (_redelivered++ == 0) {
             std::cerr << fmt::format("brook: task {}: the consumer handed out offset {} of {} "
                                      "again (queued up to {}); dropping such repeats\n",
