@@ -84,17 +84,10 @@ private:
     template <class F>
     void call_listener(F&& call);
     void rethrow_callback_error();
-    void note_queue_length();
-    void wake_fetchers();
 
     rebalance_listener* _listener;
     std::exception_ptr _callback_error; // thrown by the listener, not yet rethrown
     kafka_ptr _rk;
-    queue_ptr _queue; // the consumer queue poll() serves, for its length
-    // Half of queued.min.messages: a queue seen this long may have stopped the fetcher
-    // (see poll_batch()).
-    size_t _stall_watch = 50000;
-    bool _fetch_may_stall = false;
     bool _closed = false;
     // Whether partition.assignment.strategy names the cooperative assignor: what a
     // rebalance uses when librdkafka cannot say (rd_kafka_rebalance_protocol() is null).
