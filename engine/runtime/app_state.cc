@@ -93,7 +93,7 @@ void app_state::derive(const std::function<threads_summary()>& read) {
 }
 
 void app_state::transition_locked(streams_state next) {
-    streams_state before;
+    streams_state before = streams_state::created;
     {
         std::lock_guard lock(_mutex);
         if (_state == next || !legal_transition(_state, next)) {
