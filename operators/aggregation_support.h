@@ -5,16 +5,16 @@
 // Null keys and values: Kafka nulls reach a processor only as std::optional keys or values
 // (a plain std::string reads a null as ""). As in Kafka Streams, an aggregation skips a
 // record whose key or value is null, and a table skips a record whose key is null: the
-// record is dropped and a warning is written to stderr, once per processor instance (Kafka
+// record is dropped and a warning is logged, once per processor instance (Kafka
 // Streams warns per record; once keeps a stream of nulls from flooding the log).
 
 #include <cstdint>
-#include <iostream>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/processor/task_context.h"
 #include "engine/record.h"
 
@@ -45,15 +45,14 @@ public:
         }
         _warned = true;
         if (where != nullptr) {
-            std::cerr << fmt::format("brook: {}: skipping a record with a null {} (topic {} "
-                                     "partition {} offset {}); further ones are skipped "
-                                     "silently\n",
-                                     _processor, what, where->topic, where->partition,
-                                     where->offset);
+            log_warn(fmt::format("{}: skipping a record with a null {} (topic {} "
+                                 "partition {} offset {}); further ones are skipped "
+                                 "silently",
+                                 _processor, what, where->topic, where->partition, where->offset));
         } else {
-            std::cerr << fmt::format("brook: {}: skipping a record with a null {}; further ones "
-                                     "are skipped silently\n",
-                                     _processor, what);
+            log_warn(fmt::format("{}: skipping a record with a null {}; further ones "
+                                 "are skipped silently",
+                                 _processor, what));
         }
     }
 

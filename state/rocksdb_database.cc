@@ -1,7 +1,6 @@
 #include "state/rocksdb_database.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -9,6 +8,7 @@
 #include <fmt/format.h>
 #include <rocksdb/options.h>
 
+#include "base/log.h"
 #include "state/key_encoding.h"
 #include "state/rocksdb_environment.h"
 #include "state/store_context.h"
@@ -128,8 +128,8 @@ void rocksdb_database::release() noexcept {
     if (_db) {
         const rocksdb::Status closed = _db->Close();
         if (!closed.ok()) {
-            std::fprintf(stderr, "brook: store '%s' at %s: closing RocksDB failed: %s\n",
-                         _store_name.c_str(), _path.c_str(), closed.ToString().c_str());
+            log_error(fmt::format("store '{}' at {}: closing RocksDB failed: {}", _store_name,
+                                  _path.string(), closed.ToString()));
         }
         _db.reset();
     }
@@ -144,7 +144,7 @@ void rocksdb_database::close() noexcept {
     } catch (const std::exception& e) {
         // Unflushed writes are lost, but the checkpoint is lost with them (atomic flush),
         // so the next restore replays them from the changelog.
-        std::fprintf(stderr, "brook: %s\n", e.what());
+        log_error(e.what());
     }
     release();
 }

@@ -73,7 +73,7 @@ public:
     void open(const std::filesystem::path& path);
     bool is_open() const { return _db != nullptr; }
     // Flushes every memtable, then closes. Idempotent; never throws (a failed flush loses
-    // only what the changelog restores again; it is reported on stderr).
+    // only what the changelog restores again; it is logged as an error).
     void close() noexcept;
     // Closes without flushing and deletes the DB's files and directory. Throws state_error.
     void destroy();

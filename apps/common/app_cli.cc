@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "apps/common/http_server.h"
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
@@ -57,6 +58,15 @@ app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag>
              key_value_check("set", "key=value")},
             {"partitions", "partitions of the topics this app creates when missing", "3", false,
              false, "VALUE", whole_number_check("partitions", 1, max_partitions)},
+            {"log-level", "error, warn, info or debug: the least severe message logged", "info",
+             false, false, "LEVEL",
+             [](const std::string& value) -> std::optional<std::string> {
+                 if (parse_log_level(value)) {
+                     return std::nullopt;
+                 }
+                 return fmt::format("--log-level must be error, warn, info or debug, got '{}'",
+                                    value);
+             }},
         };
     }
     if (_options.common == common_flags::streams_and_http) {
@@ -132,6 +142,9 @@ std::optional<std::string> app_cli::parse(int argc, char** argv) {
         }
         it->value = value;
         _given[name] = true;
+    }
+    if (_given.contains("log-level")) {
+        set_log_level(*parse_log_level(get("log-level")));
     }
     return std::nullopt;
 }

@@ -38,4 +38,8 @@ private:
     std::map<std::string, std::string> _props;
 };
 
+// Sends what librdkafka logs through Brook's log (base/log.h) instead of stderr. build()
+// does it for every client.
+void route_client_logs(rd_kafka_conf_t* conf);
+
 } // namespace brook::kafka

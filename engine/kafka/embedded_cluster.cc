@@ -5,12 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "engine/kafka/client_config.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook::kafka {
 
 embedded_cluster::embedded_cluster(int brokers) {
     conf_ptr conf(rd_kafka_conf_new());
+    route_client_logs(conf.get());
     std::array<char, 512> errstr{};
     // The owning handle never talks to any broker; silence its connection attempts.
     rd_kafka_conf_set(conf.get(), "log_level", "3", errstr.data(), errstr.size());

@@ -5,13 +5,13 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <iostream>
 #include <unistd.h>
 #include <utility>
 
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include "base/log.h"
 #include "engine/publisher/outbox_record.h"
 
 namespace brook::publisher {
@@ -374,8 +374,8 @@ outbox::~outbox() {
         const uint64_t removed = _removed.load();
         const rocksdb::Status status = _db->SyncWAL();
         if (!status.ok()) {
-            std::cerr << fmt::format("brook: outbox {}: syncing the log at close failed: {}\n",
-                                     _options.path.string(), status.ToString());
+            log_warn(fmt::format("outbox {}: syncing the log at close failed: {}",
+                                 _options.path.string(), status.ToString()));
         } else if (appended + removed != _marked_changes) {
             write_mark(appended, removed);
         }
@@ -434,9 +434,9 @@ void outbox::write_mark(uint64_t appended, uint64_t removed) const {
         ok = !ec;
     }
     if (!ok) {
-        std::cerr << fmt::format("brook: outbox {}: cannot write {} ({}); the events are safe, but "
-                                 "damage found later can be counted only roughly\n",
-                                 _options.path.string(), target.string(), std::strerror(errno));
+        log_warn(fmt::format("outbox {}: cannot write {} ({}); the events are safe, but "
+                             "damage found later can be counted only roughly",
+                             _options.path.string(), target.string(), std::strerror(errno)));
     }
 }
 

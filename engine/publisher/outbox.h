@@ -162,7 +162,7 @@ public:
 
     // fsyncs the write-ahead log, then records the totals it covers in the mark file.
     // Throws outbox_error when the log cannot be synced; a mark that cannot be written is
-    // reported on stderr (the log is safe; only the damage count loses precision).
+    // logged as a warning (the log is safe; only the damage count loses precision).
     void sync();
     const std::filesystem::path& path() const { return _options.path; }
 

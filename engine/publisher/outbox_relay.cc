@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <iostream>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 
 namespace brook::publisher {
@@ -245,7 +245,7 @@ void outbox_relay::run() noexcept {
             // Most likely the outbox's disk. Keep what is in memory consistent by re-reading
             // the outbox once nothing is in flight, and do not spin on a lasting failure.
             const std::string message = fmt::format("publisher relay: {}", e.what());
-            std::cerr << "brook: " << message << "; retrying in 1 s\n";
+            log_warn(message + "; retrying in 1 s");
             set_error(message);
             _rewind_needed = true;
             std::unique_lock lock(_wake_mutex);
@@ -388,7 +388,7 @@ void outbox_relay::flush_deletes() {
         try {
             _sink(_completions);
         } catch (const std::exception& e) {
-            std::cerr << "brook: publisher: a completion handler threw: " << e.what() << '\n';
+            log_error(fmt::format("publisher: a completion handler threw: {}", e.what()));
         }
         _completions.clear();
     }
@@ -717,7 +717,7 @@ void outbox_relay::restart_producer(const std::string& reason) {
         fmt::format("the Kafka producer failed fatally ({}); re-creating it and re-sending every "
                     "unacknowledged event from the outbox (some may arrive twice)",
                     reason);
-    std::cerr << "brook: publisher: " << message << '\n';
+    log_warn("publisher: " + message);
     set_error(message);
     drain_producer(2s);
     _topics.clear();
@@ -750,8 +750,9 @@ void outbox_relay::shutdown() noexcept {
         }
         _outbox.sync();
     } catch (const std::exception& e) {
-        std::cerr << "brook: publisher: stopping the relay: " << e.what()
-                  << " (the outbox keeps every unacknowledged event)\n";
+        log_warn(fmt::format("publisher: stopping the relay: {} (the outbox keeps every "
+                             "unacknowledged event)",
+                             e.what()));
     }
     _topics.clear();
     _producer.reset();

@@ -1,10 +1,11 @@
 #include "engine/publisher/resilient_publisher.h"
 
-#include <iostream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "base/log.h"
 
 namespace brook::publisher {
 
@@ -218,7 +219,7 @@ void resilient_publisher::close(std::chrono::milliseconds drain_timeout) noexcep
             (void)_relay->wait_until_empty(drain_timeout);
         }
     } catch (const std::exception& e) {
-        std::cerr << "brook: publisher: waiting for the outbox to drain: " << e.what() << '\n';
+        log_warn(fmt::format("publisher: waiting for the outbox to drain: {}", e.what()));
     }
     _relay->stop(_options.close_flush_timeout);
     abandon_open_futures();

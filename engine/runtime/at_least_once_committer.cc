@@ -1,9 +1,9 @@
 #include "engine/runtime/at_least_once_committer.h"
 
-#include <iostream>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook {
@@ -49,9 +49,9 @@ commit_outcome at_least_once_committer::commit(const std::vector<stream_task*>& 
                 throw;
             }
             // The group moved on; the new owners re-read from the last committed offsets.
-            std::cerr << fmt::format("brook: stream thread {}: commit skipped, group is "
-                                     "rebalancing ({})\n",
-                                     _index, e.what());
+            log_warn(fmt::format("stream thread {}: commit skipped, group is "
+                                 "rebalancing ({})",
+                                 _index, e.what()));
         }
     }
     // Every changelog record is acknowledged now, so each store reflects its changelog up

@@ -1,7 +1,6 @@
 #include "engine/runtime/kafka_streams.h"
 
 #include <algorithm>
-#include <iostream>
 #include <map>
 #include <set>
 #include <thread>
@@ -9,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
@@ -27,7 +27,7 @@ kafka_streams::~kafka_streams() {
     try {
         close();
     } catch (const std::exception& e) {
-        std::cerr << fmt::format("brook: closing the application failed: {}\n", e.what());
+        log_error(fmt::format("closing the application failed: {}", e.what()));
     }
 }
 
@@ -146,9 +146,9 @@ void kafka_streams::warm_up_before_join(const std::function<bool()>& cancelled) 
     try {
         group = _group->describe();
     } catch (const kafka::kafka_error& e) {
-        std::cerr << fmt::format("brook: not warming up before joining: cannot describe group "
-                                 "'{}': {}\n",
-                                 _config.application_id(), e.what());
+        log_warn(fmt::format("not warming up before joining: cannot describe group "
+                             "'{}': {}",
+                             _config.application_id(), e.what()));
         return;
     }
     if (!group->stable || group->members.empty()) {
@@ -190,9 +190,9 @@ void kafka_streams::warm_up_before_join(const std::function<bool()>& cancelled) 
     for (const task_id& id : mine) {
         names += (names.empty() ? "" : ",") + id.to_string();
     }
-    std::cerr << fmt::format("brook: warming up tasks [{}] before joining group '{}' (until "
-                             "within acceptable.recovery.lag={}, at most {} ms)\n",
-                             names, _config.application_id(), acceptable, timeout.count());
+    log_info(fmt::format("warming up tasks [{}] before joining group '{}' (until "
+                         "within acceptable.recovery.lag={}, at most {} ms)",
+                         names, _config.application_id(), acceptable, timeout.count()));
     std::optional<int64_t> lag;
     while (std::chrono::steady_clock::now() < deadline) {
         if (cancelled && cancelled()) {
@@ -207,13 +207,13 @@ void kafka_streams::warm_up_before_join(const std::function<bool()>& cancelled) 
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     if (lag && *lag <= acceptable) {
-        std::cerr << fmt::format("brook: warmed up tasks [{}] in {} ms (lag {}); joining\n", names,
-                                 took.count(), *lag);
+        log_info(fmt::format("warmed up tasks [{}] in {} ms (lag {}); joining", names, took.count(),
+                             *lag));
     } else {
-        std::cerr << fmt::format("brook: warming up tasks [{}] did not catch up within "
-                                 "warmup.timeout.ms ({} ms, lag {}); joining anyway, the tasks "
-                                 "restore the rest\n",
-                                 names, timeout.count(), lag ? std::to_string(*lag) : "unknown");
+        log_warn(fmt::format("warming up tasks [{}] did not catch up within "
+                             "warmup.timeout.ms ({} ms, lag {}); joining anyway, the tasks "
+                             "restore the rest",
+                             names, timeout.count(), lag ? std::to_string(*lag) : "unknown"));
     }
 }
 

@@ -1,10 +1,10 @@
 #include "engine/runtime/repartition_purger.h"
 
-#include <iostream>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/kafka_error.h"
 
@@ -59,9 +59,9 @@ void repartition_purger::maybe_purge(clock::time_point now) {
         const kafka::partition_list_ptr list = kafka::make_partition_list(before);
         _admin->delete_records_async(*list, _answers.get(), purge_timeout);
     } catch (const kafka::kafka_error& e) {
-        std::cerr << fmt::format("brook: purging committed records from repartition topics "
-                                 "failed, retrying with the next purge: {}\n",
-                                 e.what());
+        log_warn(fmt::format("purging committed records from repartition topics "
+                             "failed, retrying with the next purge: {}",
+                             e.what()));
         return;
     }
     _outstanding = true;
@@ -77,9 +77,9 @@ void repartition_purger::read_answers() {
     }
     _outstanding = false;
     if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::cerr << fmt::format("brook: purging committed records from repartition topics "
-                                 "failed, retrying with the next purge: {}\n",
-                                 rd_kafka_event_error_string(ev.get()));
+        log_warn(fmt::format("purging committed records from repartition topics "
+                             "failed, retrying with the next purge: {}",
+                             rd_kafka_event_error_string(ev.get())));
         return;
     }
     const rd_kafka_DeleteRecords_result_t* result = rd_kafka_event_DeleteRecords_result(ev.get());
@@ -91,9 +91,9 @@ void repartition_purger::read_answers() {
     for (int i = 0; i < offsets->cnt; ++i) {
         const rd_kafka_topic_partition_t& p = offsets->elems[i];
         if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            std::cerr << fmt::format("brook: purging committed records of {} [{}] failed, "
-                                     "retrying with the next purge: {}\n",
-                                     p.topic, p.partition, rd_kafka_err2str(p.err));
+            log_warn(fmt::format("purging committed records of {} [{}] failed, "
+                                 "retrying with the next purge: {}",
+                                 p.topic, p.partition, rd_kafka_err2str(p.err)));
             continue;
         }
         // The answer gives the partition's new low watermark: at least what was asked for.

@@ -13,7 +13,7 @@
 // Lifecycle: owned by one stream thread; the admin client is made on the first purge, so
 // a topology without repartition topics never connects one. A purge is sent without
 // waiting for its answer, which is read on a later call; while one is outstanding the
-// next is put off. A failed purge is reported on stderr and retried with the next one:
+// next is put off. A failed purge is logged (base/log.h) and retried with the next one:
 // records that could not be deleted yet are only disk space.
 //
 // Threading: only the owning thread calls it.

@@ -1,10 +1,10 @@
 #include "engine/runtime/standby_updater.h"
 
 #include <algorithm>
-#include <iostream>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/kafka/kafka_error.h"
 #include "engine/runtime/changelog_reader.h"
 
@@ -75,10 +75,9 @@ void standby_updater::claim(const task_id& id) {
         return;
     }
     const int64_t lag = it->second.lag();
-    std::cerr << fmt::format("brook: standby of task {} becomes active here; it hands over at "
-                             "changelog lag {}\n",
-                             id.to_string(),
-                             lag < 0 ? std::string("unknown") : std::to_string(lag));
+    log_info(fmt::format("standby of task {} becomes active here; it hands over at "
+                         "changelog lag {}",
+                         id.to_string(), lag < 0 ? std::string("unknown") : std::to_string(lag)));
     close(it->second);
     _standbys.erase(it);
     _assignment_stale = true;
@@ -185,9 +184,9 @@ void standby_updater::run() {
             // Said once per distinct failure: a broker outage fails every second.
             if (e.what() != _last_failure) {
                 _last_failure = e.what();
-                std::cerr << fmt::format("brook: standby replicas: {}; closing them (they keep "
-                                         "their checkpoints) and trying again every {} ms\n",
-                                         e.what(), reconcile_interval.count());
+                log_warn(fmt::format("standby replicas: {}; closing them (they keep "
+                                     "their checkpoints) and trying again every {} ms",
+                                     e.what(), reconcile_interval.count()));
             }
             std::lock_guard lock(_mutex);
             for (auto& [id, s] : _standbys) {
@@ -223,9 +222,9 @@ void standby_updater::reconcile() {
         } catch (const kafka::kafka_error& e) {
             if (e.what() != _last_failure) {
                 _last_failure = e.what();
-                std::cerr << fmt::format("brook: standby replicas: cannot describe the group: "
-                                         "{}; the standbys stay as they are\n",
-                                         e.what());
+                log_warn(fmt::format("standby replicas: cannot describe the group: "
+                                     "{}; the standbys stay as they are",
+                                     e.what()));
             }
         }
     }
@@ -287,9 +286,9 @@ bool standby_updater::open(const task_id& id) {
         s.task->close();
         return false;
     }
-    std::cerr << fmt::format("brook: keeping a standby of task {} ({} changelog records "
-                             "behind)\n",
-                             id.to_string(), s.lag());
+    log_info(fmt::format("keeping a standby of task {} ({} changelog records "
+                         "behind)",
+                         id.to_string(), s.lag()));
     _standbys.emplace(id, std::move(s));
     return true;
 }
@@ -302,8 +301,8 @@ void standby_updater::close(standby& s) noexcept {
         }
         s.task->close();
     } catch (const std::exception& e) {
-        std::cerr << fmt::format("brook: closing the standby of task {}: {}\n",
-                                 s.task->id().to_string(), e.what());
+        log_warn(
+            fmt::format("closing the standby of task {}: {}", s.task->id().to_string(), e.what()));
     }
 }
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/runtime/commit_metadata.h"
 #include "engine/runtime/progress_marker.h"
@@ -62,7 +62,7 @@ stream_task::~stream_task() {
     try {
         close();
     } catch (const std::exception& e) {
-        std::cerr << fmt::format("brook: task {} failed to close: {}\n", _id.to_string(), e.what());
+        log_error(fmt::format("task {} failed to close: {}", _id.to_string(), e.what()));
     }
 }
 
@@ -171,10 +171,10 @@ void stream_task::initialize_time(const offset_map& committed) {
         in.partition_time = std::max(in.partition_time, md->partition_time);
         if (in.watermark) {
             if (!md->watermark.empty() && !in.watermark->restore(md->watermark)) {
-                std::cerr << fmt::format(
-                    "brook: task {}: the committed progress of {}'s writers does not match "
-                    "this topology; learning it again from their next markers\n",
-                    _id.to_string(), in.tp.to_string());
+                log_warn(
+                    fmt::format("task {}: the committed progress of {}'s writers does not match "
+                                "this topology; learning it again from their next markers",
+                                _id.to_string(), in.tp.to_string()));
             }
             in.watermark->raise_to(md->partition_time);
             in.partition_time = std::max(in.partition_time, in.watermark->value());
@@ -281,9 +281,9 @@ void stream_task::enqueue(consumed_record r) {
         // is queued or processed already: taking it again would count it twice, under
         // exactly-once too.
         if (_redelivered++ == 0) {
-            std::cerr << fmt::format("brook: task {}: the consumer handed out offset {} of {} "
-                                     "again (queued up to {}); dropping such repeats\n",
-                                     _id.to_string(), r.offset(), in.tp.to_string(), in.queued_to);
+            log_warn(fmt::format("task {}: the consumer handed out offset {} of {} "
+                                 "again (queued up to {}); dropping such repeats",
+                                 _id.to_string(), r.offset(), in.tp.to_string(), in.queued_to));
         }
         return;
     }
@@ -655,8 +655,7 @@ void stream_task::handle_failure(error_handler handler, std::string_view what,
         // The first few, then one in a thousand: a stream of bad records must not flood
         // the log (the counters have every one).
         if (_failures_logged < 10 || _failures_logged % 1000 == 0) {
-            std::cerr << fmt::format("brook: task {}: skipping a record: {}\n", _id.to_string(),
-                                     reason);
+            log_warn(fmt::format("task {}: skipping a record: {}", _id.to_string(), reason));
         }
         ++_failures_logged;
         return;

@@ -1,12 +1,12 @@
 #include "engine/runtime/stream_thread.h"
 
 #include <algorithm>
-#include <iostream>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
 #include "engine/runtime/member_identity.h"
@@ -163,7 +163,7 @@ void stream_thread::run() {
             std::lock_guard lock(_mutex);
             _error = e.what();
         }
-        std::cerr << fmt::format("brook: stream thread {} failed: {}\n", _index, e.what());
+        log_error(fmt::format("stream thread {} failed: {}", _index, e.what()));
         // The producer must not go while the committer uses it; how the commit ends no
         // longer matters, since nothing is committed after this.
         if (_txn) {
@@ -443,10 +443,10 @@ void stream_thread::after_commit(commit_outcome outcome,
 
 void stream_thread::recover(commit_outcome why, const std::string& reason) {
     const bool fatal = why == commit_outcome::fenced || why == commit_outcome::fatal;
-    std::cerr << fmt::format("brook: stream thread {}: transaction failed ({}): {}; {}\n", _index,
-                             to_string(why), reason,
-                             fatal ? "closing tasks and starting a new producer"
-                                   : "aborting, rewinding tasks to their last commit");
+    log_warn(fmt::format("stream thread {}: transaction failed ({}): {}; {}", _index,
+                         to_string(why), reason,
+                         fatal ? "closing tasks and starting a new producer"
+                               : "aborting, rewinding tasks to their last commit"));
     _transactions_aborted.fetch_add(1, std::memory_order_relaxed);
     {
         std::lock_guard lock(_mutex);
@@ -516,8 +516,8 @@ void stream_thread::on_assigned(const std::vector<topic_partition>& partitions) 
                                       .count())
                     : std::string();
     _revoked_at.reset();
-    std::cerr << fmt::format("brook: stream thread {}: assigned tasks [{}]{}\n", _index,
-                             fmt::join(ids, ","), paused);
+    log_info(fmt::format("stream thread {}: assigned tasks [{}]{}", _index, fmt::join(ids, ","),
+                         paused));
     set_state(thread_state::partitions_assigned);
 }
 
@@ -558,9 +558,9 @@ void stream_thread::on_lost(const std::vector<topic_partition>& partitions) {
     // Someone else owns these already: close without committing. Said aloud, because the
     // next owner redoes everything since the last commit (under at_least_once, its output
     // comes again).
-    std::cerr << fmt::format("brook: stream thread {}: {} partitions lost to the group (session "
-                             "expired or fenced); their tasks close without committing\n",
-                             _index, partitions.size());
+    log_warn(fmt::format("stream thread {}: {} partitions lost to the group (session "
+                         "expired or fenced); their tasks close without committing",
+                         _index, partitions.size()));
     _tasks->release(partitions);
     _task_count = _tasks->task_count();
     if (_eos && _txn->in_transaction()) {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iostream>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
 #include "engine/runtime/standby_updater.h"
@@ -264,10 +264,10 @@ size_t task_manager::restore_and_start(std::chrono::milliseconds timeout) {
         if (missing.empty()) {
             return false;
         }
-        std::cerr << fmt::format("brook: stream thread {}: task {} was given only some of its "
-                                 "input partitions (not {}); it waits for them instead of "
-                                 "processing half its input\n",
-                                 _index, id.to_string(), missing.front().to_string());
+        log_warn(fmt::format("stream thread {}: task {} was given only some of its "
+                             "input partitions (not {}); it waits for them instead of "
+                             "processing half its input",
+                             _index, id.to_string(), missing.front().to_string()));
         _incomplete[id] = std::move(missing);
         return true;
     });
@@ -469,8 +469,8 @@ void task_manager::close_all() noexcept {
             _restorer.remove(id);
             task->close();
         } catch (const std::exception& e) {
-            std::cerr << fmt::format("brook: stream thread {}: closing task {}: {}\n", _index,
-                                     id.to_string(), e.what());
+            log_warn(fmt::format("stream thread {}: closing task {}: {}", _index, id.to_string(),
+                                 e.what()));
         }
         closed.push_back(id);
     }

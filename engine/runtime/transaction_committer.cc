@@ -1,11 +1,11 @@
 #include "engine/runtime/transaction_committer.h"
 
-#include <iostream>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook {
@@ -106,8 +106,7 @@ void transaction_committer::retry_retriable(int thread_index, const std::functio
             if (!e.is_retriable() || e.is_fatal() || e.txn_requires_abort() || i == attempts) {
                 throw;
             }
-            std::cerr << fmt::format("brook: stream thread {}: retrying: {}\n", thread_index,
-                                     e.what());
+            log_warn(fmt::format("stream thread {}: retrying: {}", thread_index, e.what()));
             std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));
         }
     }

@@ -1,9 +1,9 @@
 #include "engine/runtime/transaction_manager.h"
 
-#include <iostream>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/errors.h"
 
 namespace brook {
@@ -129,9 +129,9 @@ commit_outcome transaction_manager::await() {
     try {
         took = _committer.finish();
     } catch (const kafka::kafka_error& e) {
-        std::cerr << fmt::format("brook: stream thread {}: committing the transaction failed "
-                                 "({}): {}\n",
-                                 _index, e.code_name(), e.what());
+        log_warn(fmt::format("stream thread {}: committing the transaction failed "
+                             "({}): {}",
+                             _index, e.code_name(), e.what()));
         return classify(e); // the transaction is still open: abort() ends it
     }
     _in_transaction = false;
@@ -176,7 +176,7 @@ commit_outcome transaction_manager::finish() {
     } catch (const kafka::kafka_error& e) {
         return classify(e);
     } catch (const delivery_error& e) {
-        std::cerr << fmt::format("brook: stream thread {}: {}\n", _index, e.what());
+        log_warn(fmt::format("stream thread {}: {}", _index, e.what()));
         return commit_outcome::abortable;
     }
     return outcome;
@@ -200,8 +200,7 @@ bool transaction_manager::abort(commit_outcome why) {
             if (!e.is_fatal() && !e.is_fenced()) {
                 throw;
             }
-            std::cerr << fmt::format("brook: stream thread {}: abort failed: {}\n", _index,
-                                     e.what());
+            log_error(fmt::format("stream thread {}: abort failed: {}", _index, e.what()));
             replace = true;
         }
     }

@@ -1,10 +1,10 @@
 #include "engine/testing/topology_test_driver.h"
 
 #include <cstdlib>
-#include <iostream>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/config/streams_config.h"
 #include "engine/errors.h"
 
@@ -109,7 +109,7 @@ topology_test_driver::~topology_test_driver() {
         try {
             t->close();
         } catch (const std::exception& e) {
-            std::cerr << fmt::format("brook: test driver: closing a task: {}\n", e.what());
+            log_warn(fmt::format("test driver: closing a task: {}", e.what()));
         }
     }
     _tasks.clear();

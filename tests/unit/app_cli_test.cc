@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/common/app_cli.h"
+#include "base/log.h"
 #include "engine/errors.h"
 
 namespace brook {
@@ -96,7 +97,7 @@ TEST(app_cli, each_kind_of_program_gets_its_common_flags) {
     const app_cli tool("p", "s", {}, {.common = common_flags::streams});
     const app_cli standalone("p", "s", {{"own", "h", ""}}, {.common = common_flags::none});
     for (const char* flag : {"bootstrap-servers", "application-id", "processing-guarantee",
-                             "state-dir", "config", "set", "partitions"}) {
+                             "state-dir", "config", "set", "partitions", "log-level"}) {
         EXPECT_TRUE(has_flag(app, flag)) << flag;
         EXPECT_TRUE(has_flag(tool, flag)) << flag;
         EXPECT_FALSE(has_flag(standalone, flag)) << flag;
@@ -112,6 +113,18 @@ TEST(app_cli, each_kind_of_program_gets_its_common_flags) {
     EXPECT_EQ(parse(tool_parsed, {"p", "--http-port", "8080"}),
               "unknown flag '--http-port' (see --help)");
     EXPECT_FALSE(tool_parsed.is_set("http-port")); // what app_runner asks
+}
+
+TEST(app_cli, log_level_sets_the_library_log_level_and_refuses_unknown_levels) {
+    app_cli bad("p", "s", {});
+    EXPECT_EQ(parse(bad, {"p", "--log-level", "loud"}),
+              "--log-level must be error, warn, info or debug, got 'loud'");
+    EXPECT_EQ(current_log_level(), log_level::info);
+    app_cli quiet("p", "s", {});
+    ASSERT_FALSE(parse(quiet, {"p", "--log-level=warn"}));
+    EXPECT_EQ(current_log_level(), log_level::warn);
+    EXPECT_FALSE(log_enabled(log_level::info));
+    set_log_level(log_level::info); // process-wide: as the other tests expect it
 }
 
 TEST(app_cli, a_check_refuses_a_value_as_it_is_parsed) {
