@@ -1,13 +1,14 @@
 #pragma once
 
 // log: where Brook's library code says what it does and what went wrong. Library code
-// writes nothing to stderr itself; every message goes through write_log() (log_warn(), ...), to the
-// sink the program set, or to the default one, which writes "brook: <message>" to stderr.
+// writes nothing to stderr itself: every message goes through write_log() (or log_warn()
+// and its siblings) to the sink the program set, or to the default one, which writes
+// "brook: <message>" lines to stderr.
 //
-// Threading: write_log() may be called from any thread (stream threads, the standby updater,
-// librdkafka's threads); a sink must be thread-safe and quick. set_log_sink and
-// set_log_level may be called at any time; a message already being written still goes
-// to the sink it started with.
+// Threading: write_log() may be called from any thread (stream threads, the standby
+// updater, librdkafka's threads); a sink must be thread-safe and quick. set_log_sink and
+// set_log_level may be called at any time; a message already being written still goes to
+// the sink it started with.
 
 #include <memory>
 #include <optional>

@@ -1,6 +1,5 @@
 #include "engine/runtime/at_least_once_committer.h"
 
-
 #include <fmt/format.h>
 
 #include "base/log.h"

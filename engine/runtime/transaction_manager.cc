@@ -1,6 +1,5 @@
 #include "engine/runtime/transaction_manager.h"
 
-
 #include <fmt/format.h>
 
 #include "base/log.h"
