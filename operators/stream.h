@@ -22,6 +22,8 @@
 #include "operators/flat_map.h"
 #include "operators/flat_map_values.h"
 #include "operators/grouped.h"
+#include "operators/join_windows.h"
+#include "operators/joined.h"
 #include "operators/map.h"
 #include "operators/map_values.h"
 #include "operators/options.h"
@@ -34,6 +36,8 @@ class stream_builder;
 
 template <class K, class V>
 class branched_stream;
+template <class K, class V>
+class table;
 template <class K, class V, class KS, class VS>
 class grouped_stream;
 
@@ -211,6 +215,45 @@ public:
               class KS = default_serde<K2>, class VS = default_serde<V>>
     grouped_stream<K2, V, KS, VS> group_by(F selector, grouped<K2, V, KS, VS> options = {}) const;
 
+    // Joins with a table (Kafka Streams' KStream#join(KTable)): each record looks its key
+    // up in the table as the table stands when the record is processed, and the result is
+    // joiner's value under the record's key and timestamp. The joiner is callable as
+    // VR(const V&, const VT&) or VR(const K&, const V&, const VT&), VT being the table's
+    // value (unwrapped from std::optional for a table read from a topic). Records whose key
+    // is not in the table produce nothing. Repartitions this stream first when its key
+    // changed (options.key_serde / value_serde write the topic). The stream and the table
+    // must be co-partitioned: start() refuses sources whose partition counts differ.
+    template <class TV, class F, class KS = default_serde<K>, class VS = default_serde<V>>
+    auto join(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options = {}) const;
+    // As join(table), but a record whose key is missing from the table (or null) still
+    // produces a result: the joiner gets nullopt, as VR(const V&, const std::optional<VT>&)
+    // or VR(const K&, const V&, const std::optional<VT>&).
+    template <class TV, class F, class KS = default_serde<K>, class VS = default_serde<V>>
+    auto left_join(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options = {}) const;
+
+    // Joins with another stream within join windows (Kafka Streams' KStream#join(KStream)):
+    // a record of this stream at time t joins each record of `other` with the same key and
+    // a timestamp in [t - before, t + after]; each pair produces joiner(v, vo) (or joiner(k,
+    // v, vo)) at the later timestamp. Both sides are kept in window stores for
+    // windows.size_ms() + grace_ms(). Repartitions a side whose key changed.
+    template <class VO, class F, class KS = default_serde<K>, class VS = default_serde<V>,
+              class VOS = default_serde<VO>>
+    auto join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+              stream_joined<K, V, VO, KS, VS, VOS> options = {}) const;
+    // As join(stream), and a record of this stream that no record of `other` joins is
+    // emitted once, with nullopt for the other value, after its window and grace have
+    // passed (by stream time): joiner(const V&, const std::optional<VO>&).
+    template <class VO, class F, class KS = default_serde<K>, class VS = default_serde<V>,
+              class VOS = default_serde<VO>>
+    auto left_join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                   stream_joined<K, V, VO, KS, VS, VOS> options = {}) const;
+    // As left_join(stream), for both sides: joiner(const std::optional<V>&, const
+    // std::optional<VO>&), exactly one of them nullopt for an unmatched record.
+    template <class VO, class F, class KS = default_serde<K>, class VS = default_serde<V>,
+              class VOS = default_serde<VO>>
+    auto outer_join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                    stream_joined<K, V, VO, KS, VS, VOS> options = {}) const;
+
     // The processor API inside the DSL: supplier() makes a processor<K, V, K2, V2> per
     // task; `stores` names stores (added to the builder's graph) it may use. The result is
     // marked key_changed(), since the processor may forward records under any key.
@@ -228,6 +271,12 @@ public:
                         const std::string& name = {}) const;
 
 private:
+    template <join_kind Kind, class VO, class F, class KS, class VS, class VOS>
+    auto join_streams(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                      stream_joined<K, V, VO, KS, VS, VOS> options) const;
+    template <bool Left, class TV, class F, class KS, class VS>
+    auto join_table(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options) const;
+
     template <class K2, class V2, class Factory>
     stream<K2, V2> add(const std::string& given, const char* prefix, bool key_changed,
                        Factory make) const;
@@ -285,3 +334,5 @@ private:
 #include "operators/stream_impl.h"
 // Grouping, aggregations and tables, which need stream_impl.h's definitions.
 #include "operators/aggregation_impl.h"
+// Joins.
+#include "operators/join_impl.h"

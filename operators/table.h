@@ -28,6 +28,7 @@ public:
         : _builder(builder), _node(std::move(node)), _store_name(std::move(store_name)) {}
 
     const std::string& node_name() const { return _node; }
+    stream_builder& builder() const { return *_builder; }
     // The store holding the table (a timestamped store; session aggregations: a session
     // store), to look up with get_store().
     const std::string& store_name() const { return _store_name; }

@@ -77,6 +77,7 @@ public:
 
     int64_t window_size_ms() const override { return _window_size_ms; }
     int64_t retention_ms() const override { return this->_inner->retention_ms(); }
+    int64_t observed_stream_time() const override { return this->_inner->observed_stream_time(); }
 
     bool set_flush_listener(flush_listener listener) override {
         if (!listener) {

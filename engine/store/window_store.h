@@ -47,6 +47,11 @@ public:
     }
     virtual int64_t window_size_ms() const = 0;
     virtual int64_t retention_ms() const = 0;
+    // The largest window start put so far (-1 before the first): windows starting at or
+    // before observed_stream_time() - retention_ms() are expired, even while their segment
+    // still holds them (fetch() may still return them; callers that must not see them
+    // bound their range with it, as Kafka Streams' segmented stores do).
+    virtual int64_t observed_stream_time() const = 0;
     // false when the stack has no active cache (the caller must forward updates itself).
     virtual bool set_flush_listener(flush_listener listener) = 0;
 };

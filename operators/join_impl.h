@@ -1,0 +1,329 @@
+#pragma once
+
+// Definitions of stream<K,V>'s joins. Included at the end of stream.h; not for direct use.
+//
+// The user's joiner takes values (inner), or a value and an optional (left), or two
+// optionals (outer), with or without the key first. The DSL adapts it to the one shape
+// the join processors call, VR(const K&, const VLeft*, const VRight*), with nullptr for a
+// missing side, so the processors never copy a value they only pass through.
+
+#include <chrono>
+#include <concepts>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "operators/join_time_tracker.h"
+#include "operators/join_values.h"
+#include "operators/join_window.h"
+#include "operators/stream_builder.h"
+#include "operators/stream_stream_join.h"
+#include "operators/stream_table_join.h"
+#include "operators/table.h"
+
+namespace brook {
+
+namespace detail {
+
+// A table's value as its store holds it: tables read from a topic are table<K,
+// std::optional<V>> over a store of V.
+template <class T>
+struct table_store_value {
+    using type = T;
+};
+template <class T>
+struct table_store_value<std::optional<T>> {
+    using type = T;
+};
+
+template <class T>
+struct is_windowed_key : std::false_type {};
+template <class K>
+struct is_windowed_key<windowed<K>> : std::true_type {};
+
+// The argument each side passes to the user's joiner for a join kind.
+template <join_kind Kind, class V>
+using left_arg_t = std::conditional_t<Kind == join_kind::outer, std::optional<V>, V>;
+template <join_kind Kind, class V>
+using right_arg_t = std::conditional_t<Kind == join_kind::inner, V, std::optional<V>>;
+
+template <class F, class K, class A, class B>
+concept joiner_with_key = std::invocable<const F&, const K&, const A&, const B&> &&
+    !std::is_void_v<std::invoke_result_t<const F&, const K&, const A&, const B&>>;
+template <class F, class A, class B>
+concept joiner_without_key = std::invocable<const F&, const A&, const B&> &&
+    !std::is_void_v<std::invoke_result_t<const F&, const A&, const B&>>;
+template <class F, class K, class A, class B>
+concept value_joiner = joiner_with_key<F, K, A, B> || joiner_without_key<F, A, B>;
+
+template <class F, class K, class A, class B>
+decltype(auto) invoke_joiner(const F& f, const K& k, const A& a, const B& b) {
+    if constexpr (joiner_with_key<F, K, A, B>) {
+        return f(k, a, b);
+    } else {
+        return f(a, b);
+    }
+}
+
+template <class F, class K, class A, class B>
+struct joiner_result {
+    using type = void;
+};
+template <class F, class K, class A, class B>
+requires value_joiner<F, K, A, B>
+struct joiner_result<F, K, A, B> {
+    using type =
+        std::decay_t<decltype(invoke_joiner(std::declval<const F&>(), std::declval<const K&>(),
+                                            std::declval<const A&>(), std::declval<const B&>()))>;
+};
+
+// Passes a side as the user's joiner wants it: by reference when always present, else as
+// an optional (a copy: only left and outer joins pay it, and only for that side).
+template <class Want, class V>
+decltype(auto) joiner_arg(const V* v) {
+    if constexpr (std::is_same_v<Want, V>) {
+        return (*v);
+    } else {
+        return v != nullptr ? std::optional<V>(*v) : std::optional<V>();
+    }
+}
+
+template <join_kind Kind, class K, class VL, class VRt, class F>
+auto adapt_joiner(F f) {
+    using A = left_arg_t<Kind, VL>;
+    using B = right_arg_t<Kind, VRt>;
+    return [f = std::move(f)](const K& key, const VL* l, const VRt* r) {
+        return invoke_joiner(f, key, joiner_arg<A>(l), joiner_arg<B>(r));
+    };
+}
+
+inline const char* join_name(join_kind kind) {
+    switch (kind) {
+    case join_kind::inner:
+        return "join";
+    case join_kind::left:
+        return "left_join";
+    case join_kind::outer:
+        return "outer_join";
+    }
+    return "join";
+}
+
+} // namespace detail
+
+template <class K, class V>
+template <class TV, class F, class KS, class VS>
+auto stream<K, V>::join(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options) const {
+    return join_table<false>(other, std::move(joiner), std::move(options));
+}
+
+template <class K, class V>
+template <class TV, class F, class KS, class VS>
+auto stream<K, V>::left_join(const table<K, TV>& other, F joiner,
+                             joined<K, V, KS, VS> options) const {
+    return join_table<true>(other, std::move(joiner), std::move(options));
+}
+
+template <class K, class V>
+template <bool Left, class TV, class F, class KS, class VS>
+auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
+                              joined<K, V, KS, VS> options) const {
+    using VT = typename detail::table_store_value<TV>::type;
+    using B = std::conditional_t<Left, std::optional<VT>, VT>;
+    static_assert(!detail::is_windowed_key<K>::value,
+                  "join: a windowed table cannot be joined; join its to_stream() instead");
+    static_assert(detail::value_joiner<F, K, V, B>,
+                  "join(table): the joiner must be callable as VR(const V& value, const VT& "
+                  "table_value) or VR(const K&, const V&, const VT&); left_join passes "
+                  "const std::optional<VT>& as the table value");
+    using VR = typename detail::joiner_result<F, K, V, B>::type;
+    if (&other.builder() != _builder) {
+        throw topology_error("join: the stream and the table must come from the same builder");
+    }
+    const std::string name = _builder->name_or_new(options.name, "KSTREAM-JOIN-");
+    stream input = *this;
+    if (_key_changed) {
+        repartitioned<K, V, KS, VS> r;
+        r.key_serde = options.key_serde;
+        r.value_serde = options.value_serde;
+        r.name = name + "-left";
+        input = repartition(std::move(r));
+    }
+    auto adapted = [f = std::move(joiner)](const K& key, const V& value,
+                                           const std::optional<VT>& found) {
+        if constexpr (Left) {
+            return detail::invoke_joiner(f, key, value, found);
+        } else {
+            return detail::invoke_joiner(f, key, value, *found);
+        }
+    };
+    using P = stream_table_join_processor<K, V, VT, VR, decltype(adapted)>;
+    const std::string store = other.store_name();
+    _builder->graph().template add_processor<P>(
+        name, std::function<std::unique_ptr<P>()>([name, store, adapted] {
+            return std::make_unique<P>(name, store, adapted, Left);
+        }),
+        {input.node_name()});
+    _builder->graph().connect_store(store, {name});
+    return stream<K, VR>(_builder, name, false);
+}
+
+template <class K, class V>
+template <class VO, class F, class KS, class VS, class VOS>
+auto stream<K, V>::join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                        stream_joined<K, V, VO, KS, VS, VOS> options) const {
+    return join_streams<join_kind::inner>(other, std::move(joiner), windows, std::move(options));
+}
+
+template <class K, class V>
+template <class VO, class F, class KS, class VS, class VOS>
+auto stream<K, V>::left_join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                             stream_joined<K, V, VO, KS, VS, VOS> options) const {
+    return join_streams<join_kind::left>(other, std::move(joiner), windows, std::move(options));
+}
+
+template <class K, class V>
+template <class VO, class F, class KS, class VS, class VOS>
+auto stream<K, V>::outer_join(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                              stream_joined<K, V, VO, KS, VS, VOS> options) const {
+    return join_streams<join_kind::outer>(other, std::move(joiner), windows, std::move(options));
+}
+
+template <class K, class V>
+template <join_kind Kind, class VO, class F, class KS, class VS, class VOS>
+auto stream<K, V>::join_streams(const stream<K, VO>& other, F joiner, const join_windows& windows,
+                                stream_joined<K, V, VO, KS, VS, VOS> options) const {
+    using A = detail::left_arg_t<Kind, V>;
+    using B = detail::right_arg_t<Kind, VO>;
+    static_assert(detail::value_joiner<F, K, A, B>,
+                  "join(stream): the joiner must be callable as VR(const V&, const VO&) or "
+                  "VR(const K&, const V&, const VO&); left_join passes the other value as "
+                  "const std::optional<VO>&, outer_join passes both as optionals");
+    using VR = typename detail::joiner_result<F, K, A, B>::type;
+    if (&other.builder() != _builder) {
+        throw topology_error("join: both streams must come from the same stream_builder");
+    }
+    stream_builder& b = *_builder;
+    const std::string& n = options.name;
+    const bool this_outer = Kind != join_kind::inner;
+    const bool other_outer = Kind == join_kind::outer;
+
+    stream left = *this;
+    stream<K, VO> right = other;
+    if (_key_changed) {
+        repartitioned<K, V, KS, VS> r{options.key_serde, options.value_serde,
+                                      n.empty() ? std::string() : n + "-left", std::nullopt};
+        left = repartition(std::move(r));
+    }
+    if (other.key_changed()) {
+        repartitioned<K, VO, KS, VOS> r{options.key_serde, options.other_value_serde,
+                                        n.empty() ? std::string() : n + "-right", std::nullopt};
+        right = other.repartition(std::move(r));
+    }
+
+    // Kafka Streams' order and names (KStreamImplJoin).
+    const std::string this_windowed =
+        n.empty() ? b.new_name("KSTREAM-WINDOWED-") : n + "-this-windowed";
+    const std::string other_windowed =
+        n.empty() ? b.new_name("KSTREAM-WINDOWED-") : n + "-other-windowed";
+    const std::string this_generated =
+        b.new_name(other_outer ? "KSTREAM-OUTERTHIS-" : "KSTREAM-JOINTHIS-");
+    const std::string other_generated =
+        b.new_name(this_outer ? "KSTREAM-OUTEROTHER-" : "KSTREAM-JOINOTHER-");
+    const std::string this_join = n.empty() ? this_generated : n + "-this-join";
+    const std::string other_join =
+        n.empty() ? other_generated : n + (this_outer ? "-outer-other-join" : "-other-join");
+    const std::string store_base = !options.store_name.empty() ? options.store_name : n;
+    const std::string this_store =
+        store_base.empty() ? this_generated + "-store" : store_base + "-this-join-store";
+    const std::string other_store =
+        store_base.empty() ? other_generated + "-store" : store_base + "-other-join-store";
+    std::string outer_store;
+    if (this_outer) {
+        outer_store = store_base.empty() ? b.new_name("KSTREAM-OUTERSHARED-") + "-store"
+                                         : store_base + "-outer-shared-join-store";
+    }
+    const std::string merge = n.empty() ? b.new_name("KSTREAM-MERGE-") : n + "-merge";
+
+    // Both sides' windows, kept long enough for the other side's latest possible match.
+    const auto retention = std::chrono::milliseconds(windows.size_ms() + windows.grace_ms());
+    const auto size = std::chrono::milliseconds(windows.size_ms());
+    auto finish = [&](auto builder) {
+        options.type == store_type::rocksdb ? builder.persistent() : builder.in_memory();
+        builder.with_caching_disabled();
+        if (options.logging) {
+            builder.with_logging_enabled(options.changelog_config);
+        } else {
+            builder.with_logging_disabled();
+        }
+        return builder.build();
+    };
+    using this_list = join_list_serde<VS>;
+    using other_list = join_list_serde<VOS>;
+    store_spec this_spec = finish(stores::window_store_builder<K, std::vector<V>, KS, this_list>(
+        this_store, retention, size, options.key_serde, this_list(options.value_serde)));
+    store_spec other_spec = finish(stores::window_store_builder<K, std::vector<VO>, KS, other_list>(
+        other_store, retention, size, options.key_serde, other_list(options.other_value_serde)));
+
+    using this_window = join_window_processor<K, V>;
+    using other_window = join_window_processor<K, VO>;
+    b.graph().template add_processor<this_window>(
+        this_windowed, std::function<std::unique_ptr<this_window>()>([this_store] {
+            return std::make_unique<this_window>(this_store);
+        }),
+        {left.node_name()});
+    b.graph().add_state_store(std::move(this_spec), {this_windowed});
+    b.graph().template add_processor<other_window>(
+        other_windowed, std::function<std::unique_ptr<other_window>()>([other_store] {
+            return std::make_unique<other_window>(other_store);
+        }),
+        {right.node_name()});
+    b.graph().add_state_store(std::move(other_spec), {other_windowed});
+
+    auto adapted = detail::adapt_joiner<Kind, K, V, VO>(std::move(joiner));
+    using J = decltype(adapted);
+    using left_join_p = stream_stream_join_processor<join_side::left, K, V, VO, VR, J, KS, VS, VOS>;
+    using right_join_p =
+        stream_stream_join_processor<join_side::right, K, VO, V, VR, J, KS, VOS, VS>;
+    auto trackers = std::make_shared<join_time_trackers>();
+    typename left_join_p::settings ls{this_join,           other_store,
+                                      outer_store,         this_outer,
+                                      windows.before_ms(), windows.after_ms(),
+                                      windows.grace_ms(),  windows.after_ms(),
+                                      windows.before_ms(), trackers};
+    typename right_join_p::settings rs{other_join,          this_store,
+                                       outer_store,         other_outer,
+                                       windows.after_ms(),  windows.before_ms(),
+                                       windows.grace_ms(),  windows.after_ms(),
+                                       windows.before_ms(), trackers};
+    b.graph().template add_processor<left_join_p>(
+        this_join, std::function<std::unique_ptr<left_join_p>()>([ls, adapted, options] {
+            return std::make_unique<left_join_p>(ls, adapted, options.key_serde,
+                                                 options.value_serde, options.other_value_serde);
+        }),
+        {this_windowed});
+    b.graph().template add_processor<right_join_p>(
+        other_join, std::function<std::unique_ptr<right_join_p>()>([rs, adapted, options] {
+            return std::make_unique<right_join_p>(rs, adapted, options.key_serde,
+                                                  options.other_value_serde, options.value_serde);
+        }),
+        {other_windowed});
+    b.graph().connect_store(other_store, {this_join});
+    b.graph().connect_store(this_store, {other_join});
+    if (!outer_store.empty()) {
+        b.graph().add_state_store(
+            finish(stores::key_value_store_builder<std::string, std::string>(outer_store)),
+            {this_join, other_join});
+    }
+    b.graph().template add_processor<pass_through_processor<K, VR>>(
+        merge, std::function<std::unique_ptr<pass_through_processor<K, VR>>()>([] {
+            return std::make_unique<pass_through_processor<K, VR>>();
+        }),
+        {this_join, other_join});
+    return stream<K, VR>(&b, merge, false);
+}
+
+} // namespace brook
