@@ -17,6 +17,43 @@ namespace brook::state {
 
 namespace {
 
+// Keeps an iterator over staged (or sealed) writes inside an upper bound. RocksDB 7.8's
+// iterator over a WriteBatchWithIndex applies iterate_upper_bound to the base data only,
+// not to the batch's own entries, so a range read under exactly-once saw the staged
+// writes of every later key (a window fetch for one key returned other keys' windows).
+class bounded_iterator final : public rocksdb::Iterator {
+public:
+    bounded_iterator(std::unique_ptr<rocksdb::Iterator> inner, const rocksdb::Slice* bound)
+        : _inner(std::move(inner)), _bound(bound) {}
+
+    bool Valid() const override { return _inner->Valid() && _inner->key().compare(*_bound) < 0; }
+    void SeekToFirst() override { _inner->SeekToFirst(); }
+    void SeekToLast() override {
+        // The last key below the bound.
+        _inner->SeekForPrev(*_bound);
+        if (_inner->Valid() && _inner->key().compare(*_bound) >= 0) {
+            _inner->Prev();
+        }
+    }
+    void Seek(const rocksdb::Slice& target) override { _inner->Seek(target); }
+    void SeekForPrev(const rocksdb::Slice& target) override {
+        if (target.compare(*_bound) >= 0) {
+            SeekToLast();
+            return;
+        }
+        _inner->SeekForPrev(target);
+    }
+    void Next() override { _inner->Next(); }
+    void Prev() override { _inner->Prev(); }
+    rocksdb::Slice key() const override { return _inner->key(); }
+    rocksdb::Slice value() const override { return _inner->value(); }
+    rocksdb::Status status() const override { return _inner->status(); }
+
+private:
+    std::unique_ptr<rocksdb::Iterator> _inner;
+    const rocksdb::Slice* _bound; // owned by the cursor, which outlives this iterator
+};
+
 // What the operator should do about a failed status, in the words of the usual causes.
 std::string_view hint_for(const rocksdb::Status& status) {
     const std::string text = status.ToString();
@@ -414,6 +451,9 @@ rocksdb_database::cursor rocksdb_database::iterate(rocksdb::ColumnFamilyHandle* 
     }
     if (_staged && _staged->GetWriteBatch()->Count() > 0) {
         iterator.reset(_staged->NewIteratorWithBase(family, iterator.release(), &options));
+    }
+    if (bound_slice && (_sealed || (_staged && _staged->GetWriteBatch()->Count() > 0))) {
+        iterator = std::make_unique<bounded_iterator>(std::move(iterator), bound_slice.get());
     }
     return cursor(std::move(bound), std::move(bound_slice), std::move(iterator), *this);
 }

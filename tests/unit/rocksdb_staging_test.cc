@@ -227,5 +227,44 @@ TEST(rocksdb_staging, a_segment_expired_by_an_aborted_transaction_is_kept) {
     EXPECT_EQ(reopened.checkpoint(), 1);
 }
 
+TEST(rocksdb_staging, a_range_read_stays_inside_its_bounds_over_staged_and_sealed_writes) {
+    // RocksDB applies the upper bound to the committed data only; the staged batches'
+    // entries of later keys must not leak into a fetch, a range or a session lookup.
+    staging_dir dir;
+    rocksdb_window_store windows("w", 1200000, 600000);
+    windows.init(dir.context());
+    windows.stage_writes();
+    windows.put("a", "a-db", 1000);
+    windows.commit(1);
+    windows.put("b", "b-sealed", 1000);
+    windows.seal();
+    windows.put("c", "c-staged", 1000);
+    windows.put("a", "a-staged", 2000);
+    std::vector<std::string> seen;
+    windows.fetch("a", 0, 5000, [&](int64_t, std::string_view v) {
+        seen.emplace_back(v);
+        return true;
+    });
+    EXPECT_EQ(seen, (std::vector<std::string>{"a-db", "a-staged"}));
+    windows.close();
+
+    rocksdb_key_value_store kv("s");
+    kv.init(dir.context());
+    kv.stage_writes();
+    kv.put("k1", "db");
+    kv.commit(1);
+    kv.put("k2", "sealed");
+    kv.seal();
+    kv.put("k3", "staged");
+    kv.put("k9", "staged");
+    std::vector<std::string> keys;
+    kv.range("k1", "k3", [&](std::string_view k, std::string_view) { // [k1, k3)
+        keys.emplace_back(k);
+        return true;
+    });
+    EXPECT_EQ(keys, (std::vector<std::string>{"k1", "k2"}));
+    kv.close();
+}
+
 } // namespace
 } // namespace brook::state
