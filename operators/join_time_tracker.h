@@ -25,6 +25,9 @@ struct join_time_tracker {
     // The latest timestamp each side (0 left, 1 right) has put into its window store in
     // this task's life: the store's own time, before a commit makes it durable.
     int64_t side_time[2] = {-1, -1};
+    // False until a side has scanned the outer store in this task's life: records restored
+    // from its changelog are waiting though min_time does not know them.
+    bool outer_store_scanned = false;
 
     void advance(int64_t timestamp) {
         if (timestamp > stream_time) {

@@ -166,9 +166,11 @@ private:
     // by the shared stream time, oldest first, and deletes them from the store.
     void emit_closed_outer_records() {
         const int64_t now = _time->stream_time;
-        if (saturating_add(_time->min_time, _s.after_ms + _s.grace_ms) >= now) {
+        if (_time->outer_store_scanned &&
+            saturating_add(_time->min_time, _s.after_ms + _s.grace_ms) >= now) {
             return;
         }
+        _time->outer_store_scanned = true;
         _time->min_time = std::numeric_limits<int64_t>::max();
         bool left_open = false;
         bool right_open = false;

@@ -2,6 +2,9 @@
 // people copy from the README builds and does what the text says.
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -58,6 +61,55 @@ TEST(readme, the_state_example_counts_per_user_and_per_minute) {
     EXPECT_EQ(minutes[0].value, "2@0");
     EXPECT_EQ(minutes[1].key, "bob");
     EXPECT_EQ(minutes[1].value, "1@0");
+}
+
+TEST(readme, the_joins_example_enriches_orders_and_pairs_them_with_payments) {
+    // --- as in README.md, "Joins" ---
+    stream_builder builder;
+    auto orders = builder.stream<std::string, std::string>({"orders"});     // key: customer
+    auto customers = builder.table<std::string, std::string>("customers");  // key: customer
+    auto payments = builder.stream<std::string, std::string>({"payments"}); // key: customer
+
+    // Stream-table: each order looks up its customer as the table stands at that moment.
+    orders
+        .left_join(customers,
+                   [](const std::string& order, const std::optional<std::string>& c) {
+                       return order + " by " + c.value_or("unknown");
+                   })
+        .to("orders-enriched");
+
+    // Stream-stream: orders and payments with the same key at most 10 minutes apart.
+    orders
+        .outer_join(
+            payments,
+            [](const std::optional<std::string>& o, const std::optional<std::string>& p) {
+                return o.value_or("-") + "/" + p.value_or("-");
+            },
+            join_windows::of_time_difference_and_grace(std::chrono::minutes(10),
+                                                       std::chrono::minutes(1)))
+        .to("orders-payments");
+    // --- end of the README's code ---
+
+    topology_test_driver driver(builder.build(), {{"application.id", "readme-joins"}});
+    auto in_orders = driver.create_input_topic<std::string, std::string>("orders");
+    auto in_customers =
+        driver.create_input_topic<std::string, std::optional<std::string>>("customers");
+    auto in_payments = driver.create_input_topic<std::string, std::string>("payments");
+    constexpr int64_t minute = 60'000;
+    in_customers.pipe_input("ada", std::optional<std::string>("Ada"), 0);
+    in_orders.pipe_input("ada", "o1", minute);
+    in_orders.pipe_input("bob", "o2", minute);
+    in_payments.pipe_input("ada", "p1", 5 * minute);    // 4 minutes after o1: pairs
+    in_payments.pipe_input("bob", "p2", 12 * minute);   // 11 minutes after o2: does not
+    in_payments.pipe_input("zed", "tick", 30 * minute); // closes the windows
+
+    auto enriched = driver.create_output_topic<std::string, std::string>("orders-enriched")
+                        .read_values_to_list();
+    EXPECT_EQ(enriched, (std::vector<std::string>{"o1 by Ada", "o2 by unknown"}));
+    auto pairs = driver.create_output_topic<std::string, std::string>("orders-payments")
+                     .read_key_values_to_list();
+    EXPECT_EQ(pairs, (std::vector<key_value<std::string, std::string>>{
+                         {"ada", "o1/p1"}, {"bob", "o2/-"}, {"bob", "-/p2"}}));
 }
 
 } // namespace
