@@ -241,6 +241,9 @@ std::string topology::to_dot() const {
             const char* shape = n.kind == node_kind::processor ? "box" : "ellipse";
             out << fmt::format("    \"{}\" [shape={}];\n", name, shape);
         }
+        for (const auto& store : st.stores) {
+            out << fmt::format("    \"store:{}\" [shape=cylinder];\n", store);
+        }
         out << "  }\n";
     }
     for (const auto& n : _nodes) {
@@ -259,9 +262,7 @@ std::string topology::to_dot() const {
             out << fmt::format("  \"{}\" -> \"{}\";\n", p, n.name);
         }
         for (const auto& s : n.stores) {
-            out << fmt::format("  \"store:{}\" [shape=cylinder];\n  \"{}\" -> \"store:{}\" "
-                               "[dir=both, style=dashed];\n",
-                               s, n.name, s);
+            out << fmt::format("  \"{}\" -> \"store:{}\" [dir=both, style=dashed];\n", n.name, s);
         }
     }
     out << "}\n";
@@ -283,6 +284,9 @@ std::string topology::to_mermaid() const {
         for (const auto& name : st.nodes) {
             out << fmt::format("    {}[\"{}\"]\n", id(name), name);
         }
+        for (const auto& store : st.stores) {
+            out << fmt::format("    s_{}[(\"{}\")]\n", id(store), store);
+        }
         out << "  end\n";
     }
     for (const auto& n : _nodes) {
@@ -297,6 +301,9 @@ std::string topology::to_mermaid() const {
         }
         for (const auto& p : n.parents) {
             out << fmt::format("  {} --> {}\n", id(p), id(n.name));
+        }
+        for (const auto& store : n.stores) {
+            out << fmt::format("  {} -.- s_{}\n", id(n.name), id(store));
         }
     }
     return out.str();

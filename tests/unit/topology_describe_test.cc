@@ -1,7 +1,9 @@
 // Golden tests of topology descriptions: the text format (Kafka Streams' layout), sub-
-// topologies split at repartition topics, stores, and the DOT and Mermaid renderings.
+// topologies split at repartition topics, stores, joins, and the DOT and Mermaid renderings.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -182,6 +184,158 @@ TEST(topology_describe, mermaid_output_names_every_node_and_sub_topology) {
           "KSTREAM_SINK_0000000003 --> t_out[/\"out\"/]"}) {
         EXPECT_NE(mermaid.find(name), std::string::npos) << name;
     }
+}
+
+// orders left-join payments (stream-stream) and left-join customers (stream-table).
+topology join_topology() {
+    stream_builder b;
+    auto orders = b.stream<std::string, std::string>({"orders"});
+    auto payments = b.stream<std::string, std::string>({"payments"});
+    auto customers = b.table<std::string, std::string>("customers");
+    orders
+        .left_join(
+            payments,
+            [](const std::string& o, const std::optional<std::string>& p) {
+                return o + p.value_or("");
+            },
+            join_windows::of_time_difference_without_grace(std::chrono::minutes(10)))
+        .left_join(customers,
+                   [](const std::string& o, const std::optional<std::string>& c) {
+                       return o + c.value_or("");
+                   })
+        .to("out");
+    return b.build();
+}
+
+TEST(topology_describe, joins_show_their_nodes_and_stores_exactly) {
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [orders])
+      --> KSTREAM-WINDOWED-0000000005
+    Source: KSTREAM-SOURCE-0000000001 (topics: [payments])
+      --> KSTREAM-WINDOWED-0000000006
+    Source: KSTREAM-SOURCE-0000000003 (topics: [customers])
+      --> KTABLE-SOURCE-0000000004
+    Processor: KTABLE-SOURCE-0000000004 (stores: [customers-STATE-STORE-0000000002])
+      <-- KSTREAM-SOURCE-0000000003
+    Processor: KSTREAM-WINDOWED-0000000005 (stores: [KSTREAM-JOINTHIS-0000000007-store])
+      --> KSTREAM-JOINTHIS-0000000007
+      <-- KSTREAM-SOURCE-0000000000
+    Processor: KSTREAM-WINDOWED-0000000006 (stores: [KSTREAM-OUTEROTHER-0000000008-store])
+      --> KSTREAM-OUTEROTHER-0000000008
+      <-- KSTREAM-SOURCE-0000000001
+    Processor: KSTREAM-JOINTHIS-0000000007 (stores: [KSTREAM-OUTEROTHER-0000000008-store, KSTREAM-OUTERSHARED-0000000009-store])
+      --> KSTREAM-MERGE-0000000010
+      <-- KSTREAM-WINDOWED-0000000005
+    Processor: KSTREAM-OUTEROTHER-0000000008 (stores: [KSTREAM-JOINTHIS-0000000007-store, KSTREAM-OUTERSHARED-0000000009-store])
+      --> KSTREAM-MERGE-0000000010
+      <-- KSTREAM-WINDOWED-0000000006
+    Processor: KSTREAM-MERGE-0000000010 (stores: [])
+      --> KSTREAM-JOIN-0000000011
+      <-- KSTREAM-JOINTHIS-0000000007, KSTREAM-OUTEROTHER-0000000008
+    Processor: KSTREAM-JOIN-0000000011 (stores: [customers-STATE-STORE-0000000002])
+      --> KSTREAM-SINK-0000000012
+      <-- KSTREAM-MERGE-0000000010
+    Sink: KSTREAM-SINK-0000000012 (topic: out)
+      <-- KSTREAM-JOIN-0000000011
+
+)";
+    EXPECT_EQ(join_topology().describe(), expected);
+}
+
+TEST(topology_describe, joins_are_drawn_exactly_in_dot) {
+    const std::string expected = R"(digraph topology {
+  rankdir=LR;
+  subgraph cluster_0 {
+    label="Sub-topology 0";
+    "KSTREAM-SOURCE-0000000000" [shape=ellipse];
+    "KSTREAM-SOURCE-0000000001" [shape=ellipse];
+    "KSTREAM-SOURCE-0000000003" [shape=ellipse];
+    "KTABLE-SOURCE-0000000004" [shape=box];
+    "KSTREAM-WINDOWED-0000000005" [shape=box];
+    "KSTREAM-WINDOWED-0000000006" [shape=box];
+    "KSTREAM-JOINTHIS-0000000007" [shape=box];
+    "KSTREAM-OUTEROTHER-0000000008" [shape=box];
+    "KSTREAM-MERGE-0000000010" [shape=box];
+    "KSTREAM-JOIN-0000000011" [shape=box];
+    "KSTREAM-SINK-0000000012" [shape=ellipse];
+    "store:KSTREAM-JOINTHIS-0000000007-store" [shape=cylinder];
+    "store:KSTREAM-OUTEROTHER-0000000008-store" [shape=cylinder];
+    "store:KSTREAM-OUTERSHARED-0000000009-store" [shape=cylinder];
+    "store:customers-STATE-STORE-0000000002" [shape=cylinder];
+  }
+  "topic:orders" [shape=cds];
+  "topic:orders" -> "KSTREAM-SOURCE-0000000000";
+  "topic:payments" [shape=cds];
+  "topic:payments" -> "KSTREAM-SOURCE-0000000001";
+  "topic:customers" [shape=cds];
+  "topic:customers" -> "KSTREAM-SOURCE-0000000003";
+  "KSTREAM-SOURCE-0000000003" -> "KTABLE-SOURCE-0000000004";
+  "KTABLE-SOURCE-0000000004" -> "store:customers-STATE-STORE-0000000002" [dir=both, style=dashed];
+  "KSTREAM-SOURCE-0000000000" -> "KSTREAM-WINDOWED-0000000005";
+  "KSTREAM-WINDOWED-0000000005" -> "store:KSTREAM-JOINTHIS-0000000007-store" [dir=both, style=dashed];
+  "KSTREAM-SOURCE-0000000001" -> "KSTREAM-WINDOWED-0000000006";
+  "KSTREAM-WINDOWED-0000000006" -> "store:KSTREAM-OUTEROTHER-0000000008-store" [dir=both, style=dashed];
+  "KSTREAM-WINDOWED-0000000005" -> "KSTREAM-JOINTHIS-0000000007";
+  "KSTREAM-JOINTHIS-0000000007" -> "store:KSTREAM-OUTEROTHER-0000000008-store" [dir=both, style=dashed];
+  "KSTREAM-JOINTHIS-0000000007" -> "store:KSTREAM-OUTERSHARED-0000000009-store" [dir=both, style=dashed];
+  "KSTREAM-WINDOWED-0000000006" -> "KSTREAM-OUTEROTHER-0000000008";
+  "KSTREAM-OUTEROTHER-0000000008" -> "store:KSTREAM-JOINTHIS-0000000007-store" [dir=both, style=dashed];
+  "KSTREAM-OUTEROTHER-0000000008" -> "store:KSTREAM-OUTERSHARED-0000000009-store" [dir=both, style=dashed];
+  "KSTREAM-JOINTHIS-0000000007" -> "KSTREAM-MERGE-0000000010";
+  "KSTREAM-OUTEROTHER-0000000008" -> "KSTREAM-MERGE-0000000010";
+  "KSTREAM-MERGE-0000000010" -> "KSTREAM-JOIN-0000000011";
+  "KSTREAM-JOIN-0000000011" -> "store:customers-STATE-STORE-0000000002" [dir=both, style=dashed];
+  "topic:out" [shape=cds];
+  "KSTREAM-SINK-0000000012" -> "topic:out";
+  "KSTREAM-JOIN-0000000011" -> "KSTREAM-SINK-0000000012";
+}
+)";
+    EXPECT_EQ(join_topology().to_dot(), expected);
+}
+
+TEST(topology_describe, joins_are_drawn_exactly_in_mermaid_with_their_stores) {
+    const std::string expected = R"(flowchart LR
+  subgraph sub0["Sub-topology 0"]
+    KSTREAM_SOURCE_0000000000["KSTREAM-SOURCE-0000000000"]
+    KSTREAM_SOURCE_0000000001["KSTREAM-SOURCE-0000000001"]
+    KSTREAM_SOURCE_0000000003["KSTREAM-SOURCE-0000000003"]
+    KTABLE_SOURCE_0000000004["KTABLE-SOURCE-0000000004"]
+    KSTREAM_WINDOWED_0000000005["KSTREAM-WINDOWED-0000000005"]
+    KSTREAM_WINDOWED_0000000006["KSTREAM-WINDOWED-0000000006"]
+    KSTREAM_JOINTHIS_0000000007["KSTREAM-JOINTHIS-0000000007"]
+    KSTREAM_OUTEROTHER_0000000008["KSTREAM-OUTEROTHER-0000000008"]
+    KSTREAM_MERGE_0000000010["KSTREAM-MERGE-0000000010"]
+    KSTREAM_JOIN_0000000011["KSTREAM-JOIN-0000000011"]
+    KSTREAM_SINK_0000000012["KSTREAM-SINK-0000000012"]
+    s_KSTREAM_JOINTHIS_0000000007_store[("KSTREAM-JOINTHIS-0000000007-store")]
+    s_KSTREAM_OUTEROTHER_0000000008_store[("KSTREAM-OUTEROTHER-0000000008-store")]
+    s_KSTREAM_OUTERSHARED_0000000009_store[("KSTREAM-OUTERSHARED-0000000009-store")]
+    s_customers_STATE_STORE_0000000002[("customers-STATE-STORE-0000000002")]
+  end
+  t_orders[/"orders"/] --> KSTREAM_SOURCE_0000000000
+  t_payments[/"payments"/] --> KSTREAM_SOURCE_0000000001
+  t_customers[/"customers"/] --> KSTREAM_SOURCE_0000000003
+  KSTREAM_SOURCE_0000000003 --> KTABLE_SOURCE_0000000004
+  KTABLE_SOURCE_0000000004 -.- s_customers_STATE_STORE_0000000002
+  KSTREAM_SOURCE_0000000000 --> KSTREAM_WINDOWED_0000000005
+  KSTREAM_WINDOWED_0000000005 -.- s_KSTREAM_JOINTHIS_0000000007_store
+  KSTREAM_SOURCE_0000000001 --> KSTREAM_WINDOWED_0000000006
+  KSTREAM_WINDOWED_0000000006 -.- s_KSTREAM_OUTEROTHER_0000000008_store
+  KSTREAM_WINDOWED_0000000005 --> KSTREAM_JOINTHIS_0000000007
+  KSTREAM_JOINTHIS_0000000007 -.- s_KSTREAM_OUTEROTHER_0000000008_store
+  KSTREAM_JOINTHIS_0000000007 -.- s_KSTREAM_OUTERSHARED_0000000009_store
+  KSTREAM_WINDOWED_0000000006 --> KSTREAM_OUTEROTHER_0000000008
+  KSTREAM_OUTEROTHER_0000000008 -.- s_KSTREAM_JOINTHIS_0000000007_store
+  KSTREAM_OUTEROTHER_0000000008 -.- s_KSTREAM_OUTERSHARED_0000000009_store
+  KSTREAM_JOINTHIS_0000000007 --> KSTREAM_MERGE_0000000010
+  KSTREAM_OUTEROTHER_0000000008 --> KSTREAM_MERGE_0000000010
+  KSTREAM_MERGE_0000000010 --> KSTREAM_JOIN_0000000011
+  KSTREAM_JOIN_0000000011 -.- s_customers_STATE_STORE_0000000002
+  KSTREAM_SINK_0000000012 --> t_out[/"out"/]
+  KSTREAM_JOIN_0000000011 --> KSTREAM_SINK_0000000012
+)";
+    EXPECT_EQ(join_topology().to_mermaid(), expected);
 }
 
 } // namespace
