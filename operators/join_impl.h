@@ -23,6 +23,7 @@
 #include "operators/stream_stream_join.h"
 #include "operators/stream_table_join.h"
 #include "operators/table.h"
+#include "operators/table_table_join.h"
 
 namespace brook {
 
@@ -324,6 +325,79 @@ auto stream<K, V>::join_streams(const stream<K, VO>& other, F joiner, const join
         }),
         {this_join, other_join});
     return stream<K, VR>(&b, merge, false);
+}
+
+template <class K, class V>
+template <class VO, class F>
+auto table<K, V>::join(const table<K, VO>& other, F joiner, const std::string& name) const {
+    return join_tables<join_kind::inner>(other, std::move(joiner), name);
+}
+
+template <class K, class V>
+template <class VO, class F>
+auto table<K, V>::left_join(const table<K, VO>& other, F joiner, const std::string& name) const {
+    return join_tables<join_kind::left>(other, std::move(joiner), name);
+}
+
+template <class K, class V>
+template <class VO, class F>
+auto table<K, V>::outer_join(const table<K, VO>& other, F joiner, const std::string& name) const {
+    return join_tables<join_kind::outer>(other, std::move(joiner), name);
+}
+
+template <class K, class V>
+template <join_kind Kind, class VO, class F>
+auto table<K, V>::join_tables(const table<K, VO>& other, F joiner, const std::string& name) const {
+    using VT = typename detail::table_store_value<V>::type;
+    using VOT = typename detail::table_store_value<VO>::type;
+    using A = detail::left_arg_t<Kind, VT>;
+    using B = detail::right_arg_t<Kind, VOT>;
+    static_assert(!detail::is_windowed_key<K>::value,
+                  "join: windowed tables cannot be joined; join their to_stream() instead");
+    static_assert(detail::value_joiner<F, K, A, B>,
+                  "join(table, table): the joiner must be callable as VR(const VT&, const VOT&) "
+                  "or VR(const K&, const VT&, const VOT&); left_join passes the other row as "
+                  "const std::optional<VOT>&, outer_join passes both as optionals");
+    using VR = typename detail::joiner_result<F, K, A, B>::type;
+    if (&other.builder() != _builder) {
+        throw topology_error("join: both tables must come from the same stream_builder");
+    }
+    stream_builder& b = *_builder;
+    const std::string this_join =
+        name.empty() ? b.new_name("KTABLE-JOINTHIS-") : name + "-join-this";
+    const std::string other_join =
+        name.empty() ? b.new_name("KTABLE-JOINOTHER-") : name + "-join-other";
+    const std::string merge = name.empty() ? b.new_name("KTABLE-MERGE-") : name;
+    const std::string store = merge + "-store";
+
+    auto adapted = detail::adapt_joiner<Kind, K, VT, VOT>(std::move(joiner));
+    using J = decltype(adapted);
+    using this_p = table_table_join_processor<join_side::left, Kind, K, V, VT, VOT, VR, J>;
+    using other_p = table_table_join_processor<join_side::right, Kind, K, VO, VOT, VT, VR, J>;
+    using result_p = table_join_result_processor<K, VR>;
+    const std::string this_store = _store_name;
+    const std::string other_store = other.store_name();
+    b.graph().template add_processor<this_p>(
+        this_join, std::function<std::unique_ptr<this_p>()>([this_join, other_store, adapted] {
+            return std::make_unique<this_p>(this_join, other_store, adapted);
+        }),
+        {_node});
+    b.graph().template add_processor<other_p>(
+        other_join, std::function<std::unique_ptr<other_p>()>([other_join, this_store, adapted] {
+            return std::make_unique<other_p>(other_join, this_store, adapted);
+        }),
+        {other.node_name()});
+    b.graph().connect_store(other_store, {this_join});
+    b.graph().connect_store(this_store, {other_join});
+    b.graph().template add_processor<result_p>(merge,
+                                               std::function<std::unique_ptr<result_p>()>([store] {
+                                                   return std::make_unique<result_p>(store);
+                                               }),
+                                               {this_join, other_join});
+    b.graph().add_state_store(
+        stores::timestamped_key_value_store_builder<K, VR>(store).with_caching_disabled().build(),
+        {merge});
+    return table<K, std::optional<VR>>(_builder, merge, store);
 }
 
 } // namespace brook

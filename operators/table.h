@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "operators/branch.h"
+#include "operators/joined.h"
 
 namespace brook {
 
@@ -36,7 +37,28 @@ public:
     // The table's updates as a stream (Kafka Streams' toStream()).
     stream<K, V> to_stream(const std::string& name = {}) const;
 
+    // Joins with another table on the key (Kafka Streams' KTable#join(KTable)): the result
+    // is a table holding, per key, joiner(value, other value) while both tables have the
+    // key. Every update of either side recomputes that key's row; a row that goes away is
+    // forwarded as nullopt, once. The joiner is callable as VR(const VT&, const VOT&) or
+    // VR(const K&, const VT&, const VOT&), VT and VOT the rows (unwrapped from
+    // std::optional for tables read from topics). The result is kept in a logged store,
+    // named `name` + "-store" (or KTABLE-MERGE-<n>-store), so it can be joined, queried and
+    // restored like any table. Both tables must be co-partitioned.
+    template <class VO, class F>
+    auto join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
+    // As join, with a row while this table has the key: the other row is a
+    // const std::optional<VOT>&.
+    template <class VO, class F>
+    auto left_join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
+    // As join, with a row while either table has the key: both rows are optionals.
+    template <class VO, class F>
+    auto outer_join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
+
 private:
+    template <join_kind Kind, class VO, class F>
+    auto join_tables(const table<K, VO>& other, F joiner, const std::string& name) const;
+
     stream_builder* _builder;
     std::string _node;
     std::string _store_name;

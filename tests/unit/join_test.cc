@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/store/get_store.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 
@@ -47,6 +48,8 @@ std::vector<out_record> drain(topology_test_driver& driver, const std::string& t
 std::string show(const opt& v) {
     return v.value_or("null");
 }
+
+enum class kind { inner, left, outer };
 
 // ---- stream-table ----------------------------------------------------------------------
 
@@ -184,9 +187,105 @@ TEST(stream_table_join, a_stream_whose_key_changed_is_repartitioned_before_the_j
     EXPECT_EQ(drain(driver), (std::vector<out_record>{{"c9", "c9:o1+gold", 2}}));
 }
 
-// ---- stream-stream ---------------------------------------------------------------------
+// ---- table-table -----------------------------------------------------------------------
 
-enum class kind { inner, left, outer };
+struct two_tables {
+    explicit two_tables(kind k) : driver(make(k), config) {}
+    static topology make(kind k) {
+        stream_builder b;
+        auto left = b.table<std::string, std::string>("left");
+        auto right = b.table<std::string, std::string>("right");
+        auto show_pair = [](const opt& l, const opt& r) { return show(l) + "+" + show(r); };
+        switch (k) {
+        case kind::inner:
+            left.join(right, [](const std::string& l, const std::string& r) { return l + "+" + r; })
+                .to_stream()
+                .to("out", produced<std::string, opt>{});
+            break;
+        case kind::left:
+            left.left_join(right,
+                           [](const std::string& l, const opt& r) { return l + "+" + show(r); })
+                .to_stream()
+                .to("out", produced<std::string, opt>{});
+            break;
+        case kind::outer:
+            left.outer_join(right, show_pair).to_stream().to("out", produced<std::string, opt>{});
+            break;
+        }
+        return b.build();
+    }
+    std::vector<std::tuple<std::string, std::string, int64_t>> read() {
+        std::vector<std::tuple<std::string, std::string, int64_t>> all;
+        for (auto& r : driver.create_output_topic<std::string, opt>("out").read_records_to_list()) {
+            all.emplace_back(r.key, show(r.value), r.timestamp);
+        }
+        return all;
+    }
+    topology_test_driver driver;
+    test_input_topic<std::string, opt> left = driver.create_input_topic<std::string, opt>("left");
+    test_input_topic<std::string, opt> right = driver.create_input_topic<std::string, opt>("right");
+};
+
+using rows = std::vector<std::tuple<std::string, std::string, int64_t>>;
+
+TEST(table_table_join, an_inner_join_has_a_row_while_both_tables_have_the_key) {
+    two_tables t(kind::inner);
+    t.left.pipe_input("k", opt("a"), 10);      // no right row: nothing
+    t.right.pipe_input("k", opt("x"), 5);      // both: a+x at the later timestamp
+    t.left.pipe_input("k", opt("b"), 20);      // updated
+    t.right.pipe_input("k", std::nullopt, 30); // the row goes away
+    t.left.pipe_input("k", std::nullopt, 40);  // nothing had a row: no second tombstone
+    t.right.pipe_input("j", opt("y"), 50);     // no left row: nothing
+    EXPECT_EQ(t.read(), (rows{{"k", "a+x", 10}, {"k", "b+x", 20}, {"k", "null", 30}}));
+}
+
+TEST(table_table_join, a_left_join_has_a_row_while_the_left_table_has_the_key) {
+    two_tables t(kind::left);
+    t.left.pipe_input("k", opt("a"), 10);
+    t.right.pipe_input("k", opt("x"), 20);
+    t.right.pipe_input("k", std::nullopt, 30);
+    t.left.pipe_input("k", std::nullopt, 40);
+    t.right.pipe_input("j", opt("y"), 50); // no left row: nothing
+    EXPECT_EQ(
+        t.read(),
+        (rows{{"k", "a+null", 10}, {"k", "a+x", 20}, {"k", "a+null", 30}, {"k", "null", 40}}));
+}
+
+TEST(table_table_join, an_outer_join_has_a_row_while_either_table_has_the_key) {
+    two_tables t(kind::outer);
+    t.right.pipe_input("k", opt("y"), 10);
+    t.left.pipe_input("k", opt("b"), 20);
+    t.left.pipe_input("k", std::nullopt, 30);
+    t.right.pipe_input("k", std::nullopt, 40);
+    t.right.pipe_input("k", std::nullopt, 50); // deleting what is not there: nothing
+    EXPECT_EQ(
+        t.read(),
+        (rows{{"k", "null+y", 10}, {"k", "b+y", 20}, {"k", "null+y", 30}, {"k", "null", 40}}));
+}
+
+TEST(table_table_join, joins_an_aggregation_with_a_topic_table_and_keeps_the_result_queryable) {
+    stream_builder b;
+    auto counts = b.stream<std::string, std::string>({"clicks"}).group_by_key().count();
+    auto names = b.table<std::string, std::string>("names");
+    auto joined_table = counts.join(
+        names, [](int64_t n, const std::string& name) { return name + ":" + std::to_string(n); },
+        "clicks-by-name");
+    EXPECT_EQ(joined_table.store_name(), "clicks-by-name-store");
+    joined_table.to_stream().to("out", produced<std::string, opt>{});
+    topology_test_driver driver(b.build(), config);
+    auto clicks = driver.create_input_topic<std::string, std::string>("clicks");
+    driver.create_input_topic<std::string, opt>("names").pipe_input("u", opt("Ada"), 1);
+    clicks.pipe_input("u", "c", 2);
+    clicks.pipe_input("u", "c", 3);
+    auto out = driver.create_output_topic<std::string, opt>("out").read_values_to_list();
+    EXPECT_EQ(out, (std::vector<opt>{opt("Ada:1"), opt("Ada:2")}));
+    auto& store = get_store<timestamped_key_value_store<std::string, std::string>>(
+        driver.state_store("clicks-by-name-store"));
+    ASSERT_TRUE(store.get("u").has_value());
+    EXPECT_EQ(store.get("u")->value, "Ada:2");
+}
+
+// ---- stream-stream ---------------------------------------------------------------------
 
 topology stream_stream(kind k, join_windows w) {
     stream_builder b;
