@@ -80,7 +80,9 @@ struct options {
     int record_size = 100;
     std::vector<std::string> guarantees = {"at_least_once", "exactly_once_v2"};
     int64_t commit_interval_ms = 100;
-    std::vector<std::string> scenarios = {"passthrough", "metrics", "windowed-count", "restore"};
+    std::vector<std::string> scenarios = {"passthrough",        "metrics",
+                                          "windowed-count",     "stream-table-join",
+                                          "stream-stream-join", "restore"};
     std::vector<std::string> systems = {"rdkafka", "brook", "kafka-streams"};
     std::string out = "results.json";
     std::string bin_dir;
@@ -375,15 +377,36 @@ private:
             }
         } else {
             std::mt19937_64 rng(42);
-            std::string value(static_cast<size_t>(_o.record_size), 'x');
-            for (int64_t i = 0; i < _o.records; ++i) {
-                for (auto& c : value) {
-                    c = static_cast<char>('a' + rng() % 26);
-                }
-                const std::string key = fmt::format("k{}", i % 10'000);
-                p.produce(t.get(), RD_KAFKA_PARTITION_UA, key, value, _base_ts + i);
-                _input_bytes[topic] += static_cast<int64_t>(key.size() + value.size());
+            // The joins' other input: a table of every key, each written once before the
+            // stream starts, or a second stream of as many records at the same times (each
+            // left record then has exactly one partner within the 1 s window, the right
+            // record of the same i: keys repeat every 10,000 ms).
+            const std::string other = scenario == "stream-table-join"    ? topic + "-table"
+                                      : scenario == "stream-stream-join" ? topic + "-right"
+                                                                         : std::string();
+            const int64_t other_records = scenario == "stream-table-join" ? 10'000 : _o.records;
+            const int64_t other_first_ts =
+                scenario == "stream-table-join" ? _base_ts - 60'000 : _base_ts;
+            if (!other.empty()) {
+                create_topic(other, _o.partitions);
             }
+            const auto write = [&](const std::string& to, int64_t count, int64_t first_ts) {
+                const kafka::topic_ptr target = p.open_topic(to);
+                std::string value(static_cast<size_t>(_o.record_size), 'x');
+                for (int64_t i = 0; i < count; ++i) {
+                    for (auto& c : value) {
+                        c = static_cast<char>('a' + rng() % 26);
+                    }
+                    const std::string key = fmt::format("k{}", i % 10'000);
+                    p.produce(target.get(), RD_KAFKA_PARTITION_UA, key, value, first_ts + i);
+                    _input_bytes[topic] += static_cast<int64_t>(key.size() + value.size());
+                }
+            };
+            if (!other.empty()) {
+                write(other, other_records, other_first_ts);
+                p.flush(120s);
+            }
+            write(topic, _o.records, _base_ts);
         }
         p.flush(120s);
         progress(fmt::format("{}: {} records preloaded into {}", scenario, _o.records, topic));
@@ -566,7 +589,8 @@ private:
         }
         r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 / r.seconds;
         r.peak_rss_mb = proc.peak_rss_mb();
-        if (scenario != "metrics") {
+        // Latency probes need a result per probe: the joins give none (no partner).
+        if (scenario != "metrics" && !scenario.ends_with("-join")) {
             const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
             r.p50_ms = p50;
             r.p99_ms = p99;
@@ -775,6 +799,12 @@ int main(int argc, char** argv) {
         {"windowed_count_vs_kafka_streams",
          ratio(find(all, "windowed-count", "brook", alos, rps),
                find(all, "windowed-count", "kafka-streams", alos, rps))},
+        {"stream_table_join_vs_kafka_streams",
+         ratio(find(all, "stream-table-join", "brook", alos, rps),
+               find(all, "stream-table-join", "kafka-streams", alos, rps))},
+        {"stream_stream_join_vs_kafka_streams",
+         ratio(find(all, "stream-stream-join", "brook", alos, rps),
+               find(all, "stream-stream-join", "kafka-streams", alos, rps))},
         {"eos_vs_alos", ratio(find(all, "metrics", "brook", "exactly_once_v2", rps),
                               find(all, "metrics", "brook", alos, rps))},
         {"restore_vs_kafka_streams", ratio(find(all, "restore", "brook", alos, rps),
@@ -785,12 +815,12 @@ int main(int argc, char** argv) {
     };
     std::ofstream(o.out) << doc.dump(2) << "\n";
 
-    std::cout << fmt::format("{:<15} {:<14} {:<16} {:>10} {:>12} {:>7} {:>8} {:>8} {:>7}\n",
+    std::cout << fmt::format("{:<19} {:<14} {:<16} {:>10} {:>12} {:>7} {:>8} {:>8} {:>7}\n",
                              "scenario", "system", "guarantee", "records/s", "after start", "MB/s",
                              "p50 ms", "p99 ms", "RSS MB");
     for (const auto& r : all) {
         std::cout << fmt::format(
-            "{:<15} {:<14} {:<16} {:>10.0f} {:>12} {:>7.1f} {:>8} {:>8} {:>7.0f}\n", r.name,
+            "{:<19} {:<14} {:<16} {:>10.0f} {:>12} {:>7.1f} {:>8} {:>8} {:>7.0f}\n", r.name,
             r.system, r.guarantee, r.records_per_s,
             r.steady_records_per_s ? fmt::format("{:.0f}", *r.steady_records_per_s) : "-",
             r.mb_per_s, r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",

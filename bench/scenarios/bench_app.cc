@@ -2,7 +2,8 @@
 // memory is measured on its own. Same command line and stdout protocol as the Kafka
 // Streams side (bench/kafka-streams/README.md), so the harness drives both alike:
 //
-//   brook-bench-app --scenario passthrough|metrics|windowed-count|count
+//   brook-bench-app --scenario passthrough|metrics|windowed-count|count|stream-table-join|
+//                   stream-stream-join
 //       --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC
 //       [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N
 //       --state-dir DIR [--window-ms 60000] [--grace-ms 10000]
@@ -98,8 +99,23 @@ topology build(const std::map<std::string, std::string>& a) {
             .to_stream()
             .map_values([](const int64_t& n) { return std::to_string(n); })
             .to(a.at("output"));
+    } else if (scenario == "stream-table-join") {
+        auto table = b.table<std::string, bytes>(a.at("input") + "-table");
+        b.stream<std::string, bytes>({a.at("input")})
+            .join(table, [](const bytes& v,
+                            const bytes& t) { return std::to_string(v.size() + t.size()); })
+            .to(a.at("output"));
+    } else if (scenario == "stream-stream-join") {
+        auto right = b.stream<std::string, bytes>({a.at("input") + "-right"});
+        b.stream<std::string, bytes>({a.at("input")})
+            .join(
+                right,
+                [](const bytes& l, const bytes& r) { return std::to_string(l.size() + r.size()); },
+                join_windows::of_time_difference_without_grace(1s))
+            .to(a.at("output"));
     } else {
-        throw config_error("--scenario must be passthrough, metrics, windowed-count or count");
+        throw config_error("--scenario must be passthrough, metrics, windowed-count, count, "
+                           "stream-table-join or stream-stream-join");
     }
     return b.build();
 }

@@ -34,7 +34,9 @@ record Options(
         PASSTHROUGH("passthrough"),
         METRICS("metrics"),
         WINDOWED_COUNT("windowed-count"),
-        COUNT("count");
+        COUNT("count"),
+        STREAM_TABLE_JOIN("stream-table-join"),
+        STREAM_STREAM_JOIN("stream-stream-join");
 
         final String cliName;
 
@@ -49,11 +51,13 @@ record Options(
                 }
             }
             throw new IllegalArgumentException(
-                    "--scenario must be passthrough, metrics, windowed-count or count, got '" + name + "'");
+                    "--scenario must be passthrough, metrics, windowed-count, count, stream-table-join or "
+                            + "stream-stream-join, got '" + name + "'");
         }
     }
 
-    static final String USAGE = "usage: run --scenario passthrough|metrics|windowed-count|count"
+    static final String USAGE = "usage: run --scenario passthrough|metrics|windowed-count|count|stream-table-join"
+            + "|stream-stream-join"
             + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
             + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
             + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000]";

@@ -19,10 +19,13 @@ import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.api.ContextualFixedKeyProcessor;
@@ -48,6 +51,8 @@ final class Topologies {
             case METRICS -> metrics(builder, options);
             case WINDOWED_COUNT -> windowedCount(builder, options);
             case COUNT -> count(builder, options);
+            case STREAM_TABLE_JOIN -> streamTableJoin(builder, options);
+            case STREAM_STREAM_JOIN -> streamStreamJoin(builder, options);
         }
         return builder.build();
     }
@@ -119,6 +124,26 @@ final class Topologies {
                 .count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(COUNT_STORE))
                 .toStream()
                 .mapValues(Topologies::decimal)
+                .to(options.output(), Produced.with(Serdes.String(), Serdes.String()));
+    }
+
+    /** Each record joined with its key's row of "<input>-table"; the result is a length. */
+    static void streamTableJoin(StreamsBuilder builder, Options options) {
+        KTable<String, byte[]> table = builder.table(options.input() + "-table",
+                Consumed.with(Serdes.String(), Serdes.ByteArray()));
+        builder.stream(options.input(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .join(table, (value, row) -> Integer.toString(value.length + row.length))
+                .to(options.output(), Produced.with(Serdes.String(), Serdes.String()));
+    }
+
+    /** Each record joined with "<input>-right" records of its key within 1 s (no grace). */
+    static void streamStreamJoin(StreamsBuilder builder, Options options) {
+        KStream<String, byte[]> right = builder.stream(options.input() + "-right",
+                Consumed.with(Serdes.String(), Serdes.ByteArray()));
+        builder.stream(options.input(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .join(right, (l, r) -> Integer.toString(l.length + r.length),
+                        JoinWindows.ofTimeDifferenceWithNoGrace(Duration.ofSeconds(1)),
+                        StreamJoined.with(Serdes.String(), Serdes.ByteArray(), Serdes.ByteArray()))
                 .to(options.output(), Produced.with(Serdes.String(), Serdes.String()));
     }
 
