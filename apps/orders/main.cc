@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
         .config = std::move(*config),
         .topo = &*topo,
         .owned_topics = std::move(owned),
-        // Payments meet their orders in one task, and customers meet the re-keyed orders,
-        // whose repartition topic gets as many partitions as the widest input.
-        .copartitioned = {{options.orders_topic, options.payments_topic, options.customers_topic}},
+        // Payments meet their orders in one task. Customers may have another partition
+        // count: the re-keyed orders' repartition topic is made with theirs.
+        .copartitioned = {{options.orders_topic, options.payments_topic}},
     });
 }

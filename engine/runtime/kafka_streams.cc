@@ -264,10 +264,27 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
         partitions_of[topic] = *count;
         max_partitions = std::max(max_partitions, *count);
     }
+    // A repartition topic read beside user topics (a join's re-keyed side) must be
+    // co-partitioned with them, so it takes their partition count, as Kafka Streams
+    // makes it; one read alone takes the widest source's.
+    std::map<int, int32_t> external_partitions_of_subtopology;
+    for (const auto& [topic, count] : partitions_of) {
+        if (const auto st = _topology.subtopology_of(topic, app_id)) {
+            int32_t& n = external_partitions_of_subtopology[*st];
+            n = std::max(n, count);
+        }
+    }
     std::vector<kafka::topic_spec> internal;
     for (const auto& spec : _topology.internal_topics()) {
         const std::string name = topology::resolve(spec.name, true, app_id);
-        const int partitions = spec.partitions.value_or(std::max(max_partitions, 1));
+        int partitions = std::max(max_partitions, 1);
+        if (const auto st = _topology.subtopology_of(name, app_id)) {
+            if (auto it = external_partitions_of_subtopology.find(*st);
+                it != external_partitions_of_subtopology.end()) {
+                partitions = it->second;
+            }
+        }
+        partitions = spec.partitions.value_or(partitions);
         partitions_of[name] = partitions;
         // As Kafka Streams makes them: no retention, so a record is never deleted before
         // it is read, whatever its timestamp; the stream threads purge what they have
