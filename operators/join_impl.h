@@ -23,6 +23,8 @@
 #include "operators/stream_stream_join.h"
 #include "operators/stream_table_join.h"
 #include "operators/table.h"
+#include "operators/table_map.h"
+#include "operators/table_result.h"
 #include "operators/table_table_join.h"
 
 namespace brook {
@@ -374,7 +376,7 @@ auto table<K, V>::join_tables(const table<K, VO>& other, F joiner, const std::st
     using J = decltype(adapted);
     using this_p = table_table_join_processor<join_side::left, Kind, K, V, VT, VOT, VR, J>;
     using other_p = table_table_join_processor<join_side::right, Kind, K, VO, VOT, VT, VR, J>;
-    using result_p = table_join_result_processor<K, VR>;
+    using result_p = table_result_processor<K, VR>;
     const std::string this_store = _store_name;
     const std::string other_store = other.store_name();
     b.graph().template add_processor<this_p>(
@@ -398,6 +400,80 @@ auto table<K, V>::join_tables(const table<K, VO>& other, F joiner, const std::st
         stores::timestamped_key_value_store_builder<K, VR>(store).with_caching_disabled().build(),
         {merge});
     return table<K, std::optional<VR>>(_builder, merge, store);
+}
+
+template <class K, class V>
+template <class VR, class Step>
+table<K, std::optional<VR>> table<K, V>::derive(const std::string& given, const char* prefix,
+                                                Step step) const {
+    static_assert(!detail::is_windowed_key<K>::value,
+                  "filter / map_values on a windowed table: use to_stream() first");
+    using VT = typename detail::table_store_value<V>::type;
+    using P = table_map_processor<K, V, VT, VR, Step>;
+    using result_p = table_result_processor<K, VR>;
+    stream_builder& b = *_builder;
+    const std::string name = b.name_or_new(given, prefix);
+    const std::string result = name + "-result";
+    const std::string store = name + "-store";
+    b.graph().template add_processor<P>(name, std::function<std::unique_ptr<P>()>([name, step] {
+                                            return std::make_unique<P>(name, step);
+                                        }),
+                                        {_node});
+    b.graph().template add_processor<result_p>(result,
+                                               std::function<std::unique_ptr<result_p>()>([store] {
+                                                   return std::make_unique<result_p>(store);
+                                               }),
+                                               {name});
+    b.graph().add_state_store(
+        stores::timestamped_key_value_store_builder<K, VR>(store).with_caching_disabled().build(),
+        {result});
+    return table<K, std::optional<VR>>(_builder, result, store);
+}
+
+template <class K, class V>
+template <class F>
+auto table<K, V>::filter(F predicate, const std::string& name) const {
+    using VT = typename detail::table_store_value<V>::type;
+    static_assert(key_value_predicate<F, K, VT>,
+                  "table filter: the predicate must be callable as bool(const K& key, const VT& "
+                  "row)");
+    return derive<VT>(name, "KTABLE-FILTER-",
+                      [predicate](const K& key, const VT& row) -> std::optional<VT> {
+                          if (!predicate(key, row)) {
+                              return std::nullopt;
+                          }
+                          return row;
+                      });
+}
+
+template <class K, class V>
+template <class F>
+auto table<K, V>::filter_not(F predicate, const std::string& name) const {
+    using VT = typename detail::table_store_value<V>::type;
+    static_assert(key_value_predicate<F, K, VT>,
+                  "table filter_not: the predicate must be callable as bool(const K& key, const "
+                  "VT& row)");
+    return derive<VT>(name, "KTABLE-FILTER-",
+                      [predicate](const K& key, const VT& row) -> std::optional<VT> {
+                          if (predicate(key, row)) {
+                              return std::nullopt;
+                          }
+                          return row;
+                      });
+}
+
+template <class K, class V>
+template <class F>
+auto table<K, V>::map_values(F mapper, const std::string& name) const {
+    using VT = typename detail::table_store_value<V>::type;
+    static_assert(value_mapper<F, VT> || value_mapper_with_key<F, K, VT>,
+                  "table map_values: the mapper must be callable as VR(const VT& row) or "
+                  "VR(const K& key, const VT& row)");
+    using VR = std::decay_t<mapped_value_t<F, K, VT>>;
+    return derive<VR>(name, "KTABLE-MAPVALUES-",
+                      [mapper](const K& key, const VT& row) -> std::optional<VR> {
+                          return invoke_value_mapper(mapper, key, row);
+                      });
 }
 
 } // namespace brook

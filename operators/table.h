@@ -37,6 +37,21 @@ public:
     // The table's updates as a stream (Kafka Streams' toStream()).
     stream<K, V> to_stream(const std::string& name = {}) const;
 
+    // The rows for which predicate(key, row) holds (Kafka Streams' KTable#filter), as a
+    // table: a row that stops passing, or is deleted, is forwarded as nullopt once. `row`
+    // is the value as the table holds it (unwrapped from std::optional for a table read
+    // from a topic). Kept in "<name>-store" (or KTABLE-FILTER-<n>-store), logged, so it is
+    // queried, restored and joined like any table; rows need a default serde.
+    template <class F>
+    auto filter(F predicate, const std::string& name = {}) const;
+    // The rows for which predicate(key, row) does not hold.
+    template <class F>
+    auto filter_not(F predicate, const std::string& name = {}) const;
+    // Each row as mapper(row) or mapper(key, row) (Kafka Streams' KTable#mapValues), as a
+    // table kept like filter's (KTABLE-MAPVALUES-<n>-store).
+    template <class F>
+    auto map_values(F mapper, const std::string& name = {}) const;
+
     // Joins with another table on the key (Kafka Streams' KTable#join(KTable)): the result
     // is a table holding, per key, joiner(value, other value) while both tables have the
     // key. Every update of either side recomputes that key's row; a row that goes away is
@@ -56,6 +71,9 @@ public:
     auto outer_join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
 
 private:
+    template <class VR, class Step>
+    table<K, std::optional<VR>> derive(const std::string& name, const char* prefix,
+                                       Step step) const;
     template <join_kind Kind, class VO, class F>
     auto join_tables(const table<K, VO>& other, F joiner, const std::string& name) const;
 

@@ -11,6 +11,7 @@
 #include "operators/aggregation_support.h"
 #include "operators/join_values.h"
 #include "operators/joined.h"
+#include "operators/table_result.h"
 
 namespace brook {
 
@@ -19,7 +20,7 @@ namespace brook {
 // row for the key from the update and the other table's current row:
 //   inner: both present; left: the left present; outer: either present.
 // It forwards the new row (nullopt: the key has no row now) at the later of the two
-// rows' timestamps to the result node (table_join_result_processor), which keeps the
+// rows' timestamps to the result node (table_result_processor), which keeps the
 // result table and forwards only real changes.
 //
 // TV is this table's forwarded value (V, or std::optional<V> for tables that can delete);
@@ -91,41 +92,6 @@ private:
     Joiner _joiner;
     null_record_warning _warning;
     timestamped_key_value_store<K, VO>* _other = nullptr;
-};
-
-// The result table of a table-table join (Kafka Streams' KTableKTableJoinMerger, always
-// materialized here): keeps each key's joined row in a timestamped key-value store and
-// forwards a change only when there is one: a new row, or nullopt for a key whose row
-// went away. A "no row" for a key that had none is not forwarded, so neither side
-// produces a tombstone for a row that never existed.
-//
-// Lifecycle: one instance per task; init() finds the store. Threading: the task's thread.
-// Ownership: borrows the store.
-template <class K, class VR>
-class table_join_result_processor final
-    : public processor<K, std::optional<VR>, K, std::optional<VR>> {
-public:
-    using context_type =
-        typename processor<K, std::optional<VR>, K, std::optional<VR>>::context_type;
-
-    explicit table_join_result_processor(std::string store) : _store_name(std::move(store)) {}
-
-    void init(context_type& context) override {
-        _store = &get_store<timestamped_key_value_store<K, VR>>(context, _store_name);
-    }
-
-    void process(record<K, std::optional<VR>>&& r) override {
-        if (r.value) {
-            _store->put(r.key, value_and_timestamp<VR>{*r.value, r.timestamp});
-        } else if (!_store->remove(r.key)) {
-            return;
-        }
-        this->context().forward(std::move(r));
-    }
-
-private:
-    std::string _store_name;
-    timestamped_key_value_store<K, VR>* _store = nullptr;
 };
 
 } // namespace brook
