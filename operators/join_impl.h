@@ -16,10 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "engine/store/locked_key_value_store.h"
+#include "operators/global_table.h"
 #include "operators/join_time_tracker.h"
 #include "operators/join_values.h"
 #include "operators/join_window.h"
 #include "operators/stream_builder.h"
+#include "operators/stream_global_table_join.h"
 #include "operators/stream_stream_join.h"
 #include "operators/stream_table_join.h"
 #include "operators/table.h"
@@ -474,6 +477,102 @@ auto table<K, V>::map_values(F mapper, const std::string& name) const {
                       [mapper](const K& key, const VT& row) -> std::optional<VR> {
                           return invoke_value_mapper(mapper, key, row);
                       });
+}
+
+template <class K, class V, class KS, class VS>
+brook::global_table<K, V> stream_builder::global_table(const std::string& topic,
+                                                       consumed<K, V, KS, VS> options,
+                                                       const std::string& given_store) {
+    if (topic.empty()) {
+        throw topology_error("global_table: the topic name is empty");
+    }
+    const std::string store = name_or_new(given_store, topic + "-STATE-STORE-");
+    store_spec spec = stores::timestamped_key_value_store_builder<K, V, KS, VS>(
+                          store, options.key_serde, options.value_serde)
+                          .with_caching_disabled()
+                          .with_logging_disabled()
+                          .build();
+    // Read by the stream threads while the updater thread writes: every call under a lock.
+    spec.factory = [inner = std::move(spec.factory)]() -> std::unique_ptr<state::state_store> {
+        std::unique_ptr<state::state_store> made = inner();
+        auto* typed = dynamic_cast<timestamped_key_value_store<K, V>*>(made.get());
+        if (typed == nullptr) {
+            throw topology_error("global_table: the store builder made an unexpected store");
+        }
+        made.release();
+        return std::make_unique<locked_key_value_store<K, value_and_timestamp<V>>>(
+            std::unique_ptr<timestamped_key_value_store<K, V>>(typed));
+    };
+    global_store_spec g;
+    g.topic = topic;
+    g.store = std::move(spec);
+    g.apply = [ks = options.key_serde, vs = options.value_serde](state::state_store& s,
+                                                                 const raw_record& r) {
+        if (!r.key) {
+            // Kafka Streams skips these too; here they are counted with unreadable records.
+            throw serde_error("a global table's record needs a key; this one has a null key");
+        }
+        auto& table = get_store<timestamped_key_value_store<K, V>>(s);
+        K key = ks.deserialize(r.key);
+        if (!r.value) {
+            table.remove(key);
+            return;
+        }
+        table.put(key, value_and_timestamp<V>{vs.deserialize(r.value), r.timestamp});
+    };
+    _builder.add_global_store(std::move(g));
+    return brook::global_table<K, V>(this, store, topic);
+}
+
+template <class K, class V>
+template <class KG, class VG, class FK, class F>
+auto stream<K, V>::join(const global_table<KG, VG>& other, FK key_selector, F joiner,
+                        const std::string& name) const {
+    return join_global<false>(other, std::move(key_selector), std::move(joiner), name);
+}
+
+template <class K, class V>
+template <class KG, class VG, class FK, class F>
+auto stream<K, V>::left_join(const global_table<KG, VG>& other, FK key_selector, F joiner,
+                             const std::string& name) const {
+    return join_global<true>(other, std::move(key_selector), std::move(joiner), name);
+}
+
+template <class K, class V>
+template <bool Left, class KG, class VG, class FK, class F>
+auto stream<K, V>::join_global(const global_table<KG, VG>& other, FK key_selector, F joiner,
+                               const std::string& given) const {
+    static_assert(std::is_invocable_r_v<KG, const FK&, const K&, const V&>,
+                  "join(global_table): the key selector must be callable as "
+                  "KG(const K& key, const V& value), KG being the global table's key type");
+    using B = std::conditional_t<Left, std::optional<VG>, VG>;
+    static_assert(detail::value_joiner<F, K, V, B>,
+                  "join(global_table): the joiner must be callable as VR(const V&, const VG&) "
+                  "or VR(const K&, const V&, const VG&); left_join passes "
+                  "const std::optional<VG>& as the table's row");
+    using VR = typename detail::joiner_result<F, K, V, B>::type;
+    if (&other.builder() != _builder) {
+        throw topology_error("join: the stream and the global table must come from the same "
+                             "builder");
+    }
+    const std::string name = _builder->name_or_new(given, "KSTREAM-JOIN-");
+    auto adapted = [f = std::move(joiner)](const K& key, const V& value,
+                                           const std::optional<VG>& found) {
+        if constexpr (Left) {
+            return detail::invoke_joiner(f, key, value, found);
+        } else {
+            return detail::invoke_joiner(f, key, value, *found);
+        }
+    };
+    using P = stream_global_table_join_processor<K, V, KG, VG, VR, FK, decltype(adapted)>;
+    const std::string store = other.store_name();
+    _builder->graph().template add_processor<P>(
+        name, std::function<std::unique_ptr<P>()>([name, store, key_selector, adapted] {
+            return std::make_unique<P>(name, store, key_selector, adapted, Left);
+        }),
+        {_node});
+    // The node keeps its stream's partitioning: it forwards under the record's own key.
+    return stream<K, VR>(_builder, name, _key_changed);
 }
 
 } // namespace brook

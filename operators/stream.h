@@ -38,6 +38,8 @@ template <class K, class V>
 class branched_stream;
 template <class K, class V>
 class table;
+template <class K, class V>
+class global_table;
 template <class K, class V, class KS, class VS>
 class grouped_stream;
 
@@ -231,6 +233,20 @@ public:
     template <class TV, class F, class KS = default_serde<K>, class VS = default_serde<V>>
     auto left_join(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options = {}) const;
 
+    // Joins with a global table (Kafka Streams' KStream#join(GlobalKTable, ...)): each
+    // record looks up key_selector(key, value) in the instance's full copy of the table,
+    // so no co-partitioning or repartitioning is needed. The joiner is callable as
+    // VR(const V&, const VG&) or VR(const K&, const V&, const VG&); records whose looked-up
+    // key is not in the table produce nothing.
+    template <class KG, class VG, class FK, class F>
+    auto join(const global_table<KG, VG>& other, FK key_selector, F joiner,
+              const std::string& name = {}) const;
+    // As join(global_table), keeping records whose looked-up key is missing: the joiner
+    // gets const std::optional<VG>&.
+    template <class KG, class VG, class FK, class F>
+    auto left_join(const global_table<KG, VG>& other, FK key_selector, F joiner,
+                   const std::string& name = {}) const;
+
     // Joins with another stream within join windows (Kafka Streams' KStream#join(KStream)):
     // a record of this stream at time t joins each record of `other` with the same key and
     // a timestamp in [t - before, t + after]; each pair produces joiner(v, vo) (or joiner(k,
@@ -274,6 +290,9 @@ private:
     template <join_kind Kind, class VO, class F, class KS, class VS, class VOS>
     auto join_streams(const stream<K, VO>& other, F joiner, const join_windows& windows,
                       stream_joined<K, V, VO, KS, VS, VOS> options) const;
+    template <bool Left, class KG, class VG, class FK, class F>
+    auto join_global(const global_table<KG, VG>& other, FK key_selector, F joiner,
+                     const std::string& name) const;
     template <bool Left, class TV, class F, class KS, class VS>
     auto join_table(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options) const;
 

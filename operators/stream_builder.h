@@ -24,6 +24,8 @@ template <class K, class V>
 class stream;
 template <class K, class V>
 class table;
+template <class K, class V>
+class global_table;
 
 class stream_builder {
 public:
@@ -49,6 +51,17 @@ public:
               class MVS>
     brook::table<K, std::optional<V>>
     table(const std::string& topic, consumed<K, V, KS, VS> options, materialized<K, V, MKS, MVS> m);
+
+    // Reads `topic` as a global table (Kafka Streams' builder.globalTable()): every
+    // instance keeps all of it in the store named `store_name` (or <topic>-STATE-STORE-<n>),
+    // loaded to the topic's end before processing starts and kept up to date; a null value
+    // deletes a row, a record with a null key or bytes the serdes cannot read is skipped
+    // (logged once, counted). The topic needs no co-partitioning with anything; it is its
+    // own changelog, so the store writes none.
+    template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+    brook::global_table<K, V> global_table(const std::string& topic,
+                                           consumed<K, V, KS, VS> options = {},
+                                           const std::string& store_name = {});
 
     topology build() const { return _builder.build(); }
     // Adds a store that processors added with stream.process() or process_values() name in

@@ -13,6 +13,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/global_store_updater.h"
 #include "engine/runtime/member_identity.h"
 #include "engine/runtime/process_id.h"
 #include "engine/runtime/standby_updater.h"
@@ -104,6 +105,31 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
         so.rocksdb = _rocksdb.get();
         _standbys = std::make_unique<standby_updater>(std::move(so));
     }
+    if (!_topology.global_stores().empty()) {
+        global_store_updater::options go;
+        go.topo = &_topology;
+        go.consumer = _config.restore_consumer_config();
+        go.consumer.set("bootstrap.servers", _bootstrap)
+            .set("client.id",
+                 fmt::format("{}-{}-global-consumer", _config.client_id(), _instance_id));
+        go.state_dir = _config.state_dir() / _config.application_id();
+        go.rocksdb = _rocksdb.get();
+        go.on_failure = [this](const std::string& message) { _state.fail(message); };
+        _global = std::make_unique<global_store_updater>(std::move(go));
+        try {
+            // Every global table is complete before any task looks a key up in it.
+            _global->bootstrap(cancelled);
+        } catch (const operation_cancelled&) {
+            _global.reset();
+            _state.transition(streams_state::not_running);
+            throw;
+        } catch (const std::exception& e) {
+            _global.reset();
+            _state.fail(e.what());
+            throw streams_error(e.what());
+        }
+        _global->start();
+    }
     for (int i = 0; i < _config.num_stream_threads(); ++i) {
         stream_thread_options options;
         options.bootstrap = _bootstrap;
@@ -115,6 +141,7 @@ void kafka_streams::start(const std::function<bool()>& cancelled) {
         options.transactional_id_prefix = _transactional_id_prefix;
         options.instance_id = _instance_id;
         options.standbys = _standbys.get();
+        options.global_stores = _global.get();
         _threads.push_back(
             std::make_unique<stream_thread>(i + 1, _topology, _config, std::move(options)));
     }
@@ -392,6 +419,9 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
         all_stopped =
             t->wait_until_dead(std::max(left, std::chrono::milliseconds(0))) && all_stopped;
     }
+    if (_global && all_stopped) {
+        _global->close(); // no task is left to look a key up in a global table
+    }
     if (_standbys) {
         _standbys->stop(); // closes every standby, checkpointed
     }
@@ -421,6 +451,9 @@ uint64_t kafka_streams::deserialization_errors() const {
     uint64_t n = 0;
     for (const auto& t : _threads) {
         n += t->counters().deserialization_errors.load();
+    }
+    if (_global) {
+        n += _global->skipped(); // unreadable records of global tables' topics
     }
     return n;
 }
@@ -495,6 +528,9 @@ streams_metrics kafka_streams::metrics() const {
         total.transactions_aborted += m.transactions_aborted;
         total.tasks += m.tasks;
         total.threads += m.threads;
+    }
+    if (_global) {
+        total.deserialization_errors += _global->skipped();
     }
     std::sort(total.lag.begin(), total.lag.end(), [](const auto& a, const auto& b) {
         return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);

@@ -39,6 +39,7 @@
 namespace brook {
 
 class standby_updater;
+class global_store_updater;
 
 class kafka_streams {
 public:
@@ -155,6 +156,7 @@ private:
     // num.standby.replicas > 0 only; stopped by close() after the threads, before the
     // RocksDB environment and the group view it borrows go.
     std::unique_ptr<standby_updater> _standbys;
+    std::unique_ptr<global_store_updater> _global; // global tables; null: none
     std::vector<std::unique_ptr<stream_thread>> _threads;
     app_state _state;
     state_restore_listener* _restore_listener = nullptr;

@@ -871,7 +871,10 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
 
 state::state_store* stream_task::find_store(std::string_view name) {
     auto it = _instance.stores.find(name);
-    return it == _instance.stores.end() ? nullptr : it->second.get();
+    if (it != _instance.stores.end()) {
+        return it->second.get();
+    }
+    return _env.global_store ? _env.global_store(name) : nullptr;
 }
 
 state::state_store& stream_task::store(std::string_view name) {

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "engine/errors.h"
 #include "engine/kafka/kafka_error.h"
+#include "engine/runtime/global_store_updater.h"
 #include "engine/runtime/member_identity.h"
 
 namespace brook {
@@ -248,6 +249,9 @@ void stream_thread::loop() {
     env.max_task_idle = _config.max_task_idle();
     env.layout = _options.layout;
     env.standbys = _options.standbys;
+    if (const global_store_updater* global = _options.global_stores) {
+        env.global_store = [global](std::string_view name) { return global->find(name); };
+    }
     kafka::client_config rc = _config.restore_consumer_config();
     rc.set("bootstrap.servers", _options.bootstrap)
         .set("client.id", client_id + "-restore-consumer");

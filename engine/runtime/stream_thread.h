@@ -64,6 +64,8 @@
 
 namespace brook {
 
+class global_store_updater;
+
 class standby_updater;
 
 // partitions_revoked: an eager rebalance took everything and the assignment has not come
@@ -97,6 +99,7 @@ struct stream_thread_options {
     std::string instance_id;
     // Standby replicas of this instance, told of every task the thread runs; may be null.
     standby_updater* standbys = nullptr;
+    const global_store_updater* global_stores = nullptr;
 };
 
 class stream_thread final : private partition_listener {

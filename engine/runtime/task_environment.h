@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/config/streams_config.h"
@@ -21,6 +22,7 @@
 namespace brook::state {
 class rocksdb_environment;
 class cache_budget;
+class state_store;
 } // namespace brook::state
 
 namespace brook {
@@ -70,6 +72,9 @@ struct task_environment {
     // The instance's standby replicas: told before a task's stores open here and after
     // they close, so that a standby of the task hands its stores over. Null: none.
     standby_updater* standbys = nullptr;
+    // The instance's global stores, which every task may look up by name (null when there
+    // is none of that name). Empty: no global stores.
+    std::function<state::state_store*(std::string_view name)> global_store;
 };
 
 } // namespace brook

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "engine/config/streams_config.h"
 #include "engine/errors.h"
+#include "state/store_context.h"
 
 namespace brook {
 
@@ -92,6 +93,22 @@ topology_test_driver::topology_test_driver(topology topo, std::map<std::string, 
     env.counters = &_counters;
     env.state_dir = _state_dir;
     env.cache = _cache.get();
+    // Global stores: a full copy each, written by what is piped into their topics.
+    for (const auto& spec : _topology.global_stores()) {
+        std::unique_ptr<state::state_store> store = spec.store.factory();
+        state::store_context context;
+        context.directory = _state_dir / "global" / spec.store.name;
+        store->init(context);
+        _global_stores.emplace(spec.topic, global_entry{&spec, std::move(store)});
+    }
+    env.global_store = [this](std::string_view name) -> state::state_store* {
+        for (auto& [topic, g] : _global_stores) {
+            if (g.spec->store.name == name) {
+                return g.store.get();
+            }
+        }
+        return nullptr;
+    };
     for (const auto& st : _topology.subtopologies()) {
         auto task = std::make_unique<stream_task>(task_id{st.id, 0}, _topology, env);
         task->open_stores();
@@ -113,6 +130,13 @@ topology_test_driver::~topology_test_driver() {
         }
     }
     _tasks.clear();
+    for (auto& [topic, g] : _global_stores) {
+        try {
+            g.store->close();
+        } catch (const std::exception& e) {
+            log_warn(fmt::format("test driver: closing a global store: {}", e.what()));
+        }
+    }
     std::error_code ec;
     std::filesystem::remove_all(_state_dir, ec);
 }
@@ -131,6 +155,24 @@ void topology_test_driver::commit() {
 
 void topology_test_driver::pipe_raw(const std::string& topic, nullable_bytes key,
                                     nullable_bytes value, int64_t timestamp, const headers& hdrs) {
+    if (auto g = _global_stores.find(topic); g != _global_stores.end()) {
+        raw_record r;
+        r.key = key;
+        r.value = value;
+        r.timestamp = timestamp;
+        r.headers = &hdrs;
+        r.metadata.topic = topic;
+        r.metadata.partition = 0;
+        try {
+            g->second.spec->apply(*g->second.store, r);
+        } catch (const serde_error& e) {
+            // As the runtime's global updater: skipped, with a warning.
+            log_warn(fmt::format("test driver: global store '{}' skips a record of '{}' that "
+                                 "cannot be read: {}",
+                                 g->second.spec->store.name, topic, e.what()));
+        }
+        return;
+    }
     try {
         process_one(topic, key, value, timestamp, hdrs);
         process_internal_records();
@@ -245,6 +287,11 @@ state::state_store& topology_test_driver::state_store(const std::string& name) {
     for (auto& t : _tasks) {
         if (state::state_store* store = t->find_store(name)) {
             return *store;
+        }
+    }
+    for (auto& [topic, g] : _global_stores) {
+        if (g.spec->store.name == name) {
+            return *g.store;
         }
     }
     throw topology_error(fmt::format("the topology has no store named '{}'", name));

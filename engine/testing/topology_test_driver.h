@@ -197,6 +197,12 @@ private:
     std::unique_ptr<capturing_collector> _collector;
     std::vector<std::unique_ptr<stream_task>> _tasks;                // one per sub-topology
     std::map<std::string, stream_task*, std::less<>> _task_of_topic; // by full topic name
+    // Global stores by their topic: what is piped into the topic is written into them.
+    struct global_entry {
+        const global_store_spec* spec = nullptr;
+        std::unique_ptr<state::state_store> store;
+    };
+    std::map<std::string, global_entry, std::less<>> _global_stores;
     std::map<std::string, int64_t> _next_offset;
     std::map<std::string, std::deque<captured_record>> _outputs;
     // Written to repartition topics and not yet processed by the sub-topology reading them.

@@ -30,9 +30,10 @@ struct disjoint_sets {
 
 topology::topology(std::vector<node_spec> nodes, std::vector<store_spec> stores,
                    std::map<std::string, std::vector<std::string>> store_users,
-                   std::vector<internal_topic_spec> internal_topics)
+                   std::vector<internal_topic_spec> internal_topics,
+                   std::vector<global_store_spec> global_stores)
     : _nodes(std::move(nodes)), _stores(std::move(stores)), _store_users(std::move(store_users)),
-      _internal_topics(std::move(internal_topics)) {
+      _internal_topics(std::move(internal_topics)), _global_stores(std::move(global_stores)) {
     std::map<std::string, size_t> index;
     for (size_t i = 0; i < _nodes.size(); ++i) {
         index[_nodes[i].name] = i;
@@ -226,6 +227,11 @@ std::string topology::describe() const {
             }
         }
         out << "\n";
+    }
+    // As Kafka Streams shows a global store: a sub-topology of its own that makes no tasks.
+    for (const auto& g : _global_stores) {
+        out << fmt::format("   Global store: {} (topic: {}, read in full by every instance)\n\n",
+                           g.store.name, g.topic);
     }
     return out.str();
 }

@@ -44,6 +44,18 @@ struct store_spec {
     std::map<std::string, std::string> changelog_config;
 };
 
+// A global store (a global table): every instance keeps all of `topic` in its own copy,
+// read in full before any task processes and kept up to date by the global updater
+// thread (engine/runtime/global_store_updater.h); tasks look it up by name, whatever
+// their partitions. `apply` writes one of the topic's records into the store (a null value
+// deletes) and throws serde_error for bytes it cannot read. The store is not logged: the
+// topic is its changelog.
+struct global_store_spec {
+    std::string topic;
+    store_spec store;
+    std::function<void(state::state_store& store, const raw_record& record)> apply;
+};
+
 // A repartition topic the application must create: "<application.id>-<name>".
 struct internal_topic_spec {
     std::string name;
@@ -69,12 +81,14 @@ public:
 
     topology(std::vector<node_spec> nodes, std::vector<store_spec> stores,
              std::map<std::string, std::vector<std::string>> store_users,
-             std::vector<internal_topic_spec> internal_topics);
+             std::vector<internal_topic_spec> internal_topics,
+             std::vector<global_store_spec> global_stores = {});
 
     const std::vector<subtopology>& subtopologies() const { return _subtopologies; }
     const std::vector<node_spec>& nodes() const { return _nodes; }
     const std::vector<internal_topic_spec>& internal_topics() const { return _internal_topics; }
     const std::vector<store_spec>& stores() const { return _stores; }
+    const std::vector<global_store_spec>& global_stores() const { return _global_stores; }
     // Changelog topic names (resolved) of the logged stores, sorted.
     std::vector<std::string> changelog_topics(const std::string& application_id) const;
 
@@ -110,6 +124,7 @@ private:
     std::map<std::string, std::vector<std::string>> _store_users; // store -> processors
     std::vector<internal_topic_spec> _internal_topics;
     std::vector<subtopology> _subtopologies;
+    std::vector<global_store_spec> _global_stores;
 };
 
 } // namespace brook

@@ -87,7 +87,28 @@ topology topology_builder::build() const {
                      [](const node_spec& n) { return n.kind == node_kind::source; })) {
         throw topology_error("a topology needs at least one source");
     }
-    return topology(_nodes, _stores, _store_users, _internal_topics);
+    return topology(_nodes, _stores, _store_users, _internal_topics, _global_stores);
+}
+
+topology_builder& topology_builder::add_global_store(global_store_spec spec) {
+    for (const auto& s : _stores) {
+        if (s.name == spec.store.name) {
+            throw topology_error(fmt::format("a store named '{}' exists already", s.name));
+        }
+    }
+    for (const auto& g : _global_stores) {
+        if (g.store.name == spec.store.name) {
+            throw topology_error(fmt::format("a store named '{}' exists already", g.store.name));
+        }
+        if (g.topic == spec.topic) {
+            throw topology_error(fmt::format(
+                "topic '{}' is read by global store '{}' already: read it once and share the "
+                "global table",
+                spec.topic, g.store.name));
+        }
+    }
+    _global_stores.push_back(std::move(spec));
+    return *this;
 }
 
 } // namespace brook

@@ -110,6 +110,10 @@ public:
         _internal_topics.push_back(std::move(spec));
     }
 
+    // Registers a global store (topology.h). Throws topology_error for a name a store
+    // already has, or a topic a global store already reads.
+    topology_builder& add_global_store(global_store_spec spec);
+
     // Registers a store and connects it to the named processors (which must exist).
     topology_builder& add_state_store(store_spec store, const std::vector<std::string>& processors);
     // Connects each named store (already added) to one processor.
@@ -159,6 +163,7 @@ private:
     std::vector<store_spec> _stores;
     std::map<std::string, std::vector<std::string>> _store_users;
     std::vector<internal_topic_spec> _internal_topics;
+    std::vector<global_store_spec> _global_stores;
 };
 
 } // namespace brook

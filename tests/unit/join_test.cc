@@ -285,6 +285,79 @@ TEST(table_table_join, joins_an_aggregation_with_a_topic_table_and_keeps_the_res
     EXPECT_EQ(store.get("u")->value, "Ada:2");
 }
 
+// ---- stream-global table ---------------------------------------------------------------
+
+TEST(stream_global_table_join, looks_up_the_selected_key_in_the_full_table) {
+    for (const bool left : {false, true}) {
+        stream_builder b;
+        auto customers = b.global_table<std::string, std::string>("customers");
+        auto orders = b.stream<std::string, std::string>({"orders"}); // key: order, value: customer
+        auto selector = [](const std::string&, const std::string& customer) { return customer; };
+        if (left) {
+            orders
+                .left_join(
+                    customers, selector,
+                    [](const std::string& order, const std::string& customer, const opt& name) {
+                        return order + "@" + customer + "=" + show(name);
+                    })
+                .to("out");
+        } else {
+            orders
+                .join(customers, selector,
+                      [](const std::string& customer, const std::string& name) {
+                          return customer + "=" + name;
+                      })
+                .to("out");
+        }
+        topology_test_driver driver(b.build(), config);
+        auto table = driver.create_input_topic<std::string, opt>("customers");
+        auto in = driver.create_input_topic<std::string, std::string>("orders");
+        table.pipe_input("c1", opt("Ada"), 1);
+        in.pipe_input("o1", "c1", 2);
+        in.pipe_input("o2", "c2", 3); // no such customer yet
+        table.pipe_input("c2", opt("Bob"), 4);
+        table.pipe_input("c1", std::nullopt, 5); // deleted
+        in.pipe_input("o3", "c2", 6);
+        in.pipe_input("o4", "c1", 7);
+        if (left) {
+            EXPECT_EQ(drain(driver), (std::vector<out_record>{{"o1", "o1@c1=Ada", 2},
+                                                              {"o2", "o2@c2=null", 3},
+                                                              {"o3", "o3@c2=Bob", 6},
+                                                              {"o4", "o4@c1=null", 7}}));
+        } else {
+            EXPECT_EQ(drain(driver),
+                      (std::vector<out_record>{{"o1", "c1=Ada", 2}, {"o3", "c2=Bob", 6}}));
+        }
+    }
+}
+
+TEST(stream_global_table_join,
+     unreadable_and_null_key_rows_are_skipped_and_the_table_is_queryable) {
+    stream_builder b;
+    auto limits = b.global_table<std::string, int64_t>("limits", {}, "limits-store");
+    b.stream<std::string, std::string>({"asks"})
+        .join(
+            limits, [](const std::string& k, const std::string&) { return k; },
+            [](const std::string&, int64_t limit) { return std::to_string(limit); })
+        .to("out");
+    const topology topo = b.build();
+    EXPECT_NE(topo.describe().find("Global store: limits-store (topic: limits"), std::string::npos)
+        << topo.describe();
+    topology_test_driver driver(topo, config);
+    auto raw = driver.create_input_topic<std::string, std::string>("limits");
+    raw.pipe_input("a", "not eight bytes", 1); // int64 needs 8 bytes: skipped
+    raw.pipe_bytes(std::nullopt, std::string_view("\0\0\0\0\0\0\0\5", 8), 2); // null key
+    driver.create_input_topic<std::string, int64_t>("limits").pipe_input("b", 7, 3);
+    auto asks = driver.create_input_topic<std::string, std::string>("asks");
+    asks.pipe_input("a", "?", 4);
+    asks.pipe_input("b", "?", 5);
+    EXPECT_EQ(drain(driver), (std::vector<out_record>{{"b", "7", 5}}));
+    auto& store = get_store<timestamped_key_value_store<std::string, int64_t>>(
+        driver.state_store("limits-store"));
+    EXPECT_EQ(store.get("b")->value, 7);
+    EXPECT_FALSE(store.get("a").has_value());
+}
+
 // ---- stream-stream ---------------------------------------------------------------------
 
 topology stream_stream(kind k, join_windows w) {
