@@ -355,3 +355,5 @@ private:
 #include "operators/aggregation_impl.h"
 // Joins.
 #include "operators/join_impl.h"
+// Table regrouping and aggregation.
+#include "operators/table_impl.h"

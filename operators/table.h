@@ -7,13 +7,35 @@
 //
 // Handles are cheap values; the builder must outlive them until build().
 
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "operators/branch.h"
+#include "operators/grouped_table.h"
 #include "operators/joined.h"
 
 namespace brook {
+
+namespace detail {
+// A table's row as its store holds it: tables read from a topic forward std::optional<V>.
+template <class T>
+struct table_row {
+    using type = T;
+};
+template <class T>
+struct table_row<std::optional<T>> {
+    using type = T;
+};
+// What a table.group_by selector returns: key_value<K2, V2>.
+template <class F, class K, class V>
+struct regrouped {
+    using result = std::invoke_result_t<const F&, const K&, const typename table_row<V>::type&>;
+    using key = std::decay_t<decltype(std::declval<result>().key)>;
+    using value = std::decay_t<decltype(std::declval<result>().value)>;
+};
+} // namespace detail
 
 class stream_builder;
 template <class K, class V>
@@ -51,6 +73,15 @@ public:
     // table kept like filter's (KTABLE-MAPVALUES-<n>-store).
     template <class F>
     auto map_values(F mapper, const std::string& name = {}) const;
+
+    // Regroups the rows by selector(key, row), which returns key_value<K2, V2> (the group
+    // key and the value to aggregate), for aggregate / reduce / count with a subtractor
+    // (Kafka Streams' KTable#groupBy): see grouped_table.h. A row's previous value is kept
+    // in "<KTABLE-SELECT-n>-store" to subtract it when the row changes. Always repartitions.
+    template <class F, class K2 = typename detail::regrouped<F, K, V>::key,
+              class V2 = typename detail::regrouped<F, K, V>::value, class KS = default_serde<K2>,
+              class VS = default_serde<V2>>
+    grouped_table<K2, V2, KS, VS> group_by(F selector, grouped<K2, V2, KS, VS> options = {}) const;
 
     // Joins with another table on the key (Kafka Streams' KTable#join(KTable)): the result
     // is a table holding, per key, joiner(value, other value) while both tables have the

@@ -112,5 +112,66 @@ TEST(table_ops, describe_shows_the_derived_tables_and_their_stores) {
     }
 }
 
+// ---- table group_by: aggregations with a subtractor ------------------------------------
+
+std::vector<std::pair<std::string, int64_t>> read_counts(topology_test_driver& driver) {
+    std::vector<std::pair<std::string, int64_t>> all;
+    for (auto& r : driver.create_output_topic<std::string, int64_t>("out").read_records_to_list()) {
+        all.emplace_back(r.key, r.value);
+    }
+    return all;
+}
+
+TEST(table_ops, a_regrouped_count_moves_a_row_between_groups_when_it_changes) {
+    stream_builder b;
+    b.table<std::string, std::string>("users") // user -> region
+        .group_by([](const std::string& user, const std::string& region) {
+            return key_value<std::string, std::string>{region, user};
+        })
+        .count(materialized<std::string, int64_t>::as("users-per-region"))
+        .to_stream()
+        .to("out");
+    topology_test_driver driver(b.build(), config);
+    auto users = driver.create_input_topic<std::string, opt>("users");
+    users.pipe_input("u1", opt("eu"), 1);
+    users.pipe_input("u2", opt("eu"), 2);
+    users.pipe_input("u1", opt("us"), 3);    // leaves eu, joins us
+    users.pipe_input("u2", std::nullopt, 4); // deleted: leaves eu
+    EXPECT_EQ(read_counts(driver), (std::vector<std::pair<std::string, int64_t>>{
+                                       {"eu", 1}, {"eu", 2}, {"eu", 1}, {"us", 1}, {"eu", 0}}));
+    auto& store = get_store<timestamped_key_value_store<std::string, int64_t>>(
+        driver.state_store("users-per-region"));
+    EXPECT_EQ(store.get("eu")->value, 0);
+    EXPECT_EQ(store.get("us")->value, 1);
+}
+
+TEST(table_ops, aggregate_and_reduce_subtract_a_changed_rows_old_value) {
+    for (const bool reduce : {false, true}) {
+        stream_builder b;
+        auto grouped_rows = b.table<std::string, int64_t>("balances") // account -> cents
+                                .group_by([](const std::string& account, int64_t cents) {
+                                    return key_value<std::string, int64_t>{
+                                        account.substr(0, 1), cents}; // bank: first letter
+                                });
+        auto add = [](const std::string&, int64_t v, int64_t total) { return total + v; };
+        auto sub = [](const std::string&, int64_t v, int64_t total) { return total - v; };
+        (reduce ? grouped_rows.reduce(add, sub)
+                : grouped_rows.aggregate([] { return int64_t{0}; }, add, sub))
+            .to_stream()
+            .to("out");
+        topology_test_driver driver(b.build(), config);
+        auto balances = driver.create_input_topic<std::string, std::optional<int64_t>>("balances");
+        balances.pipe_input("a1", 100, 1);
+        balances.pipe_input("a2", 50, 2);
+        balances.pipe_input("a1", 30, 3); // 100 out, 30 in
+        balances.pipe_input("b1", 7, 4);
+        balances.pipe_input("a2", std::nullopt, 5);
+        EXPECT_EQ(read_counts(driver),
+                  (std::vector<std::pair<std::string, int64_t>>{
+                      {"a", 100}, {"a", 150}, {"a", 50}, {"a", 80}, {"b", 7}, {"a", 30}}))
+            << (reduce ? "reduce" : "aggregate");
+    }
+}
+
 } // namespace
 } // namespace brook
