@@ -130,7 +130,18 @@ failover_result kill_the_busiest(key_count_cluster& c, const char* how) {
             continue;
         }
         const int64_t at = testing::running_again_at(c.log_of(n), kill_ms);
-        EXPECT_GT(at, 0) << "survivor " << n << " never said it was RUNNING after the kill";
+        if (at <= 0) {
+            // What it did say, to tell a state it never left from one it never entered.
+            std::ifstream in(c.log_of(n));
+            std::string said;
+            for (std::string line; std::getline(in, line);) {
+                if (line.starts_with("STATE ") || line.find("assigned") != std::string::npos) {
+                    said += "\n  " + line;
+                }
+            }
+            ADD_FAILURE() << "survivor " << n << " never said it was RUNNING after the kill at "
+                          << kill_ms << "; its states and assignments:" << said;
+        }
         running += fmt::format(" instance-{}:{}ms", n, at - kill_ms);
         for (const auto& [p, records] : testing::restored_since(c.state_dir(n), kill_ms)) {
             (r.moved.contains(p) ? r.restored[p] : elsewhere) += records;

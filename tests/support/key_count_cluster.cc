@@ -165,7 +165,13 @@ int64_t running_again_at(const std::filesystem::path& log, int64_t since) {
     int64_t running = -1;
     while (std::getline(in, text)) {
         std::smatch m;
-        if (!std::regex_match(text, m, line) || std::stoll(m[2].str()) < since) {
+        if (!std::regex_match(text, m, line)) {
+            continue;
+        }
+        if (std::stoll(m[2].str()) < since) {
+            // Already rebalancing at `since` (a rebalance that began just before the kill
+            // and ends after it): the next RUNNING counts.
+            rebalanced = m[1].str() == "REBALANCING";
             continue;
         }
         if (m[1].str() == "PENDING_SHUTDOWN") {

@@ -82,8 +82,9 @@ private:
 // ("assigned tasks [0_1,0_2]"); empty if it never said.
 std::set<int32_t> last_assigned_partitions(const std::filesystem::path& log);
 // When the key-count instance was RUNNING again after `since` (wall ms): its last
-// "STATE RUNNING" following a "STATE REBALANCING", both at or after `since` and before it
-// began to shut down (so after the last rebalance it went through); -1 if none.
+// "STATE RUNNING" at or after `since` that follows a "STATE REBALANCING" (at or after
+// `since`, or the state it was in at `since`), before it began to shut down (so after the
+// last rebalance it went through); -1 if none.
 int64_t running_again_at(const std::filesystem::path& log, int64_t since);
 // Records restored per changelog partition (= task) since `since` (wall ms), from the
 // instance's restores.log.
