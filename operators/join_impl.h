@@ -34,17 +34,6 @@ namespace brook {
 
 namespace detail {
 
-// A table's value as its store holds it: tables read from a topic are table<K,
-// std::optional<V>> over a store of V.
-template <class T>
-struct table_store_value {
-    using type = T;
-};
-template <class T>
-struct table_store_value<std::optional<T>> {
-    using type = T;
-};
-
 template <class T>
 struct is_windowed_key : std::false_type {};
 template <class K>
@@ -137,7 +126,7 @@ template <class K, class V>
 template <bool Left, class TV, class F, class KS, class VS>
 auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
                               joined<K, V, KS, VS> options) const {
-    using VT = typename detail::table_store_value<TV>::type;
+    using VT = typename detail::table_row<TV>::type;
     using B = std::conditional_t<Left, std::optional<VT>, VT>;
     static_assert(!detail::is_windowed_key<K>::value,
                   "join: a windowed table cannot be joined; join its to_stream() instead");
@@ -353,8 +342,8 @@ auto table<K, V>::outer_join(const table<K, VO>& other, F joiner, const std::str
 template <class K, class V>
 template <join_kind Kind, class VO, class F>
 auto table<K, V>::join_tables(const table<K, VO>& other, F joiner, const std::string& name) const {
-    using VT = typename detail::table_store_value<V>::type;
-    using VOT = typename detail::table_store_value<VO>::type;
+    using VT = typename detail::table_row<V>::type;
+    using VOT = typename detail::table_row<VO>::type;
     using A = detail::left_arg_t<Kind, VT>;
     using B = detail::right_arg_t<Kind, VOT>;
     static_assert(!detail::is_windowed_key<K>::value,
@@ -411,7 +400,7 @@ table<K, std::optional<VR>> table<K, V>::derive(const std::string& given, const 
                                                 Step step) const {
     static_assert(!detail::is_windowed_key<K>::value,
                   "filter / map_values on a windowed table: use to_stream() first");
-    using VT = typename detail::table_store_value<V>::type;
+    using VT = typename detail::table_row<V>::type;
     using P = table_map_processor<K, V, VT, VR, Step>;
     using result_p = table_result_processor<K, VR>;
     stream_builder& b = *_builder;
@@ -436,29 +425,25 @@ table<K, std::optional<VR>> table<K, V>::derive(const std::string& given, const 
 template <class K, class V>
 template <class F>
 auto table<K, V>::filter(F predicate, const std::string& name) const {
-    using VT = typename detail::table_store_value<V>::type;
-    static_assert(key_value_predicate<F, K, VT>,
-                  "table filter: the predicate must be callable as bool(const K& key, const VT& "
-                  "row)");
-    return derive<VT>(name, "KTABLE-FILTER-",
-                      [predicate](const K& key, const VT& row) -> std::optional<VT> {
-                          if (!predicate(key, row)) {
-                              return std::nullopt;
-                          }
-                          return row;
-                      });
+    return filtered<true>(std::move(predicate), name);
 }
 
 template <class K, class V>
 template <class F>
 auto table<K, V>::filter_not(F predicate, const std::string& name) const {
-    using VT = typename detail::table_store_value<V>::type;
+    return filtered<false>(std::move(predicate), name);
+}
+
+template <class K, class V>
+template <bool Keep, class F>
+auto table<K, V>::filtered(F predicate, const std::string& name) const {
+    using VT = typename detail::table_row<V>::type;
     static_assert(key_value_predicate<F, K, VT>,
-                  "table filter_not: the predicate must be callable as bool(const K& key, const "
-                  "VT& row)");
+                  "table filter / filter_not: the predicate must be callable as bool(const K& "
+                  "key, const VT& row)");
     return derive<VT>(name, "KTABLE-FILTER-",
                       [predicate](const K& key, const VT& row) -> std::optional<VT> {
-                          if (predicate(key, row)) {
+                          if (static_cast<bool>(predicate(key, row)) != Keep) {
                               return std::nullopt;
                           }
                           return row;
@@ -468,7 +453,7 @@ auto table<K, V>::filter_not(F predicate, const std::string& name) const {
 template <class K, class V>
 template <class F>
 auto table<K, V>::map_values(F mapper, const std::string& name) const {
-    using VT = typename detail::table_store_value<V>::type;
+    using VT = typename detail::table_row<V>::type;
     static_assert(value_mapper<F, VT> || value_mapper_with_key<F, K, VT>,
                   "table map_values: the mapper must be callable as VR(const VT& row) or "
                   "VR(const K& key, const VT& row)");

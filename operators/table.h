@@ -102,6 +102,9 @@ public:
     auto outer_join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
 
 private:
+    // filter (Keep: rows for which the predicate holds) and filter_not (the others).
+    template <bool Keep, class F>
+    auto filtered(F predicate, const std::string& name) const;
     template <class VR, class Step>
     table<K, std::optional<VR>> derive(const std::string& name, const char* prefix,
                                        Step step) const;
