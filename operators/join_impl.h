@@ -22,7 +22,6 @@
 #include "operators/join_values.h"
 #include "operators/join_window.h"
 #include "operators/stream_builder.h"
-#include "operators/stream_global_table_join.h"
 #include "operators/stream_stream_join.h"
 #include "operators/stream_table_join.h"
 #include "operators/table.h"
@@ -95,6 +94,19 @@ auto adapt_joiner(F f) {
     };
 }
 
+// The user's joiner of a lookup join (stream-table, stream-global table) as the processor
+// calls it: VR(const K&, const V&, const std::optional<VT>&).
+template <bool Left, class K, class V, class VT, class F>
+auto lookup_joiner(F f) {
+    return [f = std::move(f)](const K& key, const V& value, const std::optional<VT>& found) {
+        if constexpr (Left) {
+            return invoke_joiner(f, key, value, found);
+        } else {
+            return invoke_joiner(f, key, value, *found);
+        }
+    };
+}
+
 inline const char* join_name(join_kind kind) {
     switch (kind) {
     case join_kind::inner:
@@ -147,19 +159,13 @@ auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
         r.name = name + "-left";
         input = repartition(std::move(r));
     }
-    auto adapted = [f = std::move(joiner)](const K& key, const V& value,
-                                           const std::optional<VT>& found) {
-        if constexpr (Left) {
-            return detail::invoke_joiner(f, key, value, found);
-        } else {
-            return detail::invoke_joiner(f, key, value, *found);
-        }
-    };
-    using P = stream_table_join_processor<K, V, VT, VR, decltype(adapted)>;
+    auto adapted = detail::lookup_joiner<Left, K, V, VT>(std::move(joiner));
+    auto own_key = [](const K& key, const V&) -> const K& { return key; };
+    using P = stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted)>;
     const std::string store = other.store_name();
     _builder->graph().template add_processor<P>(
-        name, std::function<std::unique_ptr<P>()>([name, store, adapted] {
-            return std::make_unique<P>(name, store, adapted, Left);
+        name, std::function<std::unique_ptr<P>()>([name, store, own_key, adapted] {
+            return std::make_unique<P>(name, store, own_key, adapted, Left);
         }),
         {input.node_name()});
     _builder->graph().connect_store(store, {name});
@@ -541,15 +547,8 @@ auto stream<K, V>::join_global(const global_table<KG, VG>& other, FK key_selecto
                              "builder");
     }
     const std::string name = _builder->name_or_new(given, "KSTREAM-JOIN-");
-    auto adapted = [f = std::move(joiner)](const K& key, const V& value,
-                                           const std::optional<VG>& found) {
-        if constexpr (Left) {
-            return detail::invoke_joiner(f, key, value, found);
-        } else {
-            return detail::invoke_joiner(f, key, value, *found);
-        }
-    };
-    using P = stream_global_table_join_processor<K, V, KG, VG, VR, FK, decltype(adapted)>;
+    auto adapted = detail::lookup_joiner<Left, K, V, VG>(std::move(joiner));
+    using P = stream_table_join_processor<K, V, KG, VG, VR, FK, decltype(adapted)>;
     const std::string store = other.store_name();
     _builder->graph().template add_processor<P>(
         name, std::function<std::unique_ptr<P>()>([name, store, key_selector, adapted] {

@@ -11,32 +11,36 @@
 
 namespace brook {
 
-// stream.join(table) and stream.left_join(table) (Kafka Streams' KStreamKTableJoin): each
-// stream record looks its key up in the table's store as the table stands when the record
-// is processed, and forwards joiner(key, value, table value) under the record's key and
-// timestamp. Table updates produce nothing. An inner join drops records whose key is
-// missing from the table; a left join forwards them with nullopt as the table value.
+// A stream's lookup join with a table: stream.join(table) / left_join (Kafka Streams'
+// KStreamKTableJoin), where the lookup key is the record's key, and stream.join(
+// global_table, key_selector, ...) / left_join (KStreamGlobalKTableJoin), where it is
+// key_selector(key, value). Each record looks the key up in the table's store as the table
+// stands when the record is processed, and forwards joiner(key, value, row) under the
+// record's own key and timestamp. Table updates produce nothing. An inner join drops a
+// record whose lookup key is missing from the table; a left join forwards it with nullopt.
 //
 // Nulls (Kafka Streams 3.7+, KIP-962): a record with a null value is dropped; a record
-// with a null key is dropped by an inner join and, by a left join, forwarded with nullopt
-// (a null key cannot be looked up). Dropped records are counted as skipped and warned
-// about once per processor.
+// whose lookup key is null cannot be looked up: an inner join drops it, a left join
+// forwards it with nullopt. Dropped records are warned about once per processor.
 //
-// Joiner: callable as VR(const K&, const V&, const std::optional<VT>&); the DSL adapts
-// the user's shapes to it. Lifecycle: one instance per task; init() finds the table's
-// store (a timestamped key-value store, connected to this node). Threading: the task's
-// thread. Ownership: borrows the store.
-template <class K, class V, class VT, class VR, class Joiner>
+// Selector: callable as (const K&, const V&) -> KL or const KL&. Joiner: callable as
+// VR(const K&, const V&, const std::optional<VT>&); the DSL adapts the user's shapes to
+// it. Lifecycle: one instance per task; init() finds the table's store (a timestamped
+// key-value store, connected to this node, or a global store). Threading: the task's
+// thread; a global store serializes access with its updater thread. Ownership: borrows
+// the store.
+template <class K, class V, class KL, class VT, class VR, class Selector, class Joiner>
 class stream_table_join_processor final : public processor<K, V, K, VR> {
 public:
     using context_type = typename processor<K, V, K, VR>::context_type;
 
-    stream_table_join_processor(std::string name, std::string store_name, Joiner joiner, bool left)
-        : _store_name(std::move(store_name)), _joiner(std::move(joiner)), _left(left),
-          _warning(std::move(name)) {}
+    stream_table_join_processor(std::string name, std::string store_name, Selector selector,
+                                Joiner joiner, bool left)
+        : _store_name(std::move(store_name)), _selector(std::move(selector)),
+          _joiner(std::move(joiner)), _left(left), _warning(std::move(name)) {}
 
     void init(context_type& context) override {
-        _store = &get_store<timestamped_key_value_store<K, VT>>(context, _store_name);
+        _store = &get_store<timestamped_key_value_store<KL, VT>>(context, _store_name);
     }
 
     void process(record<K, V>&& r) override {
@@ -45,12 +49,13 @@ public:
             return;
         }
         std::optional<VT> found;
-        if (is_null_value(r.key)) {
+        const KL& lookup = _selector(r.key, r.value);
+        if (is_null_value(lookup)) {
             if (!_left) {
                 _warning.skipped(this->context().metadata(), "key");
                 return;
             }
-        } else if (auto v = _store->get(r.key)) {
+        } else if (auto v = _store->get(lookup)) {
             found = std::move(v->value);
         }
         if (!found && !_left) {
@@ -63,10 +68,11 @@ public:
 
 private:
     std::string _store_name;
+    Selector _selector;
     Joiner _joiner;
     bool _left;
     null_record_warning _warning;
-    timestamped_key_value_store<K, VT>* _store = nullptr;
+    timestamped_key_value_store<KL, VT>* _store = nullptr;
 };
 
 } // namespace brook

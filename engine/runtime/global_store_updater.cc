@@ -116,9 +116,23 @@ void global_store_updater::apply_batch(std::chrono::milliseconds wait,
             continue;
         }
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            throw streams_error(fmt::format("reading global topic '{}': {}", topic_name,
-                                            rd_kafka_message_errstr(m.get())));
+            // As the stream threads (task_manager::handle_events): a topic gone or a fatal
+            // consumer stops the updater; transport hiccups librdkafka retries itself, so
+            // they are logged (once per kind in a row) and reading goes on.
+            if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                throw streams_error(fmt::format("reading global topic '{}': {}", topic_name,
+                                                rd_kafka_message_errstr(m.get())));
+            }
+            if (m->err != _last_transient_error) {
+                _last_transient_error = m->err;
+                log_warn(fmt::format("global store updater: reading '{}': {}; retrying", topic_name,
+                                     rd_kafka_message_errstr(m.get())));
+            }
+            continue;
         }
+        _last_transient_error = RD_KAFKA_RESP_ERR_NO_ERROR;
         auto it = _by_topic.find(std::string_view(topic_name));
         if (it == _by_topic.end()) {
             continue;

@@ -8,8 +8,9 @@
 // to its end, before any stream thread starts, so a task never looks a key up in a table
 // that is still loading. start() then runs one thread that applies what the topics get
 // from then on; close() stops it and closes the stores. A record whose bytes cannot be
-// read is skipped, logged once per store and counted (skipped()); any other failure stops
-// the thread and is reported through `on_failure` (kafka_streams then goes to ERROR).
+// read is skipped, logged once per store and counted (skipped()); a transient consumer
+// error is logged and retried; a topic that disappears or a fatal consumer error stops the
+// thread and is reported through `on_failure` (kafka_streams then goes to ERROR).
 //
 // Threading: find() and skipped() may be called from any thread; the stores themselves
 // serialize access (locked_key_value_store). Ownership: owns the stores and the consumer.
@@ -82,6 +83,7 @@ private:
     std::thread _thread;
     std::atomic<bool> _stop{false};
     std::atomic<uint64_t> _skipped{0};
+    int _last_transient_error = 0; // an rd_kafka_resp_err_t; 0: none since the last record
 };
 
 } // namespace brook
