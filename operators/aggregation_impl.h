@@ -129,6 +129,7 @@ table<windowed<K>, VR> time_windowed_stream<K, V, KS, VS, W>::build(const std::s
         b, name, parent, std::move(spec), [name, store, windows = _windows, emit = _emit, fn] {
             return std::make_unique<P>(name, store, windows, emit, fn);
         });
+    b.record_window_grace(name, _windows.grace_ms());
     return table<windowed<K>, VR>(&b, name, store);
 }
 
@@ -147,6 +148,9 @@ session_windowed_stream<K, V, KS, VS>::build(const std::string& prefix,
         b, name, parent, std::move(spec), [name, store, windows = _windows, emit = _emit, fn] {
             return std::make_unique<P>(name, store, windows, emit, fn);
         });
+    // A session may still grow by a record up to the gap after its end: it closes at
+    // end + gap + grace (Kafka Streams' GraphGraceSearchUtil counts the same).
+    b.record_window_grace(name, _windows.grace_ms() + _windows.inactivity_gap_ms());
     return table<windowed<K>, std::optional<VR>>(&b, name, store);
 }
 

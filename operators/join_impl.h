@@ -163,6 +163,7 @@ auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
     auto own_key = [](const K& key, const V&) -> const K& { return key; };
     using P = stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted)>;
     const std::string store = other.store_name();
+    detail::require_materialized_table(store, other.node_name());
     _builder->graph().template add_processor<P>(
         name, std::function<std::unique_ptr<P>()>([name, store, own_key, adapted] {
             return std::make_unique<P>(name, store, own_key, adapted, Left);
@@ -377,6 +378,8 @@ auto table<K, V>::join_tables(const table<K, VO>& other, F joiner, const std::st
     using result_p = table_result_processor<K, VR>;
     const std::string this_store = _store_name;
     const std::string other_store = other.store_name();
+    detail::require_materialized_table(this_store, _node);
+    detail::require_materialized_table(other_store, other.node_name());
     b.graph().template add_processor<this_p>(
         this_join, std::function<std::unique_ptr<this_p>()>([this_join, other_store, adapted] {
             return std::make_unique<this_p>(this_join, other_store, adapted);

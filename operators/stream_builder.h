@@ -8,6 +8,8 @@
 // Lifecycle: build on one thread, then build() once; the builder must outlive the
 // streams it handed out until then. Operators throw topology_error for invalid graphs.
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,10 +78,20 @@ public:
     std::string name_or_new(const std::string& given, const std::string& prefix) {
         return given.empty() ? new_name(prefix) : given;
     }
+    // For suppress(until_window_closes): the grace period of the windowed aggregation whose
+    // node is `node`, recorded by the aggregation when it is added.
+    void record_window_grace(const std::string& node, int64_t grace_ms) {
+        _window_grace[node] = grace_ms;
+    }
+    std::optional<int64_t> window_grace(const std::string& node) const {
+        auto it = _window_grace.find(node);
+        return it == _window_grace.end() ? std::nullopt : std::optional<int64_t>(it->second);
+    }
 
 private:
     topology_builder _builder;
     int _counter = 0;
+    std::map<std::string, int64_t> _window_grace;
 };
 
 } // namespace brook

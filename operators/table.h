@@ -12,9 +12,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "engine/errors.h"
 #include "operators/branch.h"
 #include "operators/grouped_table.h"
 #include "operators/joined.h"
+#include "operators/suppressed.h"
 
 namespace brook {
 
@@ -35,6 +37,15 @@ struct regrouped {
     using key = std::decay_t<decltype(std::declval<result>().key)>;
     using value = std::decay_t<decltype(std::declval<result>().value)>;
 };
+// Joins look a table up in its store; a suppressed table has none.
+inline void require_materialized_table(const std::string& store, const std::string& node) {
+    if (store.empty()) {
+        throw topology_error("join: the table of '" + node +
+                             "' is not materialized (a suppressed table keeps only its "
+                             "buffer): join the table before suppress(), or write it to a "
+                             "topic and read that as a table");
+    }
+}
 } // namespace detail
 
 class stream_builder;
@@ -82,6 +93,18 @@ public:
               class V2 = typename detail::regrouped<F, K, V>::value, class KS = default_serde<K2>,
               class VS = default_serde<V2>>
     grouped_table<K2, V2, KS, VS> group_by(F selector, grouped<K2, V2, KS, VS> options = {}) const;
+
+    // Holds updates back and forwards them later (Kafka Streams' KTable#suppress), as
+    // `how` says: until_window_closes (one final result per window of a windowed table,
+    // once its end plus the windowed aggregation's grace has passed) or until_time_limit
+    // (a key's newest value once the limit has passed since it was first held back). Time
+    // is the stream time of the suppression's own input. The buffer is a logged in-memory
+    // store, "<name>-store" (or KTABLE-SUPPRESS-STATE-STORE-<n>), read and written with
+    // key_serde and value_serde. The result is not materialized: use to_stream(). Throws
+    // topology_error for until_window_closes on a table that is not a windowed
+    // aggregation's result. See suppressed.h and table_suppress.h.
+    template <class KS = default_serde<K>, class VS = default_serde<V>>
+    table suppress(suppressed how, KS key_serde = {}, VS value_serde = {}) const;
 
     // Joins with another table on the key (Kafka Streams' KTable#join(KTable)): the result
     // is a table holding, per key, joiner(value, other value) while both tables have the

@@ -10,11 +10,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "engine/errors.h"
+#include "engine/store/stores.h"
 #include "operators/grouped_table.h"
 #include "operators/materialize.h"
 #include "operators/stream_builder.h"
 #include "operators/table.h"
 #include "operators/table_regroup.h"
+#include "operators/table_suppress.h"
 
 namespace brook {
 
@@ -40,6 +43,43 @@ grouped_table<K2, V2, KS, VS> table<K, V>::group_by(F selector,
                                   .build(),
                               {name});
     return grouped_table<K2, V2, KS, VS>(_builder, name, std::move(options));
+}
+
+template <class K, class V>
+template <class KS, class VS>
+table<K, V> table<K, V>::suppress(suppressed how, KS key_serde, VS value_serde) const {
+    static_assert(serde_for<KS, K>, "suppress: the key serde must serialize K");
+    static_assert(serde_for<VS, V>, "suppress: the value serde must serialize V");
+    stream_builder& b = *_builder;
+    int64_t delay_ms = how.time_limit_ms();
+    if (how.type() == suppressed::kind::until_window_closes) {
+        const std::optional<int64_t> grace = b.window_grace(_node);
+        if (!grace) {
+            throw topology_error(fmt::format(
+                "suppress(until_window_closes) after '{}': final results need a windowed "
+                "table straight from a windowed aggregation (windowed_by(...).count(), "
+                "aggregate() or reduce()); for other tables use until_time_limit",
+                _node));
+        }
+        delay_ms = *grace;
+    }
+    const std::string name = b.name_or_new(how.name(), "KTABLE-SUPPRESS-");
+    const std::string store =
+        how.name().empty() ? b.new_name("KTABLE-SUPPRESS-STATE-STORE-") : how.name() + "-store";
+    using P = table_suppress_processor<K, V, KS, VS>;
+    b.graph().template add_processor<P>(
+        name, std::function<std::unique_ptr<P>()>([store, how, delay_ms, key_serde, value_serde] {
+            return std::make_unique<P>(store, how, delay_ms, key_serde, value_serde);
+        }),
+        {_node});
+    b.graph().add_state_store(
+        stores::key_value_store_builder<K, suppress_entry<V>, KS, suppress_entry_serde<VS>>(
+            store, key_serde, suppress_entry_serde<VS>(value_serde))
+            .in_memory()
+            .with_caching_disabled()
+            .build(),
+        {name});
+    return table<K, V>(_builder, name, std::string());
 }
 
 template <class K, class V, class KS, class VS>
