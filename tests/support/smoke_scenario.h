@@ -1,0 +1,29 @@
+#pragma once
+
+// The Kafka Streams smoke scenario: Apache Kafka's own smoke-test driver (StreamsSmokeTest,
+// run by scripts/kafka-smoke) against 2 instances of brook-smoke, Brook's port of its
+// SmokeTestClient topology, under exactly_once_v2 on the real broker. The driver is the
+// oracle: it writes 20 keys x 1000 values to `data` and `fk` over about 90 s, then reads
+// every output topic with read_committed and checks each value exactly, that every
+// transaction finished, and that each input was echoed once. Brook passes only when its
+// report says so (`scripts/kafka-smoke check`).
+//
+// The driver's topics have fixed names, so each run deletes and re-creates them (5
+// partitions) first, and the broker must not be shared with another run of this scenario
+// at the same time. The apps get a fresh application.id and state directories each run.
+// `kills` times while the driver writes, instance 1 is SIGKILLed and started again at once
+// on the same state directory, at times drawn from `seed`. Neither instance may exit by
+// itself, and both must exit 0 on SIGTERM at the end. Failures are gtest assertions.
+
+#include <cstdint>
+
+namespace brook::testing {
+
+struct smoke_scenario {
+    int kills = 0;     // SIGKILLs of instance 1 during the driver's ~90 s of input
+    uint64_t seed = 0; // when the kills come (chaos_seed() in the chaos suite)
+};
+
+void run_smoke_scenario(const smoke_scenario& scenario);
+
+} // namespace brook::testing
