@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/store/locked_key_value_store.h"
+#include "operators/foreign_key_join.h"
 #include "operators/global_table.h"
 #include "operators/join_time_tracker.h"
 #include "operators/join_values.h"
@@ -560,6 +561,152 @@ auto stream<K, V>::join_global(const global_table<KG, VG>& other, FK key_selecto
         {_node});
     // The node keeps its stream's partitioning: it forwards under the record's own key.
     return stream<K, VR>(_builder, name, _key_changed);
+}
+
+} // namespace brook
+
+namespace brook {
+
+template <class K, class V>
+template <class KO, class VO, class FK, class F, class KS, class KOS, class VS, class VOS>
+requires(!std::is_convertible_v<F, std::string>) auto table<K, V>::join(
+    const table<KO, VO>& other, FK foreign_key, F joiner, const std::string& name, KS key_serde,
+    KOS foreign_key_serde, VS row_serde, VOS other_row_serde) const {
+    return join_foreign_key<join_kind::inner>(
+        other, std::move(foreign_key), std::move(joiner), name, std::move(key_serde),
+        std::move(foreign_key_serde), std::move(row_serde), std::move(other_row_serde));
+}
+
+template <class K, class V>
+template <class KO, class VO, class FK, class F, class KS, class KOS, class VS, class VOS>
+requires(!std::is_convertible_v<F, std::string>) auto table<K, V>::left_join(
+    const table<KO, VO>& other, FK foreign_key, F joiner, const std::string& name, KS key_serde,
+    KOS foreign_key_serde, VS row_serde, VOS other_row_serde) const {
+    return join_foreign_key<join_kind::left>(other, std::move(foreign_key), std::move(joiner), name,
+                                             std::move(key_serde), std::move(foreign_key_serde),
+                                             std::move(row_serde), std::move(other_row_serde));
+}
+
+template <class K, class V>
+template <join_kind Kind, class KO, class VO, class FK, class F, class KS, class KOS, class VS,
+          class VOS>
+auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F joiner,
+                                   const std::string& given, KS key_serde, KOS foreign_key_serde,
+                                   VS row_serde, VOS other_row_serde) const {
+    using VT = typename detail::table_row<V>::type;
+    using VOT = typename detail::table_row<VO>::type;
+    using B = detail::right_arg_t<Kind, VOT>;
+    static_assert(!detail::is_windowed_key<K>::value && !detail::is_windowed_key<KO>::value,
+                  "join: windowed tables cannot be joined; join their to_stream() instead");
+    static_assert(std::is_invocable_v<const FK&, const VT&>,
+                  "join(table, foreign_key, joiner): foreign_key must be callable as "
+                  "KO(const VT& row)");
+    static_assert(std::is_convertible_v<std::invoke_result_t<const FK&, const VT&>, KO>,
+                  "join(table, foreign_key, joiner): foreign_key must return the other "
+                  "table's key type KO");
+    static_assert(detail::value_joiner<F, K, VT, B>,
+                  "join(table, foreign_key, joiner): the joiner must be callable as VR(const "
+                  "VT&, const VOT&) or VR(const K&, const VT&, const VOT&); left_join passes "
+                  "the other row as const std::optional<VOT>&");
+    using VR = typename detail::joiner_result<F, K, VT, B>::type;
+    if (&other.builder() != _builder) {
+        throw topology_error("join: both tables must come from the same stream_builder");
+    }
+    detail::require_materialized_table(_store_name, _node);
+    detail::require_materialized_table(other.store_name(), other.node_name());
+    stream_builder& b = *_builder;
+    const std::string name = b.name_or_new(given, "KTABLE-FK-JOIN-");
+    const std::string send = name + "-subscription-send";
+    const std::string registration = name + "-subscription-registration-topic";
+    const std::string registration_sink = registration + "-sink";
+    const std::string registration_source = registration + "-source";
+    const std::string receive = name + "-subscription-receive";
+    const std::string right_update = name + "-right-update";
+    const std::string response = name + "-subscription-response-topic";
+    const std::string response_sink = response + "-sink";
+    const std::string response_source = response + "-source";
+    const std::string resolver = name + "-response-resolver";
+    const std::string subscriptions = name + "-subscription-store";
+    const std::string previous = name + "-previous-store";
+    const std::string result_store = name + "-store";
+    const std::string left_store = _store_name;
+    const std::string right_store = other.store_name();
+
+    // Left side: subscribe each row to its foreign key.
+    using send_p = fk_subscription_send_processor<K, V, VT, KO, FK, KOS, VS>;
+    b.graph().template add_processor<send_p>(
+        send,
+        std::function<std::unique_ptr<send_p>()>([previous, foreign_key, foreign_key_serde,
+                                                  row_serde] {
+            return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde, row_serde);
+        }),
+        {_node});
+    b.graph().add_state_store(
+        stores::key_value_store_builder<K, KO, KS, KOS>(previous, key_serde, foreign_key_serde)
+            .with_caching_disabled()
+            .build(),
+        {send});
+    using subscription_serde = fk_subscription_serde<KS>;
+    b.graph().add_internal_topic({registration, std::nullopt});
+    b.graph().template add_internal_sink<KO, fk_subscription<K>, KOS, subscription_serde>(
+        registration_sink, registration, {send}, foreign_key_serde, subscription_serde(key_serde));
+    b.graph().template add_internal_source<KO, fk_subscription<K>, KOS, subscription_serde>(
+        registration_source, registration, foreign_key_serde, subscription_serde(key_serde));
+
+    // Right side: keep the subscribers, answer them on subscription and on every update.
+    using receive_p = fk_subscription_receive_processor<KO, K, VOT, KOS, KS>;
+    b.graph().template add_processor<receive_p>(
+        receive,
+        std::function<std::unique_ptr<receive_p>()>(
+            [subscriptions, right_store, foreign_key_serde, key_serde] {
+                return std::make_unique<receive_p>(subscriptions, right_store, foreign_key_serde,
+                                                   key_serde);
+            }),
+        {registration_source});
+    using update_p = fk_right_update_processor<KO, VO, VOT, K, KOS, KS>;
+    b.graph().template add_processor<update_p>(
+        right_update,
+        std::function<std::unique_ptr<update_p>()>([subscriptions, foreign_key_serde, key_serde] {
+            return std::make_unique<update_p>(subscriptions, foreign_key_serde, key_serde);
+        }),
+        {other.node_name()});
+    b.graph().add_state_store(
+        stores::key_value_store_builder<std::string, std::string>(subscriptions)
+            .with_caching_disabled()
+            .build(),
+        {receive, right_update});
+    b.graph().connect_store(right_store, {receive});
+    using response_serde = fk_response_serde<VOS>;
+    b.graph().add_internal_topic({response, std::nullopt});
+    b.graph().template add_internal_sink<K, fk_response<VOT>, KS, response_serde>(
+        response_sink, response, {receive, right_update}, key_serde,
+        response_serde(other_row_serde));
+    b.graph().template add_internal_source<K, fk_response<VOT>, KS, response_serde>(
+        response_source, response, key_serde, response_serde(other_row_serde));
+
+    // Left side again: join the answers that still fit the left row.
+    auto adapted = [joiner = std::move(joiner)](const K& key, const VT& row, const VOT* right) {
+        return detail::invoke_joiner(joiner, key, row, detail::joiner_arg<B>(right));
+    };
+    using resolver_p = fk_response_resolver_processor<Kind, K, VT, VOT, VR, decltype(adapted), VS>;
+    b.graph().template add_processor<resolver_p>(
+        resolver, std::function<std::unique_ptr<resolver_p>()>([left_store, adapted, row_serde] {
+            return std::make_unique<resolver_p>(left_store, adapted, row_serde);
+        }),
+        {response_source});
+    b.graph().connect_store(left_store, {resolver});
+    using result_p = table_result_processor<K, VR>;
+    b.graph().template add_processor<result_p>(
+        name, std::function<std::unique_ptr<result_p>()>([result_store] {
+            return std::make_unique<result_p>(result_store);
+        }),
+        {resolver});
+    b.graph().add_state_store(
+        stores::timestamped_key_value_store_builder<K, VR, KS>(result_store, key_serde)
+            .with_caching_disabled()
+            .build(),
+        {name});
+    return table<K, std::optional<VR>>(_builder, name, result_store);
 }
 
 } // namespace brook

@@ -124,7 +124,45 @@ public:
     template <class VO, class F>
     auto outer_join(const table<K, VO>& other, F joiner, const std::string& name = {}) const;
 
+    // Joins with a table keyed by another key, on a foreign key taken from this table's
+    // rows (Kafka Streams' foreign-key KTable#join, KIP-213): the result is a table keyed
+    // like this one holding, per key, joiner(row, other row) for the other table's row
+    // under foreign_key(row), while both exist. `foreign_key` is callable as KO(const VT&
+    // row); the joiner as VR(const VT&, const VOT&) or VR(const K&, const VT&, const
+    // VOT&). A row whose foreign key changes leaves the old one's row behind, and a change
+    // of either row updates the result; the result is consistent once the internal topics
+    // are read (a response for a row that has changed since is dropped). The tables need
+    // not be co-partitioned: the join talks through "<name>-subscription-registration-topic"
+    // (partitioned like the other table) and "<name>-subscription-response-topic" (like
+    // this one), and keeps "<name>-subscription-store", "<name>-previous-store" and the
+    // result, "<name>-store" (name: KTABLE-FK-JOIN-<n> when empty). Keys and rows are
+    // written with their default serdes (KS, KOS, VS for this table's rows, VOS for the
+    // other's), which may be given. See foreign_key_join.h.
+    template <class KO, class VO, class FK, class F, class KS = default_serde<K>,
+              class KOS = default_serde<KO>,
+              class VS = default_serde<typename detail::table_row<V>::type>,
+              class VOS = default_serde<typename detail::table_row<VO>::type>>
+    requires(!std::is_convertible_v<F, std::string>) auto join(
+        const table<KO, VO>& other, FK foreign_key, F joiner, const std::string& name = {},
+        KS key_serde = {}, KOS foreign_key_serde = {}, VS row_serde = {},
+        VOS other_row_serde = {}) const;
+    // As the foreign-key join, with a row while this table has the key: the joiner gets the
+    // other row as a const std::optional<VOT>& (empty: none under the foreign key).
+    template <class KO, class VO, class FK, class F, class KS = default_serde<K>,
+              class KOS = default_serde<KO>,
+              class VS = default_serde<typename detail::table_row<V>::type>,
+              class VOS = default_serde<typename detail::table_row<VO>::type>>
+    requires(!std::is_convertible_v<F, std::string>) auto left_join(
+        const table<KO, VO>& other, FK foreign_key, F joiner, const std::string& name = {},
+        KS key_serde = {}, KOS foreign_key_serde = {}, VS row_serde = {},
+        VOS other_row_serde = {}) const;
+
 private:
+    template <join_kind Kind, class KO, class VO, class FK, class F, class KS, class KOS, class VS,
+              class VOS>
+    auto join_foreign_key(const table<KO, VO>& other, FK foreign_key, F joiner,
+                          const std::string& name, KS key_serde, KOS foreign_key_serde,
+                          VS row_serde, VOS other_row_serde) const;
     // filter (Keep: rows for which the predicate holds) and filter_not (the others).
     template <bool Keep, class F>
     auto filtered(F predicate, const std::string& name) const;

@@ -33,16 +33,41 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-// The topics SmokeTestDriver writes (data, fk) and reads: it creates none of them.
-const std::vector<std::string> driver_topics = {
-    "data",    "echo",           "max", "min", "min-suppressed", "min-raw", "dif", "sum",
-    "sws-raw", "sws-suppressed", "cnt", "avg", "tagg",           "fk"};
+// What differs between Kafka's two smoke drivers: the Brook app that runs the client's
+// topology, the topics (fixed names; the drivers create none), how the driver is started
+// and judged, and how long it writes its input.
+struct driver_kind {
+    std::string app;
+    std::vector<std::string> topics;
+    std::string driver_command; // scripts/kafka-smoke's, {props} and {bootstrap} filled in
+    std::string check_command;
+    std::chrono::seconds generation;
+};
+
+const driver_kind& kind_of(const smoke_scenario& scenario) {
+    // StreamsSmokeTest: 20 keys x 1000 values to data (and fk) over 90 s.
+    static const driver_kind streams{"brook-smoke",
+                                     {"data", "echo", "max", "min", "min-suppressed", "min-raw",
+                                      "dif", "sum", "sws-raw", "sws-suppressed", "cnt", "avg",
+                                      "tagg", "fk"},
+                                     "driver '{props}'",
+                                     "check",
+                                     90s};
+    // RelationalSmokeTest: 1,000 articles and 10,000 comments over about a minute.
+    static const driver_kind relational{
+        "brook-relational-smoke",
+        {"in-article", "in-comment", "out-augmented-article", "out-augmented-comment"},
+        "relational-driver '{bootstrap}'",
+        "relational-check",
+        60s};
+    return scenario.relational ? relational : streams;
+}
+
 constexpr int partitions = 5;
-// How long the driver writes its input (StreamsSmokeTest: Duration.ofSeconds(90)).
-constexpr auto generation = 90s;
-// The driver's own bounds go past ctest's TIMEOUT (600 s): up to 10 min waiting for open
-// transactions, then up to 6 min polling the outputs. A run that passes takes about 2 min;
-// these keep a failing one inside ctest's limit with time left to report it.
+// The drivers' own bounds go past ctest's TIMEOUT (600 s): StreamsSmokeTest waits up to
+// 10 min for open transactions, then up to 6 min polling the outputs; RelationalSmokeTest
+// up to 10 min for a pass. A run that passes takes about 2 min; these keep a failing one
+// inside ctest's limit with time left to report it.
 constexpr auto settle_timeout = 90s;
 constexpr auto driver_timeout = 480s;
 
@@ -91,7 +116,7 @@ double seconds_since(clock_type::time_point start) {
 // Deletes the driver's topics left by an earlier run, waits until the cluster no longer
 // lists them (a topic re-created while its deletion is pending keeps the old records),
 // then creates them empty.
-void recreate_driver_topics() {
+void recreate_driver_topics(const std::vector<std::string>& driver_topics) {
     kafka::admin_client admin(real_client_config());
     admin.delete_topics(driver_topics, 30s);
     const auto deadline = clock_type::now() + 60s;
@@ -104,7 +129,7 @@ void recreate_driver_topics() {
             break;
         }
         ASSERT_LT(clock_type::now(), deadline)
-            << "the driver's topics (data, echo, ...) were still listed 60 s after deleting "
+            << "the driver's topics were still listed 60 s after deleting "
                "them: check the broker's log (build/kafka-*/server.log)";
         std::this_thread::sleep_for(200ms);
     }
@@ -122,9 +147,10 @@ void recreate_driver_topics() {
 } // namespace
 
 void run_smoke_scenario(const smoke_scenario& scenario) {
+    const driver_kind& kind = kind_of(scenario);
     const std::string script = script_path();
-    ASSERT_TRUE(std::filesystem::exists(bin_path("brook-smoke")))
-        << bin_path("brook-smoke") << " is missing: build it first (make, or ninja -C build)";
+    ASSERT_TRUE(std::filesystem::exists(bin_path(kind.app)))
+        << bin_path(kind.app) << " is missing: build it first (make, or ninja -C build)";
     // The driver's jars first, so a slow download does not eat into the run's timing.
     {
         const auto [status, out] = run_capturing(fmt::format("'{}' fetch", script));
@@ -132,12 +158,12 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
                              << "scripts/kafka-smoke fetch failed (above): the smoke test needs "
                                 "a JDK 17+ and Maven, and Maven Central the first time";
     }
-    recreate_driver_topics();
+    recreate_driver_topics(kind.topics);
     if (::testing::Test::HasFatalFailure()) {
         return;
     }
 
-    const std::string app_id = unique_name("smoke");
+    const std::string app_id = unique_name(scenario.relational ? "relational-smoke" : "smoke");
     const auto work_dir = std::filesystem::temp_directory_path() / (app_id + "-run");
     std::filesystem::create_directories(work_dir);
     std::cout << "[ smoke    ] application.id " << app_id << ", logs and state in "
@@ -152,9 +178,9 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
     const auto start_instance = [&](int n) {
         ++launches[n];
         apps[n] = std::make_unique<app_process>(
-            std::vector<std::string>{bin_path("brook-smoke"), "--bootstrap-servers",
-                                     real_bootstrap(), "--application-id", app_id,
-                                     "--processing-guarantee", "exactly_once_v2", "--state-dir",
+            std::vector<std::string>{bin_path(kind.app), "--bootstrap-servers", real_bootstrap(),
+                                     "--application-id", app_id, "--processing-guarantee",
+                                     "exactly_once_v2", "--state-dir",
                                      (work_dir / fmt::format("instance-{}", n)).string(),
                                      // A killed member leaves the group after 10 s, not 45 s.
                                      "--set", "consumer.session.timeout.ms=10000"},
@@ -164,9 +190,9 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
     const auto crashed = [&]() -> std::string {
         for (int n = 0; n < 2; ++n) {
             if (!apps[n]->alive()) {
-                return fmt::format("brook-smoke instance {} exited by itself (status {}); the "
+                return fmt::format("{} instance {} exited by itself (status {}); the "
                                    "end of its stderr ({}):\n{}",
-                                   n, apps[n]->wait(0s), log_of(n).string(),
+                                   kind.app, n, apps[n]->wait(0s), log_of(n).string(),
                                    tail_of(log_of(n), 30));
             }
         }
@@ -190,7 +216,7 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
         const std::string crash = crashed();
         ASSERT_TRUE(crash.empty()) << crash;
         ASSERT_LT(clock_type::now(), started + settle_timeout)
-            << "the two brook-smoke instances did not both hold tasks within "
+            << "the two " << kind.app << " instances did not both hold tasks within "
             << settle_timeout.count() << " s (no 'assigned tasks' line in each log, or they "
             << "overlap); their logs are in " << work_dir.string();
         std::this_thread::sleep_for(200ms);
@@ -203,16 +229,19 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
     std::ofstream(props) << "bootstrap.servers=" << real_bootstrap()
                          << "\nprocessing.guarantee=exactly_once_v2\n";
     // exec: the driver's JVM is the process app_process signals and reaps.
-    app_process driver({"/bin/bash", "-c",
-                        fmt::format("exec '{}' driver '{}' >'{}' 2>&1", script, props.string(),
-                                    driver_log.string())});
+    const std::string driver_args =
+        fmt::format(fmt::runtime(kind.driver_command), fmt::arg("props", props.string()),
+                    fmt::arg("bootstrap", real_bootstrap()));
+    app_process driver(
+        {"/bin/bash", "-c",
+         fmt::format("exec '{}' {} >'{}' 2>&1", script, driver_args, driver_log.string())});
     const auto driver_started = clock_type::now();
 
-    // The kills spread over the input's 90 s, each up to 5 s off its even spot.
+    // The kills spread over the input's time, each up to 5 s off its even spot.
     std::vector<std::chrono::milliseconds> kill_at;
     std::mt19937_64 random(scenario.seed);
     for (int k = 0; k < scenario.kills; ++k) {
-        const auto even = std::chrono::duration_cast<std::chrono::milliseconds>(generation) *
+        const auto even = std::chrono::duration_cast<std::chrono::milliseconds>(kind.generation) *
                           (k + 1) / (scenario.kills + 1);
         kill_at.push_back(even + std::chrono::milliseconds(random() % 10'001) - 5s);
     }
@@ -224,8 +253,8 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
         ASSERT_TRUE(crash.empty()) << crash;
         if (clock_type::now() > driver_started + driver_timeout) {
             driver.stop(SIGKILL);
-            const auto [status, report] =
-                run_capturing(fmt::format("'{}' check '{}'", script, driver_log.string()));
+            const auto [status, report] = run_capturing(
+                fmt::format("'{}' {} '{}'", script, kind.check_command, driver_log.string()));
             FAIL() << "the smoke-test driver did not finish within " << driver_timeout.count()
                    << " s and was killed; logs in " << work_dir.string() << "\n"
                    << report;
@@ -254,15 +283,15 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
     }
 
     const auto [check_status, report] =
-        run_capturing(fmt::format("'{}' check '{}'", script, driver_log.string()));
-    EXPECT_EQ(check_status, 0) << "Kafka Streams' smoke-test driver did not pass brook-smoke "
+        run_capturing(fmt::format("'{}' {} '{}'", script, kind.check_command, driver_log.string()));
+    EXPECT_EQ(check_status, 0) << "Kafka Streams' smoke-test driver did not pass " << kind.app
                                << "(full output " << driver_log.string() << ", app logs beside "
                                << "it):\n"
                                << report;
 
     for (int n = 0; n < 2; ++n) {
         EXPECT_EQ(apps[n]->stop(SIGTERM), 0)
-            << "brook-smoke instance " << n << " did not exit 0 on SIGTERM; the end of its "
+            << kind.app << " instance " << n << " did not exit 0 on SIGTERM; the end of its "
             << "stderr:\n"
             << tail_of(log_of(n), 30);
     }

@@ -2,7 +2,10 @@
 
 // The Kafka Streams smoke scenario: Apache Kafka's own smoke-test driver (StreamsSmokeTest,
 // run by scripts/kafka-smoke) against 2 instances of brook-smoke, Brook's port of its
-// SmokeTestClient topology, under exactly_once_v2 on the real broker. The driver is the
+// SmokeTestClient topology, under exactly_once_v2 on the real broker. With `relational`,
+// RelationalSmokeTest's driver against brook-relational-smoke instead (1,000 articles and
+// 10,000 comments; it checks every comment joined with its article through the foreign-key
+// join and every article's comment count). The driver is the
 // oracle: it writes 20 keys x 1000 values to `data` and `fk` over about 90 s, then reads
 // every output topic with read_committed and checks each value exactly, that every
 // transaction finished, and that each input was echoed once. Brook passes only when its
@@ -20,7 +23,10 @@
 namespace brook::testing {
 
 struct smoke_scenario {
-    int kills = 0;     // SIGKILLs of instance 1 during the driver's ~90 s of input
+    // RelationalSmokeTest's driver (foreign-key joins) against brook-relational-smoke,
+    // instead of StreamsSmokeTest's against brook-smoke.
+    bool relational = false;
+    int kills = 0;     // SIGKILLs of instance 1 while the driver writes its input
     uint64_t seed = 0; // when the kills come (chaos_seed() in the chaos suite)
 };
 
