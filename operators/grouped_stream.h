@@ -45,6 +45,8 @@ template <class K, class V, class KS, class VS, class W>
 class time_windowed_stream;
 template <class K, class V, class KS, class VS>
 class session_windowed_stream;
+template <class K, class VOut, class KS>
+class cogrouped_stream;
 
 // Lets only records with a key through (a std::optional key may be null): the filter in
 // front of a repartition topic.
@@ -129,12 +131,22 @@ public:
                          user_aggregation<VR, I, A>{std::move(initializer), std::move(adder)});
     }
 
+    // Starts a cogroup (Kafka Streams' KGroupedStream#cogroup): this stream with
+    // `aggregator`, callable as VOut(const K& key, const V& value, const VOut& aggregate);
+    // add more grouped streams with .cogroup(other, aggregator), then aggregate(). See
+    // cogrouped_stream.h.
+    template <class VOut, class A>
+    cogrouped_stream<K, VOut, KS> cogroup(A aggregator) const;
+
     // Tumbling or hopping windows.
     time_windowed_stream<K, V, KS, VS, time_windows> windowed_by(time_windows windows) const;
     // Sliding windows.
     time_windowed_stream<K, V, KS, VS, sliding_windows> windowed_by(sliding_windows windows) const;
     // Session windows.
     session_windowed_stream<K, V, KS, VS> windowed_by(session_windows windows) const;
+
+    // For operators (cogroup): where the aggregation reads from.
+    const aggregation_input<K, V, KS, VS>& input() const { return _input; }
 
 private:
     // Kafka Streams' defaults: the grouping's key serde, and default_serde<VR> for the

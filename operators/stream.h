@@ -357,3 +357,5 @@ private:
 #include "operators/join_impl.h"
 // Table regrouping and aggregation.
 #include "operators/table_impl.h"
+// Cogrouped aggregations.
+#include "operators/cogroup_impl.h"

@@ -6,7 +6,9 @@
 //   brook-test-key-count BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR [KEY=VALUE ...]
 //
 // KEY=VALUE pairs are added to the streams config (processing.guarantee,
-// num.standby.replicas, application.server, ...).
+// num.standby.replicas, application.server, ...), except brook.test.cogroup=true, which
+// counts through a cogroup instead: keys ending in an even digit straight from INPUT, the
+// others re-keyed (so repartitioned) first, both adding 1 to one "counts" store.
 //
 // For the test to read: stderr gets "STATE <new state> <wall ms>" at every state change;
 // STATE_DIR/restores.log gets "<wall ms> <changelog topic> <partition> <records restored>"
@@ -57,12 +59,31 @@ int main(int argc, char** argv) {
         }
         settings[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
+    const bool cogroup = settings["brook.test.cogroup"] == "true";
+    settings.erase("brook.test.cogroup");
     try {
         stream_builder builder;
-        builder.stream<std::string, std::string>({argv[3]})
-            .group_by_key()
-            .count(materialized<std::string, int64_t>::as("counts"))
-            .to_stream()
+        auto input = builder.stream<std::string, std::string>({argv[3]});
+        auto counts = [&] {
+            if (!cogroup) {
+                return input.group_by_key().count(materialized<std::string, int64_t>::as("counts"));
+            }
+            auto even = [](const std::string& key, const std::string&) {
+                return !key.empty() && (key.back() - '0') % 2 == 0;
+            };
+            auto plus_one = [](const std::string&, const std::string&, int64_t n) { return n + 1; };
+            auto rekeyed =
+                input.filter_not(even)
+                    .select_key([](const std::string& key, const std::string&) { return key; })
+                    .group_by_key();
+            return input.filter(even)
+                .group_by_key()
+                .cogroup<int64_t>(plus_one)
+                .cogroup(rekeyed, plus_one)
+                .aggregate([] { return int64_t{0}; },
+                           materialized<std::string, int64_t>::as("counts"));
+        }();
+        counts.to_stream()
             .map_values([](const int64_t& n) { return std::to_string(n); })
             .to(argv[4]);
         const topology topo = builder.build();
