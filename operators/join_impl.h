@@ -29,6 +29,7 @@
 #include "operators/table_map.h"
 #include "operators/table_result.h"
 #include "operators/table_table_join.h"
+#include "operators/table_transform_values.h"
 
 namespace brook {
 
@@ -408,19 +409,58 @@ template <class K, class V>
 template <class VR, class Step>
 table<K, std::optional<VR>> table<K, V>::derive(const std::string& given, const char* prefix,
                                                 Step step) const {
-    static_assert(!detail::is_windowed_key<K>::value,
-                  "filter / map_values on a windowed table: use to_stream() first");
     using VT = typename detail::table_row<V>::type;
     using P = table_map_processor<K, V, VT, VR, Step>;
+    return derive_with<VR>(_builder->name_or_new(given, prefix), [&](const std::string& name) {
+        _builder->graph().template add_processor<P>(
+            name, std::function<std::unique_ptr<P>()>([name, step] {
+                return std::make_unique<P>(name, step);
+            }),
+            {_node});
+    });
+}
+
+template <class K, class V>
+template <class T>
+auto table<K, V>::transform_values(std::function<std::unique_ptr<T>()> supplier,
+                                   const std::vector<std::string>& stores,
+                                   const std::string& given) const {
+    using VT = typename detail::table_row<V>::type;
+    using VR = typename T::result_type;
+    static_assert(std::is_base_of_v<value_transformer_with_key<K, VT, VR>, T>,
+                  "transform_values: the supplier must make a value_transformer_with_key<K, "
+                  "VT, VR>, VT the table's row type");
+    using P = table_transform_values_processor<K, V, VT, VR>;
+    std::function<std::unique_ptr<value_transformer_with_key<K, VT, VR>>()> make =
+        [supplier =
+             std::move(supplier)]() -> std::unique_ptr<value_transformer_with_key<K, VT, VR>> {
+        return supplier();
+    };
+    return derive_with<VR>(_builder->name_or_new(given, "KTABLE-TRANSFORMVALUES-"),
+                           [&](const std::string& name) {
+                               _builder->graph().template add_processor<P>(
+                                   name, std::function<std::unique_ptr<P>()>([name, make] {
+                                       return std::make_unique<P>(name, make);
+                                   }),
+                                   {_node});
+                               if (!stores.empty()) {
+                                   _builder->graph().connect_store_names(stores, name);
+                               }
+                           });
+}
+
+template <class K, class V>
+template <class VR, class AddNode>
+table<K, std::optional<VR>> table<K, V>::derive_with(const std::string& name,
+                                                     AddNode add_node) const {
+    static_assert(!detail::is_windowed_key<K>::value,
+                  "filter / map_values / transform_values on a windowed table: use "
+                  "to_stream() first");
     using result_p = table_result_processor<K, VR>;
     stream_builder& b = *_builder;
-    const std::string name = b.name_or_new(given, prefix);
     const std::string result = name + "-result";
     const std::string store = name + "-store";
-    b.graph().template add_processor<P>(name, std::function<std::unique_ptr<P>()>([name, step] {
-                                            return std::make_unique<P>(name, step);
-                                        }),
-                                        {_node});
+    add_node(name);
     b.graph().template add_processor<result_p>(result,
                                                std::function<std::unique_ptr<result_p>()>([store] {
                                                    return std::make_unique<result_p>(store);

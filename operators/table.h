@@ -7,10 +7,13 @@
 //
 // Handles are cheap values; the builder must outlive them until build().
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "engine/errors.h"
 #include "operators/branch.h"
@@ -84,6 +87,17 @@ public:
     // table kept like filter's (KTABLE-MAPVALUES-<n>-store).
     template <class F>
     auto map_values(F mapper, const std::string& name = {}) const;
+
+    // Each row through a value transformer (Kafka Streams' KTable#transformValues): the
+    // supplier makes one T (a value_transformer_with_key<K, VT, VR>, see
+    // value_transformer.h) per task; its init() gets the task, to find the stores named
+    // in `stores` and schedule punctuations, and transform(key, row) gives the derived row
+    // (nullopt: none). A deleted row is deleted in the result without a call. Kept like
+    // filter's (<name>-store, or KTABLE-TRANSFORMVALUES-<n>-store).
+    template <class T>
+    auto transform_values(std::function<std::unique_ptr<T>()> supplier,
+                          const std::vector<std::string>& stores = {},
+                          const std::string& name = {}) const;
 
     // Regroups the rows by selector(key, row), which returns key_value<K2, V2> (the group
     // key and the value to aggregate), for aggregate / reduce / count with a subtractor
@@ -169,6 +183,9 @@ private:
     template <class VR, class Step>
     table<K, std::optional<VR>> derive(const std::string& name, const char* prefix,
                                        Step step) const;
+    // derive()'s graph: `node` (added by add_node under this table's node) then the result.
+    template <class VR, class AddNode>
+    table<K, std::optional<VR>> derive_with(const std::string& name, AddNode add_node) const;
     template <join_kind Kind, class VO, class F>
     auto join_tables(const table<K, VO>& other, F joiner, const std::string& name) const;
 

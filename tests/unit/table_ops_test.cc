@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/store/get_store.h"
+#include "engine/store/stores.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 
@@ -171,6 +172,54 @@ TEST(table_ops, aggregate_and_reduce_subtract_a_changed_rows_old_value) {
                       {"a", 100}, {"a", 150}, {"a", 50}, {"a", 80}, {"b", 7}, {"a", 30}}))
             << (reduce ? "reduce" : "aggregate");
     }
+}
+
+// A transformer that numbers each key's versions in a store of its own and drops rows
+// equal to "hide" (Kafka Streams' KTableTransformValuesTest, materialized).
+class versioned final : public value_transformer_with_key<std::string, std::string, std::string> {
+public:
+    void init(task_context& task) override {
+        _versions = &get_store<key_value_store<std::string, int64_t>>(task, "versions");
+    }
+    std::optional<std::string> transform(const std::string& key, const std::string& row) override {
+        if (row == "hide") {
+            return std::nullopt;
+        }
+        const int64_t version = _versions->get(key).value_or(0) + 1;
+        _versions->put(key, version);
+        return row + "#" + std::to_string(version);
+    }
+    void close() override { ++closed; }
+    static inline int closed = 0;
+
+private:
+    key_value_store<std::string, int64_t>* _versions = nullptr;
+};
+
+TEST(table_ops, transform_values_runs_a_stateful_transformer_on_each_row) {
+    stream_builder b;
+    b.add_state_store(stores::key_value_store_builder<std::string, int64_t>("versions").build());
+    auto derived = b.table<std::string, std::string>("in").transform_values(
+        std::function<std::unique_ptr<versioned>()>([] { return std::make_unique<versioned>(); }),
+        {"versions"}, "numbered");
+    derived.to_stream().to("out", produced<std::string, opt>{});
+    versioned::closed = 0;
+    {
+        topology_test_driver driver(b.build(), config);
+        auto in = driver.create_input_topic<std::string, opt>("in");
+        in.pipe_input("a", opt("x"), 1);
+        in.pipe_input("a", opt("y"), 2);
+        in.pipe_input("a", opt("hide"), 3);  // no row now: tombstone
+        in.pipe_input("b", opt("hide"), 4);  // never had a row: nothing
+        in.pipe_input("a", std::nullopt, 5); // deleted, had no row: nothing, no call
+        in.pipe_input("a", opt("z"), 6);
+        EXPECT_EQ(read(driver),
+                  (rows{{"a", "x#1", 1}, {"a", "y#2", 2}, {"a", "null", 3}, {"a", "z#3", 6}}));
+        auto& store = get_store<timestamped_key_value_store<std::string, std::string>>(
+            driver.state_store("numbered-store"));
+        EXPECT_EQ(store.get("a")->value, "z#3");
+    }
+    EXPECT_EQ(versioned::closed, 1);
 }
 
 } // namespace
