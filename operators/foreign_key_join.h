@@ -19,7 +19,9 @@
 // foreign key, a new value) never joins. Every subscription is answered, with the right
 // row or with none, so an inner join retracts a row whose new foreign key has no right row
 // yet, and a left join emits the left row alone. A deleted left row unsubscribes and is
-// answered with "no row", which the resolver turns into a tombstone.
+// answered with "no row", which the resolver turns into a tombstone. A row whose
+// foreign_key returns nullopt names no row: fk_null_key_processor answers it at once
+// through the response topic.
 //
 // Lifecycle: one instance per task; init() finds the stores. Threading: the task's thread.
 // Ownership: each borrows its stores.
@@ -201,6 +203,46 @@ const V* fk_row(const std::optional<V>& v) {
 }
 } // namespace detail
 
+namespace detail {
+// The row's foreign key: foreign_key(row), which returns KO or std::optional<KO> (nullopt:
+// the row names no other row).
+template <class KO, class FK, class VT>
+std::optional<KO> foreign_key_of(const FK& foreign_key, const VT& row) {
+    if constexpr (std::is_convertible_v<std::invoke_result_t<const FK&, const VT&>, KO>) {
+        return std::optional<KO>(foreign_key(row));
+    } else {
+        return foreign_key(row);
+    }
+}
+} // namespace detail
+
+// Left side, on each update of the left table whose row has no foreign key: answers it on
+// the response topic itself, with no right row, so the resolver gives a left join's row
+// with none (KIP-962) and retracts an inner join's row, in order with the answers before.
+template <class K, class TV, class VT, class KO, class FK, class VTS, class VOT>
+class fk_null_key_processor final : public processor<K, TV, K, fk_response<VOT>> {
+public:
+    fk_null_key_processor(FK foreign_key, VTS row_serde)
+        : _foreign_key(std::move(foreign_key)), _rows(std::move(row_serde)) {}
+
+    void process(record<K, TV>&& r) override {
+        const VT* row = detail::fk_row(r.value);
+        if (row == nullptr || detail::foreign_key_of<KO>(_foreign_key, *row)) {
+            return;
+        }
+        this->context().forward(record<K, fk_response<VOT>>{
+            std::move(r.key),
+            fk_response<VOT>{fk_row_hash::of(detail::serialize_to_string(_rows, *row)),
+                             std::nullopt},
+            r.timestamp,
+            {}});
+    }
+
+private:
+    FK _foreign_key;
+    [[no_unique_address]] VTS _rows;
+};
+
 // Left side, on each update of the left table (TV: what it forwards; VT: the row). Keeps
 // each left key's current foreign key in `previous_store` to unsubscribe from it when it
 // changes or the row goes away.
@@ -228,14 +270,21 @@ public:
             }
             return;
         }
-        KO now = _foreign_key(*row);
+        std::optional<KO> now = detail::foreign_key_of<KO>(_foreign_key, *row);
         const fk_row_hash hash = fk_row_hash::of(detail::serialize_to_string(_rows, *row));
-        if (old &&
-            detail::serialize_to_string(_kos, *old) != detail::serialize_to_string(_kos, now)) {
+        if (old && (!now || detail::serialize_to_string(_kos, *old) !=
+                                detail::serialize_to_string(_kos, *now))) {
             send(*old, fk_instruction::unsubscribe, hash, r);
         }
-        _previous->put(r.key, now);
-        send(std::move(now), fk_instruction::subscribe, hash, r);
+        if (!now) {
+            // No foreign key: fk_null_key_processor answers for the row itself.
+            if (old) {
+                _previous->remove(r.key);
+            }
+            return;
+        }
+        _previous->put(r.key, *now);
+        send(std::move(*now), fk_instruction::subscribe, hash, r);
     }
 
 private:

@@ -641,9 +641,11 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
     static_assert(std::is_invocable_v<const FK&, const VT&>,
                   "join(table, foreign_key, joiner): foreign_key must be callable as "
                   "KO(const VT& row)");
-    static_assert(std::is_convertible_v<std::invoke_result_t<const FK&, const VT&>, KO>,
+    using FKR = std::invoke_result_t<const FK&, const VT&>;
+    static_assert(std::is_convertible_v<FKR, KO> ||
+                      std::is_same_v<std::decay_t<FKR>, std::optional<KO>>,
                   "join(table, foreign_key, joiner): foreign_key must return the other "
-                  "table's key type KO");
+                  "table's key type KO, or std::optional<KO> (nullopt: no foreign key)");
     static_assert(detail::value_joiner<F, K, VT, B>,
                   "join(table, foreign_key, joiner): the joiner must be callable as VR(const "
                   "VT&, const VOT&) or VR(const K&, const VT&, const VOT&); left_join passes "
@@ -716,10 +718,18 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
             .build(),
         {receive, right_update});
     b.graph().connect_store(right_store, {receive});
+    // Left side: rows without a foreign key answer themselves.
+    const std::string null_key = name + "-null-foreign-key";
+    using null_key_p = fk_null_key_processor<K, V, VT, KO, FK, VS, VOT>;
+    b.graph().template add_processor<null_key_p>(
+        null_key, std::function<std::unique_ptr<null_key_p>()>([foreign_key, row_serde] {
+            return std::make_unique<null_key_p>(foreign_key, row_serde);
+        }),
+        {_node});
     using response_serde = fk_response_serde<VOS>;
     b.graph().add_internal_topic({response, std::nullopt});
     b.graph().template add_internal_sink<K, fk_response<VOT>, KS, response_serde>(
-        response_sink, response, {receive, right_update}, key_serde,
+        response_sink, response, {receive, right_update, null_key}, key_serde,
         response_serde(other_row_serde));
     b.graph().template add_internal_source<K, fk_response<VOT>, KS, response_serde>(
         response_source, response, key_serde, response_serde(other_row_serde));

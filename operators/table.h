@@ -142,16 +142,17 @@ public:
     // rows (Kafka Streams' foreign-key KTable#join, KIP-213): the result is a table keyed
     // like this one holding, per key, joiner(row, other row) for the other table's row
     // under foreign_key(row), while both exist. `foreign_key` is callable as KO(const VT&
-    // row); the joiner as VR(const VT&, const VOT&) or VR(const K&, const VT&, const
-    // VOT&). A row whose foreign key changes leaves the old one's row behind, and a change
-    // of either row updates the result; the result is consistent once the internal topics
-    // are read (a response for a row that has changed since is dropped). The tables need
-    // not be co-partitioned: the join talks through "<name>-subscription-registration-topic"
-    // (partitioned like the other table) and "<name>-subscription-response-topic" (like
-    // this one), and keeps "<name>-subscription-store", "<name>-previous-store" and the
-    // result, "<name>-store" (name: KTABLE-FK-JOIN-<n> when empty). Keys and rows are
-    // written with their default serdes (KS, KOS, VS for this table's rows, VOS for the
-    // other's), which may be given. See foreign_key_join.h.
+    // row), or std::optional<KO>(const VT& row) where nullopt means the row names no
+    // other row (a left join then gives the row with none, as KIP-962); the joiner as
+    // VR(const VT&, const VOT&) or VR(const K&, const VT&, const VOT&). A row whose foreign key
+    // changes leaves the old one's row behind, and a change of either row updates the result; the
+    // result is consistent once the internal topics are read (a response for a row that has changed
+    // since is dropped). The tables need not be co-partitioned: the join talks through
+    // "<name>-subscription-registration-topic" (partitioned like the other table) and
+    // "<name>-subscription-response-topic" (like this one), and keeps "<name>-subscription-store",
+    // "<name>-previous-store" and the result, "<name>-store" (name: KTABLE-FK-JOIN-<n> when empty).
+    // Keys and rows are written with their default serdes (KS, KOS, VS for this table's rows, VOS
+    // for the other's), which may be given. See foreign_key_join.h.
     template <class KO, class VO, class FK, class F, class KS = default_serde<K>,
               class KOS = default_serde<KO>,
               class VS = default_serde<typename detail::table_row<V>::type>,

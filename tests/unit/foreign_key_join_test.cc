@@ -140,6 +140,56 @@ TEST(foreign_key_join, a_right_row_reaches_every_left_row_that_names_it) {
     EXPECT_EQ(result.get("l3")->value, "l3:c+R11");
 }
 
+// A row whose foreign key is "-" names no right row.
+std::optional<std::string> optional_foreign_key(const std::string& row) {
+    const std::string fk = foreign_key_of(row);
+    return fk == "-" ? std::nullopt : std::optional<std::string>(fk);
+}
+
+TEST(foreign_key_join, a_row_without_a_foreign_key_joins_alone_in_a_left_join_only) {
+    for (const bool left_join : {true, false}) {
+        stream_builder b;
+        auto left = b.table<std::string, std::string>("left");
+        auto right = b.table<std::string, std::string>("right");
+        if (left_join) {
+            left.left_join(right, optional_foreign_key,
+                           [](const std::string& row, const opt& other) {
+                               return payload_of(row) + "+" + other.value_or("null");
+                           })
+                .to_stream()
+                .to("out", produced<std::string, opt>{});
+        } else {
+            left.join(right, optional_foreign_key,
+                      [](const std::string& row, const std::string& other) {
+                          return payload_of(row) + "+" + other;
+                      })
+                .to_stream()
+                .to("out", produced<std::string, opt>{});
+        }
+        topology_test_driver driver(b.build(), config);
+        auto l = driver.create_input_topic<std::string, opt>("left");
+        auto r = driver.create_input_topic<std::string, opt>("right");
+        auto out = driver.create_output_topic<std::string, opt>("out");
+        auto read = [&] {
+            rows all;
+            for (auto& rec : out.read_records_to_list()) {
+                all.emplace_back(rec.key, rec.value.value_or("null"));
+            }
+            return all;
+        };
+        r.pipe_input("r1", opt("R1"), 1);
+        l.pipe_input("l1", opt("-,a"), 2); // no foreign key
+        const rows alone = left_join ? rows{{"l1", "a+null"}} : rows{};
+        EXPECT_EQ(read(), alone) << left_join;
+        l.pipe_input("l1", opt("r1,b"), 3); // now one
+        EXPECT_EQ(read(), (rows{{"l1", "b+R1"}})) << left_join;
+        l.pipe_input("l1", opt("-,c"), 4); // none again: r1's later changes do not reach it
+        r.pipe_input("r1", opt("R1b"), 5);
+        const rows again = left_join ? rows{{"l1", "c+null"}} : rows{{"l1", "null"}};
+        EXPECT_EQ(read(), again) << left_join;
+    }
+}
+
 TEST(foreign_key_join, wire_formats_round_trip_and_reject_garbage) {
     fk_subscription_serde<default_serde<std::string>> subscriptions;
     std::string buffer;
