@@ -18,10 +18,10 @@
 // left row is still that one, so a response for a row that has changed since (a new
 // foreign key, a new value) never joins. Every subscription is answered, with the right
 // row or with none, so an inner join retracts a row whose new foreign key has no right row
-// yet, and a left join emits the left row alone. A deleted left row unsubscribes and is
-// answered with "no row", which the resolver turns into a tombstone. A row whose
-// foreign_key returns nullopt names no row: fk_null_key_processor answers it at once
-// through the response topic.
+// yet, and a left join emits the left row alone. A deleted left row unsubscribes, and a
+// row whose foreign_key returns nullopt names no row: fk_self_answer_processor answers both
+// at once through the response topic, which the resolver turns into a tombstone (deleted)
+// or a row with none (left join).
 //
 // Lifecycle: one instance per task; init() finds the stores. Threading: the task's thread.
 // Ownership: each borrows its stores.
@@ -69,9 +69,8 @@ struct fk_row_hash {
 
 // What the left side tells the right side about one left key.
 enum class fk_instruction : char {
-    subscribe = 1,               // the left row names this foreign key now: answer it
-    unsubscribe = 2,             // it names another one now: forget it, say nothing
-    unsubscribe_and_respond = 3, // the left row was deleted: forget it, answer "no row"
+    subscribe = 1,   // the left row names this foreign key now: answer it
+    unsubscribe = 2, // it names another one, none, or was deleted: forget it, say nothing
 };
 
 template <class K>
@@ -127,7 +126,7 @@ public:
         return std::string_view(buffer);
     }
     value_type deserialize(nullable_bytes in) const {
-        if (!in || in->size() < 18 || in->front() != '\1' || in->at(1) < 1 || in->at(1) > 3) {
+        if (!in || in->size() < 18 || in->front() != '\1' || in->at(1) < 1 || in->at(1) > 2) {
             throw serde_error("not a foreign-key join subscription (version 1, instruction, "
                               "hash, left key)");
         }
@@ -216,26 +215,28 @@ std::optional<KO> foreign_key_of(const FK& foreign_key, const VT& row) {
 }
 } // namespace detail
 
-// Left side, on each update of the left table whose row has no foreign key: answers it on
-// the response topic itself, with no right row, so the resolver gives a left join's row
-// with none (KIP-962) and retracts an inner join's row, in order with the answers before.
+// Left side, on each update of the left table that no right row answers: a deleted row,
+// or a row with no foreign key. Answers it on the response topic itself, with no right
+// row, so the resolver retracts a deleted row (whatever its foreign key was), gives a left
+// join's row without a foreign key with none (KIP-962) and retracts an inner join's, in
+// order with the answers before it.
 template <class K, class TV, class VT, class KO, class FK, class VTS, class VOT>
-class fk_null_key_processor final : public processor<K, TV, K, fk_response<VOT>> {
+class fk_self_answer_processor final : public processor<K, TV, K, fk_response<VOT>> {
 public:
-    fk_null_key_processor(FK foreign_key, VTS row_serde)
+    fk_self_answer_processor(FK foreign_key, VTS row_serde)
         : _foreign_key(std::move(foreign_key)), _rows(std::move(row_serde)) {}
 
     void process(record<K, TV>&& r) override {
         const VT* row = detail::fk_row(r.value);
-        if (row == nullptr || detail::foreign_key_of<KO>(_foreign_key, *row)) {
-            return;
+        fk_row_hash hash;
+        if (row != nullptr) {
+            if (detail::foreign_key_of<KO>(_foreign_key, *row)) {
+                return; // the right side answers
+            }
+            hash = fk_row_hash::of(detail::serialize_to_string(_rows, *row));
         }
         this->context().forward(record<K, fk_response<VOT>>{
-            std::move(r.key),
-            fk_response<VOT>{fk_row_hash::of(detail::serialize_to_string(_rows, *row)),
-                             std::nullopt},
-            r.timestamp,
-            {}});
+            std::move(r.key), fk_response<VOT>{hash, std::nullopt}, r.timestamp, {}});
     }
 
 private:
@@ -264,8 +265,9 @@ public:
         const VT* row = detail::fk_row(r.value);
         const std::optional<KO> old = _previous->get(r.key);
         if (row == nullptr) {
+            // fk_self_answer_processor answers the delete itself.
             if (old) {
-                send(*old, fk_instruction::unsubscribe_and_respond, {}, r);
+                send(*old, fk_instruction::unsubscribe, {}, r);
                 _previous->remove(r.key);
             }
             return;
@@ -277,7 +279,7 @@ public:
             send(*old, fk_instruction::unsubscribe, hash, r);
         }
         if (!now) {
-            // No foreign key: fk_null_key_processor answers for the row itself.
+            // No foreign key: fk_self_answer_processor answers for the row itself.
             if (old) {
                 _previous->remove(r.key);
             }
@@ -328,14 +330,6 @@ public:
         switch (r.value.instruction) {
         case fk_instruction::unsubscribe:
             _subscriptions->remove(key);
-            return;
-        case fk_instruction::unsubscribe_and_respond:
-            _subscriptions->remove(key);
-            this->context().forward(
-                record<K, fk_response<VOT>>{std::move(r.value.key),
-                                            fk_response<VOT>{r.value.hash, std::nullopt},
-                                            r.timestamp,
-                                            {}});
             return;
         case fk_instruction::subscribe: {
             std::string hash;

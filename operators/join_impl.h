@@ -718,19 +718,23 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
             .build(),
         {receive, right_update});
     b.graph().connect_store(right_store, {receive});
-    // Left side: rows without a foreign key answer themselves.
-    const std::string null_key = name + "-null-foreign-key";
-    using null_key_p = fk_null_key_processor<K, V, VT, KO, FK, VS, VOT>;
-    b.graph().template add_processor<null_key_p>(
-        null_key, std::function<std::unique_ptr<null_key_p>()>([foreign_key, row_serde] {
-            return std::make_unique<null_key_p>(foreign_key, row_serde);
+    // Left side: deleted rows and rows without a foreign key answer themselves.
+    const std::string self_answer = name + "-self-answer";
+    using self_answer_p = fk_self_answer_processor<K, V, VT, KO, FK, VS, VOT>;
+    b.graph().template add_processor<self_answer_p>(
+        self_answer, std::function<std::unique_ptr<self_answer_p>()>([foreign_key, row_serde] {
+            return std::make_unique<self_answer_p>(foreign_key, row_serde);
         }),
         {_node});
     using response_serde = fk_response_serde<VOS>;
     b.graph().add_internal_topic({response, std::nullopt});
     b.graph().template add_internal_sink<K, fk_response<VOT>, KS, response_serde>(
-        response_sink, response, {receive, right_update, null_key}, key_serde,
+        response_sink, response, {receive, right_update}, key_serde,
         response_serde(other_row_serde));
+    // A sink of its own: one sink under both sides would join them into one sub-topology,
+    // which the tables, not co-partitioned, cannot share.
+    b.graph().template add_internal_sink<K, fk_response<VOT>, KS, response_serde>(
+        self_answer + "-sink", response, {self_answer}, key_serde, response_serde(other_row_serde));
     b.graph().template add_internal_source<K, fk_response<VOT>, KS, response_serde>(
         response_source, response, key_serde, response_serde(other_row_serde));
 

@@ -187,14 +187,17 @@ TEST(foreign_key_join, a_row_without_a_foreign_key_joins_alone_in_a_left_join_on
         r.pipe_input("r1", opt("R1b"), 5);
         const rows again = left_join ? rows{{"l1", "c+null"}} : rows{{"l1", "null"}};
         EXPECT_EQ(read(), again) << left_join;
+        l.pipe_input("l1", std::nullopt, 6); // deleted while it names no right row
+        const rows gone = left_join ? rows{{"l1", "null"}} : rows{};
+        EXPECT_EQ(read(), gone) << left_join;
     }
 }
 
 TEST(foreign_key_join, wire_formats_round_trip_and_reject_garbage) {
     fk_subscription_serde<default_serde<std::string>> subscriptions;
     std::string buffer;
-    const fk_subscription<std::string> s{fk_instruction::unsubscribe_and_respond,
-                                         fk_row_hash::of("row"), "left-key"};
+    const fk_subscription<std::string> s{fk_instruction::unsubscribe, fk_row_hash::of("row"),
+                                         "left-key"};
     const auto back = subscriptions.deserialize(subscriptions.serialize(s, buffer));
     EXPECT_EQ(back.instruction, s.instruction);
     EXPECT_EQ(back.hash, s.hash);
@@ -223,6 +226,13 @@ TEST(foreign_key_join, the_graph_names_its_topics_and_stores_and_needs_materiali
         .to_stream()
         .to("out", produced<std::string, opt>{});
     const topology topo = b.build();
+    // The tables need not be co-partitioned, so they must not share a task.
+    ASSERT_TRUE(topo.subtopology_of("left", "app") && topo.subtopology_of("right", "app"));
+    EXPECT_NE(*topo.subtopology_of("left", "app"), *topo.subtopology_of("right", "app"));
+    EXPECT_EQ(topo.subtopology_of("app-fkj-subscription-registration-topic", "app"),
+              topo.subtopology_of("right", "app"));
+    EXPECT_EQ(topo.subtopology_of("app-fkj-subscription-response-topic", "app"),
+              topo.subtopology_of("left", "app"));
     const auto sources = topo.source_topics("app");
     for (const char* topic :
          {"app-fkj-subscription-registration-topic", "app-fkj-subscription-response-topic"}) {
