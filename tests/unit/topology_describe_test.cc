@@ -338,5 +338,74 @@ TEST(topology_describe, joins_are_drawn_exactly_in_mermaid_with_their_stores) {
     EXPECT_EQ(join_topology().to_mermaid(), expected);
 }
 
+// A foreign-key join: the left table's sub-topology (subscribing, answering itself,
+// resolving) and the right table's (keeping subscriptions, answering), linked only through
+// the two internal topics.
+topology foreign_key_join_topology() {
+    stream_builder b;
+    auto comments = b.table<std::string, std::string>("comments");
+    auto articles = b.table<std::string, std::string>("articles");
+    comments
+        .join(
+            articles, [](const std::string& c) { return c.substr(0, c.find(':')); },
+            [](const std::string& c, const std::string& a) { return c + a; }, "by-article")
+        .to_stream()
+        .to("out", produced<std::string, std::optional<std::string>>{});
+    return b.build();
+}
+
+TEST(topology_describe, foreign_key_joins_are_described_exactly) {
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000001 (topics: [comments])
+      --> KTABLE-SOURCE-0000000002
+    Processor: KTABLE-SOURCE-0000000002 (stores: [comments-STATE-STORE-0000000000])
+      --> by-article-subscription-send, by-article-self-answer
+      <-- KSTREAM-SOURCE-0000000001
+    Processor: by-article-subscription-send (stores: [by-article-previous-store])
+      --> by-article-subscription-registration-topic-sink
+      <-- KTABLE-SOURCE-0000000002
+    Sink: by-article-subscription-registration-topic-sink (topic: <application.id>-by-article-subscription-registration-topic)
+      <-- by-article-subscription-send
+    Processor: by-article-self-answer (stores: [])
+      --> by-article-self-answer-sink
+      <-- KTABLE-SOURCE-0000000002
+    Sink: by-article-self-answer-sink (topic: <application.id>-by-article-subscription-response-topic)
+      <-- by-article-self-answer
+    Source: by-article-subscription-response-topic-source (topics: [<application.id>-by-article-subscription-response-topic])
+      --> by-article-response-resolver
+    Processor: by-article-response-resolver (stores: [comments-STATE-STORE-0000000000])
+      --> by-article
+      <-- by-article-subscription-response-topic-source
+    Processor: by-article (stores: [by-article-store])
+      --> KTABLE-TOSTREAM-0000000006
+      <-- by-article-response-resolver
+    Processor: KTABLE-TOSTREAM-0000000006 (stores: [])
+      --> KSTREAM-SINK-0000000007
+      <-- by-article
+    Sink: KSTREAM-SINK-0000000007 (topic: out)
+      <-- KTABLE-TOSTREAM-0000000006
+
+   Sub-topology: 1
+    Source: KSTREAM-SOURCE-0000000004 (topics: [articles])
+      --> KTABLE-SOURCE-0000000005
+    Processor: KTABLE-SOURCE-0000000005 (stores: [articles-STATE-STORE-0000000003])
+      --> by-article-right-update
+      <-- KSTREAM-SOURCE-0000000004
+    Source: by-article-subscription-registration-topic-source (topics: [<application.id>-by-article-subscription-registration-topic])
+      --> by-article-subscription-receive
+    Processor: by-article-subscription-receive (stores: [by-article-subscription-store, articles-STATE-STORE-0000000003])
+      --> by-article-subscription-response-topic-sink
+      <-- by-article-subscription-registration-topic-source
+    Processor: by-article-right-update (stores: [by-article-subscription-store])
+      --> by-article-subscription-response-topic-sink
+      <-- KTABLE-SOURCE-0000000005
+    Sink: by-article-subscription-response-topic-sink (topic: <application.id>-by-article-subscription-response-topic)
+      <-- by-article-subscription-receive, by-article-right-update
+
+)";
+    EXPECT_EQ(foreign_key_join_topology().describe(), expected);
+}
+
 } // namespace
 } // namespace brook
