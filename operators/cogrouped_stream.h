@@ -12,7 +12,8 @@
 //                     .aggregate([] { return int64_t{0}; });
 //
 // Every input updates the same store: one aggregate per key (or per key and window after
-// windowed_by(time_windows)) that each input's records change with that input's
+// windowed_by(time_windows), or per key and session after windowed_by(session_windows))
+// that each input's records change with that input's
 // aggregator, in the order the task processes them. Inputs whose key changed are
 // repartitioned first (each through its own topic: the grouping's name, else the store's
 // name, with "-<n>" for the n-th input after the first); all inputs end in one
@@ -35,6 +36,7 @@
 #include "operators/grouped_stream.h"
 #include "operators/materialize.h"
 #include "operators/materialized.h"
+#include "operators/session_window_aggregate.h"
 #include "operators/stream_aggregate.h"
 #include "operators/time_window_aggregate.h"
 #include "operators/windows.h"
@@ -54,6 +56,8 @@ public:
         std::string repartition_prefix; // for node_for(): unique per input
         std::function<VOut()> initializer;
         std::optional<time_windows> windows;
+        std::optional<session_windows> sessions;
+        std::function<VOut(const K&, VOut&&, const VOut&)> merger; // sessions only
     };
     using input_adder = std::function<std::string(const input_context&)>;
 
@@ -83,9 +87,13 @@ public:
     template <class I, class MKS, class MVS>
     table<K, VOut> aggregate(I initializer, materialized<K, VOut, MKS, MVS> m) const;
 
-    // The same per window (tumbling or hopping): see cogrouped_windowed_stream.
+    // The same per window (tumbling or hopping), or per session: see below.
     class windowed;
     windowed windowed_by(time_windows windows) const { return windowed(*this, windows); }
+    class session_windowed;
+    session_windowed windowed_by(session_windows windows) const {
+        return session_windowed(*this, windows);
+    }
 
     // For cogrouped_stream's windowed form.
     const std::vector<input_adder>& inputs() const { return _inputs; }
@@ -125,6 +133,30 @@ public:
 private:
     cogrouped_stream _cogrouped;
     time_windows _windows;
+};
+
+// cogrouped_stream.windowed_by(session_windows): one aggregate per key and session, every
+// input's records opening, extending or merging sessions of the shared session store;
+// merger(key, aggregate, other) combines two sessions' aggregates. As for one input, a
+// session merged into another is forwarded as nullopt.
+template <class K, class VOut, class KS>
+class cogrouped_stream<K, VOut, KS>::session_windowed {
+public:
+    session_windowed(cogrouped_stream cogrouped, session_windows windows)
+        : _cogrouped(std::move(cogrouped)), _windows(windows) {}
+
+    template <class I, class M>
+    table<brook::windowed<K>, std::optional<VOut>> aggregate(I initializer, M merger) const {
+        return aggregate(std::move(initializer), std::move(merger),
+                         _cogrouped.default_materialized());
+    }
+    template <class I, class M, class MKS, class MVS>
+    table<brook::windowed<K>, std::optional<VOut>>
+    aggregate(I initializer, M merger, materialized<K, VOut, MKS, MVS> m) const;
+
+private:
+    cogrouped_stream _cogrouped;
+    session_windows _windows;
 };
 
 } // namespace brook

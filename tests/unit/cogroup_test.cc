@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -121,6 +122,32 @@ TEST(cogroup, windowed_cogroups_keep_one_aggregate_per_window_and_drop_late_reco
     }
     EXPECT_EQ(got, (std::vector<std::tuple<int64_t, int64_t>>{{0, 5}, {0, 3}, {10, 7}}));
     EXPECT_EQ(driver.counters().late_records_dropped.load(), 1u);
+}
+
+TEST(cogroup, session_windowed_cogroups_merge_sessions_across_inputs) {
+    stream_builder b;
+    auto a = b.stream<std::string, int32_t>({"a"}).group_by_key();
+    auto c = b.stream<std::string, int32_t>({"c"}).group_by_key();
+    a.cogroup<int64_t>([](const std::string&, int32_t v, int64_t agg) { return agg + v; })
+        .cogroup(c, [](const std::string&, int32_t v, int64_t agg) { return agg - v; })
+        .windowed_by(session_windows::of_inactivity_gap_and_grace(5ms, 0ms))
+        .aggregate([] { return int64_t{0}; },
+                   [](const std::string&, int64_t x, int64_t y) { return x + y; })
+        .to_stream()
+        .to("out");
+    topology_test_driver driver(b.build(), no_cache);
+    auto ain = driver.create_input_topic<std::string, int32_t>("a");
+    auto cin = driver.create_input_topic<std::string, int32_t>("c");
+    auto out = driver.create_output_topic<windowed<std::string>, std::optional<int64_t>>("out");
+    ain.pipe_input("k", 5, 0);  // session [0,0] = 5
+    cin.pipe_input("k", 2, 3);  // from the other input: merged into [0,3] = 3
+    ain.pipe_input("k", 1, 20); // a new session
+    using row = std::tuple<int64_t, int64_t, std::optional<int64_t>>;
+    std::vector<row> got;
+    for (auto& r : out.read_records_to_list()) {
+        got.emplace_back(r.key.start, r.key.end, r.value);
+    }
+    EXPECT_EQ(got, (std::vector<row>{{0, 0, 5}, {0, 0, std::nullopt}, {0, 3, 3}, {20, 20, 1}}));
 }
 
 TEST(cogroup, the_result_is_a_table_like_any_other_and_suppress_finds_its_grace) {
