@@ -48,22 +48,20 @@ stream<std::string, V> unwindowed(const table<windowed<std::string>, V>& windowe
 
 } // namespace
 
-const char* const* smoke_topics(int* count) {
-    static const char* const topics[] = {"data",
-                                         "echo",
-                                         "min",
-                                         "min-raw",
-                                         "min-suppressed",
-                                         "sws-raw",
-                                         "sws-suppressed",
-                                         "max",
-                                         "sum",
-                                         "cnt",
-                                         "dif",
-                                         "avg",
-                                         "tagg"};
-    *count = static_cast<int>(sizeof(topics) / sizeof(topics[0]));
-    return topics;
+std::vector<std::string> smoke_topics() {
+    return {"data",
+            "echo",
+            "min",
+            "min-raw",
+            "min-suppressed",
+            "sws-raw",
+            "sws-suppressed",
+            "max",
+            "sum",
+            "cnt",
+            "dif",
+            "avg",
+            "tagg"};
 }
 
 void build_smoke_topology(stream_builder& builder) {

@@ -20,6 +20,9 @@
 //                                 count (an aggregation with a subtractor).
 // The topic names are the driver's and fixed; they must exist with equal partition counts.
 
+#include <string>
+#include <vector>
+
 namespace brook {
 class stream_builder;
 }
@@ -29,6 +32,6 @@ namespace brook::apps {
 void build_smoke_topology(stream_builder& builder);
 
 // The topics the topology reads and writes ("data" and the driver's output topics).
-const char* const* smoke_topics(int* count);
+std::vector<std::string> smoke_topics();
 
 } // namespace brook::apps
