@@ -29,6 +29,17 @@ bool is_null_value(const std::optional<T>& v) {
     return !v.has_value();
 }
 
+// A table's row in what its node forwards: the value itself, or for tables that can
+// delete (they forward std::optional<V>) the contained value, nullptr for a delete.
+template <class T>
+const T* row_of(const T& v) {
+    return &v;
+}
+template <class T>
+const T* row_of(const std::optional<T>& v) {
+    return v ? &*v : nullptr;
+}
+
 // Counts a record dropped because its window had closed (one count per closed window the
 // record belonged to, as Kafka Streams' dropped-records metric counts).
 inline void count_late_record(task_context& task) {

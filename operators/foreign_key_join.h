@@ -40,6 +40,7 @@
 #include "engine/store/get_store.h"
 #include "engine/store/key_value_store.h"
 #include "engine/store/windowed.h"
+#include "operators/aggregation_support.h"
 #include "operators/joined.h"
 
 namespace brook {
@@ -64,6 +65,13 @@ struct fk_row_hash {
         mix *= 0xc4ceb9fe1a85ec53ULL;
         mix ^= mix >> 33;
         return {fnv, mix};
+    }
+    // The hash of v's bytes as `serde` writes them (a null hashes as no bytes).
+    template <class S, class T>
+    static fk_row_hash of(const S& serde, const T& v) {
+        std::string buffer;
+        const nullable_bytes bytes = serde.serialize(v, buffer);
+        return of(bytes.value_or(std::string_view()));
     }
 };
 
@@ -97,12 +105,6 @@ inline void append_hash(std::string& out, const fk_row_hash& h) {
 }
 inline fk_row_hash read_hash(std::string_view in) {
     return {read_u64_be(in, 0), read_u64_be(in, 8)};
-}
-template <class S, class T>
-std::string serialize_to_string(const S& serde, const T& value) {
-    std::string buffer;
-    const nullable_bytes bytes = serde.serialize(value, buffer);
-    return bytes ? std::string(*bytes) : std::string();
 }
 } // namespace detail
 
@@ -191,15 +193,6 @@ inline std::string subscription_prefix(std::string_view foreign_key) {
     out.append(foreign_key);
     return out;
 }
-
-template <class V>
-const V* fk_row(const V& v) {
-    return &v;
-}
-template <class V>
-const V* fk_row(const std::optional<V>& v) {
-    return v ? &*v : nullptr;
-}
 } // namespace detail
 
 namespace detail {
@@ -227,13 +220,13 @@ public:
         : _foreign_key(std::move(foreign_key)), _rows(std::move(row_serde)) {}
 
     void process(record<K, TV>&& r) override {
-        const VT* row = detail::fk_row(r.value);
+        const VT* row = row_of(r.value);
         fk_row_hash hash;
         if (row != nullptr) {
             if (detail::foreign_key_of<KO>(_foreign_key, *row)) {
                 return; // the right side answers
             }
-            hash = fk_row_hash::of(detail::serialize_to_string(_rows, *row));
+            hash = fk_row_hash::of(_rows, *row);
         }
         this->context().forward(record<K, fk_response<VOT>>{
             std::move(r.key), fk_response<VOT>{hash, std::nullopt}, r.timestamp, {}});
@@ -262,7 +255,7 @@ public:
     }
 
     void process(record<K, TV>&& r) override {
-        const VT* row = detail::fk_row(r.value);
+        const VT* row = row_of(r.value);
         const std::optional<KO> old = _previous->get(r.key);
         if (row == nullptr) {
             // fk_self_answer_processor answers the delete itself.
@@ -273,7 +266,7 @@ public:
             return;
         }
         std::optional<KO> now = detail::foreign_key_of<KO>(_foreign_key, *row);
-        const fk_row_hash hash = fk_row_hash::of(detail::serialize_to_string(_rows, *row));
+        const fk_row_hash hash = fk_row_hash::of(_rows, *row);
         if (old && (!now || detail::serialize_to_string(_kos, *old) !=
                                 detail::serialize_to_string(_kos, *now))) {
             send(*old, fk_instruction::unsubscribe, hash, r);
@@ -375,7 +368,7 @@ public:
     }
 
     void process(record<KO, TVO>&& r) override {
-        const VOT* row = detail::fk_row(r.value);
+        const VOT* row = row_of(r.value);
         const std::string prefix =
             detail::subscription_prefix(detail::serialize_to_string(_kos, r.key));
         // Every key starting with `prefix` sorts between it and the prefix's successor
@@ -437,7 +430,7 @@ public:
             forward(std::move(r.key), std::nullopt, r.timestamp); // the left row is gone
             return;
         }
-        if (fk_row_hash::of(detail::serialize_to_string(_rows, left->value)) != r.value.hash) {
+        if (fk_row_hash::of(_rows, left->value) != r.value.hash) {
             return; // answers a left row that has changed since: its own answer follows
         }
         if (Kind == join_kind::inner && !r.value.value) {

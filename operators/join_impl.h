@@ -35,11 +35,6 @@ namespace brook {
 
 namespace detail {
 
-template <class T>
-struct is_windowed_key : std::false_type {};
-template <class K>
-struct is_windowed_key<windowed<K>> : std::true_type {};
-
 // The argument each side passes to the user's joiner for a join kind.
 template <join_kind Kind, class V>
 using left_arg_t = std::conditional_t<Kind == join_kind::outer, std::optional<V>, V>;

@@ -139,9 +139,7 @@ private:
     }
 
     std::string outer_key(join_side side, int64_t t, const K& key) const {
-        std::string buffer;
-        const nullable_bytes bytes = _key_serde.serialize(key, buffer);
-        return outer_join_key{t, side, bytes ? std::string(*bytes) : std::string()}.encode();
+        return outer_join_key{t, side, detail::serialize_to_string(_key_serde, key)}.encode();
     }
 
     void forget_waiting(join_side side, int64_t t, const K& key) {

@@ -11,6 +11,26 @@
 
 namespace brook {
 
+namespace detail {
+// What the derived-table nodes (map, filter, transform_values) do with one update of their
+// parent: forward the key's new row, derive(key, row) for the parent's row, or nullopt when
+// the parent has none; a null key is dropped (warned about once).
+template <class K, class TV, class VR, class Context, class Derive>
+void forward_derived_row(Context& context, null_record_warning& warning, record<K, TV>&& r,
+                         Derive&& derive) {
+    if (is_null_value(r.key)) {
+        warning.skipped(context.metadata(), "key");
+        return;
+    }
+    std::optional<VR> out;
+    if (const auto* row = row_of(r.value)) {
+        out = derive(r.key, *row);
+    }
+    context.forward(record<K, std::optional<VR>>{std::move(r.key), std::move(out), r.timestamp,
+                                                 std::move(r.headers)});
+}
+} // namespace detail
+
 // A table's filter, filter_not and map_values (Kafka Streams' KTableFilter and
 // KTableMapValues): each update of the parent table gives the key's new row here, the
 // parent's row transformed by `step`, or nullopt when the parent has no row for the key
@@ -29,18 +49,7 @@ public:
         : _step(std::move(step)), _warning(std::move(name)) {}
 
     void process(record<K, TV>&& r) override {
-        if (is_null_value(r.key)) {
-            _warning.skipped(this->context().metadata(), "key");
-            return;
-        }
-        std::optional<VR> out;
-        if constexpr (std::is_same_v<TV, VT>) {
-            out = _step(r.key, r.value);
-        } else if (r.value) {
-            out = _step(r.key, *r.value);
-        }
-        this->context().forward(record<K, std::optional<VR>>{std::move(r.key), std::move(out),
-                                                             r.timestamp, std::move(r.headers)});
+        detail::forward_derived_row<K, TV, VR>(this->context(), _warning, std::move(r), _step);
     }
 
 private:

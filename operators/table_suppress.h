@@ -17,6 +17,7 @@
 #include "engine/store/get_store.h"
 #include "engine/store/key_value_store.h"
 #include "engine/store/windowed.h"
+#include "operators/aggregation_support.h"
 #include "operators/suppressed.h"
 
 namespace brook {
@@ -73,26 +74,6 @@ public:
 private:
     [[no_unique_address]] VS _inner{};
 };
-
-namespace detail {
-template <class K>
-struct window_end_of {
-    static constexpr bool windowed_key = false;
-};
-template <class K>
-struct window_end_of<windowed<K>> {
-    static constexpr bool windowed_key = true;
-    static int64_t get(const windowed<K>& key) { return key.end; }
-};
-template <class V>
-bool is_null_row(const V&) {
-    return false;
-}
-template <class V>
-bool is_null_row(const std::optional<V>& v) {
-    return !v.has_value();
-}
-} // namespace detail
 
 // table.suppress() (Kafka Streams' KTableSuppressProcessor): holds each key's newest
 // update in a buffer and forwards it once its time has come, by the stream time this node
@@ -160,11 +141,7 @@ private:
         _indexed = true;
     }
 
-    std::string key_bytes(const K& key) const {
-        std::string buffer;
-        const nullable_bytes bytes = _ks.serialize(key, buffer);
-        return bytes ? std::string(*bytes) : std::string();
-    }
+    std::string key_bytes(const K& key) const { return detail::serialize_to_string(_ks, key); }
 
     size_t entry_bytes(const std::string& key, const entry& e) const {
         if (!_buffer.max_bytes_limit()) {
@@ -192,8 +169,8 @@ private:
             _bytes -= it->second.bytes;
             _by_time.erase(std::make_pair(it->second.buffer_time, bytes));
             _slots.erase(it);
-        } else if constexpr (detail::window_end_of<K>::windowed_key) {
-            e.buffer_time = _final ? detail::window_end_of<K>::get(r.key) : r.timestamp;
+        } else if constexpr (detail::is_windowed_key<K>::value) {
+            e.buffer_time = _final ? r.key.end : r.timestamp;
         } else {
             e.buffer_time = r.timestamp;
         }
@@ -242,7 +219,7 @@ private:
             _slots.erase(s);
         }
         std::optional<entry> e = _store->remove(key);
-        if (!e || (_final && detail::is_null_row(e->value))) {
+        if (!e || (_final && is_null_value(e->value))) {
             return;
         }
         this->context().forward(

@@ -49,7 +49,7 @@ public:
             _warning.skipped(this->context().metadata(), "key");
             return;
         }
-        const VT* mine = row(r.value);
+        const VT* mine = row_of(r.value);
         const std::optional<value_and_timestamp<VO>> other = _other->get(r.key);
         const VO* theirs = other ? &other->value : nullptr;
         const bool left_present = Side == join_side::left ? mine != nullptr : theirs != nullptr;
@@ -80,14 +80,6 @@ public:
     }
 
 private:
-    static const VT* row(const TV& v) {
-        if constexpr (std::is_same_v<TV, VT>) {
-            return &v;
-        } else {
-            return v ? &*v : nullptr;
-        }
-    }
-
     std::string _other_store;
     Joiner _joiner;
     null_record_warning _warning;

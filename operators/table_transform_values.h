@@ -9,6 +9,7 @@
 
 #include "engine/processor/processor.h"
 #include "operators/aggregation_support.h"
+#include "operators/table_map.h"
 #include "operators/value_transformer.h"
 
 namespace brook {
@@ -43,18 +44,9 @@ public:
     }
 
     void process(record<K, TV>&& r) override {
-        if (is_null_value(r.key)) {
-            _warning.skipped(this->context().metadata(), "key");
-            return;
-        }
-        std::optional<VR> out;
-        if constexpr (std::is_same_v<TV, VT>) {
-            out = _transformer->transform(r.key, r.value);
-        } else if (r.value) {
-            out = _transformer->transform(r.key, *r.value);
-        }
-        this->context().forward(record<K, std::optional<VR>>{std::move(r.key), std::move(out),
-                                                             r.timestamp, std::move(r.headers)});
+        detail::forward_derived_row<K, TV, VR>(
+            this->context(), _warning, std::move(r),
+            [this](const K& key, const VT& row) { return _transformer->transform(key, row); });
     }
 
     void close() override {

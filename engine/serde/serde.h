@@ -44,6 +44,15 @@ concept serde_for = requires(const S& s, const T& v, std::string& buffer, nullab
 namespace detail {
 template <class T>
 inline constexpr bool dependent_false = false;
+
+// v's bytes as `serde` writes them, owned (empty for a null): for keys of internal stores
+// and hashes, where the bytes must outlive the serde's buffer.
+template <class S, class T>
+std::string serialize_to_string(const S& serde, const T& v) {
+    std::string buffer;
+    const nullable_bytes bytes = serde.serialize(v, buffer);
+    return bytes ? std::string(*bytes) : std::string();
+}
 } // namespace detail
 
 // The serde used for T when the user names none. The specializations (string, bytes,

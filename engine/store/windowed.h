@@ -17,6 +17,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "engine/serde/serdes.h"
@@ -35,6 +36,12 @@ struct windowed {
 };
 
 namespace detail {
+
+// Whether T is a windowed<K> (the key of a windowed table).
+template <class T>
+struct is_windowed_key : std::false_type {};
+template <class K>
+struct is_windowed_key<windowed<K>> : std::true_type {};
 
 // Writes v big-endian into out[0..8).
 inline void write_u64_be(char* out, uint64_t v) {

@@ -259,6 +259,23 @@ TEST(suppress, graph_errors_are_caught_when_the_topology_is_built) {
     EXPECT_THROW(other.join(suppressed_table, sum), topology_error); // nothing to look up
 }
 
+TEST(suppress, buffer_entries_round_trip_and_unreadable_bytes_are_refused) {
+    suppress_entry_serde<default_serde<std::optional<int64_t>>> serde;
+    std::string buffer;
+    const suppress_entry<std::optional<int64_t>> held{10, 12, 7};
+    const auto back = serde.deserialize(serde.serialize(held, buffer));
+    EXPECT_EQ(back.buffer_time, 10);
+    EXPECT_EQ(back.timestamp, 12);
+    EXPECT_EQ(back.value, 7);
+    const suppress_entry<std::optional<int64_t>> tombstone{10, 12, std::nullopt};
+    EXPECT_EQ(serde.deserialize(serde.serialize(tombstone, buffer)).value, std::nullopt);
+    EXPECT_THROW(serde.deserialize(std::string_view("short")), serde_error);
+    EXPECT_THROW(serde.deserialize(std::string(16, '\0') + "\7"), serde_error); // bad flag
+    EXPECT_THROW(serde.deserialize(std::string(16, '\0') + std::string("\0x", 2)),
+                 serde_error); // null with bytes after it
+    EXPECT_THROW(serde.deserialize(nullable_bytes{}), serde_error);
+}
+
 TEST(suppress, the_buffer_is_a_logged_store_named_after_the_node) {
     stream_builder b;
     b.stream<std::string, std::string>({"in"})
