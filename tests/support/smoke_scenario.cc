@@ -144,9 +144,43 @@ void recreate_driver_topics(const std::vector<std::string>& driver_topics) {
     }
 }
 
+// StreamsSmokeTest's own race (SmokeTestDriver.verifyAllTransactionFinished): right after
+// its input it reads each output partition's end with one consumer and the read_committed
+// position with another, later; a transaction the app commits in between makes the
+// position larger than the end it read, and the driver gives up before verifying
+// anything. A position above the end cannot come from the app (the last stable offset is
+// never above the high watermark at one moment), so that run says nothing either way.
+bool driver_raced(const std::filesystem::path& driver_log) {
+    std::ifstream in(driver_log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("is larger than topic endOffset") != std::string::npos &&
+            line.starts_with("Transaction verification failed")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// One run of the scenario. With `may_race`, a run the driver ended in its own race (see
+// driver_raced) sets `raced` instead of failing; everything else is asserted.
+void run_attempt(const smoke_scenario& scenario, bool may_race, bool& raced);
+
 } // namespace
 
 void run_smoke_scenario(const smoke_scenario& scenario) {
+    bool raced = false;
+    run_attempt(scenario, true, raced);
+    if (raced && !::testing::Test::HasFailure()) {
+        std::cout << "[ smoke    ] the driver gave up in its own transaction-check race "
+                     "before verifying; running the whole scenario once more\n";
+        run_attempt(scenario, false, raced);
+    }
+}
+
+namespace {
+
+void run_attempt(const smoke_scenario& scenario, bool may_race, bool& raced) {
+    raced = false;
     const driver_kind& kind = kind_of(scenario);
     const std::string script = script_path();
     ASSERT_TRUE(std::filesystem::exists(bin_path(kind.app)))
@@ -282,12 +316,14 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
         EXPECT_TRUE(crash.empty()) << crash;
     }
 
+    raced = may_race && driver_raced(driver_log);
     const auto [check_status, report] =
         run_capturing(fmt::format("'{}' {} '{}'", script, kind.check_command, driver_log.string()));
-    EXPECT_EQ(check_status, 0) << "Kafka Streams' smoke-test driver did not pass " << kind.app
-                               << "(full output " << driver_log.string() << ", app logs beside "
-                               << "it):\n"
-                               << report;
+    EXPECT_TRUE(raced || check_status == 0)
+        << "Kafka Streams' smoke-test driver did not pass " << kind.app << "(full output "
+        << driver_log.string() << ", app logs beside "
+        << "it):\n"
+        << report;
 
     for (int n = 0; n < 2; ++n) {
         EXPECT_EQ(apps[n]->stop(SIGTERM), 0)
@@ -317,5 +353,7 @@ void run_smoke_scenario(const smoke_scenario& scenario) {
         std::filesystem::remove_all(work_dir);
     }
 }
+
+} // namespace
 
 } // namespace brook::testing

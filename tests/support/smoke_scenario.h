@@ -17,6 +17,10 @@
 // `kills` times while the driver writes, instance 1 is SIGKILLed and started again at once
 // on the same state directory, at times drawn from `seed`. Neither instance may exit by
 // itself, and both must exit 0 on SIGTERM at the end. Failures are gtest assertions.
+//
+// StreamsSmokeTest's transaction check races with an app still committing (it reads the
+// end offsets and the read_committed positions at two moments) and can give up before it
+// verifies anything; a run that ends so is run once more, and that run must pass.
 
 #include <cstdint>
 
