@@ -48,6 +48,16 @@ public:
         std::lock_guard lock(_mutex);
         return _messages.size();
     }
+    // The last `n` messages heard, one line each: what a failed expectation prints.
+    std::string dump(size_t n = 40) const {
+        std::lock_guard lock(_mutex);
+        std::string all;
+        for (size_t i = _messages.size() > n ? _messages.size() - n : 0; i < _messages.size();
+             ++i) {
+            all += std::string(to_string(_messages[i].first)) + " " + _messages[i].second + "\n";
+        }
+        return all;
+    }
 
 private:
     mutable std::mutex _mutex;
@@ -161,7 +171,7 @@ TEST(log, library_code_writes_to_stderr_only_through_the_log) {
         while (app.records_processed() < 10 && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(50ms);
         }
-        EXPECT_EQ(app.records_processed(), 10U);
+        EXPECT_EQ(app.records_processed(), 10U) << installed.sink->dump();
         EXPECT_TRUE(app.close(30s));
         std::filesystem::remove_all(state);
     }
