@@ -204,7 +204,7 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     }
     // Kafka Streams' order: the store's name, then the source's, then the table node's.
     const std::string store = name_or_new(m.store_name, topic + "-STATE-STORE-");
-    store_spec spec = detail::key_value_store_spec(store, m);
+    store_spec spec = detail::table_store_spec(store, m);
     const std::string source = name_or_new(options.name, "KSTREAM-SOURCE-");
     const std::string name =
         options.name.empty() ? new_name("KTABLE-SOURCE-") : options.name + "-table-source";

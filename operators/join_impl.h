@@ -158,15 +158,46 @@ auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
     }
     auto adapted = detail::lookup_joiner<Left, K, V, VT>(std::move(joiner));
     auto own_key = [](const K& key, const V&) -> const K& { return key; };
-    using P = stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted)>;
+    using P = stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted),
+                                          KS, VS>;
     const std::string store = other.store_name();
     detail::require_materialized_table(store, other.node_name());
+    std::optional<typename P::buffer_type> buffer;
+    std::string buffer_store;
+    if (options.grace_period) {
+        const int64_t grace = options.grace_period->count();
+        const store_spec* table_store = _builder->graph().find_store(store);
+        if (grace < 0) {
+            throw std::invalid_argument("join: the grace period must not be negative");
+        }
+        if (table_store == nullptr || !table_store->history_retention_ms) {
+            throw topology_error(fmt::format(
+                "join '{}': a grace period needs a versioned table; materialize the table "
+                "with materialized<...>::versioned(history_retention)",
+                name));
+        }
+        if (grace > *table_store->history_retention_ms) {
+            throw topology_error(fmt::format(
+                "join '{}': the table's history retention ({} ms) must be at least the grace "
+                "period ({} ms)",
+                name, *table_store->history_retention_ms, grace));
+        }
+        buffer_store = name + "-Buffer";
+        buffer.emplace(buffer_store, grace, options.key_serde, options.value_serde);
+    }
     _builder->graph().template add_processor<P>(
-        name, std::function<std::unique_ptr<P>()>([name, store, own_key, adapted] {
-            return std::make_unique<P>(name, store, own_key, adapted, Left);
+        name, std::function<std::unique_ptr<P>()>([name, store, own_key, adapted, buffer] {
+            return std::make_unique<P>(name, store, own_key, adapted, Left, buffer);
         }),
         {input.node_name()});
     _builder->graph().connect_store(store, {name});
+    if (!buffer_store.empty()) {
+        _builder->graph().add_state_store(
+            stores::key_value_store_builder<std::string, std::string>(buffer_store)
+                .with_caching_disabled()
+                .build(),
+            {name});
+    }
     return stream<K, VR>(_builder, name, false);
 }
 

@@ -45,12 +45,36 @@ inline std::chrono::milliseconds window_retention(const std::string& store,
     return *given;
 }
 
-// A timestamped key-value store of VR (grouped aggregations, tables).
+// A timestamped key-value store of VR (grouped aggregations, derived tables). These cannot
+// be versioned in Brook: only a table read from a topic can (versioned_table_store_spec).
 template <class K, class VR, class KS, class VS>
 store_spec key_value_store_spec(const std::string& name, const materialized<K, VR, KS, VS>& m) {
+    if (m.history_retention) {
+        throw topology_error(fmt::format(
+            "store '{}': only a table read from a topic (stream_builder::table) can be "
+            "versioned; materialize this result as a plain store",
+            name));
+    }
     return finish_store(stores::timestamped_key_value_store_builder<K, VR, KS, VS>(
                             name, m.key_serde, m.value_serde),
                         m);
+}
+
+// A table's store read from a topic: versioned when m.history_retention is set.
+template <class K, class VR, class KS, class VS>
+store_spec table_store_spec(const std::string& name, const materialized<K, VR, KS, VS>& m) {
+    if (!m.history_retention) {
+        return key_value_store_spec(name, m);
+    }
+    stores::versioned_key_value_store_builder<K, VR, KS, VS> builder(
+        name, *m.history_retention, m.key_serde, m.value_serde);
+    m.type == store_type::rocksdb ? builder.persistent() : builder.in_memory();
+    if (m.logging) {
+        builder.with_logging_enabled(m.changelog_config);
+    } else {
+        builder.with_logging_disabled();
+    }
+    return builder.build();
 }
 
 // A timestamped window store of VR for tumbling or hopping windows.

@@ -32,6 +32,9 @@ struct materialized {
     bool caching = true;
     // Windowed stores only: how long windows are kept; at least size + grace.
     std::optional<std::chrono::milliseconds> retention{};
+    // A table read from a topic only: keep every version for this long (a versioned store,
+    // KIP-889), so stream-table joins look up the value a key had at each record's time.
+    std::optional<std::chrono::milliseconds> history_retention{};
 
     static materialized as(std::string name) {
         materialized m;
@@ -63,6 +66,13 @@ struct materialized {
     }
     materialized& with_retention(std::chrono::milliseconds r) {
         retention = r;
+        return *this;
+    }
+    // A versioned store (Kafka Streams' Stores.persistentVersionedKeyValueStore): never
+    // cached; out-of-order updates are kept as history but not forwarded downstream.
+    materialized& versioned(std::chrono::milliseconds history) {
+        history_retention = history;
+        caching = false;
         return *this;
     }
 };

@@ -7,6 +7,7 @@
 #include "engine/processor/processor.h"
 #include "engine/store/get_store.h"
 #include "engine/store/key_value_store.h"
+#include "engine/store/versioned_key_value_store.h"
 #include "operators/aggregation_support.h"
 
 namespace brook {
@@ -16,6 +17,11 @@ namespace brook {
 // timestamped key-value store and are forwarded downstream as record<K, optional<V>>
 // (nullopt: the key was deleted): through the cache when it is on (one update per key per
 // commit), else each at once. Records with a null key are skipped.
+//
+// A versioned table (materialized<...>::versioned(), KIP-914) keeps every record as a
+// version at its timestamp, and forwards only updates that are the key's newest version:
+// an out-of-order record enters the history (a later lookup as of its time finds it) but
+// changes nothing downstream, and a record older than the history retention is dropped.
 //
 // Lifecycle: one instance per task; init() finds the store and registers the cache flush
 // listener, close() removes it. Threading: the task's thread. Ownership: borrows the store.
@@ -29,6 +35,7 @@ public:
 
     void init(context_type& context) override {
         _store = &get_store<timestamped_key_value_store<K, V>>(context, _store_name);
+        _versioned = dynamic_cast<versioned_key_value_store<K, V>*>(_store);
         _forward_on_flush = _store->set_flush_listener(
             [this](const K& key, std::optional<value_and_timestamp<V>> v, int64_t timestamp) {
                 std::optional<V> value;
@@ -44,6 +51,13 @@ public:
     void process(record<K, std::optional<V>>&& r) override {
         if (is_null_value(r.key)) {
             _warning.skipped(this->context().metadata(), "key");
+            return;
+        }
+        if (_versioned != nullptr) {
+            const int64_t valid_to = _versioned->put(r.key, r.value, r.timestamp);
+            if (valid_to == versioned_key_value_store<K, V>::put_is_latest) {
+                this->context().forward(std::move(r));
+            }
             return;
         }
         if (r.value) {
@@ -66,6 +80,7 @@ private:
     std::string _store_name;
     null_record_warning _warning;
     timestamped_key_value_store<K, V>* _store = nullptr;
+    versioned_key_value_store<K, V>* _versioned = nullptr; // _store, when it is versioned
     bool _forward_on_flush = false;
 };
 

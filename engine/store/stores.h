@@ -37,10 +37,12 @@
 #include "engine/serde/serdes.h"
 #include "engine/store/metered_key_value_store.h"
 #include "engine/store/metered_session_store.h"
+#include "engine/store/metered_versioned_key_value_store.h"
 #include "engine/store/metered_window_store.h"
 #include "engine/store/value_and_timestamp.h"
 #include "engine/topology/topology.h"
 #include "state/store_stacks.h"
+#include "state/versioned_key_value_store.h"
 
 namespace brook {
 
@@ -171,6 +173,54 @@ public:
 
 private:
     key_value_store_builder<K, value_and_timestamp<V>, KS, value_and_timestamp_serde<VS>> _inner;
+};
+
+// Builds metered_versioned_key_value_store<K, V, KS, VS> stacks (Kafka Streams'
+// Stores.persistentVersionedKeyValueStore): every version of a key for `history_retention`
+// behind the newest timestamp the store has seen. Versioned stores never cache (caching
+// options are ignored); the changelog is compacted like a key-value store's, since each
+// version has its own key there.
+template <class K, class V, class KS = default_serde<K>, class VS = default_serde<V>>
+class versioned_key_value_store_builder
+    : public basic_store_builder<versioned_key_value_store_builder<K, V, KS, VS>> {
+    using base = basic_store_builder<versioned_key_value_store_builder<K, V, KS, VS>>;
+
+public:
+    static_assert(serde_for<KS, K>, "versioned_key_value_store_builder: KS does not serialize K");
+    static_assert(serde_for<VS, V>, "versioned_key_value_store_builder: VS does not serialize V");
+
+    versioned_key_value_store_builder(std::string name,
+                                      std::chrono::milliseconds history_retention,
+                                      KS key_serde = {}, VS value_serde = {})
+        : base(std::move(name)), _retention(history_retention), _ks(std::move(key_serde)),
+          _vs(std::move(value_serde)) {
+        this->_caching = false;
+    }
+
+    store_spec build() const {
+        detail::validate_store_name(this->_name);
+        const int64_t retention = detail::non_negative(_retention, "history retention");
+        store_spec spec;
+        spec.name = this->_name;
+        spec.logged = this->_logging;
+        spec.history_retention_ms = retention;
+        if (this->_logging) {
+            spec.changelog_config = detail::key_value_changelog_config(this->_topic_config);
+        }
+        spec.factory = [name = this->_name, type = this->_type, logging = this->_logging,
+                        retention, ks = _ks, vs = _vs]() -> std::unique_ptr<state::state_store> {
+            return std::make_unique<metered_versioned_key_value_store<K, V, KS, VS>>(
+                std::make_unique<state::versioned_key_value_store>(
+                    state::make_key_value_stack(name, type, false, logging), retention),
+                ks, vs);
+        };
+        return spec;
+    }
+
+private:
+    std::chrono::milliseconds _retention;
+    KS _ks;
+    VS _vs;
 };
 
 // Builds metered_window_store<K, V, KS, VS> stacks. `retention` (how long windows are

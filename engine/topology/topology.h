@@ -42,6 +42,8 @@ struct store_spec {
     std::function<std::unique_ptr<state::state_store>()> factory;
     bool logged = false;
     std::map<std::string, std::string> changelog_config;
+    // Versioned key-value stores only: how long they keep old versions.
+    std::optional<int64_t> history_retention_ms;
 };
 
 // A global store (a global table): every instance keeps all of `topic` in its own copy,

@@ -63,6 +63,12 @@ topology_builder& topology_builder::add_state_store(store_spec store,
     return connect_store(name, processors);
 }
 
+const store_spec* topology_builder::find_store(const std::string& name) const {
+    auto it = std::find_if(_stores.begin(), _stores.end(),
+                           [&](const store_spec& s) { return s.name == name; });
+    return it == _stores.end() ? nullptr : &*it;
+}
+
 topology_builder& topology_builder::connect_store(const std::string& store,
                                                   const std::vector<std::string>& processors) {
     auto users = _store_users.find(store);

@@ -116,6 +116,8 @@ public:
 
     // Registers a store and connects it to the named processors (which must exist).
     topology_builder& add_state_store(store_spec store, const std::vector<std::string>& processors);
+    // The store added under `name` (not global stores); null when there is none.
+    const store_spec* find_store(const std::string& name) const;
     // Connects each named store (already added) to one processor.
     topology_builder& connect_store_names(const std::vector<std::string>& stores,
                                           const std::string& processor) {
