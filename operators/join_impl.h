@@ -158,8 +158,8 @@ auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
     }
     auto adapted = detail::lookup_joiner<Left, K, V, VT>(std::move(joiner));
     auto own_key = [](const K& key, const V&) -> const K& { return key; };
-    using P = stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted),
-                                          KS, VS>;
+    using P =
+        stream_table_join_processor<K, V, K, VT, VR, decltype(own_key), decltype(adapted), KS, VS>;
     const std::string store = other.store_name();
     detail::require_materialized_table(store, other.node_name());
     std::optional<typename P::buffer_type> buffer;

@@ -50,10 +50,10 @@ inline std::chrono::milliseconds window_retention(const std::string& store,
 template <class K, class VR, class KS, class VS>
 store_spec key_value_store_spec(const std::string& name, const materialized<K, VR, KS, VS>& m) {
     if (m.history_retention) {
-        throw topology_error(fmt::format(
-            "store '{}': only a table read from a topic (stream_builder::table) can be "
-            "versioned; materialize this result as a plain store",
-            name));
+        throw topology_error(
+            fmt::format("store '{}': only a table read from a topic (stream_builder::table) can be "
+                        "versioned; materialize this result as a plain store",
+                        name));
     }
     return finish_store(stores::timestamped_key_value_store_builder<K, VR, KS, VS>(
                             name, m.key_serde, m.value_serde),
@@ -66,8 +66,8 @@ store_spec table_store_spec(const std::string& name, const materialized<K, VR, K
     if (!m.history_retention) {
         return key_value_store_spec(name, m);
     }
-    stores::versioned_key_value_store_builder<K, VR, KS, VS> builder(
-        name, *m.history_retention, m.key_serde, m.value_serde);
+    stores::versioned_key_value_store_builder<K, VR, KS, VS> builder(name, *m.history_retention,
+                                                                     m.key_serde, m.value_serde);
     m.type == store_type::rocksdb ? builder.persistent() : builder.in_memory();
     if (m.logging) {
         builder.with_logging_enabled(m.changelog_config);

@@ -103,8 +103,8 @@ private:
         _next_sequence = 0;
         if (auto t = _store->get("T")) {
             if (t->size() != 16) {
-                throw state::state_error(fmt::format("join buffer '{}': its state entry is not 16 bytes",
-                                              _store_name));
+                throw state::state_error(
+                    fmt::format("join buffer '{}': its state entry is not 16 bytes", _store_name));
             }
             _stream_time = static_cast<int64_t>(state::read_u64_be(*t, 0));
             _next_sequence = state::read_u64_be(*t, 8);

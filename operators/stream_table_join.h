@@ -35,9 +35,9 @@ namespace brook {
 // Selector: callable as (const K&, const V&) -> KL or const KL&. Joiner: callable as
 // VR(const K&, const V&, const std::optional<VT>&); the DSL adapts the user's shapes to
 // it. Lifecycle: one instance per task; init() finds the table's store (a timestamped
-// key-value store, connected to this node, or a global store) and the buffer's. Threading: the task's
-// thread; a global store serializes access with its updater thread. Ownership: borrows
-// the store.
+// key-value store, connected to this node, or a global store) and the buffer's. Threading: the
+// task's thread; a global store serializes access with its updater thread. Ownership: borrows the
+// store.
 template <class K, class V, class KL, class VT, class VR, class Selector, class Joiner,
           class KS = default_serde<K>, class VS = default_serde<V>>
 class stream_table_join_processor final : public processor<K, V, K, VR> {

@@ -114,7 +114,8 @@ versioned_key_value_store::latest(std::string_view key) {
         return std::nullopt;
     }
     if (found->size() < 9) {
-        throw state_error("versioned store '" + name() + "': a latest entry is shorter than 9 bytes");
+        throw state_error("versioned store '" + name() +
+                          "': a latest entry is shorter than 9 bytes");
     }
     check_flag(*found, 8, name());
     version v;
@@ -173,8 +174,8 @@ void versioned_key_value_store::put_latest(std::string_view key, int64_t timesta
     _inner->put(latest_key(key), bytes);
 }
 
-void versioned_key_value_store::put_history(std::string_view key, int64_t timestamp,
-                                            bool tombstone, std::string_view value) {
+void versioned_key_value_store::put_history(std::string_view key, int64_t timestamp, bool tombstone,
+                                            std::string_view value) {
     std::string bytes(1, tombstone ? '\0' : '\1');
     if (!tombstone) {
         bytes.append(value);
@@ -269,8 +270,7 @@ std::optional<versioned_bytes> versioned_key_value_store::get(std::string_view k
     return versioned_bytes{std::move(current->value), current->timestamp};
 }
 
-std::optional<versioned_bytes> versioned_key_value_store::get(std::string_view key,
-                                                              int64_t as_of) {
+std::optional<versioned_bytes> versioned_key_value_store::get(std::string_view key, int64_t as_of) {
     std::optional<version> current = latest(key);
     if (!current) {
         return std::nullopt;
@@ -331,8 +331,12 @@ void versioned_key_value_store::wipe() {
     _stream_time_dirty = false;
     _inner->restore_target().wipe();
 }
-void versioned_key_value_store::stage_writes() { _inner->restore_target().stage_writes(); }
-void versioned_key_value_store::seal() { _inner->restore_target().seal(); }
+void versioned_key_value_store::stage_writes() {
+    _inner->restore_target().stage_writes();
+}
+void versioned_key_value_store::seal() {
+    _inner->restore_target().seal();
+}
 void versioned_key_value_store::commit_sealed(std::optional<int64_t> checkpoint) {
     _inner->restore_target().commit_sealed(checkpoint);
 }

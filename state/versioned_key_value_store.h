@@ -60,8 +60,7 @@ public:
 
     // `inner` (no caching layer: versions are not cached) must not be null;
     // `history_retention_ms` >= 0. Throws std::invalid_argument otherwise.
-    versioned_key_value_store(std::unique_ptr<key_value_store> inner,
-                              int64_t history_retention_ms);
+    versioned_key_value_store(std::unique_ptr<key_value_store> inner, int64_t history_retention_ms);
 
     const std::string& name() const override { return _inner->name(); }
     void init(const store_context& context) override;
@@ -85,8 +84,8 @@ public:
     std::optional<versioned_bytes> get(std::string_view key, int64_t as_of);
     // Each key's latest version that is not a tombstone, in key order, for keys in
     // [from, to) (an empty `to`: no upper bound); return false to stop.
-    using latest_visitor = std::function<bool(std::string_view key, std::string_view value,
-                                              int64_t timestamp)>;
+    using latest_visitor =
+        std::function<bool(std::string_view key, std::string_view value, int64_t timestamp)>;
     void latest_range(std::string_view from, std::string_view to, const latest_visitor& visit);
     size_t approximate_size() { return _inner->approximate_size(); }
 

@@ -189,8 +189,7 @@ public:
     static_assert(serde_for<KS, K>, "versioned_key_value_store_builder: KS does not serialize K");
     static_assert(serde_for<VS, V>, "versioned_key_value_store_builder: VS does not serialize V");
 
-    versioned_key_value_store_builder(std::string name,
-                                      std::chrono::milliseconds history_retention,
+    versioned_key_value_store_builder(std::string name, std::chrono::milliseconds history_retention,
                                       KS key_serde = {}, VS value_serde = {})
         : base(std::move(name)), _retention(history_retention), _ks(std::move(key_serde)),
           _vs(std::move(value_serde)) {
@@ -207,8 +206,8 @@ public:
         if (this->_logging) {
             spec.changelog_config = detail::key_value_changelog_config(this->_topic_config);
         }
-        spec.factory = [name = this->_name, type = this->_type, logging = this->_logging,
-                        retention, ks = _ks, vs = _vs]() -> std::unique_ptr<state::state_store> {
+        spec.factory = [name = this->_name, type = this->_type, logging = this->_logging, retention,
+                        ks = _ks, vs = _vs]() -> std::unique_ptr<state::state_store> {
             return std::make_unique<metered_versioned_key_value_store<K, V, KS, VS>>(
                 std::make_unique<state::versioned_key_value_store>(
                     state::make_key_value_stack(name, type, false, logging), retention),

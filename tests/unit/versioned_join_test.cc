@@ -105,16 +105,15 @@ TEST(versioned_table, forwards_only_newest_versions_and_drops_records_older_than
     auto table = driver.create_input_topic<int32_t, opt>("table");
     table.pipe_input(1, opt("a"), 10);
     table.pipe_input(1, opt("c"), 30);
-    table.pipe_input(1, opt("b"), 20);        // out of order: kept as history, not forwarded
-    table.pipe_input(1, std::nullopt, 40);    // a delete of the newest version
-    table.pipe_input(2, opt("x"), 500);       // stream time 500: the history reaches 400
+    table.pipe_input(1, opt("b"), 20);         // out of order: kept as history, not forwarded
+    table.pipe_input(1, std::nullopt, 40);     // a delete of the newest version
+    table.pipe_input(2, opt("x"), 500);        // stream time 500: the history reaches 400
     table.pipe_input(1, opt("too-late"), 399); // refused
     table.pipe_input(1, opt("in-time"), 400);  // the newest version of key 1
-    EXPECT_EQ(drain(driver), (std::vector<out_record>{{1, "a", 10},
-                                                      {1, "c", 30},
-                                                      {1, "<deleted>", 40},
-                                                      {2, "x", 500},
-                                                      {1, "in-time", 400}}));
+    EXPECT_EQ(
+        drain(driver),
+        (std::vector<out_record>{
+            {1, "a", 10}, {1, "c", 30}, {1, "<deleted>", 40}, {2, "x", 500}, {1, "in-time", 400}}));
 
     auto& store =
         get_store<versioned_key_value_store<int32_t, std::string>>(driver.state_store("V-grace"));
@@ -160,8 +159,9 @@ TEST(stream_table_join, a_grace_period_delays_the_join_and_orders_it_by_time) {
     t.push_stream(4, "X");
     EXPECT_EQ(drain(driver), (std::vector<out_record>{{0, "X0+YY0", 0}, {1, "X1+YY1", 1}}));
     t.stream.pipe_input(5, "test", 7);
-    EXPECT_EQ(drain(driver), (std::vector<out_record>{
-                                 {2, "X2+YY2", 2}, {2, "X2+YY2", 2}, {3, "X3+YY3", 3}, {3, "X3+YY3", 3}}));
+    EXPECT_EQ(drain(driver),
+              (std::vector<out_record>{
+                  {2, "X2+YY2", 2}, {2, "X2+YY2", 2}, {3, "X3+YY3", 3}, {3, "X3+YY3", 3}}));
     t.push_table(4, "YYY");
     EXPECT_TRUE(drain(driver).empty());
 }
@@ -183,7 +183,7 @@ TEST(stream_table_join, a_grace_period_lets_a_late_table_update_reach_the_record
     t.table.pipe_input(1, opt("old"), 0);
     t.stream.pipe_input(1, "order", 100);
     t.table.pipe_input(1, opt("new"), 95); // arrives after the order, happened before it
-    t.stream.pipe_input(9, "tick", 110);  // stream time 110: the order's wait is over
+    t.stream.pipe_input(9, "tick", 110);   // stream time 110: the order's wait is over
     EXPECT_EQ(drain(driver), (std::vector<out_record>{{1, "order+new", 100}}));
 }
 
@@ -209,9 +209,10 @@ TEST(stream_table_join, a_grace_period_needs_a_versioned_table_with_enough_histo
         auto table = b.table<int32_t, std::string>("table");
         joined<int32_t, std::string> options;
         options.grace_period = 1ms;
-        EXPECT_THROW(stream.join(table, [](const std::string& s, const std::string&) { return s; },
-                                 options),
-                     topology_error);
+        EXPECT_THROW(
+            stream.join(
+                table, [](const std::string& s, const std::string&) { return s; }, options),
+            topology_error);
     }
     {
         stream_builder b;
@@ -220,7 +221,8 @@ TEST(stream_table_join, a_grace_period_needs_a_versioned_table_with_enough_histo
         joined<int32_t, std::string> options;
         options.grace_period = 2s;
         try {
-            stream.join(table, [](const std::string& s, const std::string&) { return s; }, options);
+            stream.join(
+                table, [](const std::string& s, const std::string&) { return s; }, options);
             ADD_FAILURE() << "a grace period longer than the history was accepted";
         } catch (const topology_error& e) {
             EXPECT_NE(std::string(e.what()).find("history retention (1000 ms)"), std::string::npos)

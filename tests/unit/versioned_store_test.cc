@@ -190,8 +190,8 @@ TEST_P(versioned_store_test, a_restore_from_the_changelog_answers_as_the_origina
     std::vector<changelog_entry> batch;
     for (const auto& e : _changelog.entries()) {
         if (e.store == "v") {
-            batch.push_back({e.key, e.value ? std::optional<std::string_view>(*e.value)
-                                            : std::nullopt});
+            batch.push_back(
+                {e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt});
         }
     }
     auto& r = *_restored;
