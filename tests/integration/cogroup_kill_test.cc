@@ -1,5 +1,7 @@
 // A cogroup on the real broker with 2 instances under exactly_once_v2, one SIGKILLed while
-// input flows and started again at once: brook-test-key-count in its cogroup mode counts
+// input flows and started again at once, later SIGKILLed again while it starts and
+// rejoins, and then a burst after the group sat idle: brook-test-key-count in its cogroup
+// mode counts
 // half the keys straight from the input and half through a repartition topic, both into
 // one store, and every key's counts must rise by one per record with the last one equal
 // to what the test wrote (key_count_cluster.h).
@@ -17,7 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(cogroup_on_broker, two_instances_count_exactly_through_a_kill) {
+TEST(cogroup_on_broker, two_instances_count_exactly_through_kills_and_a_burst_after_idle) {
     testing::key_count_cluster c(
         "cogroup", 4, 5'000, {"processing.guarantee=exactly_once_v2", "brook.test.cogroup=true"});
     c.start(0);
@@ -29,13 +31,27 @@ TEST(cogroup_on_broker, two_instances_count_exactly_through_a_kill) {
             // Both instances are counting before the kill comes.
             c.flush();
             ASSERT_TRUE(c.wait_consumed(120s)) << "the group did not count the first records";
-        } else if (i % 10'000 == 9'999) {
+        } else if (i % 10'000 == 9'999 && i < 45'000) {
             c.flush();
             std::this_thread::sleep_for(500ms);
         }
         if (i == 25'000) {
             EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
             c.start(1); // on the same state directory, while its session still holds tasks
+        }
+        if (i == 35'000) {
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
+            c.start(1);
+            std::this_thread::sleep_for(300ms);
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL); // while it restores and rejoins
+            c.start(1);
+        }
+        if (i == 44'999) {
+            // Everything so far counted, then idle: the rest comes as one burst.
+            c.flush();
+            ASSERT_TRUE(c.wait_consumed(300s)) << "the group did not count the records before "
+                                                  "the idle time";
+            std::this_thread::sleep_for(3s);
         }
     }
     c.flush();

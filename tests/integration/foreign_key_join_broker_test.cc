@@ -1,5 +1,6 @@
 // A foreign-key join on the real broker with 2 instances under exactly_once_v2, one
-// SIGKILLed mid-flow and started again at once (brook-test-fk-join: LEFT left-joined with
+// SIGKILLed mid-flow and started again at once, then SIGKILLed again while it starts and
+// rejoins (brook-test-fk-join: LEFT left-joined with
 // RIGHT on a foreign key in the left row). The tables are not co-partitioned (4 and 3
 // partitions). The test writes right rows, then left rows, then a seeded mix of changes:
 // right rows updated and deleted, left rows moved to another foreign key, to none, given
@@ -148,7 +149,7 @@ private:
     std::map<std::string, std::string> _right_rows;
 };
 
-TEST(foreign_key_join_on_broker, two_instances_end_exact_through_foreign_key_changes_and_a_kill) {
+TEST(foreign_key_join_on_broker, two_instances_end_exact_through_foreign_key_changes_and_kills) {
     fk_cluster c;
     std::mt19937_64 random(20261206);
     const auto right_key = [&] { return fmt::format("r{:02d}", random() % right_keys); };
@@ -193,9 +194,16 @@ TEST(foreign_key_join_on_broker, two_instances_end_exact_through_foreign_key_cha
             c.flush();
             std::this_thread::sleep_for(300ms);
         }
-        if (i == changes / 2) {
+        if (i == changes / 3) {
             EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
             c.start(1); // on the same state directory
+        }
+        if (i == 2 * changes / 3) {
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
+            c.start(1);
+            std::this_thread::sleep_for(300ms);
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL); // while it restores and rejoins
+            c.start(1);
         }
     }
     c.flush();
