@@ -407,5 +407,37 @@ TEST(topology_describe, foreign_key_joins_are_described_exactly) {
     EXPECT_EQ(foreign_key_join_topology().describe(), expected);
 }
 
+// A stream-table join with a grace period: the join node holds the versioned table's
+// store and its own buffer, "<name>-Buffer".
+TEST(topology_describe, a_grace_period_join_shows_its_buffer_store) {
+    stream_builder b;
+    auto prices = b.table("prices", consumed<std::string, std::string>{},
+                          materialized<std::string, std::string>::as("prices-store")
+                              .versioned(std::chrono::hours(1)));
+    joined<std::string, std::string> options;
+    options.name = "enrich";
+    options.grace_period = std::chrono::seconds(2);
+    b.stream<std::string, std::string>({"orders"})
+        .join(
+            prices, [](const std::string& o, const std::string& p) { return o + p; }, options)
+        .to("out");
+    const std::string expected = R"(Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [prices])
+      --> KTABLE-SOURCE-0000000001
+    Processor: KTABLE-SOURCE-0000000001 (stores: [prices-store])
+      <-- KSTREAM-SOURCE-0000000000
+    Source: KSTREAM-SOURCE-0000000002 (topics: [orders])
+      --> enrich
+    Processor: enrich (stores: [prices-store, enrich-Buffer])
+      --> KSTREAM-SINK-0000000003
+      <-- KSTREAM-SOURCE-0000000002
+    Sink: KSTREAM-SINK-0000000003 (topic: out)
+      <-- enrich
+
+)";
+    EXPECT_EQ(b.build().describe(), expected);
+}
+
 } // namespace
 } // namespace brook
