@@ -4,8 +4,8 @@
 // the grouping members of stream that need the complete stream_builder. Included at the
 // end of stream.h; not for direct use.
 
+#include <algorithm>
 #include <optional>
-#include <regex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -33,9 +33,16 @@ void add_stateful_processor(stream_builder& b, const std::string& name, const st
 
 // Kafka Streams' rule for repartition node names: generated names when the topic is named
 // after a generated store, names derived from the topic otherwise.
+// A generated name is "KSTREAM" ... "-" and a 10-digit counter (KSTREAM.*-[0-9]{10}).
 inline bool is_generated_name(const std::string& name) {
-    static const std::regex generated("KSTREAM.*-[0-9]{10}");
-    return std::regex_match(name, generated);
+    constexpr std::string_view prefix = "KSTREAM";
+    constexpr size_t digits = 10;
+    if (name.size() < prefix.size() + 1 + digits || !name.starts_with(prefix) ||
+        name[name.size() - digits - 1] != '-') {
+        return false;
+    }
+    return std::all_of(name.end() - digits, name.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
 }
 
 } // namespace detail

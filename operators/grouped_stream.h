@@ -23,7 +23,6 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <type_traits>
 #include <utility>

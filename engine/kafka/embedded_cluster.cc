@@ -4,11 +4,18 @@
 #include <mutex>
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "engine/kafka/client_config.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook::kafka {
+
+void mock_cluster_deleter::operator()(rd_kafka_mock_cluster_s* cluster) const noexcept {
+    if (cluster != nullptr) {
+        rd_kafka_mock_cluster_destroy(cluster);
+    }
+}
 
 embedded_cluster::embedded_cluster(int brokers) {
     conf_ptr conf(rd_kafka_conf_new());

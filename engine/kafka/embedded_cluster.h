@@ -17,7 +17,14 @@
 
 #include "engine/kafka/handles.h"
 
+struct rd_kafka_mock_cluster_s;
+
 namespace brook::kafka {
+
+// Destroys the mock cluster (defined where rdkafka_mock.h is included).
+struct mock_cluster_deleter {
+    void operator()(rd_kafka_mock_cluster_s* cluster) const noexcept;
+};
 
 class embedded_cluster {
 public:
@@ -36,7 +43,7 @@ public:
 
 private:
     kafka_ptr _owner; // the mock cluster is owned by (and must die before) this handle
-    mock_cluster_ptr _cluster;
+    std::unique_ptr<rd_kafka_mock_cluster_s, mock_cluster_deleter> _cluster;
     std::string _bootstrap;
 };
 

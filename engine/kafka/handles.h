@@ -7,7 +7,6 @@
 #include <memory>
 
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 namespace brook::kafka {
 
@@ -58,9 +57,6 @@ using config_resource_ptr =
 using group_metadata_ptr = std::unique_ptr<
     rd_kafka_consumer_group_metadata_t,
     c_deleter<rd_kafka_consumer_group_metadata_t, rd_kafka_consumer_group_metadata_destroy>>;
-using mock_cluster_ptr =
-    std::unique_ptr<rd_kafka_mock_cluster_t,
-                    c_deleter<rd_kafka_mock_cluster_t, rd_kafka_mock_cluster_destroy>>;
 
 // rd_kafka_metadata() hands out a const pointer that must be released with its own call.
 struct metadata_deleter {

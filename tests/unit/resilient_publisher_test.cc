@@ -22,6 +22,7 @@
 #include "engine/errors.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/handles.h"
+#include "engine/kafka/mock_cluster.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/publisher/outbox.h"
 #include "engine/publisher/resilient_publisher.h"
