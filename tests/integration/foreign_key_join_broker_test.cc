@@ -25,7 +25,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "engine/serde/partitioner.h"
-#include "tests/support/app_process.h"
+#include "tests/support/app_instances.h"
 #include "tests/support/assignment_log.h"
 #include "tests/support/broker.h"
 #include "tests/support/topic_tail.h"
@@ -51,28 +51,13 @@ public:
                             30s);
         _producer = std::make_unique<kafka::producer>(testing::real_client_config());
     }
-    ~fk_cluster() {
-        _apps.clear();
-        std::error_code ec;
-        if (!::testing::Test::HasFailure()) {
-            std::filesystem::remove_all(_root, ec);
-        } else {
-            std::cout << "[ logs     ] " << _root.string() << "\n";
-        }
-    }
-
     void start(int n) {
-        const auto dir = _root / fmt::format("state-{}", n);
-        std::filesystem::create_directories(dir);
-        _apps[n] = std::make_unique<testing::app_process>(
-            std::vector<std::string>{testing::bin_path("brook-test-fk-join"),
-                                     testing::real_bootstrap(), _app_id, _left, _right, _out,
-                                     dir.string(), "processing.guarantee=exactly_once_v2"},
-            log_of(n).string());
+        _instances.start(n, {testing::real_bootstrap(), _app_id, _left, _right, _out},
+                         {"processing.guarantee=exactly_once_v2"});
     }
-    int stop(int n, int signal) { return _apps.at(n)->stop(signal); }
-    bool alive(int n) { return _apps.at(n)->alive(); }
-    std::filesystem::path log_of(int n) const { return _root / fmt::format("instance-{}.log", n); }
+    int stop(int n, int signal) { return _instances.stop(n, signal); }
+    bool alive(int n) { return _instances.alive(n); }
+    std::filesystem::path log_of(int n) const { return _instances.log_of(n); }
 
     void write_right(const std::string& key, std::optional<std::string> row) {
         write(_right, right_partitions, key, row);
@@ -141,10 +126,8 @@ private:
     std::string _right = testing::unique_name("fk-right");
     std::string _out = testing::unique_name("fk-out");
     std::string _app_id = testing::unique_name("fk-app");
-    std::filesystem::path _root =
-        std::filesystem::temp_directory_path() / testing::unique_name("fk-join");
     std::unique_ptr<kafka::producer> _producer;
-    std::map<int, std::unique_ptr<testing::app_process>> _apps;
+    testing::app_instances _instances{"brook-test-fk-join", "fk-join"};
     std::map<std::string, std::string> _left_rows;
     std::map<std::string, std::string> _right_rows;
 };

@@ -31,7 +31,7 @@
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "engine/serde/partitioner.h"
-#include "tests/support/app_process.h"
+#include "tests/support/app_instances.h"
 #include "tests/support/assignment_log.h"
 #include "tests/support/broker.h"
 #include "tests/support/topic_tail.h"
@@ -57,28 +57,13 @@ public:
             30s);
         _producer = std::make_unique<kafka::producer>(testing::real_client_config());
     }
-    ~versioned_join_cluster() {
-        _apps.clear();
-        std::error_code ec;
-        if (!::testing::Test::HasFailure()) {
-            std::filesystem::remove_all(_root, ec);
-        } else {
-            std::cout << "[ logs     ] " << _root.string() << "\n";
-        }
-    }
-
     void start(int n) {
-        const auto dir = _root / fmt::format("state-{}", n);
-        std::filesystem::create_directories(dir);
-        _apps[n] = std::make_unique<testing::app_process>(
-            std::vector<std::string>{testing::bin_path("brook-test-versioned-join"),
-                                     testing::real_bootstrap(), _app_id, _prices, _orders, _out,
-                                     dir.string(), "processing.guarantee=exactly_once_v2"},
-            log_of(n).string());
+        _instances.start(n, {testing::real_bootstrap(), _app_id, _prices, _orders, _out},
+                         {"processing.guarantee=exactly_once_v2"});
     }
-    int stop(int n, int signal) { return _apps.at(n)->stop(signal); }
-    bool alive(int n) { return _apps.at(n)->alive(); }
-    std::filesystem::path log_of(int n) const { return _root / fmt::format("instance-{}.log", n); }
+    int stop(int n, int signal) { return _instances.stop(n, signal); }
+    bool alive(int n) { return _instances.alive(n); }
+    std::filesystem::path log_of(int n) const { return _instances.log_of(n); }
 
     void write_price(const std::string& product, std::optional<std::string> price, int64_t ts) {
         write(_prices, product, price, ts);
@@ -154,10 +139,8 @@ private:
     std::string _orders = testing::unique_name("vj-orders");
     std::string _out = testing::unique_name("vj-out");
     std::string _app_id = testing::unique_name("vj-app");
-    std::filesystem::path _root =
-        std::filesystem::temp_directory_path() / testing::unique_name("versioned-join");
     std::unique_ptr<kafka::producer> _producer;
-    std::map<int, std::unique_ptr<testing::app_process>> _apps;
+    testing::app_instances _instances{"brook-test-versioned-join", "versioned-join"};
     std::map<std::string, std::map<int64_t, std::optional<std::string>>> _history;
     std::map<std::string, std::pair<std::string, int64_t>> _orders_written;
 };
