@@ -122,7 +122,20 @@ topology build(const std::map<std::string, std::string>& a) {
 
 } // namespace
 
+constexpr const char* usage =
+    "usage: brook-bench-app --scenario passthrough|metrics|windowed-count|count|\n"
+    "                       stream-table-join|stream-stream-join\n"
+    "         --bootstrap-servers HOST:PORT --application-id ID --input TOPIC\n"
+    "         --output TOPIC [--dlq TOPIC] --state-dir DIR\n"
+    "         [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms 100]\n"
+    "         [--window-ms 60000] [--grace-ms 10000]\n"
+    "Brook's side of brook-bench, one scenario per process; see the README, Benchmarks.\n";
+
 int main(int argc, char** argv) {
+    if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::cout << usage;
+        return 0;
+    }
     shutdown_signal signals;
     std::map<std::string, std::string> a = {{"window-ms", "60000"},
                                             {"grace-ms", "10000"},

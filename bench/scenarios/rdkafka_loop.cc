@@ -68,6 +68,16 @@ void check(rd_kafka_error_t* error, const char* what) {
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::printf("usage: brook-bench-rdkafka --scenario passthrough --bootstrap-servers "
+                    "HOST:PORT\n"
+                    "         --application-id ID --input TOPIC --output TOPIC\n"
+                    "         [--guarantee at_least_once|exactly_once_v2] "
+                    "[--commit-interval-ms 100]\n"
+                    "The librdkafka ceiling of brook-bench's passthrough scenario; see "
+                    "bench/README.md.\n");
+        return 0;
+    }
     std::map<std::string, std::string> a = {{"guarantee", "at_least_once"},
                                             {"commit-interval-ms", "100"}};
     for (int i = 1; i + 1 < argc; i += 2) {
