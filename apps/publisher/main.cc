@@ -39,7 +39,7 @@
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
-#include "engine/publisher/resilient_publisher.h"
+#include "publisher/resilient_publisher.h"
 #include "engine/runtime/shutdown_signal.h"
 
 namespace {

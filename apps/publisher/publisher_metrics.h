@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/common/prometheus_text.h"
-#include "engine/publisher/publisher_types.h"
+#include "publisher/publisher_types.h"
 
 namespace brook::apps {
 

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/publisher/circuit_breaker.h"
+#include "publisher/circuit_breaker.h"
 
 namespace brook::publisher {
 namespace {

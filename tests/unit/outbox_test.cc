@@ -17,8 +17,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
-#include "engine/publisher/outbox.h"
-#include "engine/publisher/outbox_record.h"
+#include "publisher/outbox.h"
+#include "publisher/outbox_record.h"
 #include "tests/support/broker.h"
 
 namespace brook::publisher {

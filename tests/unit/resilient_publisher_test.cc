@@ -24,8 +24,8 @@
 #include "engine/kafka/handles.h"
 #include "engine/kafka/mock_cluster.h"
 #include "engine/kafka/partition_reader.h"
-#include "engine/publisher/outbox.h"
-#include "engine/publisher/resilient_publisher.h"
+#include "publisher/outbox.h"
+#include "publisher/resilient_publisher.h"
 #include "tests/support/broker.h"
 
 namespace brook::publisher {

@@ -1,4 +1,4 @@
-#include "engine/publisher/circuit_breaker.h"
+#include "publisher/circuit_breaker.h"
 
 #include <stdexcept>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "engine/publisher/outbox_record.h"
+#include "publisher/outbox_record.h"
 
 #include <array>
 

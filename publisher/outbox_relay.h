@@ -58,10 +58,10 @@
 #include <vector>
 
 #include "engine/kafka/producer.h"
-#include "engine/publisher/circuit_breaker.h"
-#include "engine/publisher/outbox.h"
-#include "engine/publisher/outbox_record.h"
-#include "engine/publisher/publisher_types.h"
+#include "publisher/circuit_breaker.h"
+#include "publisher/outbox.h"
+#include "publisher/outbox_record.h"
+#include "publisher/publisher_types.h"
 
 namespace brook::publisher {
 

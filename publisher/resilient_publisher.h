@@ -57,11 +57,11 @@
 #include <unordered_map>
 
 #include "engine/nullable_bytes.h"
-#include "engine/publisher/circuit_breaker.h"
-#include "engine/publisher/outbox.h"
-#include "engine/publisher/outbox_record.h"
-#include "engine/publisher/outbox_relay.h"
-#include "engine/publisher/publisher_types.h"
+#include "publisher/circuit_breaker.h"
+#include "publisher/outbox.h"
+#include "publisher/outbox_record.h"
+#include "publisher/outbox_relay.h"
+#include "publisher/publisher_types.h"
 
 namespace brook::publisher {
 

@@ -1,4 +1,4 @@
-#include "engine/publisher/outbox_relay.h"
+#include "publisher/outbox_relay.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "engine/publisher/outbox.h"
+#include "publisher/outbox.h"
 
 #include <array>
 #include <cerrno>
@@ -12,7 +12,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "base/log.h"
-#include "engine/publisher/outbox_record.h"
+#include "publisher/outbox_record.h"
 
 namespace brook::publisher {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/kafka/client_config.h"
-#include "engine/publisher/circuit_breaker.h"
+#include "publisher/circuit_breaker.h"
 
 namespace brook::publisher {
 

@@ -1,4 +1,4 @@
-#include "engine/publisher/resilient_publisher.h"
+#include "publisher/resilient_publisher.h"
 
 #include <string>
 #include <utility>
