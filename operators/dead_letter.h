@@ -22,7 +22,7 @@ public:
             r.headers.set("source-partition", std::to_string(m->partition));
             r.headers.set("source-offset", std::to_string(m->offset));
         }
-        this->context().task().counters().dead_lettered.fetch_add(1, std::memory_order_relaxed);
+        this->context().task().count_dead_letter();
         this->context().forward(std::move(r));
     }
 

@@ -100,7 +100,7 @@ public:
         }
 
         if (end < close_time) {
-            count_late_record(this->context().task());
+            count_late_record(detail::runtime_task(this->context()));
         } else {
             if (start != t || end != t) {
                 for (const auto& [session, v] : merged) {

@@ -86,7 +86,7 @@ public:
         window_timestamp_check(r.timestamp);
         const int64_t close_time = saturating_sub(this->context().stream_time(), _grace);
         if (saturating_add(r.timestamp, _diff) < close_time) {
-            count_late_record(this->context().task());
+            count_late_record(detail::runtime_task(this->context()));
             return;
         }
         if (r.timestamp < _diff) {
@@ -232,7 +232,7 @@ private:
                        int64_t close_time) {
         const int64_t end = saturating_add(start, _diff);
         if (end < close_time) {
-            count_late_record(this->context().task());
+            count_late_record(detail::runtime_task(this->context()));
             return;
         }
         int64_t timestamp = r.timestamp;

@@ -71,7 +71,7 @@ public:
         if (!_s.outer_store.empty()) {
             _outer = &get_store<key_value_store<std::string, std::string>>(context, _s.outer_store);
         }
-        _time = _s.trackers->acquire(&context.task());
+        _time = _s.trackers->acquire(&detail::runtime_task(context));
     }
 
     void close() override { _time.reset(); }

@@ -87,7 +87,7 @@ public:
         _windows.for_each_window(r.timestamp, [&](int64_t start) {
             const int64_t end = saturating_add(start, _windows.size_ms());
             if (end <= close_time) {
-                count_late_record(this->context().task());
+                count_late_record(detail::runtime_task(this->context()));
                 return;
             }
             std::optional<value_and_timestamp<VR>> old = _store->fetch(r.key, start);

@@ -6,7 +6,7 @@
 //
 //   class ranked final : public value_transformer_with_key<std::string, int64_t, std::string> {
 //   public:
-//       void init(task_context& task) override {
+//       void init(processor_task& task) override {
 //           _seen = &get_store<key_value_store<std::string, int64_t>>(task, "seen");
 //       }
 //       std::optional<std::string> transform(const std::string& key, const int64_t& row) override {
@@ -34,7 +34,7 @@ public:
     using result_type = VR;
 
     virtual ~value_transformer_with_key() = default;
-    virtual void init(task_context& /*task*/) {}
+    virtual void init(processor_task& /*task*/) {}
     // The derived row for `row` under `key`; nullopt: the derived table has no row for it.
     virtual std::optional<VR> transform(const K& key, const V& row) = 0;
     virtual void close() {}

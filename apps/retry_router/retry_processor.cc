@@ -127,7 +127,7 @@ void retry_processor::process(record<retry_text, retry_text>&& r) {
         counters.unreadable.fetch_add(1, std::memory_order_relaxed);
     }
     r.headers.set(retry_header::dead_letter_cause, std::string(cause));
-    context().task().counters().dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    context().task().count_dead_letter();
     forward_to(_config->topics.dead_letter, std::move(r), now);
 }
 

@@ -30,6 +30,16 @@ public:
 };
 
 template <class KOut, class VOut>
+class processor_context;
+
+namespace detail {
+// The task behind a context with the runtime's hooks, for the library's own nodes and
+// operators; processors of users get processor_context::task().
+template <class KOut, class VOut>
+task_context& runtime_task(processor_context<KOut, VOut>& context);
+} // namespace detail
+
+template <class KOut, class VOut>
 class processor_context {
 public:
     // Sends the record to every child; each gets its own copy except the last, which gets
@@ -59,7 +69,7 @@ public:
         throw topology_error(fmt::format("forward: '{}' is not a child of this node", child));
     }
 
-    task_context& task() { return *_task; }
+    processor_task& task() { return *_task; }
     const record_metadata* metadata() const { return _task->current_metadata(); }
     int64_t stream_time() const { return _task->stream_time(); }
     int64_t wall_clock_time() const { return _task->wall_clock_time(); }
@@ -76,9 +86,17 @@ public:
     }
 
 private:
+    template <class K, class V>
+    friend task_context& detail::runtime_task(processor_context<K, V>& context);
+
     task_context* _task = nullptr;
     std::vector<std::pair<std::string, input_port<KOut, VOut>*>> _children;
 };
+
+template <class KOut, class VOut>
+task_context& detail::runtime_task(processor_context<KOut, VOut>& context) {
+    return *context._task;
+}
 
 template <class KIn, class VIn, class KOut = KIn, class VOut = VIn>
 class processor {

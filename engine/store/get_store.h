@@ -50,7 +50,7 @@ Store& get_store(state::state_store& store) {
 }
 
 template <class Store>
-Store& get_store(task_context& task, std::string_view name) {
+Store& get_store(processor_task& task, std::string_view name) {
     return get_store<Store>(task.store(name));
 }
 

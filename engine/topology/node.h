@@ -145,7 +145,7 @@ public:
                                               name(), typed.timestamp));
             }
         }
-        _context.task().observe_record_timestamp(typed.timestamp);
+        detail::runtime_task(_context).observe_record_timestamp(typed.timestamp);
         _context.forward(std::move(typed));
     }
 

@@ -178,7 +178,7 @@ TEST(table_ops, aggregate_and_reduce_subtract_a_changed_rows_old_value) {
 // equal to "hide" (Kafka Streams' KTableTransformValuesTest, materialized).
 class versioned final : public value_transformer_with_key<std::string, std::string, std::string> {
 public:
-    void init(task_context& task) override {
+    void init(processor_task& task) override {
         _versions = &get_store<key_value_store<std::string, int64_t>>(task, "versions");
     }
     std::optional<std::string> transform(const std::string& key, const std::string& row) override {
