@@ -26,7 +26,9 @@ namespace brook {
 // (within the table's history retention). With a grace period (joined::grace_period,
 // KIP-923; versioned tables only) records wait in a stream_join_buffer until stream time
 // passes their timestamp plus the grace, and join in timestamp order; a record later than
-// that joins at once.
+// that joins at once. A buffered record keeps its key, value, timestamp and headers; while
+// it joins, metadata() still names the record that released it (Kafka Streams restores
+// the buffered record's topic, partition and offset).
 //
 // Nulls (Kafka Streams 3.7+, KIP-962): a record with a null value is dropped; a record
 // whose lookup key is null cannot be looked up: an inner join drops it, a left join

@@ -22,6 +22,9 @@ namespace brook {
 // version at its timestamp, and forwards only updates that are the key's newest version:
 // an out-of-order record enters the history (a later lookup as of its time finds it) but
 // changes nothing downstream, and a record older than the history retention is dropped.
+// Kafka Streams differs here: it forwards out-of-order updates marked "not latest", which
+// to_stream(), filter and map_values pass on and aggregations and joins ignore. Brook
+// forwards none, so a to_stream() of a versioned table shows only its newest versions.
 //
 // Lifecycle: one instance per task; init() finds the store and registers the cache flush
 // listener, close() removes it. Threading: the task's thread. Ownership: borrows the store.

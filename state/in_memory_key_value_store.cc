@@ -40,6 +40,20 @@ void in_memory_key_value_store::range(std::string_view from, std::string_view to
     }
 }
 
+void in_memory_key_value_store::reverse_range(std::string_view from, std::string_view to,
+                                              const kv_visitor& visit) {
+    auto it = to.empty() ? _data.end() : _data.lower_bound(to);
+    while (it != _data.begin()) {
+        --it;
+        if (std::string_view(it->first) < from) {
+            break;
+        }
+        if (!visit(it->first, it->second)) {
+            break;
+        }
+    }
+}
+
 void in_memory_key_value_store::prefix_scan(std::string_view prefix, const kv_visitor& visit) {
     range(prefix, prefix_upper_bound(prefix), visit);
 }

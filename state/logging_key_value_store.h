@@ -47,6 +47,10 @@ public:
     void range(std::string_view from, std::string_view to, const kv_visitor& visit) override {
         _inner->range(from, to, visit);
     }
+    void reverse_range(std::string_view from, std::string_view to,
+                       const kv_visitor& visit) override {
+        _inner->reverse_range(from, to, visit);
+    }
     void prefix_scan(std::string_view prefix, const kv_visitor& visit) override {
         _inner->prefix_scan(prefix, visit);
     }

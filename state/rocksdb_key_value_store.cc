@@ -80,6 +80,21 @@ void rocksdb_key_value_store::range(std::string_view from, std::string_view to,
     cursor.check();
 }
 
+void rocksdb_key_value_store::reverse_range(std::string_view from, std::string_view to,
+                                            const kv_visitor& visit) {
+    if (!to.empty() && to <= from) {
+        return;
+    }
+    auto& db = open_db();
+    auto cursor = db.iterate(db.default_family(), to);
+    for (cursor->SeekToLast(); cursor->Valid() && to_view(cursor->key()) >= from; cursor->Prev()) {
+        if (!visit(to_view(cursor->key()), to_view(cursor->value()))) {
+            return;
+        }
+    }
+    cursor.check();
+}
+
 void rocksdb_key_value_store::prefix_scan(std::string_view prefix, const kv_visitor& visit) {
     range(prefix, prefix_upper_bound(prefix), visit);
 }

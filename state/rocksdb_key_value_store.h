@@ -47,6 +47,8 @@ public:
     void put(std::string_view key, std::string_view value) override;
     void remove(std::string_view key) override;
     void range(std::string_view from, std::string_view to, const kv_visitor& visit) override;
+    void reverse_range(std::string_view from, std::string_view to,
+                       const kv_visitor& visit) override;
     void prefix_scan(std::string_view prefix, const kv_visitor& visit) override;
     // RocksDB's "rocksdb.estimate-num-keys": exact-ish before compaction, then an estimate.
     size_t approximate_size() override;

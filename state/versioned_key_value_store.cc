@@ -14,6 +14,9 @@ constexpr char latest_tag = 'L';
 constexpr char history_tag = 'H';
 constexpr std::string_view stream_time_key = "S";
 constexpr uint64_t sign_bit = uint64_t{1} << 63;
+// Keys whose expired history each flush removes when they are not written themselves: a
+// million idle keys are swept in about a thousand commits.
+constexpr size_t sweep_keys = 1024;
 
 // Timestamps flipped at the sign bit, so byte order is numeric order for negatives too.
 void append_time(std::string& out, int64_t t) {
@@ -73,7 +76,7 @@ void versioned_key_value_store::init(const store_context& context) {
 }
 
 void versioned_key_value_store::flush() {
-    sweep(64);
+    sweep(sweep_keys);
     if (_stream_time_dirty) {
         std::string bytes;
         append_u64_be(bytes, static_cast<uint64_t>(_stream_time));
@@ -134,15 +137,16 @@ versioned_key_value_store::history_at_or_before(std::string_view key, int64_t as
     } else {
         append_time(to, as_of + 1);
     }
+    // The newest version at or before as_of: one step back from as_of.
     std::optional<version> found;
-    _inner->range(prefix, to, [&](std::string_view k, std::string_view value) {
+    _inner->reverse_range(prefix, to, [&](std::string_view k, std::string_view value) {
         check_flag(value, 0, name());
         version v;
         v.timestamp = read_time(k, prefix.size());
         v.tombstone = value[0] == '\0';
         v.value = std::string(value.substr(1));
         found = std::move(v);
-        return true;
+        return false;
     });
     return found;
 }
@@ -220,24 +224,33 @@ std::optional<versioned_bytes> versioned_key_value_store::remove(std::string_vie
 
 void versioned_key_value_store::expire(std::string_view key) {
     const int64_t h = horizon();
+    if (h == std::numeric_limits<int64_t>::min()) {
+        return;
+    }
     const std::optional<version> current = latest(key);
     if (!current) {
         return;
     }
+    // Only versions at or before the horizon can go: read just those. Each but the last
+    // has a successor at or before the horizon, so no valid query reaches it; the last
+    // goes only if its successor (the next version, or the latest) is too.
     const std::string prefix = history_prefix(key);
-    // A version can answer a query at or after the horizon only if its successor starts
-    // after the horizon.
-    std::vector<std::pair<std::string, int64_t>> entries;
-    _inner->prefix_scan(prefix, [&](std::string_view k, std::string_view) {
-        entries.emplace_back(std::string(k), read_time(k, prefix.size()));
+    std::string to = prefix;
+    append_time(to, h + 1);
+    std::vector<std::string> old;
+    _inner->range(prefix, to, [&](std::string_view k, std::string_view) {
+        old.emplace_back(k);
         return true;
     });
-    for (size_t i = 0; i < entries.size(); ++i) {
-        const int64_t successor =
-            i + 1 < entries.size() ? entries[i + 1].second : current->timestamp;
-        if (successor <= h) {
-            _inner->remove(entries[i].first);
+    if (!old.empty()) {
+        const int64_t last = read_time(old.back(), prefix.size());
+        const int64_t successor = history_after(key, last).value_or(current->timestamp);
+        if (successor > h) {
+            old.pop_back();
         }
+    }
+    for (const auto& k : old) {
+        _inner->remove(k);
     }
     // A tombstone at or before the horizon answers every valid query with "none".
     if (current->tombstone && current->timestamp <= h) {

@@ -263,6 +263,19 @@ TEST(rocksdb_staging, a_range_read_stays_inside_its_bounds_over_staged_and_seale
         return true;
     });
     EXPECT_EQ(keys, (std::vector<std::string>{"k1", "k2"}));
+    keys.clear();
+    kv.put("k0", "staged");
+    kv.reverse_range("k1", "k3", [&](std::string_view k, std::string_view) { // backwards
+        keys.emplace_back(k);
+        return true;
+    });
+    EXPECT_EQ(keys, (std::vector<std::string>{"k2", "k1"}));
+    keys.clear();
+    kv.reverse_range("k1", "", [&](std::string_view k, std::string_view) {
+        keys.emplace_back(k);
+        return true;
+    });
+    EXPECT_EQ(keys, (std::vector<std::string>{"k9", "k3", "k2", "k1"}));
     kv.close();
 }
 

@@ -101,6 +101,34 @@ TEST_P(kv_store_contract, range_whose_to_is_not_after_from_visits_nothing) {
     EXPECT_EQ(visits, 0);
 }
 
+TEST_P(kv_store_contract, reverse_range_visits_the_same_keys_backwards) {
+    for (const char* k : {"d", "a", "c", "b", "e"}) {
+        store().put(k, std::string("v") + k);
+    }
+    store().put(std::string("c\xff", 2), "vcff");
+    store().put(std::string("c\0", 2), "vc0");
+    kv_pairs seen;
+    const auto keep = [&](std::string_view k, std::string_view v) {
+        seen.emplace_back(k, v);
+        return true;
+    };
+    store().reverse_range("b", "d", keep);
+    EXPECT_EQ(seen, (kv_pairs{{std::string("c\xff", 2), "vcff"},
+                              {std::string("c\0", 2), "vc0"},
+                              {"c", "vc"},
+                              {"b", "vb"}}));
+    seen.clear();
+    store().reverse_range("d", "", keep);
+    EXPECT_EQ(seen, (kv_pairs{{"e", "ve"}, {"d", "vd"}})) << "an empty to has no upper bound";
+    seen.clear();
+    store().reverse_range("b", "b", keep);
+    store().reverse_range("c", "a", keep);
+    EXPECT_TRUE(seen.empty());
+    int visits = 0;
+    store().reverse_range("", "", [&](std::string_view, std::string_view) { return ++visits < 2; });
+    EXPECT_EQ(visits, 2) << "the visitor stops the scan by returning false";
+}
+
 TEST_P(kv_store_contract, all_visits_every_entry_in_key_order) {
     store().put("b", "2");
     store().put("a", "1");
