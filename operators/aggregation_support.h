@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "engine/processor/processor.h"
 #include "engine/processor/task_context.h"
 #include "engine/record.h"
 
@@ -46,23 +47,28 @@ inline void count_late_record(task_context& task) {
     task.counters().late_records_dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Warns about the first skipped record of one processor instance.
+// Counts every record a processor skips for a null key or value
+// (brook_null_records_skipped_total) and warns about the first one.
 class null_record_warning {
 public:
     explicit null_record_warning(std::string processor) : _processor(std::move(processor)) {}
-    void skipped(const record_metadata* where, const char* what) {
+    template <class KOut, class VOut>
+    void skipped(processor_context<KOut, VOut>& context, const char* what) {
+        detail::runtime_task(context).counters().null_records_skipped.fetch_add(
+            1, std::memory_order_relaxed);
         if (_warned) {
             return;
         }
+        const record_metadata* where = context.metadata();
         _warned = true;
         if (where != nullptr) {
             log_warn(fmt::format("{}: skipping a record with a null {} (topic {} "
-                                 "partition {} offset {}); further ones are skipped "
-                                 "silently",
+                                 "partition {} offset {}); further ones are only "
+                                 "counted (brook_null_records_skipped_total)",
                                  _processor, what, where->topic, where->partition, where->offset));
         } else {
             log_warn(fmt::format("{}: skipping a record with a null {}; further ones "
-                                 "are skipped silently",
+                                 "are only counted (brook_null_records_skipped_total)",
                                  _processor, what));
         }
     }

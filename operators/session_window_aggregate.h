@@ -71,7 +71,7 @@ public:
 
     void process(record<K, V>&& r) override {
         if (is_null_value(r.key) || is_null_value(r.value)) {
-            _warning.skipped(this->context().metadata(), "key or value");
+            _warning.skipped(this->context(), "key or value");
             return;
         }
         window_timestamp_check(r.timestamp);

@@ -48,7 +48,7 @@ public:
 
     void process(record<K, V>&& r) override {
         if (is_null_value(r.key) || is_null_value(r.value)) {
-            _warning.skipped(this->context().metadata(), "key or value");
+            _warning.skipped(this->context(), "key or value");
             return;
         }
         std::optional<value_and_timestamp<VR>> old = _store->get(r.key);

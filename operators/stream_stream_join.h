@@ -84,7 +84,7 @@ public:
             return;
         }
         if (is_null_value(r.key) || is_null_value(r.value)) {
-            _warning.skipped(this->context().metadata(), is_null_value(r.key) ? "key" : "value");
+            _warning.skipped(this->context(), is_null_value(r.key) ? "key" : "value");
             return;
         }
         if (_outer != nullptr && t == _time->stream_time) {

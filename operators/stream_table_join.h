@@ -64,11 +64,11 @@ public:
 
     void process(record<K, V>&& r) override {
         if (is_null_value(r.value)) {
-            _warning.skipped(this->context().metadata(), "value");
+            _warning.skipped(this->context(), "value");
             return;
         }
         if (!_left && is_null_value(_selector(r.key, r.value))) {
-            _warning.skipped(this->context().metadata(), "key");
+            _warning.skipped(this->context(), "key");
             return;
         }
         if (!_buffer) {

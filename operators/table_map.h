@@ -14,12 +14,12 @@ namespace brook {
 namespace detail {
 // What the derived-table nodes (map, filter, transform_values) do with one update of their
 // parent: forward the key's new row, derive(key, row) for the parent's row, or nullopt when
-// the parent has none; a null key is dropped (warned about once).
+// the parent has none; a null key is dropped (counted, and warned about once).
 template <class K, class TV, class VR, class Context, class Derive>
 void forward_derived_row(Context& context, null_record_warning& warning, record<K, TV>&& r,
                          Derive&& derive) {
     if (is_null_value(r.key)) {
-        warning.skipped(context.metadata(), "key");
+        warning.skipped(context, "key");
         return;
     }
     std::optional<VR> out;
@@ -39,7 +39,7 @@ void forward_derived_row(Context& context, null_record_warning& warning, record<
 //
 // TV is the parent's forwarded value (V, or std::optional<V> for tables that can delete),
 // VT the parent's row; Step is callable as std::optional<VR>(const K&, const VT&). Records
-// with a null key are dropped (warned about once).
+// with a null key are dropped (counted, and warned about once).
 //
 // Lifecycle: one instance per task, stateless. Threading: the task's thread.
 template <class K, class TV, class VT, class VR, class Step>

@@ -53,7 +53,7 @@ public:
 
     void process(record<K, std::optional<V>>&& r) override {
         if (is_null_value(r.key)) {
-            _warning.skipped(this->context().metadata(), "key");
+            _warning.skipped(this->context(), "key");
             return;
         }
         if (_versioned != nullptr) {

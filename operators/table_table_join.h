@@ -46,7 +46,7 @@ public:
 
     void process(record<K, TV>&& r) override {
         if (is_null_value(r.key)) {
-            _warning.skipped(this->context().metadata(), "key");
+            _warning.skipped(this->context(), "key");
             return;
         }
         const VT* mine = row_of(r.value);

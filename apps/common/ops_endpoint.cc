@@ -286,6 +286,9 @@ http_response ops_endpoint::metrics() {
              "Changelog records applied to standby replicas.", m.standby_records_applied);
     w.single("brook_late_records_dropped_total", t::counter,
              "Records dropped because their window had closed.", m.late_records_dropped);
+    w.single("brook_null_records_skipped_total", t::counter,
+             "Records skipped for a null key or value where they have no meaning (KIP-962).",
+             m.null_records_skipped);
     w.single("brook_dead_lettered_total", t::counter, "Records sent to a dead-letter topic.",
              m.dead_lettered);
     w.single("brook_deserialization_errors_total", t::counter,

@@ -17,6 +17,9 @@ struct task_counters {
     // Records that arrived after their window closed (window end + grace <= stream time)
     // and were dropped, as Kafka Streams' dropped-records metric counts them.
     std::atomic<uint64_t> late_records_dropped{0};
+    // Records an operator skipped because Kafka Streams' semantics give them no meaning
+    // there: a null key where a key is needed, a null value in a join (KIP-962).
+    std::atomic<uint64_t> null_records_skipped{0};
     // Records restored into stores from changelogs.
     std::atomic<uint64_t> records_restored{0};
     // Records a processor threw on, and records that could not be produced, whatever their

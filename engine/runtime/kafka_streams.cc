@@ -520,6 +520,7 @@ streams_metrics kafka_streams::metrics() const {
         total.restore_remaining += m.restore_remaining;
         total.stores_restoring += m.stores_restoring;
         total.late_records_dropped += m.late_records_dropped;
+        total.null_records_skipped += m.null_records_skipped;
         total.dead_lettered += m.dead_lettered;
         total.deserialization_errors += m.deserialization_errors;
         total.processing_errors += m.processing_errors;

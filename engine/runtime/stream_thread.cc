@@ -616,6 +616,7 @@ streams_metrics stream_thread::metrics() const {
     m.commits = _commits.load();
     m.records_restored = _counters.records_restored.load();
     m.late_records_dropped = _counters.late_records_dropped.load();
+    m.null_records_skipped = _counters.null_records_skipped.load();
     m.dead_lettered = _counters.dead_lettered.load();
     m.deserialization_errors = _counters.deserialization_errors.load();
     m.processing_errors = _counters.processing_errors.load();

@@ -70,6 +70,7 @@ struct streams_metrics {
     uint64_t restore_remaining = 0;
     uint64_t stores_restoring = 0;
     uint64_t late_records_dropped = 0;
+    uint64_t null_records_skipped = 0;
     uint64_t dead_lettered = 0;
     uint64_t deserialization_errors = 0;
     uint64_t processing_errors = 0;

@@ -560,10 +560,10 @@ TEST_F(ops_endpoint_test, every_route_answers_a_real_client_for_a_running_applic
               "brook_records_processed_total", "brook_process_latency_seconds",
               "brook_commit_latency_seconds", "brook_consumer_lag", "brook_records_restored_total",
               "brook_restore_remaining_records", "brook_stores_restoring",
-              "brook_late_records_dropped_total", "brook_dead_lettered_total",
-              "brook_deserialization_errors_total", "brook_transactions_committed_total",
-              "brook_transactions_aborted_total", "brook_tasks", "brook_state",
-              "test_widgets_total", "brook_metrics_sources_failed"}) {
+              "brook_late_records_dropped_total", "brook_null_records_skipped_total",
+              "brook_dead_lettered_total", "brook_deserialization_errors_total",
+              "brook_transactions_committed_total", "brook_transactions_aborted_total",
+              "brook_tasks", "brook_state", "test_widgets_total", "brook_metrics_sources_failed"}) {
             EXPECT_TRUE(parsed->types.contains(family)) << family << " missing:\n" << m.body;
         }
         EXPECT_EQ(parsed->types.at("brook_process_latency_seconds"), "summary");

@@ -152,6 +152,10 @@ TEST(stream_table_join, null_keys_are_dropped_by_an_inner_join_and_kept_by_a_lef
         } else {
             EXPECT_EQ(out, (std::vector<std::string>{"c1:o2+gold"}));
         }
+        in.pipe_null_key("o3", 4);
+        table.pipe_null_key(opt("ignored"), 5); // a table row without a key: skipped too
+        EXPECT_EQ(driver.counters().null_records_skipped.load(), left ? 1U : 3U)
+            << "every skipped record is counted, not only the first warned about";
     }
 }
 
@@ -165,7 +169,9 @@ TEST(stream_table_join, null_values_are_dropped_by_both_joins) {
     auto in = driver.create_input_topic<std::string, opt>("orders");
     in.pipe_input("c1", std::nullopt, 1);
     in.pipe_input("c1", opt("o"), 2);
+    in.pipe_input("c2", std::nullopt, 3);
     EXPECT_EQ(drain(driver), (std::vector<out_record>{{"c1", "o+null", 2}}));
+    EXPECT_EQ(driver.counters().null_records_skipped.load(), 2U);
 }
 
 TEST(stream_table_join, a_stream_whose_key_changed_is_repartitioned_before_the_join) {
