@@ -2,9 +2,11 @@
 // does and README.md for how to run it.
 
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <random>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "apps/common/app_cli.h"
@@ -63,6 +65,16 @@ int64_t produce_demo_events(const kafka::client_config& base, const std::string&
     return invalid;
 }
 
+// A window start (epoch milliseconds) as UTC wall time, to the second.
+std::string utc_time(int64_t epoch_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm utc{};
+    if (::gmtime_r(&seconds, &utc) == nullptr) {
+        return std::to_string(epoch_ms);
+    }
+    return fmt::format("{:%Y-%m-%d %H:%M:%S}", utc);
+}
+
 void print_demo_results(const std::string& bootstrap, const std::string& topic, int partitions) {
     int64_t windows = 0;
     std::vector<nlohmann::json> sample;
@@ -80,16 +92,16 @@ void print_demo_results(const std::string& bootstrap, const std::string& topic, 
         }
     }
     std::cout << fmt::format("demo: {} closed windows in '{}'; a few of them:\n", windows, topic);
-    std::cout << fmt::format("  {:<8} {:<16} {:<6} {:>13} {:>6} {:>10} {:>10} {:>10}\n", "host",
-                             "name", "unit", "window_start", "count", "min", "avg", "max");
+    std::cout << fmt::format("  {:<8} {:<16} {:<6} {:<19} {:>6} {:>10} {:>10} {:>10}\n", "host",
+                             "name", "unit", "window start (UTC)", "count", "min", "avg", "max");
     for (const auto& j : sample) {
         try {
             std::cout << fmt::format(
-                "  {:<8} {:<16} {:<6} {:>13} {:>6} {:>10.3f} {:>10.3f} {:>10.3f}\n",
+                "  {:<8} {:<16} {:<6} {:<19} {:>6} {:>10.3f} {:>10.3f} {:>10.3f}\n",
                 j.value("host", ""), j.value("name", ""),
                 j.contains("unit") && j.at("unit").is_string() ? j.at("unit").get<std::string>()
                                                                : "-",
-                j.value("window_start", int64_t{0}), j.value("count", int64_t{0}),
+                utc_time(j.value("window_start", int64_t{0})), j.value("count", int64_t{0}),
                 j.value("min", 0.0), j.value("avg", 0.0), j.value("max", 0.0));
         } catch (const nlohmann::json::exception&) {
             // A field of another type than the app writes: not one of its results.
@@ -192,12 +204,21 @@ int main(int argc, char** argv) {
         // Done when every input record was read and every valid one was aggregated: valid
         // records are processed twice, before and after the repartition by host and name.
         const auto goal = [&, invalid] { return demo_records + (demo_records - *invalid); };
-        run.done = [&, started, goal](const kafka_streams& streams) {
-            if (std::chrono::steady_clock::now() - *started > 120s) {
+        auto last_report = std::make_shared<std::chrono::steady_clock::time_point>();
+        run.done = [&, started, goal, last_report](const kafka_streams& streams) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - *started > 120s) {
                 std::cerr << "brook-metrics: the demo did not finish within 120 s\n";
                 return true;
             }
-            return static_cast<int64_t>(streams.records_processed()) >= goal();
+            const auto processed = static_cast<int64_t>(streams.records_processed());
+            if (processed < goal() && now - *last_report >= 1s) {
+                *last_report = now;
+                std::cout << fmt::format("demo: {} of {} record steps processed ({}%)\n", processed,
+                                         goal(), processed * 100 / goal())
+                          << std::flush;
+            }
+            return processed >= goal();
         };
         run.finished = [&, invalid, started, goal](kafka_streams& streams, int code) {
             const uint64_t processed = streams.records_processed();
