@@ -1,5 +1,6 @@
 #include "state/versioned_key_value_store.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -95,6 +96,13 @@ int64_t versioned_key_value_store::observed_stream_time() {
                                   "': its stream time entry is not 8 bytes");
             }
             _stream_time = static_cast<int64_t>(read_u64_be(*s, 0));
+        }
+        // A restore that replayed latest versions newer than the written stream time (a
+        // crash between a put and the next flush, at least once) knows better: the newest
+        // put is always some key's latest version.
+        if (_restored_latest > _stream_time) {
+            _stream_time = _restored_latest;
+            _stream_time_dirty = true;
         }
         _stream_time_known = true;
     }
@@ -327,6 +335,12 @@ void versioned_key_value_store::begin_restore() {
 }
 void versioned_key_value_store::restore_batch(std::span<const changelog_entry> batch) {
     _stream_time_known = false;
+    for (const auto& e : batch) {
+        if (!e.key.empty() && e.key[0] == latest_tag && e.value && e.value->size() >= 8) {
+            _restored_latest =
+                std::max(_restored_latest, static_cast<int64_t>(read_u64_be(*e.value, 0)));
+        }
+    }
     _inner->restore_target().restore_batch(batch);
 }
 void versioned_key_value_store::end_restore() {
@@ -341,6 +355,7 @@ void versioned_key_value_store::write_checkpoint(int64_t next_offset) {
 }
 void versioned_key_value_store::wipe() {
     _stream_time_known = false;
+    _restored_latest = -1;
     _stream_time_dirty = false;
     _inner->restore_target().wipe();
 }

@@ -129,7 +129,8 @@ private:
     int64_t _stream_time = -1;
     bool _stream_time_known = false; // read from 'S' lazily, after any restore
     bool _stream_time_dirty = false;
-    std::string _sweep_cursor; // the last key swept; empty: start from the first
+    int64_t _restored_latest = -1; // the newest latest version a restore replayed
+    std::string _sweep_cursor;     // the last key swept; empty: start from the first
 };
 
 } // namespace brook::state

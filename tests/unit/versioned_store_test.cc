@@ -207,6 +207,28 @@ TEST_P(versioned_store_test, a_restore_from_the_changelog_answers_as_the_origina
         << "the restored store knows its stream time, so it refuses what the original refused";
 }
 
+TEST_P(versioned_store_test, a_restore_without_the_stream_time_entry_takes_it_from_the_versions) {
+    // A crash after the puts and before the flush that writes the stream time down (at
+    // least once): the changelog has the versions but not the stream time.
+    auto& s = *_store;
+    s.put("k", "a", 10);
+    s.put("j", "b", 500);
+    _restored = open("v-restored");
+    std::vector<changelog_entry> batch;
+    for (const auto& e : _changelog.entries()) {
+        if (e.store == "v") {
+            batch.push_back(
+                {e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt});
+        }
+    }
+    auto& r = *_restored;
+    r.restore_target().begin_restore();
+    r.restore_target().restore_batch(batch);
+    r.restore_target().end_restore();
+    EXPECT_EQ(r.observed_stream_time(), 500);
+    EXPECT_EQ(r.put("k", "late", 399), versioned_key_value_store::put_not_put);
+}
+
 INSTANTIATE_TEST_SUITE_P(bottoms, versioned_store_test,
                          ::testing::Values(store_type::in_memory, store_type::rocksdb),
                          [](const auto& info) {
