@@ -58,6 +58,21 @@ protected:
         auto v = s.get(key, as_of);
         return v ? v->value + "@" + std::to_string(v->timestamp) : "none";
     }
+    // A new store "v-restored", restored from everything store "v" logged so far.
+    versioned_key_value_store& restore_copy() {
+        _restored = open("v-restored");
+        std::vector<changelog_entry> batch;
+        for (const auto& e : _changelog.entries()) {
+            if (e.store == "v") {
+                batch.push_back(
+                    {e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt});
+            }
+        }
+        _restored->restore_target().begin_restore();
+        _restored->restore_target().restore_batch(batch);
+        _restored->restore_target().end_restore();
+        return *_restored;
+    }
     std::string latest(versioned_key_value_store& s, const std::string& key) {
         auto v = s.get(key);
         return v ? v->value + "@" + std::to_string(v->timestamp) : "none";
@@ -186,18 +201,7 @@ TEST_P(versioned_store_test, a_restore_from_the_changelog_answers_as_the_origina
     s.put("k", "d", 200);
     s.flush(); // writes the observed stream time down
 
-    _restored = open("v-restored");
-    std::vector<changelog_entry> batch;
-    for (const auto& e : _changelog.entries()) {
-        if (e.store == "v") {
-            batch.push_back(
-                {e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt});
-        }
-    }
-    auto& r = *_restored;
-    r.restore_target().begin_restore();
-    r.restore_target().restore_batch(batch);
-    r.restore_target().end_restore();
+    auto& r = restore_copy();
     for (int64_t t : {5, 10, 15, 20, 25, 28, 30, 100, 199, 200, 300}) {
         EXPECT_EQ(at(r, "k", t), at(s, "k", t)) << "k as of " << t;
         EXPECT_EQ(at(r, "j", t), at(s, "j", t)) << "j as of " << t;
@@ -213,18 +217,7 @@ TEST_P(versioned_store_test, a_restore_without_the_stream_time_entry_takes_it_fr
     auto& s = *_store;
     s.put("k", "a", 10);
     s.put("j", "b", 500);
-    _restored = open("v-restored");
-    std::vector<changelog_entry> batch;
-    for (const auto& e : _changelog.entries()) {
-        if (e.store == "v") {
-            batch.push_back(
-                {e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt});
-        }
-    }
-    auto& r = *_restored;
-    r.restore_target().begin_restore();
-    r.restore_target().restore_batch(batch);
-    r.restore_target().end_restore();
+    auto& r = restore_copy();
     EXPECT_EQ(r.observed_stream_time(), 500);
     EXPECT_EQ(r.put("k", "late", 399), versioned_key_value_store::put_not_put);
 }
