@@ -39,8 +39,8 @@
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
-#include "publisher/resilient_publisher.h"
 #include "engine/runtime/shutdown_signal.h"
+#include "publisher/resilient_publisher.h"
 
 namespace {
 
