@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,6 +69,7 @@ public:
         state::append_u64_be(key, _next_sequence++);
         _dirty = true;
         _store->put(key, encode(r));
+        _earliest = std::min(_earliest, r.timestamp);
         return true;
     }
 
@@ -77,6 +79,9 @@ public:
         load();
         save();
         const int64_t limit = _stream_time - _grace;
+        if (_earliest > limit) {
+            return; // nothing is due: no scan
+        }
         std::string to(1, 'R');
         state::append_u64_be(to, static_cast<uint64_t>(limit) ^ sign_bit);
         state::append_u64_be(to, UINT64_MAX);
@@ -85,6 +90,8 @@ public:
             due.emplace_back(k, decode(v));
             return true;
         });
+        // What stays is after `limit`; its earliest is found by the next scan, if needed.
+        _earliest = limit + 1;
         for (auto& [k, r] : due) {
             _store->remove(k);
             emit(std::move(r));
@@ -101,6 +108,7 @@ private:
         _loaded = true;
         _stream_time = INT64_MIN / 2; // unknown: nothing is late
         _next_sequence = 0;
+        _earliest = INT64_MIN; // unknown after a (re)start: the first evict scans
         if (auto t = _store->get("T")) {
             if (t->size() != 16) {
                 throw state::state_error(
@@ -194,6 +202,8 @@ private:
     bool _dirty = false;
     int64_t _stream_time = 0;
     uint64_t _next_sequence = 0;
+    // No buffered record is older than this (a lower bound), so evict() can skip its scan.
+    int64_t _earliest = INT64_MIN;
     std::string _buffer;
 };
 

@@ -67,12 +67,17 @@ public:
             _warning.skipped(this->context(), "value");
             return;
         }
-        if (!_left && is_null_value(_selector(r.key, r.value))) {
-            _warning.skipped(this->context(), "key");
+        if (!_buffer) {
+            const KL& lookup = _selector(r.key, r.value);
+            if (!_left && is_null_value(lookup)) {
+                _warning.skipped(this->context(), "key");
+                return;
+            }
+            join(std::move(r), lookup);
             return;
         }
-        if (!_buffer) {
-            join(std::move(r));
+        if (!_left && is_null_value(_selector(r.key, r.value))) {
+            _warning.skipped(this->context(), "key");
             return;
         }
         _buffer->observe(r.timestamp);
@@ -85,8 +90,12 @@ public:
 
 private:
     void join(record<K, V>&& r) {
-        std::optional<VT> found;
         const KL& lookup = _selector(r.key, r.value);
+        join(std::move(r), lookup);
+    }
+    // `lookup` may refer into `r`, which is moved from only after the lookup.
+    void join(record<K, V>&& r, const KL& lookup) {
+        std::optional<VT> found;
         if (!is_null_value(lookup)) {
             if (_versioned != nullptr) {
                 if (auto v = _versioned->get(lookup, r.timestamp)) {
