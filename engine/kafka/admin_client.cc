@@ -14,6 +14,15 @@ namespace brook::kafka {
 admin_client::admin_client(const client_config& config) {
     conf_ptr conf = config.build();
     std::array<char, 512> errstr{};
+    // Asking whether a topic exists must never create it. librdkafka's producer handle
+    // (which carries the admin API) lets a metadata request auto-create the topic it names
+    // on a broker with auto.create.topics.enable=true, Kafka's default: a missing changelog
+    // or repartition topic then came back with the broker's num.partitions and default
+    // configs (not compacted, with retention) before Brook could create it as it must be.
+    if (rd_kafka_conf_set(conf.get(), "allow.auto.create.topics", "false", errstr.data(),
+                          errstr.size()) != RD_KAFKA_CONF_OK) {
+        throw config_error(fmt::format("admin client: {}", errstr.data()));
+    }
     _rk.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr.data(), errstr.size()));
     if (!_rk) {
         throw kafka_error(fmt::format("cannot create admin client: {}", errstr.data()),

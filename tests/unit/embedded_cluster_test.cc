@@ -1,8 +1,10 @@
 // The embedded mock cluster is the demo default: records produced to it can be consumed
-// back, and "embedded" resolves to its address.
+// back, "embedded" resolves to its address, and asking it whether a topic exists does not
+// create the topic.
 
 #include <gtest/gtest.h>
 
+#include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
@@ -37,6 +39,19 @@ TEST(embedded_cluster, the_word_embedded_resolves_to_the_shared_cluster) {
     EXPECT_EQ(resolved, embedded_cluster::shared()->bootstrap_servers());
     EXPECT_NE(resolved, "embedded");
     EXPECT_EQ(resolve_bootstrap("127.0.0.1:9092"), "127.0.0.1:9092");
+}
+
+TEST(embedded_cluster, asking_whether_a_topic_exists_does_not_create_it) {
+    // Like a broker with auto.create.topics.enable=true (Kafka's default), the mock creates
+    // a topic a metadata request names unless the client says not to. Brook's admin client
+    // asks before it creates its internal topics; auto-created, a repartition topic had the
+    // mock's 4 partitions, not its sub-topology's 3, and the layout no longer matched.
+    embedded_cluster cluster;
+    cluster.create_topic("there", 3);
+    admin_client admin(client_config{{"bootstrap.servers", cluster.bootstrap_servers()}});
+    EXPECT_EQ(admin.partition_count("missing", 5s), std::nullopt);
+    EXPECT_EQ(admin.partition_count("missing", 5s), std::nullopt); // still missing
+    EXPECT_EQ(admin.partition_count("there", 5s), 3);
 }
 
 } // namespace
