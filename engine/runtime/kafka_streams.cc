@@ -24,6 +24,10 @@ namespace brook {
 kafka_streams::kafka_streams(const topology& topo, streams_config config)
     : _topology(topo), _config(std::move(config)) {}
 
+kafka_streams::kafka_streams(topology&& topo, streams_config config)
+    : _owned_topology(std::make_unique<const topology>(std::move(topo))),
+      _topology(*_owned_topology), _config(std::move(config)) {}
+
 kafka_streams::~kafka_streams() {
     try {
         close();

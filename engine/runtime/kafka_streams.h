@@ -45,7 +45,11 @@ class kafka_streams {
 public:
     using state_listener = app_state::listener;
 
+    // Borrows `topo`, which must outlive the application.
     kafka_streams(const topology& topo, streams_config config);
+    // Owns the topology: for `kafka_streams app(builder.build(), config)`, where a borrowed
+    // temporary would dangle.
+    kafka_streams(topology&& topo, streams_config config);
     ~kafka_streams();
     kafka_streams(const kafka_streams&) = delete;
     kafka_streams& operator=(const kafka_streams&) = delete;
@@ -141,6 +145,7 @@ private:
     // Called by every stream thread after its state changed.
     void on_thread_change();
 
+    std::unique_ptr<const topology> _owned_topology; // set when constructed from an rvalue
     const topology& _topology;
     const streams_config _config;
     std::string _bootstrap;
