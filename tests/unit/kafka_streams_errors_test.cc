@@ -36,6 +36,22 @@ TEST(kafka_streams_errors, unreachable_broker_moves_to_error_with_the_reason_aft
     EXPECT_TRUE(app.close(std::chrono::seconds(5)));
 }
 
+TEST(kafka_streams_errors, a_topology_passed_as_a_temporary_is_kept_by_the_application) {
+    // kafka_streams(builder.build(), config): the application owns the topology. With a
+    // borrowed reference it read a destroyed topology (ASan's make-test run catches that).
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"})
+        .filter([](const std::string&, const std::string& v) { return !v.empty(); })
+        .to("out");
+    kafka_streams app(b.build(), streams_config({{"application.id", "temporary-topology-test"},
+                                                 {"bootstrap.servers", "127.0.0.1:1"},
+                                                 {"broker.wait.timeout.ms", "200"}}));
+    EXPECT_NE(app.get_topology().describe().find("KSTREAM-FILTER"), std::string::npos)
+        << app.get_topology().describe();
+    EXPECT_THROW(app.start(), streams_error);
+    EXPECT_TRUE(app.close(std::chrono::seconds(5)));
+}
+
 TEST(kafka_streams_errors, starting_twice_is_refused) {
     stream_builder b;
     b.stream<std::string, std::string>({"in"}).to("out");
