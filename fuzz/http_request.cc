@@ -1,8 +1,8 @@
-// Fuzzes the HTTP request parsing of apps::http_server (apps/common/http_server.h): the
+// Fuzzes the HTTP request parsing of brook::http_server (ops/http_server.h): the
 // bytes a client sends go through Boost.Beast's request parser configured as the server
 // configures it (header and body limits of http_server_options), one request after another
 // as on a keep-alive connection, and each complete request's target through
-// apps::parse_target, which percent-decodes the path, its segments and the query.
+// brook::parse_target, which percent-decodes the path, its segments and the query.
 //
 // What is not reached: the connection glue in http_server.cc (reading with timeouts,
 // answering 400/405, writing the response) lives in a class private to that file, so the
@@ -20,8 +20,8 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-#include "apps/common/http_server.h"
 #include "fuzz/fuzz_support.h"
+#include "ops/http_server.h"
 
 namespace {
 

@@ -1,11 +1,11 @@
-#include "apps/common/http_client.h"
+#include "ops/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace brook::apps {
+namespace brook {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -41,4 +41,4 @@ http_client_reply http_fetch(const std::string& host, uint16_t port, const std::
     return reply;
 }
 
-} // namespace brook::apps
+} // namespace brook

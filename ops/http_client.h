@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-namespace brook::apps {
+namespace brook {
 
 struct http_client_reply {
     int status = 0; // 0: no answer (connection refused, timeout, a reply over the limit)
@@ -27,4 +27,4 @@ http_client_reply http_fetch(const std::string& host, uint16_t port, const std::
                              std::chrono::milliseconds timeout,
                              size_t max_body_bytes = size_t{8} << 20);
 
-} // namespace brook::apps
+} // namespace brook

@@ -1,4 +1,4 @@
-#include "apps/common/http_server.h"
+#include "ops/http_server.h"
 
 #include <algorithm>
 #include <atomic>
@@ -17,7 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-namespace brook::apps {
+namespace brook {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -699,4 +699,4 @@ bool http_server::running() const {
     return _impl->started && !_impl->stopped;
 }
 
-} // namespace brook::apps
+} // namespace brook

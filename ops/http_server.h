@@ -48,7 +48,7 @@
 #include <utility>
 #include <vector>
 
-namespace brook::apps {
+namespace brook {
 
 // A request as the handler sees it: method and target checked, everything decoded.
 struct http_request {
@@ -153,4 +153,4 @@ private:
     std::unique_ptr<impl> _impl;
 };
 
-} // namespace brook::apps
+} // namespace brook

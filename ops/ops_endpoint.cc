@@ -1,4 +1,4 @@
-#include "apps/common/ops_endpoint.h"
+#include "ops/ops_endpoint.h"
 
 #include <algorithm>
 #include <array>
@@ -7,14 +7,14 @@
 #include <limits>
 #include <stdexcept>
 
-#include "apps/common/http_client.h"
 #include "engine/errors.h"
 #include "engine/text/safe_text.h"
+#include "ops/http_client.h"
 #include "state/key_value_store.h"
 #include "state/session_store.h"
 #include "state/window_store.h"
 
-namespace brook::apps {
+namespace brook {
 
 namespace {
 
@@ -787,4 +787,4 @@ http_response ops_endpoint::forward_to(const task_id& task, const std::string& s
     return r;
 }
 
-} // namespace brook::apps
+} // namespace brook

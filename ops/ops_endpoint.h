@@ -80,17 +80,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/common/http_server.h"
-#include "apps/common/prometheus_text.h"
 #include "engine/runtime/kafka_streams.h"
-#include "engine/serde/serdes.h"
+#include "engine/serde/json_serde.h"
 #include "engine/store/metered_key_value_store.h"
 #include "engine/store/metered_session_store.h"
 #include "engine/store/metered_window_store.h"
 #include "engine/store/value_and_timestamp.h"
+#include "ops/http_server.h"
+#include "ops/prometheus_text.h"
 #include "state/state_store.h"
 
-namespace brook::apps {
+namespace brook {
 
 struct ops_endpoint_options {
     // Where to listen (127.0.0.1 by default; port 0 picks a free one), limits, timeouts.
@@ -447,4 +447,4 @@ void ops_endpoint::add_session_store(std::string name, key_parser<K> parse_key,
     add_store(std::move(s));
 }
 
-} // namespace brook::apps
+} // namespace brook

@@ -1,11 +1,11 @@
-#include "apps/common/prometheus_text.h"
+#include "ops/prometheus_text.h"
 
 #include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-namespace brook::apps {
+namespace brook {
 
 const char* to_string(prometheus_type t) {
     switch (t) {
@@ -209,4 +209,4 @@ std::string prometheus_writer::take() {
     return out;
 }
 
-} // namespace brook::apps
+} // namespace brook

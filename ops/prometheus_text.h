@@ -35,7 +35,7 @@
 #include <variant>
 #include <vector>
 
-namespace brook::apps {
+namespace brook {
 
 inline constexpr std::string_view prometheus_content_type = "text/plain; version=0.0.4";
 
@@ -107,4 +107,4 @@ private:
     std::set<std::string, std::less<>> _series;
 };
 
-} // namespace brook::apps
+} // namespace brook

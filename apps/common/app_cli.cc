@@ -8,11 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "apps/common/http_server.h"
 #include "base/log.h"
 #include "engine/errors.h"
-#include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
+#include "ops/http_server.h"
 
 namespace brook::apps {
 
@@ -58,15 +57,6 @@ app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag>
              key_value_check("set", "key=value")},
             {"partitions", "partitions of the topics this app creates when missing", "3", false,
              false, "VALUE", whole_number_check("partitions", 1, max_partitions)},
-            {"log-level", "error, warn, info or debug: the least severe message logged", "info",
-             false, false, "LEVEL",
-             [](const std::string& value) -> std::optional<std::string> {
-                 if (parse_log_level(value)) {
-                     return std::nullopt;
-                 }
-                 return fmt::format("--log-level must be error, warn, info or debug, got '{}'",
-                                    value);
-             }},
         };
     }
     if (_options.common == common_flags::streams_and_http) {
@@ -93,6 +83,15 @@ app_cli::app_cli(std::string program, std::string summary, std::vector<app_flag>
     for (auto& f : flags) {
         _flags.push_back(std::move(f));
     }
+    // Every program logs through the library's log (base/log.h), so every one takes it.
+    _flags.push_back(
+        {"log-level", "error, warn, info or debug: the least severe message logged", "info", false,
+         false, "LEVEL", [](const std::string& value) -> std::optional<std::string> {
+             if (parse_log_level(value)) {
+                 return std::nullopt;
+             }
+             return fmt::format("--log-level must be error, warn, info or debug, got '{}'", value);
+         }});
     for (const auto& f : _flags) {
         _defaults.push_back(f.value);
     }
@@ -412,56 +411,6 @@ void check_topics_do_not_feed_back(const std::vector<named_topic>& inputs,
                     "{} and {} are both '{}': what the app writes to each would mix in one "
                     "topic; give them different names",
                     out.origin, outputs[j].origin, out.topic));
-            }
-        }
-    }
-}
-
-void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
-                   int partitions, const std::function<bool()>& cancelled) {
-    if (config.bootstrap_servers() == kafka::embedded_bootstrap) {
-        auto cluster = kafka::embedded_cluster::shared();
-        for (const auto& t : topics) {
-            cluster->create_topic(t, partitions);
-        }
-        return;
-    }
-    kafka::client_config ac = config.admin_config();
-    kafka::admin_client admin(ac);
-    std::vector<kafka::topic_spec> missing;
-    for (const auto& t : topics) {
-        if (!admin.partition_count(t, config.broker_wait_timeout(), cancelled)) {
-            missing.push_back({t, partitions, config.replication_factor(), {}});
-        }
-    }
-    admin.create_topics(missing, config.broker_wait_timeout());
-}
-
-void check_copartitioned(const streams_config& config,
-                         const std::vector<std::vector<std::string>>& groups,
-                         const std::function<bool()>& cancelled) {
-    kafka::client_config ac = config.admin_config();
-    ac.set("bootstrap.servers", kafka::resolve_bootstrap(config.bootstrap_servers()));
-    kafka::admin_client admin(ac);
-    for (const auto& group : groups) {
-        std::optional<std::pair<std::string, int>> first;
-        for (const auto& topic : group) {
-            const std::optional<int> count =
-                admin.partition_count(topic, config.broker_wait_timeout(), cancelled);
-            if (!count) {
-                throw config_error(fmt::format("input topic '{}' does not exist: create it, or "
-                                               "let the app create it with --partitions",
-                                               topic));
-            }
-            if (!first) {
-                first.emplace(topic, *count);
-            } else if (*count != first->second) {
-                throw config_error(fmt::format(
-                    "input topics '{}' ({} partitions) and '{}' ({} partitions) must have the "
-                    "same number of partitions: records with the same key must meet in one task. "
-                    "Recreate one of them with {} partitions (or write it to a new topic that "
-                    "has)",
-                    first->first, first->second, topic, *count, first->second));
             }
         }
     }

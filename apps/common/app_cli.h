@@ -178,19 +178,6 @@ void check_topics_do_not_feed_back(const std::vector<named_topic>& inputs,
                                    const std::vector<named_topic>& outputs,
                                    const std::vector<std::string>& internal = {});
 
-// Creates each topic that is missing, with `partitions` partitions (on the embedded
-// cluster directly, elsewhere through the admin API). Throws on failure, and
-// operation_cancelled once `cancelled()` says so while the cluster does not answer.
-void ensure_topics(const streams_config& config, const std::vector<std::string>& topics,
-                   int partitions, const std::function<bool()>& cancelled = {});
-
-// Throws config_error, naming the topics and what to do, when the topics of a group do
-// not all exist with the same partition count (co-partitioned inputs, as Kafka Streams
-// requires for joins and merged aggregations).
-void check_copartitioned(const streams_config& config,
-                         const std::vector<std::vector<std::string>>& groups,
-                         const std::function<bool()>& cancelled = {});
-
 // The notice printed when running on the embedded demo cluster.
 void print_embedded_notice_if_needed(const streams_config& config);
 

@@ -11,9 +11,10 @@
 
 #include <fmt/format.h>
 
-#include "apps/common/ops_endpoint.h"
 #include "apps/common/restore_progress.h"
 #include "engine/errors.h"
+#include "engine/runtime/topic_provisioning.h"
+#include "ops/ops_endpoint.h"
 
 namespace brook::apps {
 
@@ -66,7 +67,11 @@ int run_app(app_run run) {
         print_embedded_notice_if_needed(config);
         // SIGTERM is honoured during start-up too: the steps that wait for the cluster ask.
         const auto stop_asked = [&] { return run.signals->poll(); };
-        ensure_topics(config, run.owned_topics, partitions, stop_asked);
+        std::vector<new_topic> owned;
+        for (const std::string& topic : run.owned_topics) {
+            owned.push_back({.name = topic, .partitions = partitions});
+        }
+        provision_topics(config, owned, stop_asked);
         check_copartitioned(config, run.copartitioned, stop_asked);
 
         restore_progress progress;

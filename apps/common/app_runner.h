@@ -27,9 +27,11 @@
 #include "engine/runtime/shutdown_signal.h"
 #include "engine/topology/topology.h"
 
-namespace brook::apps {
-
+namespace brook {
 class ops_endpoint;
+}
+
+namespace brook::apps {
 
 struct app_run {
     std::string program; // for messages, "brook-metrics"

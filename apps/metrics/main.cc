@@ -12,10 +12,11 @@
 #include "apps/common/app_cli.h"
 #include "apps/common/app_runner.h"
 #include "apps/common/json_fields.h"
-#include "apps/common/ops_endpoint.h"
 #include "apps/metrics/metrics_topology.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
+#include "engine/serde/json_serde.h"
+#include "ops/ops_endpoint.h"
 
 namespace {
 
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
     run.topo = &*topo;
     run.owned_topics = {topics.input, topics.output, topics.dead_letter};
     const auto window = cli.get_duration("window", 1ms);
-    run.register_stores = [window](apps::ops_endpoint& endpoint) {
+    run.register_stores = [window](brook::ops_endpoint& endpoint) {
         endpoint.add_timestamped_window_store<apps::metric_key, apps::metric_stats,
                                               apps::metric_key_serde, apps::metric_stats_serde>(
             apps::metrics_store, window, apps::metric_key::parse, [](const apps::metric_stats& s) {

@@ -33,13 +33,13 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/common/app_cli.h"
-#include "apps/common/http_server.h"
-#include "apps/common/prometheus_text.h"
 #include "apps/publisher/publisher_metrics.h"
 #include "engine/errors.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/runtime/shutdown_signal.h"
+#include "ops/http_server.h"
+#include "ops/prometheus_text.h"
 #include "publisher/resilient_publisher.h"
 
 namespace {
@@ -401,24 +401,24 @@ int run(const publisher_flags& flags, shutdown_signal& signals) {
         return 1;
     }
 
-    std::unique_ptr<apps::http_server> http;
+    std::unique_ptr<brook::http_server> http;
     if (flags.http_port) {
-        apps::http_server_options options;
+        brook::http_server_options options;
         options.port = *flags.http_port;
-        http = std::make_unique<apps::http_server>(
-            options, [&publisher](const apps::http_request& request) {
+        http = std::make_unique<brook::http_server>(
+            options, [&publisher](const brook::http_request& request) {
                 if (request.path == "/metrics") {
-                    apps::prometheus_writer w;
+                    brook::prometheus_writer w;
                     apps::write_publisher_metrics(w, publisher->stats());
-                    apps::http_response r;
-                    r.content_type = std::string(apps::prometheus_content_type);
+                    brook::http_response r;
+                    r.content_type = std::string(brook::prometheus_content_type);
                     r.body = w.take();
                     return r;
                 }
                 if (request.path == "/health") {
-                    return apps::http_response::text(200, "ok\n");
+                    return brook::http_response::text(200, "ok\n");
                 }
-                return apps::http_response::text(404, "not found: try /metrics or /health\n");
+                return brook::http_response::text(404, "not found: try /metrics or /health\n");
             });
         try {
             http->start();

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/common/prometheus_text.h"
+#include "ops/prometheus_text.h"
 #include "publisher/publisher_types.h"
 
 namespace brook::apps {

@@ -14,12 +14,12 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_runner.h"
-#include "apps/common/ops_endpoint.h"
 #include "apps/retry_router/demo_handler.h"
 #include "apps/retry_router/retry_replay.h"
 #include "apps/retry_router/retry_router.h"
 #include "engine/errors.h"
 #include "engine/runtime/shutdown_signal.h"
+#include "ops/ops_endpoint.h"
 
 namespace {
 
@@ -223,9 +223,9 @@ int main(int argc, char** argv) {
         .topo = &*topo,
         .owned_topics = topics.all(),
         .register_stores =
-            [counters = router->counters(), topics, running](apps::ops_endpoint& endpoint) {
+            [counters = router->counters(), topics, running](brook::ops_endpoint& endpoint) {
                 endpoint.add_metrics_source(
-                    [counters, topics, running](apps::prometheus_writer& w) {
+                    [counters, topics, running](brook::prometheus_writer& w) {
                         std::optional<streams_metrics> m;
                         if (const kafka_streams* streams = running->load()) {
                             m = streams->metrics();

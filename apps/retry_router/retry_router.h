@@ -40,7 +40,7 @@
 //                        : apps::retry_outcome<order>::retry("payment service down");
 //   });
 //   ... run_app with .owned_topics = router.topics().all(), and on /metrics:
-//   endpoint.add_metrics_source([&](apps::prometheus_writer& w) {
+//   endpoint.add_metrics_source([&](brook::prometheus_writer& w) {
 //       apps::write_retry_router_metrics(w, *router.counters(), router.topics(), &metrics); });
 //
 // Lifecycle: configure, build() once into a stream_builder; the topology then holds what
@@ -58,7 +58,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "apps/common/prometheus_text.h"
 #include "apps/retry_router/retry_attempt.h"
 #include "apps/retry_router/retry_processor.h"
 #include "apps/retry_router/retry_schedule.h"
@@ -66,6 +65,7 @@
 #include "engine/runtime/streams_metrics.h"
 #include "engine/serde/serdes.h"
 #include "operators/stream_builder.h"
+#include "ops/prometheus_text.h"
 
 namespace brook::apps {
 

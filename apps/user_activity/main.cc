@@ -10,10 +10,10 @@
 
 #include "apps/common/app_cli.h"
 #include "apps/common/app_runner.h"
-#include "apps/common/ops_endpoint.h"
 #include "apps/user_activity/user_activity_topology.h"
 #include "engine/errors.h"
 #include "engine/runtime/shutdown_signal.h"
+#include "ops/ops_endpoint.h"
 
 int main(int argc, char** argv) {
     using namespace brook;
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         .copartitioned = {{options.user_events_topic, options.order_events_topic}},
         .register_stores =
             [counters = options.counters, window = options.window,
-             sessions = options.sessions](apps::ops_endpoint& endpoint) {
+             sessions = options.sessions](brook::ops_endpoint& endpoint) {
                 endpoint.add_timestamped_window_store<std::string, apps::activity_totals>(
                     apps::user_activity_windows_store, window);
                 endpoint.add_window_store<std::string, int64_t>(apps::user_activity_dedupe_store);
@@ -138,9 +138,9 @@ int main(int argc, char** argv) {
                     endpoint.add_session_store<std::string, apps::activity_totals>(
                         apps::user_activity_sessions_store);
                 }
-                endpoint.add_metrics_source([counters](apps::prometheus_writer& w) {
+                endpoint.add_metrics_source([counters](brook::prometheus_writer& w) {
                     w.single("brook_user_activity_duplicates_dropped_total",
-                             apps::prometheus_type::counter,
+                             brook::prometheus_type::counter,
                              "Events dropped because their event_id was seen within the "
                              "dedupe retention.",
                              counters->duplicates_dropped.load());

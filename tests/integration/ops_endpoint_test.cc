@@ -24,12 +24,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "apps/common/ops_endpoint.h"
 #include "engine/config/streams_config.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "engine/runtime/kafka_streams.h"
+#include "engine/serde/json_serde.h"
 #include "operators/stream_builder.h"
+#include "ops/ops_endpoint.h"
 #include "tests/support/broker.h"
 
 namespace brook {
@@ -360,7 +361,7 @@ TEST_F(ops_endpoint_test, every_route_answers_a_real_client_for_a_running_applic
                                             {"consumer.session.timeout.ms", "10000"},
                                             {"consumer.heartbeat.interval.ms", "1000"}}));
 
-    apps::ops_endpoint ep(app);
+    brook::ops_endpoint ep(app);
     // Keys of "counts" must not be empty; keys of the windowed stores have no spaces.
     ep.add_timestamped_key_value_store<std::string, int64_t>(
         "counts", [](std::string_view k) -> std::optional<std::string> {
@@ -378,11 +379,11 @@ TEST_F(ops_endpoint_test, every_route_answers_a_real_client_for_a_running_applic
     // The window size comes from the store itself (the DSL built it with 60 s windows).
     ep.add_timestamped_window_store<std::string, int64_t>("windowed-counts", no_spaces);
     ep.add_session_store<std::string, int64_t>("sessions", no_spaces);
-    ep.add_metrics_source([](apps::prometheus_writer& w) {
-        w.single("test_widgets_total", apps::prometheus_type::counter, "Widgets \"made\".", 7);
+    ep.add_metrics_source([](brook::prometheus_writer& w) {
+        w.single("test_widgets_total", brook::prometheus_type::counter, "Widgets \"made\".", 7);
     });
-    ep.add_metrics_source([](apps::prometheus_writer& w) {
-        w.single("test_partial", apps::prometheus_type::gauge, "Written, then a failure.", 1);
+    ep.add_metrics_source([](brook::prometheus_writer& w) {
+        w.single("test_partial", brook::prometheus_type::gauge, "Written, then a failure.", 1);
         throw std::runtime_error("this source always fails");
     });
     EXPECT_THROW((ep.add_key_value_store<std::string, int64_t>("counts")), std::invalid_argument);

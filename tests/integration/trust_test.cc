@@ -16,11 +16,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "apps/common/ops_endpoint.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
 #include "engine/runtime/kafka_streams.h"
 #include "operators/stream_builder.h"
+#include "ops/ops_endpoint.h"
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"
 #include "tests/support/eventually.h"
@@ -147,9 +147,9 @@ TEST(trust, a_stuck_stream_thread_makes_health_and_ready_fail_with_the_reason) {
                                          {"state.dir", state.string()},
                                          {"stall.timeout.ms", "1500"}}));
     app.start();
-    apps::ops_endpoint_options options;
+    brook::ops_endpoint_options options;
     options.http.port = 0;
-    apps::ops_endpoint endpoint(app, options);
+    brook::ops_endpoint endpoint(app, options);
     endpoint.start();
     ASSERT_TRUE(eventually([&] { return app.state() == streams_state::running; }, 60s));
     EXPECT_EQ(testing::http_get("127.0.0.1", endpoint.port(), "/health").status, 200);

@@ -5,7 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "apps/common/http_client.h"
+#include "ops/http_client.h"
 
 namespace brook::testing {
 
@@ -13,7 +13,7 @@ using tcp = boost::asio::ip::tcp;
 
 http_reply http_get(const std::string& host, uint16_t port, const std::string& target,
                     std::chrono::milliseconds timeout) {
-    apps::http_client_reply r = apps::http_fetch(host, port, target, timeout);
+    brook::http_client_reply r = brook::http_fetch(host, port, target, timeout);
     return {r.status, std::move(r.content_type), std::move(r.body), std::move(r.error)};
 }
 

@@ -97,7 +97,7 @@ TEST(app_cli, each_kind_of_program_gets_its_common_flags) {
     const app_cli tool("p", "s", {}, {.common = common_flags::streams});
     const app_cli standalone("p", "s", {{"own", "h", ""}}, {.common = common_flags::none});
     for (const char* flag : {"bootstrap-servers", "application-id", "processing-guarantee",
-                             "state-dir", "config", "set", "partitions", "log-level"}) {
+                             "state-dir", "config", "set", "partitions"}) {
         EXPECT_TRUE(has_flag(app, flag)) << flag;
         EXPECT_TRUE(has_flag(tool, flag)) << flag;
         EXPECT_FALSE(has_flag(standalone, flag)) << flag;
@@ -108,6 +108,10 @@ TEST(app_cli, each_kind_of_program_gets_its_common_flags) {
         EXPECT_FALSE(has_flag(standalone, flag)) << flag;
     }
     EXPECT_TRUE(has_flag(standalone, "own"));
+    // Every program logs through the library, so every kind takes --log-level.
+    EXPECT_TRUE(has_flag(app, "log-level"));
+    EXPECT_TRUE(has_flag(tool, "log-level"));
+    EXPECT_TRUE(has_flag(standalone, "log-level"));
 
     app_cli tool_parsed("p", "s", {}, {.common = common_flags::streams});
     EXPECT_EQ(parse(tool_parsed, {"p", "--http-port", "8080"}),
@@ -242,6 +246,8 @@ TEST(app_cli, usage_lays_out_one_line_a_flag_by_default) {
                       {.common = common_flags::none});
     EXPECT_EQ(cli.usage(), "usage: prog [flags]\n\nDoes things.\n\nflags:\n"
                            "  --n VALUE                how many (default: 3)\n"
+                           "  --log-level LEVEL        error, warn, info or debug: the least "
+                           "severe message logged (default: info)\n"
                            "  --help                   this text\n");
 }
 
@@ -262,6 +268,9 @@ TEST(app_cli, usage_can_wrap_help_under_its_start_with_value_names_and_an_epilog
                            "                 eight nine ten eleven twelve\n"
                            "                 thirteen\n"
                            "  --dry-run      print only\n"
+                           "  --log-level LEVEL error, warn, info or debug: the\n"
+                           "                 least severe message logged\n"
+                           "                 (default: info)\n"
                            "  --help         this text\n"
                            "\nexample:\n  prog --records 5\n");
 }

@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "apps/common/http_server.h"
+#include "ops/http_server.h"
 
 namespace brook::apps {
 namespace {

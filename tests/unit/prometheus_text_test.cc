@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "apps/common/prometheus_text.h"
+#include "ops/prometheus_text.h"
 
 namespace brook::apps {
 namespace {

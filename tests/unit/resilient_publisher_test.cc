@@ -420,7 +420,7 @@ TEST(publisher_metrics, every_counter_and_the_breaker_state_reach_prometheus_and
     s.breaker.state = breaker_state::half_open;
     s.breaker.opened = 2;
     s.breaker.closed = 1;
-    apps::prometheus_writer w;
+    brook::prometheus_writer w;
     apps::write_publisher_metrics(w, s);
     const std::string text = w.take();
     EXPECT_NE(text.find("brook_publisher_events_accepted_total 7\n"), std::string::npos) << text;

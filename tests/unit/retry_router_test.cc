@@ -12,13 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/common/app_cli.h"
-#include "apps/common/prometheus_text.h"
 #include "apps/retry_router/demo_handler.h"
 #include "apps/retry_router/retry_history.h"
 #include "apps/retry_router/retry_replay.h"
 #include "apps/retry_router/retry_router.h"
+#include "engine/serde/json_serde.h"
 #include "engine/testing/topology_test_driver.h"
 #include "engine/text/safe_text.h"
+#include "ops/prometheus_text.h"
 
 namespace brook {
 namespace {
@@ -543,7 +544,7 @@ TEST(retry_router_metrics, count_each_path_and_pending_records_per_tier) {
              {"in.retry.1", 1, 3, -1, -1, 1},
              {"in.retry.3", 0, 0, 4, 4, 0},
              {"in", 0, 0, 100, 100, 7}};
-    apps::prometheus_writer w;
+    brook::prometheus_writer w;
     apps::write_retry_router_metrics(w, *r.router.counters(), r.router.topics(), &m);
     const std::string text = w.take();
     for (const char* line :
@@ -558,7 +559,7 @@ TEST(retry_router_metrics, count_each_path_and_pending_records_per_tier) {
           "brook_retry_router_pending{tier=\"3\"} 4\n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line << " not in:\n" << text;
     }
-    apps::prometheus_writer without;
+    brook::prometheus_writer without;
     apps::write_retry_router_metrics(without, *r.router.counters(), r.router.topics(), nullptr);
     EXPECT_EQ(without.text().find("pending"), std::string::npos);
 }
