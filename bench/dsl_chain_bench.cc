@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "engine/serde/serdes.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"

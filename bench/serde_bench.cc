@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "engine/serde/partitioner.h"
 #include "engine/serde/serdes.h"
 

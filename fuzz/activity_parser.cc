@@ -15,6 +15,7 @@
 
 #include "apps/common/json_fields.h"
 #include "apps/user_activity/user_activity_topology.h"
+#include "engine/serde/json_serde.h"
 #include "engine/serde/serdes.h"
 #include "fuzz/fuzz_support.h"
 

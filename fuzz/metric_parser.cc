@@ -14,6 +14,7 @@
 
 #include "apps/common/json_fields.h"
 #include "apps/metrics/metrics_topology.h"
+#include "engine/serde/json_serde.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -28,6 +28,7 @@
 
 #include "apps/metrics/metrics_topology.h"
 #include "apps/user_activity/user_activity_topology.h"
+#include "engine/serde/json_serde.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "apps/common/json_fields.h"
+#include "engine/serde/json_serde.h"
 #include "engine/serde/serdes.h"
 #include "engine/text/safe_text.h"
 

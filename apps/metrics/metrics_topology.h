@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "operators/stream_builder.h"
 
 namespace brook::apps {

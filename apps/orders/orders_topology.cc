@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "operators/stream.h"
 #include "operators/stream_builder.h"
 

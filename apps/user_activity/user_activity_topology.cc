@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "apps/common/json_fields.h"
+#include "engine/serde/json_serde.h"
 #include "engine/store/get_store.h"
 #include "engine/store/stores.h"
 #include "engine/text/safe_text.h"

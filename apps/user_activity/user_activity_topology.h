@@ -45,6 +45,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "operators/emit_strategy.h"
 #include "operators/stream_builder.h"
 

@@ -6,7 +6,8 @@
 // and a const `deserialize`; the DSL keeps one per source and sink and calls it from the
 // stream thread that owns the task, so serdes need no locking as long as they keep no
 // mutable state. Everything below the DSL works on bytes; serdes are the only place where
-// types meet bytes. The built-in serdes and the `default_serde` choices are in serdes.h.
+// types meet bytes. The built-in serdes and the `default_serde` choices are in serdes.h,
+// JSON's in json_serde.h.
 
 #include <compare>
 #include <concepts>
@@ -55,15 +56,17 @@ std::string serialize_to_string(const S& serde, const T& v) {
 }
 } // namespace detail
 
-// The serde used for T when the user names none. The specializations (string, bytes,
-// int32, int64, float, double, void_value, std::optional<T>, nlohmann::json and any type
-// with nlohmann to_json/from_json) live in serdes.h: include it wherever default_serde is
-// used, so every translation unit sees the same choice.
+// The serde used for T when the user names none. The specializations for string, bytes,
+// int32, int64, float, double, void_value and std::optional<T> live in serdes.h; those for
+// nlohmann::json and any type with nlohmann to_json/from_json in json_serde.h. Include
+// them wherever default_serde is used: a type whose specialization is not visible stops
+// the build here, so every translation unit sees the same choice.
 template <class T>
 struct default_serde {
     static_assert(detail::dependent_false<T>,
-                  "no default serde for T: give one explicitly or define nlohmann "
-                  "to_json/from_json");
+                  "no default serde for T: give one explicitly, or for JSON define nlohmann "
+                  "to_json/from_json and include \"engine/serde/json_serde.h\" "
+                  "(<brook/json.h>)");
 };
 
 // Raw bytes, as distinct from text: a key or value that Brook passes through without

@@ -25,6 +25,7 @@
 
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/producer.h"
+#include "engine/serde/json_serde.h"
 #include "engine/serde/partitioner.h"
 #include "tests/support/app_process.h"
 #include "tests/support/broker.h"

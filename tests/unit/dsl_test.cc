@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/errors.h"
+#include "engine/serde/json_serde.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 

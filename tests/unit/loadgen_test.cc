@@ -15,6 +15,7 @@
 #include "apps/metrics/metrics_topology.h"
 #include "apps/user_activity/user_activity_topology.h"
 #include "engine/errors.h"
+#include "engine/serde/json_serde.h"
 
 namespace brook::apps {
 namespace {

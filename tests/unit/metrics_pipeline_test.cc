@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/metrics/metrics_topology.h"
+#include "engine/serde/json_serde.h"
 #include "engine/testing/topology_test_driver.h"
 #include "engine/text/safe_text.h"
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/orders/orders_topology.h"
+#include "engine/serde/json_serde.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 

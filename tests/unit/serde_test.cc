@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/serde/json_serde.h"
 #include "engine/serde/serde.h"
 #include "engine/serde/serdes.h"
 

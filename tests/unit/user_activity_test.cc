@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "apps/user_activity/user_activity_topology.h"
+#include "engine/serde/json_serde.h"
 #include "engine/store/get_store.h"
 #include "engine/testing/topology_test_driver.h"
 #include "engine/text/safe_text.h"
