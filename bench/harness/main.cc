@@ -63,6 +63,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/loadgen/generators.h"
+#include "base/log.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/consumer.h"
 #include "engine/kafka/producer.h"
@@ -717,7 +718,8 @@ int main(int argc, char** argv) {
                              "[--partitions P] [--record-size B] [--guarantee all|"
                              "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
                              "[--scenarios a,b] [--systems a,b] [--repetitions N] "
-                             "[--warmup-rounds W] [--out FILE]\n";
+                             "[--warmup-rounds W] [--out FILE] "
+                             "[--log-level error|warn|info|debug]\n";
                 return 0;
             }
             if (i + 1 >= argc) {
@@ -746,6 +748,13 @@ int main(int argc, char** argv) {
                 o.warmup_rounds = integer_flag<int>(flag, v);
             } else if (flag == "--out") {
                 o.out = v;
+            } else if (flag == "--log-level") {
+                const std::optional<log_level> level = parse_log_level(v);
+                if (!level) {
+                    throw std::invalid_argument(
+                        "--log-level must be error, warn, info or debug, not '" + v + "'");
+                }
+                set_log_level(*level);
             } else {
                 throw std::invalid_argument("unknown flag " + flag);
             }

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "apps/metrics/metrics_topology.h"
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/runtime/kafka_streams.h"
 #include "engine/runtime/shutdown_signal.h"
@@ -128,7 +129,7 @@ constexpr const char* usage =
     "         --bootstrap-servers HOST:PORT --application-id ID --input TOPIC\n"
     "         --output TOPIC [--dlq TOPIC] --state-dir DIR\n"
     "         [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms 100]\n"
-    "         [--window-ms 60000] [--grace-ms 10000]\n"
+    "         [--window-ms 60000] [--grace-ms 10000] [--log-level error|warn|info|debug]\n"
     "Brook's side of brook-bench, one scenario per process; see the README, Benchmarks.\n";
 
 int main(int argc, char** argv) {
@@ -162,6 +163,16 @@ int main(int argc, char** argv) {
             say("EXIT");
             return 2;
         }
+    }
+    if (a.contains("log-level")) {
+        const std::optional<log_level> level = parse_log_level(a["log-level"]);
+        if (!level) {
+            say(fmt::format("ERROR --log-level must be error, warn, info or debug, got '{}'",
+                            a["log-level"]));
+            say("EXIT");
+            return 2;
+        }
+        set_log_level(*level);
     }
     if (!a.contains("dlq")) {
         a["dlq"] = a["input"] + ".dlq";

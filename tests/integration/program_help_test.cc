@@ -1,5 +1,6 @@
 // Every program the project ships answers --help the same way: a "usage: <program>" line
-// on stdout and exit status 0, without connecting to anything.
+// on stdout and exit status 0, without connecting to anything; and every one that logs
+// through the library takes --log-level.
 
 #include <array>
 #include <cstdio>
@@ -40,7 +41,7 @@ TEST(program_help, every_program_prints_its_usage_and_exits_0) {
     for (const char* program :
          {"brook-metrics", "brook-state", "brook-user-activity", "brook-orders", "brook-loadgen",
           "brook-retry-router", "brook-publisher", "brook-smoke", "brook-relational-smoke",
-          "brook-bench-app", "brook-bench-rdkafka"}) {
+          "brook-bench-app", "brook-bench-rdkafka", "brook-bench"}) {
         if (!std::filesystem::exists(testing::bin_path(program))) {
             continue; // benchmarks off in this build
         }
@@ -48,6 +49,10 @@ TEST(program_help, every_program_prints_its_usage_and_exits_0) {
         EXPECT_EQ(a.status, 0) << program << " --help: " << a.output;
         EXPECT_EQ(a.output.rfind(std::string("usage: ") + program, 0), 0U)
             << program << " --help does not start with its usage line: " << a.output;
+        if (std::string(program) != "brook-bench-rdkafka") { // librdkafka only, no Brook log
+            EXPECT_NE(a.output.find("--log-level"), std::string::npos)
+                << program << " --help does not offer --log-level: " << a.output;
+        }
     }
 }
 
