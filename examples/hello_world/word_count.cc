@@ -2,7 +2,8 @@
 //
 //   word-count [BOOTSTRAP]     (default: "embedded", librdkafka's in-process mock cluster)
 //
-// Runs until Ctrl-C or SIGTERM, then commits and exits 0.
+// Creates both topics when they are missing, then runs until Ctrl-C or SIGTERM, commits
+// and exits 0.
 
 #include <chrono>
 #include <exception>
@@ -15,11 +16,12 @@ int main(int argc, char** argv) {
     using namespace std::chrono_literals;
     const std::string bootstrap = argc > 1 ? argv[1] : "embedded";
     try {
-        const brook::topology topology = word_count_topology("lines", "word-counts");
-        brook::kafka_streams app(topology,
-                                 brook::streams_config({{"application.id", "word-count"},
-                                                        {"bootstrap.servers", bootstrap}}));
-        brook::shutdown_signal stop;
+        const brook::streams_config config(
+            {{"application.id", "word-count"}, {"bootstrap.servers", bootstrap}});
+        brook::shutdown_signal stop; // before any thread starts, so all of them inherit it
+        brook::provision_topics(
+            config, {{.name = "lines", .partitions = 3}, {.name = "word-counts", .partitions = 3}});
+        brook::kafka_streams app(word_count_topology("lines", "word-counts"), config);
         app.start();
         while (stop.wait(100ms) == 0) {
             if (app.state() == brook::streams_state::error) {

@@ -1,8 +1,16 @@
-// The state example of README.md, compiled and run through the test driver, so the code
-// people copy from the README builds and does what the text says.
+// The code people copy from README.md and docs/*.md builds and does what the text says.
+//
+// A snippet marked `<!-- compiled: <path> -->` must appear in that file, which is compiled:
+// the hello-world example (built and tested against an installed Brook by
+// scripts/check-package) or this file, whose tests below run the docs' examples through the
+// test driver. Every C++ and CMake snippet of README.md must be marked. Whitespace is not
+// compared, so reformatting either side does not break the link; any other change does.
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,8 +23,104 @@
 namespace brook {
 namespace {
 
+std::string read_source(const std::filesystem::path& relative) {
+    std::ifstream in(std::filesystem::path(BROOK_SOURCE_DIR) / relative, std::ios::binary);
+    if (!in) {
+        ADD_FAILURE() << "cannot read " << relative;
+        return {};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string without_whitespace(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+struct snippet {
+    std::string language;
+    std::string marked_file; // empty: no `<!-- compiled: ... -->` line before it
+    std::string code;
+    int line = 0;
+};
+
+std::vector<snippet> snippets_of(const std::string& markdown) {
+    std::vector<snippet> out;
+    std::istringstream in(markdown);
+    std::string line;
+    std::string previous;
+    std::optional<snippet> open;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (open) {
+            if (line.rfind("```", 0) == 0) {
+                out.push_back(std::move(*open));
+                open.reset();
+            } else {
+                open->code += line + "\n";
+            }
+        } else if (line.rfind("```", 0) == 0) {
+            open.emplace();
+            open->language = line.substr(3);
+            open->line = number;
+            constexpr std::string_view marker = "<!-- compiled: ";
+            if (previous.rfind(marker, 0) == 0 && previous.size() > marker.size() + 4) {
+                open->marked_file =
+                    previous.substr(marker.size(), previous.size() - marker.size() - 4);
+            }
+        }
+        previous = line;
+    }
+    EXPECT_FALSE(open) << "a code block is not closed";
+    return out;
+}
+
+// Checks every marked snippet of `doc`; with `all_code_marked`, also that every C++ and
+// CMake snippet is marked. Returns how many snippets were checked.
+int check_snippets(const std::string& doc, bool all_code_marked) {
+    int checked = 0;
+    for (const snippet& s : snippets_of(read_source(doc))) {
+        const bool code = s.language == "cpp" || s.language == "cmake";
+        if (s.marked_file.empty()) {
+            EXPECT_FALSE(all_code_marked && code)
+                << doc << ":" << s.line << ": a " << s.language
+                << " snippet without a `<!-- compiled: <file> -->` line before it";
+            continue;
+        }
+        EXPECT_NE(without_whitespace(read_source(s.marked_file)).find(without_whitespace(s.code)),
+                  std::string::npos)
+            << doc << ":" << s.line << ": the snippet is not in " << s.marked_file
+            << " (any more): change the file and the snippet together";
+        ++checked;
+    }
+    return checked;
+}
+
+TEST(readme, every_code_snippet_of_the_readme_is_in_a_compiled_file) {
+    EXPECT_EQ(check_snippets("README.md", true), 3); // topology, program, CMakeLists.txt
+}
+
+TEST(readme, the_docs_examples_are_the_ones_tested_here) {
+    EXPECT_EQ(check_snippets("docs/dsl.md", false), 2); // state, joins
+}
+
+TEST(readme, a_snippet_that_drifted_from_its_file_is_caught) {
+    // The checker itself: a changed line must not be found, a reformatted one must.
+    const std::string file = without_whitespace(read_source("examples/hello_world/word_count.cc"));
+    EXPECT_NE(file.find(without_whitespace("brook::shutdown_signal   stop;")), std::string::npos);
+    EXPECT_EQ(file.find(without_whitespace("brook::shutdown_signal halt;")), std::string::npos);
+}
+
 TEST(readme, the_state_example_counts_per_user_and_per_minute) {
-    // --- as in README.md, "State: aggregations, windows and stores" ---
+    // --- as in docs/dsl.md, "State: aggregations, windows and stores" ---
     stream_builder builder;
     auto events = builder.stream<std::string, std::string>({"page-views"}); // key: user
 
@@ -64,7 +168,7 @@ TEST(readme, the_state_example_counts_per_user_and_per_minute) {
 }
 
 TEST(readme, the_joins_example_enriches_orders_and_pairs_them_with_payments) {
-    // --- as in README.md, "Joins" ---
+    // --- as in docs/dsl.md, "Joins" ---
     stream_builder builder;
     auto orders = builder.stream<std::string, std::string>({"orders"});     // key: customer
     auto customers = builder.table<std::string, std::string>("customers");  // key: customer
@@ -88,7 +192,7 @@ TEST(readme, the_joins_example_enriches_orders_and_pairs_them_with_payments) {
             join_windows::of_time_difference_and_grace(std::chrono::minutes(10),
                                                        std::chrono::minutes(1)))
         .to("orders-payments");
-    // --- end of the README's code ---
+    // --- end of the docs' code ---
 
     topology_test_driver driver(builder.build(), {{"application.id", "readme-joins"}});
     auto in_orders = driver.create_input_topic<std::string, std::string>("orders");
