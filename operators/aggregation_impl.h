@@ -216,19 +216,21 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     const std::string name =
         options.name.empty() ? new_name("KTABLE-SOURCE-") : options.name + "-table-source";
 
-    // The source reads nulls (deletes) as nullopt, whatever V's own serde does with them.
+    // The source reads null values (deletes) and null keys (skipped by the table) as
+    // nullopt, whatever the key's and value's own serdes do with them.
+    using OK = std::optional<K>;
     using OV = std::optional<V>;
-    timestamp_extractor<K, OV> extractor;
+    timestamp_extractor<OK, OV> extractor;
     if (options.extractor) {
-        extractor = [inner = std::move(options.extractor)](const record<K, OV>& r) -> int64_t {
-            if (!r.value) {
-                return r.timestamp; // a delete has no value to extract a time from
+        extractor = [inner = std::move(options.extractor)](const record<OK, OV>& r) -> int64_t {
+            if (!r.key || !r.value) {
+                return r.timestamp; // skipped, or a delete with no value to take a time from
             }
-            return inner(record<K, V>{r.key, *r.value, r.timestamp, r.headers});
+            return inner(record<K, V>{*r.key, *r.value, r.timestamp, r.headers});
         };
     }
-    _builder.add_source<K, OV, KS, optional_serde<VS>>(
-        source, {topic}, std::move(options.key_serde),
+    _builder.add_source<OK, OV, optional_serde<KS>, optional_serde<VS>>(
+        source, {topic}, optional_serde<KS>(std::move(options.key_serde)),
         optional_serde<VS>(std::move(options.value_serde)), std::move(extractor),
         std::move(options.due_time));
     using P = table_source_processor<K, V>;

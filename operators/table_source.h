@@ -16,7 +16,10 @@ namespace brook {
 // Each record is the key's latest value; a null value deletes the key. Updates go to a
 // timestamped key-value store and are forwarded downstream as record<K, optional<V>>
 // (nullopt: the key was deleted): through the cache when it is on (one update per key per
-// commit), else each at once. Records with a null key are skipped.
+// commit), else each at once. Records with a null key are skipped, as Kafka Streams skips
+// them, whatever K's serde would read a null as: the source reads keys through
+// optional_serde, so a null key is nullopt here even when K is a plain std::string (whose
+// serde reads null as ""), and never becomes the row of "".
 //
 // A versioned table (materialized<...>::versioned(), KIP-914) keeps every record as a
 // version at its timestamp, and forwards only updates that are the key's newest version:
@@ -29,7 +32,8 @@ namespace brook {
 // Lifecycle: one instance per task; init() finds the store and registers the cache flush
 // listener, close() removes it. Threading: the task's thread. Ownership: borrows the store.
 template <class K, class V>
-class table_source_processor final : public processor<K, std::optional<V>, K, std::optional<V>> {
+class table_source_processor final
+    : public processor<std::optional<K>, std::optional<V>, K, std::optional<V>> {
 public:
     using context_type = typename processor<K, std::optional<V>>::context_type;
 
@@ -51,11 +55,13 @@ public:
             });
     }
 
-    void process(record<K, std::optional<V>>&& r) override {
-        if (is_null_value(r.key)) {
+    void process(record<std::optional<K>, std::optional<V>>&& in) override {
+        if (!in.key || is_null_value(*in.key)) {
             _warning.skipped(this->context(), "key");
             return;
         }
+        record<K, std::optional<V>> r{std::move(*in.key), std::move(in.value), in.timestamp,
+                                      std::move(in.headers)};
         if (_versioned != nullptr) {
             const int64_t valid_to = _versioned->put(r.key, r.value, r.timestamp);
             if (valid_to == versioned_key_value_store<K, V>::put_is_latest) {

@@ -337,6 +337,29 @@ TEST(stream_global_table_join, looks_up_the_selected_key_in_the_full_table) {
     }
 }
 
+TEST(stream_table_join, a_null_key_table_record_is_skipped_even_when_keys_are_plain_strings) {
+    // std::string's serde reads a null key as "": the table used to store such a record as
+    // the row of "", which a null-key order of a left join (key "" too) then found. Kafka
+    // Streams skips null-key table records whatever the key type; so does Brook.
+    stream_builder b;
+    auto prices = b.table<std::string, std::string>(
+        "prices", {}, materialized<std::string, std::string>::as("prices-store"));
+    b.stream<std::string, std::string>({"orders"})
+        .left_join(prices, [](const std::string& o, const opt& p) { return o + "+" + show(p); })
+        .to("out");
+    topology_test_driver driver(b.build(), config);
+    auto raw_prices = driver.create_input_topic<std::string, std::string>("prices");
+    raw_prices.pipe_bytes(std::nullopt, std::string_view("9.99"), 1); // null key
+    raw_prices.pipe_input("", "1.00", 2);                             // the empty key
+    raw_prices.pipe_bytes(std::nullopt, std::nullopt, 3);             // null key, null value
+    auto orders = driver.create_input_topic<std::string, std::string>("orders");
+    orders.pipe_bytes(std::nullopt, std::string_view("o1"), 4); // reads as key ""
+    EXPECT_EQ(drain(driver), (std::vector<out_record>{{"", "o1+1.00", 4}}));
+    auto& store = get_store<timestamped_key_value_store<std::string, std::string>>(
+        driver.state_store("prices-store"));
+    EXPECT_EQ(store.get("")->value, "1.00") << "a null key replaced the row of \"\"";
+}
+
 TEST(stream_global_table_join,
      unreadable_and_null_key_rows_are_skipped_and_the_table_is_queryable) {
     stream_builder b;
