@@ -1,13 +1,13 @@
 // The word count's test, through the topology test driver (no broker): every line's words
 // are counted, case-insensitively, and each update carries the word's running count.
 
+#include <brook/test_driver.h>
 #include <cstdint>
 #include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "engine/testing/topology_test_driver.h"
 #include "word_count_topology.h"
 
 int main() {

@@ -4,6 +4,7 @@
 // once the hour and its grace have passed, and an alert for each total over its limit. A
 // record that is not JSON goes to the dead-letter topic, and nothing else is lost.
 
+#include <brook/test_driver.h>
 #include <cstdint>
 #include <iostream>
 #include <map>
@@ -11,7 +12,6 @@
 #include <tuple>
 #include <vector>
 
-#include "engine/testing/topology_test_driver.h"
 #include "orders_topology.h"
 
 namespace {
