@@ -2,6 +2,9 @@
 // any producer), and what follows it for a valid metric: normalise, the key serde and the
 // window aggregate.
 //
+// Differential: parse_metric (one SAX pass) gives exactly what parse_metric_with_document
+// (a whole nlohmann document) gives, the same metric or the same error, word for word.
+//
 // Invariants: an input is either a metric or an error, never both; a metric has a name and
 // a host that are not blank, a finite value and ts from 1 ms to the end of 9999; writing it as JSON
 // and parsing that again gives the same metric; normalise is idempotent and keeps the value finite;
@@ -35,6 +38,13 @@ bool same(const metric& a, const metric& b) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view raw = fuzz::as_text(data, size);
     const parsed_metric parsed = parse_metric(raw, record_ts);
+    const parsed_metric reference = parse_metric_with_document(raw, record_ts);
+    FUZZ_CHECK(parsed.error == reference.error,
+               fmt::format("'{}' but the document reading says '{}': {}", parsed.error,
+                           reference.error, fuzz::excerpt(raw)));
+    FUZZ_CHECK(parsed.ok.has_value() == reference.ok.has_value() &&
+                   (!parsed.ok || same(*parsed.ok, *reference.ok)),
+               "the SAX and document readings differ: " + fuzz::excerpt(raw));
     FUZZ_CHECK(parsed.ok.has_value() != !parsed.error.empty(),
                fmt::format("ok={} error='{}'", parsed.ok.has_value(), parsed.error));
     FUZZ_CHECK(!parsed.raw.has_value(), "parse_metric must leave raw to the caller");

@@ -67,7 +67,7 @@ size_t max_depth(std::string_view raw) {
 
 } // namespace
 
-bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error) {
+bool check_json_text(std::string_view raw, std::string& error) {
     // A NUL is never valid in JSON text (inside a string it must be escaped), but
     // nlohmann's lexer reads one as the end of the input and would ignore what follows.
     if (const size_t nul = raw.find('\0'); nul != std::string_view::npos) {
@@ -78,6 +78,13 @@ bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error) {
     }
     if (max_depth(raw) > max_json_depth) {
         error = fmt::format("value is nested deeper than {} levels", max_json_depth);
+        return false;
+    }
+    return true;
+}
+
+bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error) {
+    if (!check_json_text(raw, error)) {
         return false;
     }
     try {
@@ -120,16 +127,24 @@ bool read_non_empty_string(const nlohmann::json& doc, const char* field, std::st
 bool read_event_time(const nlohmann::json& doc, int64_t record_ts, int64_t& out,
                      std::string& error) {
     const auto it = doc.find("ts");
-    if (it != doc.end()) {
-        // nlohmann reads every integer >= 0 as unsigned, so this also refuses negative
-        // numbers, fractions and integers beyond int64.
-        if (!it->is_number_unsigned() || it->get<uint64_t>() < 1 ||
-            it->get<uint64_t>() > static_cast<uint64_t>(max_event_time_ms)) {
+    // nlohmann reads every integer >= 0 as unsigned, so only those count: negative
+    // numbers, fractions and integers beyond int64 are refused.
+    std::optional<uint64_t> ts;
+    if (it != doc.end() && it->is_number_unsigned()) {
+        ts = it->get<uint64_t>();
+    }
+    return read_event_time(it != doc.end(), ts, record_ts, out, error);
+}
+
+bool read_event_time(bool has_ts, std::optional<uint64_t> ts, int64_t record_ts, int64_t& out,
+                     std::string& error) {
+    if (has_ts) {
+        if (!ts || *ts < 1 || *ts > static_cast<uint64_t>(max_event_time_ms)) {
             error = fmt::format("'ts' must be epoch milliseconds, an integer from 1 to {}",
                                 max_event_time_ms);
             return false;
         }
-        out = static_cast<int64_t>(it->get<uint64_t>());
+        out = static_cast<int64_t>(*ts);
         return true;
     }
     if (record_ts < 1 || record_ts > max_event_time_ms) {

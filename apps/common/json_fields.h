@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,9 @@ inline constexpr size_t max_json_depth = 64;
 // The parser message can quote the input; the caller bounds it (text::safe) where it writes
 // it out.
 bool parse_json(std::string_view raw, nlohmann::json& doc, std::string& error);
+// parse_json's checks of the text before any parse: the NUL and the depth. For a reader
+// that parses the text itself (with nlohmann's SAX parser, so its messages are the same).
+bool check_json_text(std::string_view raw, std::string& error);
 
 // parse_json, and the value must be an object: else "value is not a JSON object".
 bool parse_json_object(std::string_view raw, nlohmann::json& doc, std::string& error);
@@ -64,6 +68,11 @@ inline constexpr int64_t max_event_time_ms = 253402300799999;
 // milliseconds from 1 to 253402300799999". (How far into the future an event may be is the
 // engine's max.event.time.future.ms, checked against the wall clock, not a parser's rule.)
 bool read_event_time(const nlohmann::json& doc, int64_t record_ts, int64_t& out,
+                     std::string& error);
+// The same rule for a reader that keeps no document: `ts` is the "ts" field's value when
+// it was a non-negative integer (nlohmann's unsigned reading), `has_ts` whether the field
+// was there at all.
+bool read_event_time(bool has_ts, std::optional<uint64_t> ts, int64_t record_ts, int64_t& out,
                      std::string& error);
 
 // Reads `field` of the object `doc`, which must be a string and not blank (it is kept as

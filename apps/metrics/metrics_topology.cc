@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "apps/common/json_fields.h"
+#include "apps/metrics/metric_reader.h"
 #include "engine/serde/json_serde.h"
 #include "engine/serde/serdes.h"
 #include "engine/text/safe_text.h"
@@ -39,6 +42,76 @@ public:
 } // namespace
 
 parsed_metric parse_metric(std::string_view raw, int64_t record_ts) {
+    parsed_metric out;
+    if (!check_json_text(raw, out.error)) {
+        return out;
+    }
+    metric_reader in;
+    // Strict: the whole of `raw` is the value; anything after it is an error.
+    if (!nlohmann::json::sax_parse(raw.begin(), raw.end(), &in,
+                                   nlohmann::json::input_format_t::json, true)) {
+        out.error = "value is not valid JSON: " + in.error_message;
+        return out;
+    }
+    if (!in.top_level_object) {
+        out.error = "value is not a JSON object";
+        return out;
+    }
+    // The checks of parse_metric_with_document, in its order.
+    using kind = metric_field::kind;
+    for (const auto& [field, name] : {std::pair{&in.name, "name"}, std::pair{&in.host, "host"},
+                                      std::pair{&in.value, "value"}}) {
+        if (field->type == kind::absent) {
+            out.error = std::string("missing field '") + name + "'";
+            return out;
+        }
+    }
+    if (in.name.type != kind::string || in.host.type != kind::string) {
+        out.error = "'name' and 'host' must be strings";
+        return out;
+    }
+    if (!in.value.is_number()) {
+        out.error = "'value' must be a number";
+        return out;
+    }
+    if (const double v = in.value.as_double(); !(std::abs(v) <= max_metric_value)) {
+        out.error = "'value' must be a number from -1e300 to 1e300";
+        return out;
+    }
+    metric m;
+    m.name = std::move(in.name.text);
+    m.host = std::move(in.host.text);
+    m.value = in.value.as_double();
+    if (blank(m.name) || blank(m.host)) {
+        out.error = "'name' and 'host' must not be empty";
+        return out;
+    }
+    std::optional<uint64_t> ts;
+    if (in.ts.type == kind::unsigned_integer) {
+        ts = in.ts.unsigned_integer;
+    }
+    if (!read_event_time(in.ts.type != kind::absent, ts, record_ts, m.ts, out.error)) {
+        return out;
+    }
+    if (in.unit.type != kind::absent) {
+        if (in.unit.type != kind::string) {
+            out.error = "'unit' must be a string";
+            return out;
+        }
+        m.unit = std::move(in.unit.text);
+    }
+    if (in.tags_field.type != kind::absent) {
+        if (in.tags_field.type != kind::object) {
+            out.error = "'tags' must be an object";
+            return out;
+        }
+        m.tags = std::move(in.tags);
+    }
+    out.ok = std::move(m);
+    return out;
+}
+
+parsed_metric parse_metric_with_document(std::string_view raw, int64_t record_ts) {
     parsed_metric out;
     nlohmann::json doc;
     // Also refuses a number that overflows a double (1e999), so "value" is always finite.

@@ -61,6 +61,9 @@ struct parsed_metric {
 // Parses and validates one input value; `record_ts` is used when "ts" is absent. Leaves
 // `raw` empty: the caller owns the input.
 parsed_metric parse_metric(std::string_view raw, int64_t record_ts);
+// The same reading through a whole nlohmann document: the reference parse_metric (one
+// pass, no document; metric_reader.h) is tested and measured against. Same answers.
+parsed_metric parse_metric_with_document(std::string_view raw, int64_t record_ts);
 metric normalise(metric m);
 nlohmann::json to_json(const metric& m);
 
