@@ -52,6 +52,7 @@ constexpr std::string_view client_id_key = "client.id";
 constexpr std::string_view security_protocol_key = "security.protocol";
 constexpr std::string_view rocksdb_block_cache_key = "rocksdb.block.cache.bytes";
 constexpr std::string_view rocksdb_write_buffer_key = "rocksdb.write.buffer.manager.bytes";
+constexpr std::string_view topology_optimization_key = "topology.optimization";
 
 constexpr std::array brook_keys{
     application_id_key,
@@ -85,6 +86,7 @@ constexpr std::array brook_keys{
     security_protocol_key,
     rocksdb_block_cache_key,
     rocksdb_write_buffer_key,
+    topology_optimization_key,
 };
 
 // The kinds of Kafka client Brook creates, each with the prefix that addresses it.
@@ -655,6 +657,17 @@ streams_config::streams_config(std::map<std::string, std::string> props,
     _max_task_idle = v.get_ms(max_task_idle_key, 0, -1);
     _shutdown_timeout = v.get_ms(shutdown_timeout_key, 30000, 0);
     _broker_wait_timeout = v.get_ms(broker_wait_timeout_key, 60000, 0);
+    // Kafka Streams .properties files often carry topology.optimization=all. Brook builds
+    // every topology as Kafka Streams does without optimization; taking "all" silently
+    // would give other topic names and another layout than the file asks for.
+    if (const std::optional<std::string> optimization = v.get(topology_optimization_key);
+        optimization && *optimization != "none") {
+        v.fail(topology_optimization_key,
+               "asks for optimizations Brook does not make yet (merging repartition topics, "
+               "reusing a table's source topic as its changelog): Brook builds every topology "
+               "as Kafka Streams does with topology.optimization=none. Set it to none or remove "
+               "it");
+    }
     _client_id = v.get_or(client_id_key, _application_id);
     if (_client_id.empty()) {
         _client_id = _application_id;

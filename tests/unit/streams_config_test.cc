@@ -119,6 +119,17 @@ TEST(streams_config, an_explicit_commit_interval_wins_over_the_exactly_once_defa
     EXPECT_EQ(c.commit_interval(), 250ms);
 }
 
+TEST(streams_config, topology_optimization_none_is_taken_and_any_other_is_refused_with_why) {
+    // A Kafka Streams .properties file often says topology.optimization=all; Brook does not
+    // merge repartition topics or reuse source topics as changelogs, so it must not pretend.
+    EXPECT_NO_THROW(streams_config(minimal({{"topology.optimization", "none"}})));
+    for (const char* value : {"all", "reuse.ktable.source.topics", "merge.repartition.topics"}) {
+        const std::string error = config_error_for(minimal({{"topology.optimization", value}}));
+        EXPECT_TRUE(contains(error, "topology.optimization")) << error;
+        EXPECT_TRUE(contains(error, "Set it to none or remove it")) << error;
+    }
+}
+
 TEST(streams_config, a_missing_application_id_is_rejected_saying_how_to_set_it) {
     const std::string message = config_error_for({{"bootstrap.servers", "localhost:9092"}});
     EXPECT_TRUE(contains(message, "'application.id'")) << message;
