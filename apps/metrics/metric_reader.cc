@@ -51,6 +51,23 @@ void metric_reader::add_to_tags(json v) {
     }
 }
 
+void metric_reader::open_in_tags(json container) {
+    add_to_tags(std::move(container));
+    json& parent = *_tags_stack.back();
+    json& added = parent.is_object() ? parent[_tags_keys.back()] : parent.back();
+    _tags_stack.push_back(&added);
+    _tags_keys.emplace_back();
+}
+
+void metric_reader::close_container() {
+    --_depth;
+    if (_in_tags) {
+        _tags_stack.pop_back();
+        _tags_keys.pop_back();
+        _in_tags = !_tags_stack.empty();
+    }
+}
+
 template <class T>
 bool metric_reader::scalar(metric_field::kind type, T&& v) {
     if (_in_tags) {
@@ -103,11 +120,7 @@ bool metric_reader::binary(binary_t& /*v*/) {
 
 bool metric_reader::start_object(std::size_t /*elements*/) {
     if (_in_tags) {
-        add_to_tags(json::object());
-        json& added = _tags_stack.back()->is_object() ? (*_tags_stack.back())[_tags_keys.back()]
-                                                      : _tags_stack.back()->back();
-        _tags_stack.push_back(&added);
-        _tags_keys.emplace_back();
+        open_in_tags(json::object());
     } else if (_depth == 0) {
         top_level_object = true;
     } else if (metric_field* f = field_of_key()) {
@@ -134,22 +147,13 @@ bool metric_reader::key(string_t& k) {
 }
 
 bool metric_reader::end_object() {
-    --_depth;
-    if (_in_tags) {
-        _tags_stack.pop_back();
-        _tags_keys.pop_back();
-        _in_tags = !_tags_stack.empty();
-    }
+    close_container();
     return true;
 }
 
 bool metric_reader::start_array(std::size_t /*elements*/) {
     if (_in_tags) {
-        add_to_tags(json::array());
-        json& added = _tags_stack.back()->is_object() ? (*_tags_stack.back())[_tags_keys.back()]
-                                                      : _tags_stack.back()->back();
-        _tags_stack.push_back(&added);
-        _tags_keys.emplace_back();
+        open_in_tags(json::array());
     } else if (metric_field* f = field_of_key(); f != nullptr && _depth == 1) {
         *f = metric_field{};
         f->type = metric_field::kind::array;
@@ -159,12 +163,7 @@ bool metric_reader::start_array(std::size_t /*elements*/) {
 }
 
 bool metric_reader::end_array() {
-    --_depth;
-    if (_in_tags) {
-        _tags_stack.pop_back();
-        _tags_keys.pop_back();
-        _in_tags = !_tags_stack.empty();
-    }
+    close_container();
     return true;
 }
 

@@ -87,6 +87,10 @@ private:
     template <class T>
     bool scalar(metric_field::kind type, T&& v);
     void add_to_tags(json v);
+    // An object or array opened inside "tags": added, and the one the next values go to.
+    void open_in_tags(json container);
+    // The end of any object or array.
+    void close_container();
 
     size_t _depth = 0;     // open objects and arrays
     std::string _key;      // the last top-level key
