@@ -1,5 +1,5 @@
 // brook-metrics: the metrics pipeline as a program. See metrics_topology.h for what it
-// does and README.md for how to run it.
+// does and docs/apps.md for how to run it.
 
 #include <chrono>
 #include <ctime>

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
         // an hour ahead of the clock, and a record the producer cannot write, go to
         // "<application.id>-dlq" with the reason. A task waits up to 2 s for an input that
         // has nothing yet while the other has records, so that a burst written input by
-        // input after an idle spell is merged in time order (README: the runtime). --set
+        // input after an idle spell is merged in time order (docs/runtime.md: The runtime). --set
         // overrides each.
         config.emplace(
             cli.make_config({{"application.id", "brook-user-activity"},

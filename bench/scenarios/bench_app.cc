@@ -130,7 +130,7 @@ constexpr const char* usage =
     "         --output TOPIC [--dlq TOPIC] --state-dir DIR\n"
     "         [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms 100]\n"
     "         [--window-ms 60000] [--grace-ms 10000] [--log-level error|warn|info|debug]\n"
-    "Brook's side of brook-bench, one scenario per process; see the README, Benchmarks.\n";
+    "Brook's side of brook-bench, one scenario per process; see docs/benchmarks.md.\n";
 
 int main(int argc, char** argv) {
     if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {

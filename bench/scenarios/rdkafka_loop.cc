@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                     "         [--guarantee at_least_once|exactly_once_v2] "
                     "[--commit-interval-ms 100]\n"
                     "The librdkafka ceiling of brook-bench's passthrough scenario; see "
-                    "bench/README.md.\n");
+                    "docs/benchmarks.md.\n");
         return 0;
     }
     std::map<std::string, std::string> a = {{"guarantee", "at_least_once"},

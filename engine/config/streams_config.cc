@@ -457,7 +457,7 @@ kafka::client_config brook_defaults(client_kind kind, processing_guarantee guara
     case client_kind::consumer:
         // Offsets are committed by the runtime after the records are processed (or inside
         // the transaction). The range assignor gives partition p of every topic to the same
-        // member, so a task's co-partitioned inputs stay together (README: placement).
+        // member, so a task's co-partitioned inputs stay together (docs/runtime.md: Placement).
         // fetch.wait.max.ms: librdkafka keeps one fetch in flight per broker, and a newly
         // assigned partition joins the next fetch only once its start offset is known. The
         // first fetch after an assignment often carries only an empty partition (a
