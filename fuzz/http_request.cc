@@ -26,7 +26,6 @@
 namespace {
 
 using namespace brook;
-using namespace brook::apps;
 namespace http = boost::beast::http;
 
 void check_target(std::string_view target) {
