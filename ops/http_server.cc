@@ -17,6 +17,8 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "base/log.h"
+
 namespace brook {
 
 namespace asio = boost::asio;
@@ -513,8 +515,7 @@ struct http_server::impl {
             }
             if (ec) {
                 // Out of file descriptors and the like: try again shortly rather than spin.
-                std::fprintf(stderr, "brook http: accept failed: %s; retrying\n",
-                             ec.message().c_str());
+                log_warn(fmt::format("http: accept failed: {}; retrying", ec.message()));
                 retry_timer.expires_after(std::chrono::milliseconds(100));
                 retry_timer.async_wait([this](beast::error_code wait_ec) {
                     if (!wait_ec && !state->stopping) {
@@ -596,7 +597,7 @@ struct http_server::impl {
             } catch (const std::exception& e) {
                 // Connection code catches its own errors; this is a last resort that keeps
                 // the endpoint serving.
-                std::fprintf(stderr, "brook http: unexpected error, continuing: %s\n", e.what());
+                log_error(fmt::format("http: unexpected error, continuing: {}", e.what()));
             }
         }
     }
@@ -641,7 +642,7 @@ http_server::~http_server() {
     try {
         stop();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "brook http: stop failed: %s\n", e.what());
+        log_error(fmt::format("http: stop failed: {}", e.what()));
     }
 }
 

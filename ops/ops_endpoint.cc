@@ -7,6 +7,9 @@
 #include <limits>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "base/log.h"
 #include "engine/errors.h"
 #include "engine/text/safe_text.h"
 #include "ops/http_client.h"
@@ -341,10 +344,9 @@ http_response ops_endpoint::metrics() {
         }
         std::lock_guard lock(_mutex);
         if (_source_errors[i] != error && !error.empty()) {
-            std::fprintf(stderr,
-                         "brook http: metrics source %zu failed and is left out of /metrics "
-                         "(logged again only when the error changes): %s\n",
-                         i, error.c_str());
+            log_warn(fmt::format("http: metrics source {} failed and is left out of /metrics "
+                                 "(logged again only when the error changes): {}",
+                                 i, error));
         }
         _source_errors[i] = std::move(error);
     }

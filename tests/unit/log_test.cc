@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #include "engine/kafka/producer.h"
 #include "engine/runtime/kafka_streams.h"
 #include "operators/stream_builder.h"
+#include "ops/http_client.h"
+#include "ops/ops_endpoint.h"
 
 namespace brook {
 namespace {
@@ -172,6 +175,15 @@ TEST(log, library_code_writes_to_stderr_only_through_the_log) {
             std::this_thread::sleep_for(50ms);
         }
         EXPECT_EQ(app.records_processed(), 10U) << installed.sink->dump();
+        // The operator endpoint is library code too: a metrics source that fails is logged.
+        ops_endpoint endpoint(app);
+        endpoint.add_metrics_source(
+            [](prometheus_writer&) { throw std::runtime_error("this source always fails"); });
+        endpoint.start();
+        EXPECT_EQ(http_fetch("127.0.0.1", endpoint.port(), "/metrics", 10s).status, 200);
+        endpoint.stop();
+        EXPECT_TRUE(installed.sink->heard(log_level::warn, "this source always fails"))
+            << installed.sink->dump();
         EXPECT_TRUE(app.close(30s));
         std::filesystem::remove_all(state);
     }
