@@ -17,6 +17,7 @@
 #include "engine/runtime/member_identity.h"
 #include "engine/runtime/process_id.h"
 #include "engine/runtime/standby_updater.h"
+#include "engine/runtime/topic_provisioning.h"
 #include "engine/serde/partitioner.h"
 
 namespace brook {
@@ -375,16 +376,13 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
             }
         }
     }
-    if (_config.bootstrap_servers() == kafka::embedded_bootstrap) {
-        // The mock cluster's admin API does not create topics: make them in it directly.
-        for (const auto& spec : internal) {
-            if (!admin.partition_count(spec.name, wait)) {
-                kafka::embedded_cluster::shared()->create_topic(spec.name, spec.partitions);
-            }
-        }
-        return;
+    std::vector<new_topic> missing;
+    missing.reserve(internal.size());
+    for (kafka::topic_spec& spec : internal) {
+        missing.push_back(
+            {spec.name, spec.partitions, spec.replication_factor, std::move(spec.configs)});
     }
-    admin.create_topics(internal, wait);
+    provision_topics(_config, missing, cancelled);
 }
 
 void kafka_streams::on_thread_change() {

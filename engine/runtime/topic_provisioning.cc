@@ -31,14 +31,6 @@ void provision_topics(const streams_config& config, const std::vector<new_topic>
                 t.name, t.partitions));
         }
     }
-    if (config.bootstrap_servers() == kafka::embedded_bootstrap) {
-        // The mock cluster's admin API does not create topics: make them in it directly.
-        auto cluster = kafka::embedded_cluster::shared();
-        for (const new_topic& t : topics) {
-            cluster->create_topic(t.name, t.partitions);
-        }
-        return;
-    }
     kafka::admin_client admin = make_admin(config);
     std::vector<kafka::topic_spec> missing;
     for (const new_topic& t : topics) {
@@ -47,6 +39,15 @@ void provision_topics(const streams_config& config, const std::vector<new_topic>
                                t.replication_factor.value_or(config.replication_factor()),
                                t.config});
         }
+    }
+    if (config.bootstrap_servers() == kafka::embedded_bootstrap) {
+        // The mock cluster's admin API does not create topics: make them in it directly
+        // (it has no topic configs to set).
+        auto cluster = kafka::embedded_cluster::shared();
+        for (const kafka::topic_spec& t : missing) {
+            cluster->create_topic(t.name, t.partitions);
+        }
+        return;
     }
     // Another instance may create the same topics at the same moment: create_topics
     // leaves the ones that exist by then alone.

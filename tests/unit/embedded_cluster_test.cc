@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/config/streams_config.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/embedded_cluster.h"
 #include "engine/kafka/partition_reader.h"
 #include "engine/kafka/producer.h"
+#include "engine/runtime/topic_provisioning.h"
 
 namespace brook::kafka {
 namespace {
@@ -52,6 +54,19 @@ TEST(embedded_cluster, asking_whether_a_topic_exists_does_not_create_it) {
     EXPECT_EQ(admin.partition_count("missing", 5s), std::nullopt);
     EXPECT_EQ(admin.partition_count("missing", 5s), std::nullopt); // still missing
     EXPECT_EQ(admin.partition_count("there", 5s), 3);
+}
+
+TEST(embedded_cluster, provisioning_leaves_a_topic_that_exists_as_it_is) {
+    // As on a real cluster: provision_topics creates what is missing only. On the demo
+    // cluster a second call used to fail with TOPIC_ALREADY_EXISTS.
+    const streams_config config(std::map<std::string, std::string>{
+        {"application.id", "provision-twice"}, {"bootstrap.servers", "embedded"}});
+    provision_topics(config, {{.name = "provisioned-twice", .partitions = 2}});
+    EXPECT_NO_THROW(provision_topics(config, {{.name = "provisioned-twice", .partitions = 5},
+                                              {.name = "provisioned-later", .partitions = 1}}));
+    admin_client admin(client_config{{"bootstrap.servers", resolve_bootstrap("embedded")}});
+    EXPECT_EQ(admin.partition_count("provisioned-twice", 5s), 2);
+    EXPECT_EQ(admin.partition_count("provisioned-later", 5s), 1);
 }
 
 } // namespace
