@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include <fmt/chrono.h>
@@ -158,11 +159,19 @@ int main(int argc, char** argv) {
         // turn, cut to fit; and an event time over an hour ahead of the clock (the broker's
         // log.message.timestamp.after.max.ms since Kafka 4.0) is dead-lettered before it
         // moves stream time and makes every later record late. --set overrides either.
-        run.config = cli.make_config({{"application.id", "brook-metrics"},
-                                      {"default.deserialization.exception.handler", "dead_letter"},
-                                      {"default.production.exception.handler", "dead_letter"},
-                                      {"max.event.time.future.ms", "3600000"},
-                                      {"errors.dead.letter.queue.topic.name", topics.dead_letter}});
+        std::map<std::string, std::string> defaults{
+            {"application.id", "brook-metrics"},
+            {"default.deserialization.exception.handler", "dead_letter"},
+            {"default.production.exception.handler", "dead_letter"},
+            {"max.event.time.future.ms", "3600000"},
+            {"errors.dead.letter.queue.topic.name", topics.dead_letter}};
+        if (cli.is_set("demo")) {
+            // A window closes when the aggregating tasks learn, through the progress
+            // markers each commit sends, that their upstream moved past it: the demo's few
+            // seconds need commits more often than every 30 s to show closed windows.
+            defaults.emplace("commit.interval.ms", "200");
+        }
+        run.config = cli.make_config(std::move(defaults));
         stream_builder builder;
         apps::build_metrics_pipeline(builder, topics, options);
         topo.emplace(builder.build());
@@ -206,7 +215,11 @@ int main(int argc, char** argv) {
         // records are processed twice, before and after the repartition by host and name.
         const auto goal = [&, invalid] { return demo_records + (demo_records - *invalid); };
         auto last_report = std::make_shared<std::chrono::steady_clock::time_point>();
-        run.done = [&, started, goal, last_report](const kafka_streams& streams) {
+        auto last_produced = std::make_shared<uint64_t>(0);
+        auto last_output_change = std::make_shared<std::chrono::steady_clock::time_point>();
+        auto caught_up = std::make_shared<std::chrono::steady_clock::time_point>();
+        run.done = [&, started, goal, last_report, last_produced, last_output_change,
+                    caught_up](const kafka_streams& streams) {
             const auto now = std::chrono::steady_clock::now();
             if (now - *started > 120s) {
                 std::cerr << "brook-metrics: the demo did not finish within 120 s\n";
@@ -219,12 +232,30 @@ int main(int argc, char** argv) {
                                          goal(), processed * 100 / goal())
                           << std::flush;
             }
-            return processed >= goal();
+            if (processed < goal()) {
+                return false;
+            }
+            if (*caught_up == std::chrono::steady_clock::time_point{}) {
+                *caught_up = now; // the rate below counts processing, not this wait
+            }
+            // Every record is processed; the windows it closes come out after the next
+            // commits carry the upstream's progress. Done once the output has stayed still
+            // for a second.
+            const uint64_t produced = streams.records_produced();
+            if (*last_output_change == std::chrono::steady_clock::time_point{} ||
+                produced != *last_produced) {
+                *last_produced = produced;
+                *last_output_change = now;
+                return false;
+            }
+            return now - *last_output_change >= 1s;
         };
-        run.finished = [&, invalid, started, goal](kafka_streams& streams, int code) {
+        run.finished = [&, invalid, started, goal, caught_up](kafka_streams& streams, int code) {
             const uint64_t processed = streams.records_processed();
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count();
+            const auto end = *caught_up != std::chrono::steady_clock::time_point{}
+                                 ? *caught_up
+                                 : std::chrono::steady_clock::now();
+            const double seconds = std::chrono::duration<double>(end - *started).count();
             std::cout << fmt::format(
                 "demo: {} records in ({} valid, {} invalid to '{}'), {:.0f} records/s "
                 "through both stages\n",
