@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "engine/kafka/kafka_error.h"
 
 namespace brook::kafka {
@@ -163,14 +167,84 @@ size_t consumer::poll_batch(std::vector<message_ptr>& out, size_t max,
     return got;
 }
 
-void consumer::commit(const rd_kafka_topic_partition_list_t& offsets) {
-    throw_if_error(rd_kafka_commit(_rk.get(), &offsets, 0), "committing offsets");
+namespace {
+
+// What one attempt of a request came back with: its error and what it was about.
+struct attempt_result {
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    std::string what;
+};
+
+// Makes `attempt` (given the time left) until it succeeds. The group coordinator can move
+// or still be loading its offsets (a new group's __consumer_offsets partition just
+// elected, a broker restarting); librdkafka then returns NOT_COORDINATOR or
+// COORDINATOR_LOAD_IN_PROGRESS, for the whole request or for single partitions, instead of
+// asking again. Like the Java consumer's commitSync() and committed(), a retriable error is
+// tried again after a short pause (50 ms, doubling to 1 s) until `timeout` has passed;
+// any other error, and a retriable one at the deadline, is thrown.
+void retry_retriable(std::chrono::milliseconds timeout,
+                     const std::function<attempt_result(std::chrono::milliseconds)>& attempt) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(50);
+    for (int n = 1;; ++n) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const attempt_result r = attempt(std::max(left, std::chrono::milliseconds(1)));
+        if (r.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return;
+        }
+        kafka_error error = kafka_error::from(r.err, r.what);
+        if (!error.is_retriable() || std::chrono::steady_clock::now() + pause >= deadline) {
+            throw error;
+        }
+        log_debug(
+            fmt::format("{} (attempt {}); asking again in {} ms", error.what(), n, pause.count()));
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+}
+
+// The first partition error of `list`, if any.
+attempt_result first_partition_error(const rd_kafka_topic_partition_list_t& list,
+                                     std::string_view what) {
+    for (int i = 0; i < list.cnt; ++i) {
+        if (list.elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return {list.elems[i].err,
+                    fmt::format("{} of {}-{}", what, list.elems[i].topic, list.elems[i].partition)};
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+void consumer::commit(const rd_kafka_topic_partition_list_t& offsets,
+                      std::chrono::milliseconds timeout) {
+    // A copy per attempt: librdkafka writes each partition's error into the list it sends.
+    retry_retriable(timeout, [&](std::chrono::milliseconds) {
+        partition_list_ptr sent(rd_kafka_topic_partition_list_copy(&offsets));
+        const rd_kafka_resp_err_t err = rd_kafka_commit(_rk.get(), sent.get(), 0);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return attempt_result{err, "committing offsets"};
+        }
+        return first_partition_error(*sent, "committing the offset");
+    });
 }
 
 void consumer::committed(rd_kafka_topic_partition_list_t& partitions,
                          std::chrono::milliseconds timeout) {
-    throw_if_error(rd_kafka_committed(_rk.get(), &partitions, static_cast<int>(timeout.count())),
-                   "reading committed offsets");
+    retry_retriable(timeout, [&](std::chrono::milliseconds left) {
+        for (int i = 0; i < partitions.cnt; ++i) {
+            partitions.elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+            partitions.elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        const rd_kafka_resp_err_t err =
+            rd_kafka_committed(_rk.get(), &partitions, static_cast<int>(left.count()));
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return attempt_result{err, "reading committed offsets"};
+        }
+        return first_partition_error(partitions, "reading the committed offset");
+    });
 }
 
 std::pair<int64_t, int64_t> consumer::watermarks(const std::string& topic, int32_t partition,

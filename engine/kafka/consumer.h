@@ -57,7 +57,11 @@ public:
     size_t poll_batch(std::vector<message_ptr>& out, size_t max, std::chrono::milliseconds timeout);
 
     // Synchronous commit of explicit offsets (the offset of the next record to read).
-    void commit(const rd_kafka_topic_partition_list_t& offsets);
+    // These two retry retriable errors (the coordinator moving or loading) until `timeout`;
+    // they throw kafka_error for any other error, or the last one at the deadline, whether
+    // it came for the request or for one partition. A commit sent twice is harmless.
+    void commit(const rd_kafka_topic_partition_list_t& offsets,
+                std::chrono::milliseconds timeout = std::chrono::seconds(60));
     // Committed offsets for `partitions`, filled in place (RD_KAFKA_OFFSET_INVALID if none).
     void committed(rd_kafka_topic_partition_list_t& partitions, std::chrono::milliseconds timeout);
     // Low and high watermark of one partition, asking the broker.
