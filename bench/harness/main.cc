@@ -4,7 +4,9 @@
 //   brook-bench [--bootstrap-servers 127.0.0.1:9092] [--records 200000] [--partitions 4]
 //               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
-//               restore] [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
+//               windowed-count-2-threads,windowed-count-2-instances,stream-table-join,
+//               stream-stream-join,restore] [--eos-scenarios passthrough,metrics|all]
+//               [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
 //               [--warmup-rounds 0] [--out results.json]
 //
 // For each scenario it preloads one input topic, then runs each system as its own process
@@ -12,27 +14,37 @@
 // id and state directory:
 //   rdkafka        build/bin/brook-bench-rdkafka (passthrough only)
 //   brook          build/bin/brook-bench-app
-//   kafka-streams  bench/kafka-streams/run (Kafka Streams 3.9.1, Java)
+//   kafka-streams  bench/kafka-streams/run (Kafka Streams 4.4.0, Java)
 // All three speak one line protocol on stdout (STATE, RESTORED, ERROR, EXIT).
 //
 // What is measured, per run:
 //   seconds        from the system's start until its committed offsets reach the end of
 //                  the input: start-up, group join and fetching included
 //   records_per_s  input records / seconds; mb_per_s the same in input bytes
-//   steady_records_per_s  the rate between the commits that first covered 10% and 100% of
-//                  the input, without start-up (startup_s: start until RUNNING)
+//   steady_records_per_s  the rate between the commits that first covered 10% (seen while
+//                  every instance said RUNNING) and 100% of the input, without start-up
+//                  (startup_s: start until every instance was first RUNNING). The
+//                  headline: the median run is chosen by it, and the ratios compare it
+//                  (whole_run_ratios compare records_per_s)
 //   peak_rss_mb    the process's VmHWM when it has caught up
 //   p50_ms/p99_ms  end-to-end latency of 1000 probe records written once the system has
 //                  caught up (at 500/s): the output's log-append time minus the probe's
 //                  create time. Not for metrics: its windows emit when they close.
-//   restore        the count store of --records distinct keys is built once, the state
-//                  directory deleted, and the system started again: seconds from start
-//                  until every store partition reported RESTORED, records restored / s.
+//   restore        the count store of --records distinct keys is built once (restore-count:
+//                  its rates and RSS), the state directory deleted, and the system started
+//                  again: seconds from start until every store partition reported
+//                  RESTORED, records restored / s.
+//   large-state    the same over --large-state-keys distinct keys (10,000,000), far more
+//                  than the block cache holds; run only when named in --scenarios.
+// Scaling: windowed-count-2-threads runs windowed-count with num.stream.threads=2,
+// windowed-count-2-instances as two one-thread processes in one group (peak RSS summed);
+// the ratios set each against windowed-count's one thread, one instance.
 // With --repetitions N every run is made N times, the rounds interleaved (each round runs
-// every system once), and each figure is the run with the median records/s; the others'
-// rates are listed beside it. --warmup-rounds W runs W rounds of each scenario first and
-// counts none of them: a freshly started broker (a JVM) serves the first round of runs at
-// about half the rate of the next ones. The harness's topics (input, output and the systems'
+// every system once), and each figure is the run with the median steady rate; every run's
+// rates and their spread (min, median, max) are listed beside it. --warmup-rounds W runs W
+// rounds of each scenario first, each run over a tenth of the input, and counts none of
+// them: a freshly started broker (a JVM) serves the first round of runs at about half the
+// rate of the next ones. The harness's topics (input, output and the systems'
 // internal topics, all named bench-<pid>-...) keep every record for the run
 // (retention.ms=-1, whatever the records' timestamps) and are deleted when the run ends.
 // Timing is noisy on a shared machine: the figures are for ratios measured side by side
@@ -48,6 +60,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -56,6 +69,8 @@
 #include <string>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <unistd.h>
 #include <vector>
 
@@ -81,9 +96,18 @@ struct options {
     int record_size = 100;
     std::vector<std::string> guarantees = {"at_least_once", "exactly_once_v2"};
     int64_t commit_interval_ms = 100;
-    std::vector<std::string> scenarios = {"passthrough",        "metrics",
-                                          "windowed-count",     "stream-table-join",
-                                          "stream-stream-join", "restore"};
+    std::vector<std::string> scenarios = {"passthrough",
+                                          "metrics",
+                                          "windowed-count",
+                                          "windowed-count-2-threads",
+                                          "windowed-count-2-instances",
+                                          "stream-table-join",
+                                          "stream-stream-join",
+                                          "restore"};
+    // The scenarios also run under exactly_once_v2 (when --guarantee names it): the
+    // passthrough for the transaction's own cost, metrics for eos_vs_alos. The others run
+    // at_least_once only, which keeps `make bench` within its time at 2,000,000 records.
+    std::vector<std::string> eos_scenarios = {"passthrough", "metrics"};
     std::vector<std::string> systems = {"rdkafka", "brook", "kafka-streams"};
     std::string out = "results.json";
     std::string bin_dir;
@@ -91,6 +115,8 @@ struct options {
     std::chrono::seconds run_timeout{600};
     int repetitions = 1;
     int warmup_rounds = 0;
+    // Distinct keys of the large-state scenario (not run unless named in --scenarios).
+    int64_t large_state_keys = 10'000'000;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -148,6 +174,11 @@ public:
         std::lock_guard lock(_mutex);
         return _running;
     }
+    // Whether the latest STATE line said RUNNING (not REBALANCING or anything else).
+    bool running_now() const {
+        std::lock_guard lock(_mutex);
+        return _state == "RUNNING";
+    }
     std::optional<std::string> error() const {
         std::lock_guard lock(_mutex);
         return _error;
@@ -190,8 +221,11 @@ private:
                 line.pop_back();
             }
             std::lock_guard lock(_mutex);
-            if (line == "STATE RUNNING" && !_running) {
-                _running = clock_type::now();
+            if (line.starts_with("STATE ")) {
+                _state = line.substr(6);
+                if (_state == "RUNNING" && !_running) {
+                    _running = clock_type::now();
+                }
             } else if (line.starts_with("ERROR ") && !_error) {
                 _error = line.substr(6);
             } else if (line.starts_with("RESTORED ")) {
@@ -212,7 +246,8 @@ private:
     clock_type::time_point _started;
     std::thread _reader;
     mutable std::mutex _mutex;
-    std::optional<clock_type::time_point> _running;
+    std::optional<clock_type::time_point> _running; // the first RUNNING
+    std::string _state;                             // the latest STATE
     std::optional<std::string> _error;
     std::vector<std::pair<int64_t, clock_type::time_point>> _restored;
     std::atomic<bool> _exited{false};
@@ -231,20 +266,76 @@ struct result {
     double peak_rss_mb = 0;
     double startup_s = 0;
     std::optional<double> steady_records_per_s;
+    int threads = 1;                        // num.stream.threads of each instance
+    int instances = 1;                      // processes in the one consumer group
     std::vector<double> records_per_s_runs; // every repetition's rate, in run order
+    std::vector<double> steady_runs;        // every repetition's steady rate, in run order
 };
 
+// The rate a run is judged by: its steady rate.
+std::optional<double> headline(const result& r) {
+    if (r.steady_records_per_s) {
+        return r.steady_records_per_s;
+    }
+    // A restore's rate is its own (it has no input to be steady on); a throughput run that
+    // ended before its group settled has no headline.
+    if (r.name == "restore" || r.name == "large-state") {
+        return r.records_per_s;
+    }
+    return std::nullopt;
+}
+
+// A scenario name and what it runs: "windowed-count-2-threads" is windowed-count with two
+// stream threads in one instance, "windowed-count-2-instances" two one-thread instances in
+// one group.
+struct scenario_spec {
+    std::string base;
+    int threads = 1;
+    int instances = 1;
+};
+
+scenario_spec parse_scenario(const std::string& name) {
+    for (const auto& [suffix, threads, instances] :
+         {std::tuple{"-2-threads", 2, 1}, std::tuple{"-2-instances", 1, 2}}) {
+        if (name.ends_with(suffix)) {
+            return {name.substr(0, name.size() - std::string_view(suffix).size()), threads,
+                    instances};
+        }
+    }
+    return {name, 1, 1};
+}
+
+struct spread {
+    double min = 0;
+    double median = 0;
+    double max = 0;
+};
+
+spread spread_of(std::vector<double> v) {
+    if (v.empty()) {
+        return {};
+    }
+    std::sort(v.begin(), v.end());
+    return {v.front(), v[(v.size() - 1) / 2], v.back()};
+}
+
 // Of the repetitions of one (scenario, system, guarantee), the run with the median
-// records/s (the lower middle one for an even count), carrying every run's rate.
+// headline rate (the lower middle one for an even count), carrying every run's rates.
 result median_run(std::vector<result> runs) {
     std::vector<double> rates;
+    std::vector<double> steady;
     for (const auto& r : runs) {
         rates.push_back(r.records_per_s);
+        if (r.steady_records_per_s) {
+            steady.push_back(*r.steady_records_per_s);
+        }
     }
-    std::sort(runs.begin(), runs.end(),
-              [](const result& a, const result& b) { return a.records_per_s < b.records_per_s; });
+    std::sort(runs.begin(), runs.end(), [](const result& a, const result& b) {
+        return headline(a).value_or(a.records_per_s) < headline(b).value_or(b.records_per_s);
+    });
     result m = runs[(runs.size() - 1) / 2];
     m.records_per_s_runs = std::move(rates);
+    m.steady_runs = std::move(steady);
     return m;
 }
 
@@ -257,18 +348,22 @@ public:
     std::vector<result> run_all() {
         std::vector<result> all;
         for (const auto& scenario : _o.scenarios) {
-            // Keyed by system and guarantee, in the order of first run.
+            // Keyed by result name, system and guarantee, in the order of first run.
             std::vector<std::vector<result>> runs;
-            std::map<std::pair<std::string, std::string>, size_t> slot;
+            std::map<std::tuple<std::string, std::string, std::string>, size_t> slot;
             auto keep_run = [&](const result& r) {
-                auto [it, added] = slot.try_emplace({r.system, r.guarantee}, runs.size());
+                auto [it, added] = slot.try_emplace({r.name, r.system, r.guarantee}, runs.size());
                 if (added) {
                     runs.emplace_back();
                 }
                 runs[it->second].push_back(r);
             };
-            const std::string input = scenario == "restore" ? "" : preload(scenario);
+            const scenario_spec spec = parse_scenario(scenario);
+            const std::string input =
+                spec.base == "restore" || spec.base == "large-state" ? "" : input_of(spec.base);
             for (int round = 1 - _o.warmup_rounds; round <= _o.repetitions; ++round) {
+                // A warm-up run stops once a tenth of the input is committed: enough to
+                // warm the broker's JVM and page cache, at a tenth of a round's time.
                 const bool counted = round >= 1;
                 const auto keep = [&](const result& r) {
                     if (counted) {
@@ -276,25 +371,37 @@ public:
                     }
                 };
                 if (!counted) {
-                    progress(fmt::format("{}: warm-up round, not counted", scenario));
+                    progress(fmt::format("{}: warm-up round (a tenth of the input), not counted",
+                                         scenario));
                 } else if (_o.repetitions > 1) {
                     progress(fmt::format("{}: round {} of {}", scenario, round, _o.repetitions));
                 }
-                if (scenario == "restore") {
+                if (scenario == "restore" || scenario == "large-state") {
+                    const int64_t keys = scenario == "restore" ? _o.records : _o.large_state_keys;
                     for (const auto& system : _o.systems) {
                         if (system != "rdkafka") {
-                            run_guarded(keep, [&] { return restore(system); });
+                            run_guarded(keep, [&] {
+                                return restore(scenario, system, counted ? keys : keys / 10);
+                            });
                         }
                     }
                     continue;
                 }
+                const bool eos =
+                    std::any_of(_o.eos_scenarios.begin(), _o.eos_scenarios.end(),
+                                [&](const std::string& s) { return s == scenario || s == "all"; });
                 for (const auto& guarantee : _o.guarantees) {
+                    if (guarantee == "exactly_once_v2" && !eos) {
+                        continue;
+                    }
                     for (const auto& system : _o.systems) {
                         if (system == "rdkafka" && scenario != "passthrough") {
                             continue;
                         }
-                        run_guarded(keep,
-                                    [&] { return throughput(scenario, system, guarantee, input); });
+                        run_guarded(keep, [&] {
+                            return throughput(scenario, spec, system, guarantee, input,
+                                              counted ? _o.records : _o.records / 10);
+                        });
                     }
                 }
             }
@@ -307,15 +414,25 @@ public:
     }
 
 private:
+    // Runs one measurement (`run` gives a result or several) and keeps what it gives; a
+    // run that fails is reported and left out.
     template <class Keep, class F>
     void run_guarded(Keep keep, F run) {
         try {
-            const result r = run();
-            keep(r);
-            progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), {:.1f} "
-                                 "MB/s, peak RSS {:.0f} MB",
-                                 r.name, r.system, r.guarantee, r.records_per_s,
-                                 r.steady_records_per_s.value_or(0), r.mb_per_s, r.peak_rss_mb));
+            std::vector<result> out;
+            if constexpr (std::is_same_v<decltype(run()), result>) {
+                out.push_back(run());
+            } else {
+                out = run();
+            }
+            for (const result& r : out) {
+                keep(r);
+                progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), "
+                                     "{:.1f} MB/s, peak RSS {:.0f} MB",
+                                     r.name, r.system, r.guarantee, r.records_per_s,
+                                     r.steady_records_per_s.value_or(0), r.mb_per_s,
+                                     r.peak_rss_mb));
+            }
         } catch (const std::exception& e) {
             progress(fmt::format("a run failed and is left out of the results: {}", e.what()));
         }
@@ -353,6 +470,15 @@ private:
 
     std::string name(const std::string& what) {
         return fmt::format("bench-{}-{}-{}", _run_id, what, _counter++);
+    }
+
+    // The input of a base scenario, written on first use and shared by its variants.
+    std::string input_of(const std::string& base) {
+        auto it = _inputs.find(base);
+        if (it == _inputs.end()) {
+            it = _inputs.emplace(base, preload(base)).first;
+        }
+        return it->second;
     }
 
     // Writes the scenario's input once; returns the topic.
@@ -417,7 +543,7 @@ private:
     std::vector<std::string> command(const std::string& system, const std::string& scenario,
                                      const std::string& guarantee, const std::string& app_id,
                                      const std::string& input, const std::string& output,
-                                     const std::string& state_dir) const {
+                                     const std::string& state_dir, int threads = 1) const {
         std::vector<std::string> args;
         if (system == "rdkafka") {
             args.push_back(_o.bin_dir + "/brook-bench-rdkafka");
@@ -449,6 +575,9 @@ private:
                                  state_dir,
                                  "--grace-ms",
                                  std::to_string(grace)});
+        if (threads != 1) { // rdkafka has one loop; only the scaling scenarios ask for more
+            args.insert(args.end(), {"--threads", std::to_string(threads)});
+        }
         return args;
     }
 
@@ -478,23 +607,40 @@ private:
                                                               const std::string& group,
                                                               const std::string& topic,
                                                               int64_t total) const {
+        std::vector<system_process*> one{&proc};
+        return wait_caught_up(one, group, topic, total);
+    }
+
+    // The same for the instances of one group: every one must be RUNNING, none failed.
+    std::pair<clock_type::time_point, int64_t>
+    wait_caught_up(const std::vector<system_process*>& procs, const std::string& group,
+                   const std::string& topic, int64_t total) const {
         kafka::client_config cc = client();
         cc.set("group.id", group);
         kafka::consumer watcher(cc);
         const auto deadline = clock_type::now() + _o.run_timeout;
         std::optional<std::pair<clock_type::time_point, int64_t>> tenth;
         while (clock_type::now() < deadline) {
-            if (auto e = proc.error()) {
-                throw std::runtime_error(*e);
-            }
-            if (proc.exited()) {
-                throw std::runtime_error("the system exited early");
+            bool running = true; // every instance has been RUNNING
+            bool settled = true; // and is RUNNING now, its group not rebalancing
+            for (system_process* proc : procs) {
+                if (auto e = proc->error()) {
+                    throw std::runtime_error(*e);
+                }
+                if (proc->exited()) {
+                    throw std::runtime_error("the system exited early");
+                }
+                running = running && proc->running_at().has_value();
+                settled = settled && proc->running_now();
             }
             const int64_t done = committed(watcher, topic);
-            if (!tenth && done >= total / 10) {
+            // Steady state starts at the first commit past a tenth of the input seen while
+            // the group is settled: the rebalances of instances or threads joining one by
+            // one (each waits for the next heartbeat, 3 s by default) are start-up.
+            if (!tenth && done >= total / 10 && settled) {
                 tenth.emplace(clock_type::now(), done);
             }
-            if (proc.running_at() && done >= total) {
+            if (running && done >= total) {
                 return *tenth;
             }
             std::this_thread::sleep_for(20ms);
@@ -562,75 +708,119 @@ private:
         return {at(0.5), at(0.99)};
     }
 
-    result throughput(const std::string& scenario, const std::string& system,
-                      const std::string& guarantee, const std::string& input) {
+    // One run of `spec` until the group's commits cover `target` records of `input`
+    // (the whole input, or a tenth of it in a warm-up round). Instances start together, each
+    // with a state directory of its own; peak RSS is theirs summed.
+    result throughput(const std::string& scenario, const scenario_spec& spec,
+                      const std::string& system, const std::string& guarantee,
+                      const std::string& input, int64_t target) {
         const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         // Log-append time on the output: what the latency probes read.
         create_topic(output, _o.partitions, {{"message.timestamp.type", "LogAppendTime"}});
-        if (scenario == "metrics") {
+        if (spec.base == "metrics") {
             create_topic(output + ".dlq", _o.partitions);
         }
-        const auto state_dir = std::filesystem::temp_directory_path() / app_id;
-        system_process proc(
-            command(system, scenario, guarantee, app_id, input, output, state_dir.string()));
-        const auto [tenth_at, tenth] = wait_caught_up(proc, app_id, input, _o.records);
+        std::vector<std::filesystem::path> state_dirs;
+        std::vector<std::unique_ptr<system_process>> procs;
+        std::vector<system_process*> watched;
+        for (int i = 0; i < spec.instances; ++i) {
+            state_dirs.push_back(std::filesystem::temp_directory_path() /
+                                 fmt::format("{}-{}", app_id, i));
+            procs.push_back(std::make_unique<system_process>(
+                command(system, spec.base, guarantee, app_id, input, output,
+                        state_dirs.back().string(), spec.threads)));
+            watched.push_back(procs.back().get());
+        }
+        const auto [tenth_at, tenth] = wait_caught_up(watched, app_id, input, target);
         const auto done = clock_type::now();
         result r;
         r.name = scenario;
         r.system = system;
         r.guarantee = guarantee;
-        r.records = _o.records;
-        r.seconds = std::chrono::duration<double>(done - proc.started()).count();
-        r.startup_s = std::chrono::duration<double>(*proc.running_at() - proc.started()).count();
-        r.records_per_s = static_cast<double>(_o.records) / r.seconds;
-        const double steady = std::chrono::duration<double>(done - tenth_at).count();
-        if (steady > 0 && tenth < _o.records) {
-            r.steady_records_per_s = static_cast<double>(_o.records - tenth) / steady;
+        r.threads = spec.threads;
+        r.instances = spec.instances;
+        r.records = target;
+        const auto started = procs.front()->started();
+        clock_type::time_point running = started;
+        for (const auto& proc : procs) {
+            running = std::max(running, *proc->running_at());
+            r.peak_rss_mb += proc->peak_rss_mb();
         }
-        r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 / r.seconds;
-        r.peak_rss_mb = proc.peak_rss_mb();
-        // Latency probes need a result per probe: the joins give none (no partner).
-        if (scenario != "metrics" && !scenario.ends_with("-join")) {
+        r.seconds = std::chrono::duration<double>(done - started).count();
+        r.startup_s = std::chrono::duration<double>(running - started).count();
+        r.records_per_s = static_cast<double>(target) / r.seconds;
+        const double steady = std::chrono::duration<double>(done - tenth_at).count();
+        if (steady > 0 && tenth < target) {
+            r.steady_records_per_s = static_cast<double>(target - tenth) / steady;
+        }
+        r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 *
+                     (static_cast<double>(target) / static_cast<double>(_o.records)) / r.seconds;
+        // Latency probes need a result per probe: the joins give none (no partner). One
+        // instance only: the probes measure a system, not a group's spread.
+        if (spec.base != "metrics" && !spec.base.ends_with("-join") && spec.instances == 1 &&
+            target == _o.records) {
             const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
             r.p50_ms = p50;
             r.p99_ms = p99;
         }
-        proc.stop();
-        std::filesystem::remove_all(state_dir);
+        procs.clear(); // stops them
+        for (const auto& dir : state_dirs) {
+            std::filesystem::remove_all(dir);
+        }
         return r;
     }
 
-    result restore(const std::string& system) {
-        const std::string input = name("restore-in");
+    // A count over `keys` distinct keys, built from an input of one record per key (the
+    // "<scenario>-count" result: its rates and peak RSS), then, with the state directory
+    // deleted, rebuilt from the changelog by a fresh start (the "<scenario>" result:
+    // records restored per second from start until the last RESTORED, peak RSS).
+    std::vector<result> restore(const std::string& scenario, const std::string& system,
+                                int64_t keys) {
+        const std::string input = name(scenario + "-in");
         create_topic(input, _o.partitions);
         {
             kafka::client_config pc = client();
             pc.set("linger.ms", "20").set("batch.size", "1000000");
             kafka::producer p(pc);
             const kafka::topic_ptr t = p.open_topic(input);
-            for (int64_t i = 0; i < _o.records; ++i) {
+            for (int64_t i = 0; i < keys; ++i) {
                 p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
                           std::string("1"));
             }
             p.flush(120s);
         }
-        const std::string app_id = name(system + "-restore");
+        const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         create_topic(output, _o.partitions);
         const auto state_dir = std::filesystem::temp_directory_path() / app_id;
         const auto args =
             command(system, "count", "at_least_once", app_id, input, output, state_dir.string());
+        result count;
         {
             system_process build(args);
-            wait_caught_up(build, app_id, input, _o.records);
+            const auto [tenth_at, tenth] = wait_caught_up(build, app_id, input, keys);
+            const auto done = clock_type::now();
+            count.name = scenario + "-count";
+            count.system = system;
+            count.guarantee = "at_least_once";
+            count.records = keys;
+            count.seconds = std::chrono::duration<double>(done - build.started()).count();
+            count.startup_s =
+                std::chrono::duration<double>(*build.running_at() - build.started()).count();
+            count.records_per_s = static_cast<double>(keys) / count.seconds;
+            const double steady = std::chrono::duration<double>(done - tenth_at).count();
+            if (steady > 0 && tenth < keys) {
+                count.steady_records_per_s = static_cast<double>(keys - tenth) / steady;
+            }
+            count.peak_rss_mb = build.peak_rss_mb();
         }
         std::filesystem::remove_all(state_dir);
         system_process proc(args);
         const auto deadline = clock_type::now() + _o.run_timeout;
         int64_t restored = 0;
         clock_type::time_point last{};
-        while (clock_type::now() < deadline && restored < _o.records) {
+        while (clock_type::now() < deadline && restored < keys) {
             if (auto e = proc.error()) {
                 throw std::runtime_error(*e);
             }
@@ -641,12 +831,11 @@ private:
             }
             std::this_thread::sleep_for(50ms);
         }
-        if (restored < _o.records) {
-            throw std::runtime_error(
-                fmt::format("restored {} of {} records", restored, _o.records));
+        if (restored < keys) {
+            throw std::runtime_error(fmt::format("restored {} of {} records", restored, keys));
         }
         result r;
-        r.name = "restore";
+        r.name = scenario;
         r.system = system;
         r.guarantee = "at_least_once";
         r.records = restored;
@@ -655,7 +844,7 @@ private:
         r.peak_rss_mb = proc.peak_rss_mb();
         proc.stop();
         std::filesystem::remove_all(state_dir);
-        return r;
+        return {count, r};
     }
 
     options _o;
@@ -673,6 +862,7 @@ private:
     }();
     int _counter = 0;
     std::map<std::string, int64_t> _input_bytes;
+    std::map<std::string, std::string> _inputs; // base scenario -> its input topic
 };
 
 std::optional<double> find(const std::vector<result>& all, const std::string& name,
@@ -717,7 +907,8 @@ int main(int argc, char** argv) {
                 std::cout << "usage: brook-bench [--bootstrap-servers H:P] [--records N] "
                              "[--partitions P] [--record-size B] [--guarantee all|"
                              "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
-                             "[--scenarios a,b] [--systems a,b] [--repetitions N] "
+                             "[--scenarios a,b] [--eos-scenarios a,b|all] [--systems a,b] "
+                             "[--repetitions N] [--large-state-keys N] "
                              "[--warmup-rounds W] [--out FILE] "
                              "[--log-level error|warn|info|debug]\n";
                 return 0;
@@ -740,6 +931,10 @@ int main(int argc, char** argv) {
                 o.commit_interval_ms = integer_flag<int64_t>(flag, v);
             } else if (flag == "--scenarios") {
                 o.scenarios = split(v);
+            } else if (flag == "--large-state-keys") {
+                o.large_state_keys = integer_flag<int64_t>(flag, v);
+            } else if (flag == "--eos-scenarios") {
+                o.eos_scenarios = split(v); // "all" is looked for in run_all
             } else if (flag == "--systems") {
                 o.systems = split(v);
             } else if (flag == "--repetitions") {
@@ -775,64 +970,107 @@ int main(int argc, char** argv) {
 
     nlohmann::json doc;
     doc["machine"] = {{"cpus", std::thread::hardware_concurrency()}};
+    doc["versions"] = {{"librdkafka", rd_kafka_version_str()}};
     doc["records"] = o.records;
     doc["partitions"] = o.partitions;
     doc["commit_interval_ms"] = o.commit_interval_ms;
     doc["repetitions"] = o.repetitions;
     doc["warmup_rounds"] = o.warmup_rounds;
     doc["scenarios"] = nlohmann::json::array();
-    for (const auto& r : all) {
-        doc["scenarios"].push_back(
-            {{"name", r.name},
-             {"system", r.system},
-             {"guarantee", r.guarantee},
-             {"records", r.records},
-             {"seconds", r.seconds},
-             {"records_per_s", r.records_per_s},
-             {"mb_per_s", r.mb_per_s},
-             {"p50_ms", r.p50_ms ? nlohmann::json(*r.p50_ms) : nullptr},
-             {"p99_ms", r.p99_ms ? nlohmann::json(*r.p99_ms) : nullptr},
-             {"peak_rss_mb", r.peak_rss_mb},
-             {"startup_s", r.startup_s},
-             {"steady_records_per_s",
-              r.steady_records_per_s ? nlohmann::json(*r.steady_records_per_s) : nullptr},
-             {"records_per_s_runs", r.records_per_s_runs}});
-    }
-    const auto rps = &result::records_per_s;
-    const std::string alos = "at_least_once";
-    doc["ratios"] = {
-        {"passthrough_vs_rdkafka", ratio(find(all, "passthrough", "brook", alos, rps),
-                                         find(all, "passthrough", "rdkafka", alos, rps))},
-        {"metrics_vs_kafka_streams", ratio(find(all, "metrics", "brook", alos, rps),
-                                           find(all, "metrics", "kafka-streams", alos, rps))},
-        {"windowed_count_vs_kafka_streams",
-         ratio(find(all, "windowed-count", "brook", alos, rps),
-               find(all, "windowed-count", "kafka-streams", alos, rps))},
-        {"stream_table_join_vs_kafka_streams",
-         ratio(find(all, "stream-table-join", "brook", alos, rps),
-               find(all, "stream-table-join", "kafka-streams", alos, rps))},
-        {"stream_stream_join_vs_kafka_streams",
-         ratio(find(all, "stream-stream-join", "brook", alos, rps),
-               find(all, "stream-stream-join", "kafka-streams", alos, rps))},
-        {"eos_vs_alos", ratio(find(all, "metrics", "brook", "exactly_once_v2", rps),
-                              find(all, "metrics", "brook", alos, rps))},
-        {"restore_vs_kafka_streams", ratio(find(all, "restore", "brook", alos, rps),
-                                           find(all, "restore", "kafka-streams", alos, rps))},
-        {"rss_vs_kafka_streams",
-         ratio(find(all, "metrics", "brook", alos, &result::peak_rss_mb),
-               find(all, "metrics", "kafka-streams", alos, &result::peak_rss_mb))},
+    const auto optional_json = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     };
+    const auto spread_json = [](const std::vector<double>& v) {
+        if (v.empty()) {
+            return nlohmann::json(nullptr);
+        }
+        const spread s = spread_of(v);
+        return nlohmann::json{{"min", s.min}, {"median", s.median}, {"max", s.max}};
+    };
+    for (const auto& r : all) {
+        doc["scenarios"].push_back({{"name", r.name},
+                                    {"system", r.system},
+                                    {"guarantee", r.guarantee},
+                                    {"threads", r.threads},
+                                    {"instances", r.instances},
+                                    {"records", r.records},
+                                    {"seconds", r.seconds},
+                                    {"records_per_s", r.records_per_s},
+                                    {"mb_per_s", r.mb_per_s},
+                                    {"p50_ms", optional_json(r.p50_ms)},
+                                    {"p99_ms", optional_json(r.p99_ms)},
+                                    {"peak_rss_mb", r.peak_rss_mb},
+                                    {"startup_s", r.startup_s},
+                                    {"steady_records_per_s", optional_json(r.steady_records_per_s)},
+                                    {"records_per_s_runs", r.records_per_s_runs},
+                                    {"steady_records_per_s_runs", r.steady_runs},
+                                    {"records_per_s_spread", spread_json(r.records_per_s_runs)},
+                                    {"steady_records_per_s_spread", spread_json(r.steady_runs)}});
+    }
+    // Headline ratios compare steady rates (restore has none: its rate is the restore's);
+    // whole_run_ratios the same pairs over whole runs, start-up included.
+    const std::string alos = "at_least_once";
+    const std::string eos = "exactly_once_v2";
+    const auto ratios = [&](bool steady) {
+        const auto rate = [&](const std::string& scenario, const std::string& system,
+                              const std::string& guarantee) -> std::optional<double> {
+            for (const auto& r : all) {
+                if (r.name == scenario && r.system == system && r.guarantee == guarantee) {
+                    return steady ? headline(r) : std::optional<double>(r.records_per_s);
+                }
+            }
+            return std::nullopt;
+        };
+        nlohmann::json out;
+        out["passthrough_vs_rdkafka"] =
+            ratio(rate("passthrough", "brook", alos), rate("passthrough", "rdkafka", alos));
+        for (const char* scenario :
+             {"metrics", "windowed-count", "stream-table-join", "stream-stream-join"}) {
+            std::string key = std::string(scenario) + "_vs_kafka_streams";
+            std::replace(key.begin(), key.end(), '-', '_');
+            out[key] = ratio(rate(scenario, "brook", alos), rate(scenario, "kafka-streams", alos));
+        }
+        out["eos_vs_alos"] = ratio(rate("metrics", "brook", eos), rate("metrics", "brook", alos));
+        for (const char* scenario :
+             {"restore-count", "restore", "large-state-count", "large-state"}) {
+            std::string key = std::string(scenario) + "_vs_kafka_streams";
+            std::replace(key.begin(), key.end(), '-', '_');
+            out[key] = ratio(rate(scenario, "brook", alos), rate(scenario, "kafka-streams", alos));
+        }
+        for (const char* system : {"brook", "kafka-streams"}) {
+            std::string prefix = system;
+            std::replace(prefix.begin(), prefix.end(), '-', '_');
+            out[prefix + "_2_threads_vs_1"] = ratio(rate("windowed-count-2-threads", system, alos),
+                                                    rate("windowed-count", system, alos));
+            out[prefix + "_2_instances_vs_1"] =
+                ratio(rate("windowed-count-2-instances", system, alos),
+                      rate("windowed-count", system, alos));
+        }
+        return out;
+    };
+    doc["ratios"] = ratios(true);
+    doc["ratios"]["rss_vs_kafka_streams"] =
+        ratio(find(all, "metrics", "brook", alos, &result::peak_rss_mb),
+              find(all, "metrics", "kafka-streams", alos, &result::peak_rss_mb));
+    doc["ratios"]["large_state_rss_vs_kafka_streams"] =
+        ratio(find(all, "large-state-count", "brook", alos, &result::peak_rss_mb),
+              find(all, "large-state-count", "kafka-streams", alos, &result::peak_rss_mb));
+    doc["whole_run_ratios"] = ratios(false);
     std::ofstream(o.out) << doc.dump(2) << "\n";
 
-    std::cout << fmt::format("{:<19} {:<14} {:<16} {:>10} {:>12} {:>7} {:>8} {:>8} {:>7}\n",
-                             "scenario", "system", "guarantee", "records/s", "after start", "MB/s",
-                             "p50 ms", "p99 ms", "RSS MB");
+    std::cout << fmt::format("{:<27} {:<14} {:<16} {:>10} {:>19} {:>10} {:>8} {:>7} {:>8} {:>8} "
+                             "{:>7}\n",
+                             "scenario", "system", "guarantee", "steady/s", "steady min-max",
+                             "whole/s", "start s", "MB/s", "p50 ms", "p99 ms", "RSS MB");
     for (const auto& r : all) {
+        const spread s = spread_of(r.steady_runs);
         std::cout << fmt::format(
-            "{:<19} {:<14} {:<16} {:>10.0f} {:>12} {:>7.1f} {:>8} {:>8} {:>7.0f}\n", r.name,
-            r.system, r.guarantee, r.records_per_s,
-            r.steady_records_per_s ? fmt::format("{:.0f}", *r.steady_records_per_s) : "-",
-            r.mb_per_s, r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
+            "{:<27} {:<14} {:<16} {:>10} {:>19} {:>10.0f} {:>8.1f} {:>7.1f} {:>8} {:>8} "
+            "{:>7.0f}\n",
+            r.name, r.system, r.guarantee, headline(r) ? fmt::format("{:.0f}", *headline(r)) : "-",
+            r.steady_runs.empty() ? "-" : fmt::format("{:.0f}-{:.0f}", s.min, s.max),
+            r.records_per_s, r.startup_s, r.mb_per_s,
+            r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
             r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
     }
     std::cout << "ratios: " << doc["ratios"].dump() << "\n";

@@ -6,12 +6,13 @@
 //                   stream-stream-join
 //       --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC
 //       [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N
-//       --state-dir DIR [--window-ms 60000] [--grace-ms 10000]
+//       --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]
 //
 // stdout: `STATE <state>` on each change, `RESTORED <store> <records> <millis>` when a
 // store partition finished restoring, `ERROR <message>`, and `EXIT` last. SIGTERM or
 // SIGINT closes with a final commit. Settings matched with the Kafka Streams side: one
-// stream thread, linger.ms=5, batch.size=131072, a 10 MiB record cache, RocksDB stores.
+// stream thread unless --threads says more (1 to 16), linger.ms=5, batch.size=131072, a 10 MiB
+// record cache, RocksDB stores.
 
 #include <chrono>
 #include <cstdio>
@@ -129,7 +130,8 @@ constexpr const char* usage =
     "         --bootstrap-servers HOST:PORT --application-id ID --input TOPIC\n"
     "         --output TOPIC [--dlq TOPIC] --state-dir DIR\n"
     "         [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms 100]\n"
-    "         [--window-ms 60000] [--grace-ms 10000] [--log-level error|warn|info|debug]\n"
+    "         [--window-ms 60000] [--grace-ms 10000] [--threads 1]\n"
+    "         [--log-level error|warn|info|debug]\n"
     "Brook's side of brook-bench, one scenario per process; see docs/benchmarks.md.\n";
 
 int main(int argc, char** argv) {
@@ -141,6 +143,7 @@ int main(int argc, char** argv) {
     std::map<std::string, std::string> a = {{"window-ms", "60000"},
                                             {"grace-ms", "10000"},
                                             {"guarantee", "at_least_once"},
+                                            {"threads", "1"},
                                             {"commit-interval-ms", "100"}};
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
@@ -174,6 +177,14 @@ int main(int argc, char** argv) {
         }
         set_log_level(*level);
     }
+    if (a["threads"].size() > 2 ||
+        a["threads"].find_first_not_of("0123456789") != std::string::npos || a["threads"].empty() ||
+        std::stoi(a["threads"]) < 1 || std::stoi(a["threads"]) > 16) {
+        say(fmt::format("ERROR --threads must be a whole number from 1 to 16, got '{}'",
+                        a["threads"]));
+        say("EXIT");
+        return 2;
+    }
     if (!a.contains("dlq")) {
         a["dlq"] = a["input"] + ".dlq";
     }
@@ -186,7 +197,7 @@ int main(int argc, char** argv) {
                                                 {"state.dir", a["state-dir"]},
                                                 {"processing.guarantee", a["guarantee"]},
                                                 {"commit.interval.ms", a["commit-interval-ms"]},
-                                                {"num.stream.threads", "1"},
+                                                {"num.stream.threads", a["threads"]},
                                                 {"statestore.cache.max.bytes", "10485760"},
                                                 {"producer.linger.ms", "5"},
                                                 {"producer.batch.size", "131072"}}));

@@ -12,7 +12,7 @@ import java.util.Set;
  * --scenario passthrough|metrics|windowed-count|count --bootstrap-servers HOST:PORT
  * --application-id ID --input TOPIC --output TOPIC [--dlq TOPIC]
  * --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N --state-dir DIR
- * [--window-ms 60000] [--grace-ms 10000]
+ * [--window-ms 60000] [--grace-ms 10000] [--threads 1]
  * </pre>
  *
  * Both {@code --name value} and {@code --name=value} are accepted.
@@ -28,7 +28,8 @@ record Options(
         long commitIntervalMs,
         String stateDir,
         long windowMs,
-        long graceMs) {
+        long graceMs,
+        int threads) {
 
     enum Scenario {
         PASSTHROUGH("passthrough"),
@@ -60,11 +61,11 @@ record Options(
             + "|stream-stream-join"
             + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
             + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
-            + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000]";
+            + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]";
 
     private static final List<String> REQUIRED = List.of("scenario", "bootstrap-servers",
             "application-id", "input", "output", "guarantee", "commit-interval-ms", "state-dir");
-    private static final Set<String> OPTIONAL = Set.of("dlq", "window-ms", "grace-ms");
+    private static final Set<String> OPTIONAL = Set.of("dlq", "window-ms", "grace-ms", "threads");
 
     /** Throws IllegalArgumentException with a one-line reason when the arguments are wrong. */
     static Options parse(String[] args) {
@@ -118,7 +119,15 @@ record Options(
                 number(values, "commit-interval-ms", null, 0),
                 values.get("state-dir"),
                 number(values, "window-ms", 60_000L, 1),
-                number(values, "grace-ms", 10_000L, 0));
+                number(values, "grace-ms", 10_000L, 0),
+                threads(number(values, "threads", 1L, 1)));
+    }
+
+    private static int threads(long n) {
+        if (n > 16) {
+            throw new IllegalArgumentException("--threads must be from 1 to 16, got " + n);
+        }
+        return (int) n;
     }
 
     private static long number(Map<String, String> values, String name, Long fallback, long min) {

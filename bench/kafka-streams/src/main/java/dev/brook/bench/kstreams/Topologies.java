@@ -8,6 +8,7 @@ import dev.brook.bench.kstreams.ParsedMetric.Metric;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
@@ -44,7 +45,8 @@ final class Topologies {
 
     private Topologies() {}
 
-    static Topology build(Options options) {
+    /** {@code config} is the application's: building with it applies topology.optimization. */
+    static Topology build(Options options, Properties config) {
         StreamsBuilder builder = new StreamsBuilder();
         switch (options.scenario()) {
             case PASSTHROUGH -> passthrough(builder, options);
@@ -54,7 +56,7 @@ final class Topologies {
             case STREAM_TABLE_JOIN -> streamTableJoin(builder, options);
             case STREAM_STREAM_JOIN -> streamStreamJoin(builder, options);
         }
-        return builder.build();
+        return builder.build(config);
     }
 
     /** Bytes in, the same bytes out. */

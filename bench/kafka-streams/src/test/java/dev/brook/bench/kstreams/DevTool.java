@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -202,8 +204,8 @@ public final class DevTool {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             List<String> topics = admin.listTopics().names().get().stream().filter(t -> t.startsWith(prefix)).toList();
             admin.deleteTopics(topics).all().get();
-            List<String> groups = admin.listConsumerGroups().all().get().stream()
-                    .map(g -> g.groupId()).filter(g -> g.startsWith(prefix)).toList();
+            List<String> groups = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get().stream()
+                    .map(GroupListing::groupId).filter(g -> g.startsWith(prefix)).toList();
             for (var result : admin.deleteConsumerGroups(groups).deletedGroups().values()) {
                 try {
                     result.get();
