@@ -5,7 +5,8 @@
 //               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
 //               windowed-count-2-threads,windowed-count-2-instances,stream-table-join,
-//               stream-stream-join,restore] [--eos-scenarios passthrough,metrics|all]
+//               stream-stream-join,restore,failover,failover-standby]
+//               [--eos-scenarios passthrough,metrics|all]
 //               [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
 //               [--warmup-rounds 0] [--out results.json]
 //
@@ -36,6 +37,10 @@
 //                  RESTORED, records restored / s.
 //   large-state    the same over --large-state-keys distinct keys (10,000,000), far more
 //                  than the block cache holds; run only when named in --scenarios.
+//   failover       two instances count --records/4 keys with a 6 s session (failover-standby:
+//                  and one standby replica); one is SIGKILLed, and failover_s is the time
+//                  until every input partition serves probes again (see failover()), with
+//                  the records the survivor restored for it.
 // Scaling: windowed-count-2-threads runs windowed-count with num.stream.threads=2,
 // windowed-count-2-instances as two one-thread processes in one group (peak RSS summed);
 // the ratios set each against windowed-count's one thread, one instance.
@@ -103,7 +108,9 @@ struct options {
                                           "windowed-count-2-instances",
                                           "stream-table-join",
                                           "stream-stream-join",
-                                          "restore"};
+                                          "restore",
+                                          "failover",
+                                          "failover-standby"};
     // The scenarios also run under exactly_once_v2 (when --guarantee names it): the
     // passthrough for the transaction's own cost, metrics for eos_vs_alos. The others run
     // at_least_once only, which keeps `make bench` within its time at 2,000,000 records.
@@ -198,6 +205,14 @@ public:
         }
         return 0;
     }
+    // SIGKILL, as a crash: no commit, no leaving the group.
+    void kill_now() {
+        if (_pid > 0) {
+            kill(_pid, SIGKILL);
+            waitpid(_pid, nullptr, 0);
+            _pid = -1;
+        }
+    }
     void stop() {
         if (_pid <= 0) {
             return;
@@ -270,6 +285,12 @@ struct result {
     int instances = 1;                      // processes in the one consumer group
     std::vector<double> records_per_s_runs; // every repetition's rate, in run order
     std::vector<double> steady_runs;        // every repetition's steady rate, in run order
+    // Failover runs: seconds from the SIGKILL until every partition served again, that
+    // less the session timeout, and the records the survivor restored for it.
+    std::optional<double> failover_s;
+    std::optional<double> after_session_s;
+    int64_t restored_after_kill = 0;
+    std::vector<double> failover_runs;
 };
 
 // The rate a run is judged by: its steady rate.
@@ -324,18 +345,25 @@ spread spread_of(std::vector<double> v) {
 result median_run(std::vector<result> runs) {
     std::vector<double> rates;
     std::vector<double> steady;
+    std::vector<double> failover;
     for (const auto& r : runs) {
         rates.push_back(r.records_per_s);
         if (r.steady_records_per_s) {
             steady.push_back(*r.steady_records_per_s);
         }
+        if (r.failover_s) {
+            failover.push_back(*r.failover_s);
+        }
     }
-    std::sort(runs.begin(), runs.end(), [](const result& a, const result& b) {
-        return headline(a).value_or(a.records_per_s) < headline(b).value_or(b.records_per_s);
-    });
+    const auto order = [](const result& r) {
+        return r.failover_s ? *r.failover_s : headline(r).value_or(r.records_per_s);
+    };
+    std::sort(runs.begin(), runs.end(),
+              [&](const result& a, const result& b) { return order(a) < order(b); });
     result m = runs[(runs.size() - 1) / 2];
     m.records_per_s_runs = std::move(rates);
     m.steady_runs = std::move(steady);
+    m.failover_runs = std::move(failover);
     return m;
 }
 
@@ -359,8 +387,9 @@ public:
                 runs[it->second].push_back(r);
             };
             const scenario_spec spec = parse_scenario(scenario);
-            const std::string input =
-                spec.base == "restore" || spec.base == "large-state" ? "" : input_of(spec.base);
+            const bool own_input = spec.base == "restore" || spec.base == "large-state" ||
+                                   spec.base.starts_with("failover");
+            const std::string input = own_input ? "" : input_of(spec.base);
             for (int round = 1 - _o.warmup_rounds; round <= _o.repetitions; ++round) {
                 // A warm-up run stops once a tenth of the input is committed: enough to
                 // warm the broker's JVM and page cache, at a tenth of a round's time.
@@ -375,6 +404,17 @@ public:
                                          scenario));
                 } else if (_o.repetitions > 1) {
                     progress(fmt::format("{}: round {} of {}", scenario, round, _o.repetitions));
+                }
+                if (scenario == "failover" || scenario == "failover-standby") {
+                    for (const auto& system : _o.systems) {
+                        if (system != "rdkafka") {
+                            run_guarded(keep, [&] {
+                                return failover(scenario, system, scenario == "failover" ? 0 : 1,
+                                                counted ? _o.records / 4 : _o.records / 40);
+                            });
+                        }
+                    }
+                    continue;
                 }
                 if (scenario == "restore" || scenario == "large-state") {
                     const int64_t keys = scenario == "restore" ? _o.records : _o.large_state_keys;
@@ -427,6 +467,12 @@ private:
             }
             for (const result& r : out) {
                 keep(r);
+                if (r.failover_s) {
+                    progress(fmt::format("{} {}: served again {:.2f} s after the kill, {} "
+                                         "records restored",
+                                         r.name, r.system, *r.failover_s, r.restored_after_kill));
+                    continue;
+                }
                 progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), "
                                      "{:.1f} MB/s, peak RSS {:.0f} MB",
                                      r.name, r.system, r.guarantee, r.records_per_s,
@@ -543,7 +589,8 @@ private:
     std::vector<std::string> command(const std::string& system, const std::string& scenario,
                                      const std::string& guarantee, const std::string& app_id,
                                      const std::string& input, const std::string& output,
-                                     const std::string& state_dir, int threads = 1) const {
+                                     const std::string& state_dir, int threads = 1,
+                                     std::optional<int> standbys = std::nullopt) const {
         std::vector<std::string> args;
         if (system == "rdkafka") {
             args.push_back(_o.bin_dir + "/brook-bench-rdkafka");
@@ -577,6 +624,11 @@ private:
                                  std::to_string(grace)});
         if (threads != 1) { // rdkafka has one loop; only the scaling scenarios ask for more
             args.insert(args.end(), {"--threads", std::to_string(threads)});
+        }
+        if (standbys) { // the failover scenarios: standbys, and a session both systems share
+            args.insert(args.end(),
+                        {"--standbys", std::to_string(*standbys), "--session-timeout-ms",
+                         std::to_string(failover_session.count())});
         }
         return args;
     }
@@ -847,6 +899,121 @@ private:
         return {count, r};
     }
 
+    // Two instances count `keys` keys (one record each) with `standbys` standby replicas and
+    // a 6 s session; once both are caught up and settled (and 5 s more, for standbys to
+    // catch up), one is SIGKILLed while probes go to every input partition (one each 5 ms,
+    // round robin). failover_s runs from the kill until every partition has sent output
+    // for a probe written after it: the dead member's partitions wait for its session to
+    // end, a rebalance, and their stores to restore or their standbys to take over.
+    result failover(const std::string& scenario, const std::string& system, int standbys,
+                    int64_t keys) {
+        const std::string input = name(scenario + "-in");
+        create_topic(input, _o.partitions);
+        {
+            kafka::client_config pc = client();
+            pc.set("linger.ms", "20").set("batch.size", "1000000");
+            kafka::producer p(pc);
+            const kafka::topic_ptr t = p.open_topic(input);
+            for (int64_t i = 0; i < keys; ++i) {
+                p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
+                          std::string("1"));
+            }
+            p.flush(120s);
+        }
+        const std::string app_id = name(system + "-" + scenario);
+        const std::string output = app_id + "-out";
+        create_topic(output, _o.partitions);
+        std::vector<std::filesystem::path> dirs;
+        std::vector<std::unique_ptr<system_process>> procs;
+        for (int i = 0; i < 2; ++i) {
+            dirs.push_back(std::filesystem::temp_directory_path() /
+                           fmt::format("{}-{}", app_id, i));
+            procs.push_back(std::make_unique<system_process>(
+                command(system, "count", "at_least_once", app_id, input, output,
+                        dirs.back().string(), 1, standbys)));
+        }
+        wait_caught_up({procs[0].get(), procs[1].get()}, app_id, input, keys);
+        std::this_thread::sleep_for(5s);
+
+        kafka::client_config cc = client();
+        cc.set("group.id", name("failover-reader"));
+        kafka::consumer reader(cc);
+        std::vector<std::tuple<std::string, int32_t, int64_t>> assignment;
+        for (int p = 0; p < _o.partitions; ++p) {
+            assignment.emplace_back(output, p, RD_KAFKA_OFFSET_END);
+        }
+        reader.assign(*kafka::make_partition_list(assignment));
+        std::vector<kafka::message_ptr> batch;
+        reader.poll_batch(batch, 100, 1s);
+        kafka::producer p(client());
+        const kafka::topic_ptr t = p.open_topic(input);
+        const size_t survivor_restores = procs[0]->restored().size();
+
+        procs[1]->kill_now();
+        const auto killed = clock_type::now();
+        std::vector<std::optional<clock_type::time_point>> served(
+            static_cast<size_t>(_o.partitions));
+        int64_t sent = 0;
+        const auto all_served = [&] {
+            return std::all_of(served.begin(), served.end(),
+                               [](const auto& when) { return when.has_value(); });
+        };
+        while (!all_served() && clock_type::now() - killed < 180s) {
+            if (auto e = procs[0]->error()) {
+                throw std::runtime_error(*e);
+            }
+            while (clock_type::now() - killed >= sent * 5ms) {
+                const auto partition = static_cast<int32_t>(sent % _o.partitions);
+                p.produce(t.get(), partition, fmt::format("probe-{}-{}", partition, sent),
+                          std::string("1"));
+                ++sent;
+            }
+            p.poll(0ms);
+            batch.clear();
+            reader.poll_batch(batch, 1000, 5ms);
+            for (const auto& m : batch) {
+                if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->key == nullptr) {
+                    continue;
+                }
+                const std::string key(static_cast<const char*>(m->key), m->key_len);
+                int partition = -1;
+                if (std::sscanf(key.c_str(), "probe-%d-", &partition) == 1 && partition >= 0 &&
+                    partition < _o.partitions && !served[static_cast<size_t>(partition)]) {
+                    served[static_cast<size_t>(partition)] = clock_type::now();
+                }
+            }
+        }
+        if (!all_served()) {
+            throw std::runtime_error("a partition was not served again within 180 s of the kill");
+        }
+        clock_type::time_point last = killed;
+        for (const auto& when : served) {
+            last = std::max(last, *when);
+        }
+        result r;
+        r.name = scenario;
+        r.system = system;
+        r.guarantee = "at_least_once";
+        r.records = keys;
+        r.failover_s = std::chrono::duration<double>(last - killed).count();
+        r.after_session_s = *r.failover_s - std::chrono::duration<double>(failover_session).count();
+        const auto restores = procs[0]->restored();
+        for (size_t i = survivor_restores; i < restores.size(); ++i) {
+            r.restored_after_kill += restores[i].first;
+        }
+        r.peak_rss_mb = procs[0]->peak_rss_mb();
+        p.flush(30s);
+        procs.clear();
+        for (const auto& dir : dirs) {
+            std::filesystem::remove_all(dir);
+        }
+        return r;
+    }
+
+    // The session timeout of the failover runs: the broker's least (group.min.session.
+    // timeout.ms), so that the measured time is mostly what the systems do.
+    static constexpr std::chrono::milliseconds failover_session{6000};
+
     options _o;
     std::string _run_id;
     // Event time of the first input record: a whole hour, about two hours ago. Recent, so
@@ -868,6 +1035,17 @@ private:
 std::optional<double> find(const std::vector<result>& all, const std::string& name,
                            const std::string& system, const std::string& guarantee,
                            double result::*field) {
+    for (const auto& r : all) {
+        if (r.name == name && r.system == system && r.guarantee == guarantee) {
+            return r.*field;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> find(const std::vector<result>& all, const std::string& name,
+                           const std::string& system, const std::string& guarantee,
+                           std::optional<double> result::*field) {
     for (const auto& r : all) {
         if (r.name == name && r.system == system && r.guarantee == guarantee) {
             return r.*field;
@@ -1005,7 +1183,11 @@ int main(int argc, char** argv) {
                                     {"records_per_s_runs", r.records_per_s_runs},
                                     {"steady_records_per_s_runs", r.steady_runs},
                                     {"records_per_s_spread", spread_json(r.records_per_s_runs)},
-                                    {"steady_records_per_s_spread", spread_json(r.steady_runs)}});
+                                    {"steady_records_per_s_spread", spread_json(r.steady_runs)},
+                                    {"failover_s", optional_json(r.failover_s)},
+                                    {"failover_after_session_s", optional_json(r.after_session_s)},
+                                    {"failover_restored_records", r.restored_after_kill},
+                                    {"failover_s_spread", spread_json(r.failover_runs)}});
     }
     // Headline ratios compare steady rates (restore has none: its rate is the restore's);
     // whole_run_ratios the same pairs over whole runs, start-up included.
@@ -1056,6 +1238,19 @@ int main(int argc, char** argv) {
         ratio(find(all, "large-state-count", "brook", alos, &result::peak_rss_mb),
               find(all, "large-state-count", "kafka-streams", alos, &result::peak_rss_mb));
     doc["whole_run_ratios"] = ratios(false);
+    // Failover: Kafka Streams' time over Brook's (higher is better for Brook), with and
+    // without a standby, and Brook's time after the session ended (aim: under 2 s).
+    for (const char* scenario : {"failover", "failover-standby"}) {
+        std::string key = scenario;
+        std::replace(key.begin(), key.end(), '-', '_');
+        doc["ratios"][key + "_kafka_streams_s_vs_brook_s"] =
+            ratio(find(all, scenario, "kafka-streams", alos, &result::failover_s),
+                  find(all, scenario, "brook", alos, &result::failover_s));
+        const std::optional<double> after =
+            find(all, scenario, "brook", alos, &result::after_session_s);
+        doc["ratios"]["brook_" + key + "_s_after_session"] =
+            after ? nlohmann::json(*after) : nlohmann::json(nullptr);
+    }
     std::ofstream(o.out) << doc.dump(2) << "\n";
 
     std::cout << fmt::format("{:<27} {:<14} {:<16} {:>10} {:>19} {:>10} {:>8} {:>7} {:>8} {:>8} "
@@ -1063,6 +1258,9 @@ int main(int argc, char** argv) {
                              "scenario", "system", "guarantee", "steady/s", "steady min-max",
                              "whole/s", "start s", "MB/s", "p50 ms", "p99 ms", "RSS MB");
     for (const auto& r : all) {
+        if (r.failover_s) {
+            continue; // listed below
+        }
         const spread s = spread_of(r.steady_runs);
         std::cout << fmt::format(
             "{:<27} {:<14} {:<16} {:>10} {:>19} {:>10.0f} {:>8.1f} {:>7.1f} {:>8} {:>8} "
@@ -1072,6 +1270,16 @@ int main(int argc, char** argv) {
             r.records_per_s, r.startup_s, r.mb_per_s,
             r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
             r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
+    }
+    for (const auto& r : all) {
+        if (r.failover_s) {
+            const spread s = spread_of(r.failover_runs);
+            std::cout << fmt::format("{:<27} {:<14} served again {:.2f} s after the kill "
+                                     "({:.2f}-{:.2f}), {:.2f} s after the session ended, "
+                                     "{} records restored\n",
+                                     r.name, r.system, *r.failover_s, s.min, s.max,
+                                     *r.after_session_s, r.restored_after_kill);
+        }
     }
     std::cout << "ratios: " << doc["ratios"].dump() << "\n";
     std::cout << "results: " << o.out << "\n";

@@ -80,6 +80,11 @@ public final class Main {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.commitIntervalMs());
         props.put(StreamsConfig.STATE_DIR_CONFIG, options.stateDir());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, options.threads());
+        // The failover runs set these on both systems alike (Kafka Streams' defaults: no
+        // standby, a 45 s session).
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, options.standbys());
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                options.sessionTimeoutMs());
         // One broker: internal topics (changelogs, repartition topics) get one replica.
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
         // Every DSL optimization. They are off by default only so that existing applications

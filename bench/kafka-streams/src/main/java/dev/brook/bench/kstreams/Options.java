@@ -12,7 +12,8 @@ import java.util.Set;
  * --scenario passthrough|metrics|windowed-count|count --bootstrap-servers HOST:PORT
  * --application-id ID --input TOPIC --output TOPIC [--dlq TOPIC]
  * --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N --state-dir DIR
- * [--window-ms 60000] [--grace-ms 10000] [--threads 1]
+ * [--window-ms 60000] [--grace-ms 10000] [--threads 1] [--standbys 0]
+ * [--session-timeout-ms 45000]
  * </pre>
  *
  * Both {@code --name value} and {@code --name=value} are accepted.
@@ -29,7 +30,9 @@ record Options(
         String stateDir,
         long windowMs,
         long graceMs,
-        int threads) {
+        int threads,
+        int standbys,
+        int sessionTimeoutMs) {
 
     enum Scenario {
         PASSTHROUGH("passthrough"),
@@ -61,11 +64,13 @@ record Options(
             + "|stream-stream-join"
             + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
             + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
-            + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]";
+            + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]"
+            + " [--standbys 0] [--session-timeout-ms 45000]";
 
     private static final List<String> REQUIRED = List.of("scenario", "bootstrap-servers",
             "application-id", "input", "output", "guarantee", "commit-interval-ms", "state-dir");
-    private static final Set<String> OPTIONAL = Set.of("dlq", "window-ms", "grace-ms", "threads");
+    private static final Set<String> OPTIONAL = Set.of("dlq", "window-ms", "grace-ms", "threads", "standbys",
+            "session-timeout-ms");
 
     /** Throws IllegalArgumentException with a one-line reason when the arguments are wrong. */
     static Options parse(String[] args) {
@@ -120,14 +125,17 @@ record Options(
                 values.get("state-dir"),
                 number(values, "window-ms", 60_000L, 1),
                 number(values, "grace-ms", 10_000L, 0),
-                threads(number(values, "threads", 1L, 1)));
+                (int) atMost(values, "threads", number(values, "threads", 1L, 1), 16),
+                (int) atMost(values, "standbys", number(values, "standbys", 0L, 0), 16),
+                (int) atMost(values, "session-timeout-ms",
+                        number(values, "session-timeout-ms", 45_000L, 1), 3_600_000));
     }
 
-    private static int threads(long n) {
-        if (n > 16) {
-            throw new IllegalArgumentException("--threads must be from 1 to 16, got " + n);
+    private static long atMost(Map<String, String> values, String name, long n, long max) {
+        if (n > max) {
+            throw new IllegalArgumentException("--" + name + " must be at most " + max + ", got " + n);
         }
-        return (int) n;
+        return n;
     }
 
     private static long number(Map<String, String> values, String name, Long fallback, long min) {
