@@ -220,14 +220,12 @@ attempt_result first_partition_error(const rd_kafka_topic_partition_list_t& list
 
 void consumer::commit(const rd_kafka_topic_partition_list_t& offsets,
                       std::chrono::milliseconds timeout) {
-    // A copy per attempt: librdkafka writes each partition's error into the list it sends.
+    // librdkafka commits a copy of `offsets` and returns a partition's error (all of them
+    // fail alike) as the call's. One attempt waits for the coordinator as long as
+    // librdkafka does (it answers __WAIT_COORD when none is known within its own bound),
+    // so the whole may take up to one such wait longer than `timeout`.
     retry_retriable(timeout, [&](std::chrono::milliseconds) {
-        partition_list_ptr sent(rd_kafka_topic_partition_list_copy(&offsets));
-        const rd_kafka_resp_err_t err = rd_kafka_commit(_rk.get(), sent.get(), 0);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return attempt_result{err, "committing offsets"};
-        }
-        return first_partition_error(*sent, "committing the offset");
+        return attempt_result{rd_kafka_commit(_rk.get(), &offsets, 0), "committing offsets"};
     });
 }
 

@@ -27,7 +27,7 @@ kafka_error kafka_error::from(rd_kafka_resp_err_t code, std::string_view context
         code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT || code == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
         code == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
         code == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
-        code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+        code == RD_KAFKA_RESP_ERR__WAIT_COORD || code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
         code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
     return kafka_error(
         fmt::format("{}: {} ({})", context, rd_kafka_err2str(code), rd_kafka_err2name(code)), code,

@@ -99,6 +99,19 @@ TEST_F(consumer_committed, a_commit_to_a_moving_coordinator_is_sent_again_until_
     EXPECT_EQ(asked->elems[1].offset, 4);
 }
 
+TEST_F(consumer_committed, a_commit_the_group_refuses_is_thrown_at_once_for_the_committer) {
+    consumer c(_config);
+    fail_offset_commits(1, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        c.commit(*both_partitions(), 30s);
+        FAIL() << "a commit the group refused returned";
+    } catch (const kafka_error& e) {
+        EXPECT_EQ(e.code(), RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s) << "it waited for the timeout";
+}
+
 TEST_F(consumer_committed, an_error_no_retry_fixes_is_thrown_at_once_with_its_name) {
     consumer c(_config);
     fail_offset_fetches(1, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);

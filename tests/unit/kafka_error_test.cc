@@ -22,6 +22,22 @@ TEST(kafka_error, transport_errors_are_retriable_not_fatal) {
     EXPECT_EQ(e.code_name(), "_TRANSPORT");
 }
 
+TEST(kafka_error, a_coordinator_moving_or_unknown_is_retriable_a_lost_membership_is_not) {
+    for (const rd_kafka_resp_err_t code :
+         {RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+          RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR__WAIT_COORD}) {
+        EXPECT_TRUE(kafka_error::from(code, "committing").is_retriable())
+            << rd_kafka_err2name(code);
+    }
+    // The at-least-once committer must see these at once: the group moved on.
+    for (const rd_kafka_resp_err_t code :
+         {RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+          RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID}) {
+        EXPECT_FALSE(kafka_error::from(code, "committing").is_retriable())
+            << rd_kafka_err2name(code);
+    }
+}
+
 TEST(kafka_error, rd_kafka_error_flags_are_carried_over) {
     error_ptr raw(rd_kafka_error_new(RD_KAFKA_RESP_ERR__STATE, "boom"));
     const kafka_error e = kafka_error::from(std::move(raw), "begin_transaction");
