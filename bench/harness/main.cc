@@ -181,6 +181,17 @@ public:
         std::lock_guard lock(_mutex);
         return _running;
     }
+    // When the process first said `state` at or after `since`, if it did.
+    std::optional<clock_type::time_point> first_state_since(const std::string& state,
+                                                            clock_type::time_point since) const {
+        std::lock_guard lock(_mutex);
+        for (const auto& [name, when] : _states) {
+            if (name == state && when >= since) {
+                return when;
+            }
+        }
+        return std::nullopt;
+    }
     // Whether the latest STATE line said RUNNING (not REBALANCING or anything else).
     bool running_now() const {
         std::lock_guard lock(_mutex);
@@ -204,6 +215,26 @@ public:
             }
         }
         return 0;
+    }
+    // CPU time (user + system) the process has used so far, in seconds; 0 once it is gone.
+    double cpu_seconds() const {
+        std::ifstream stat(fmt::format("/proc/{}/stat", _pid));
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        // Fields after the command name (which may hold spaces, so after the last ')'):
+        // state is field 3, utime field 14 and stime field 15.
+        const size_t close = text.rfind(')');
+        if (_pid <= 0 || close == std::string::npos) {
+            return 0;
+        }
+        std::istringstream fields(text.substr(close + 2));
+        std::string field;
+        double ticks = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {
+            if (i >= 14) {
+                ticks += std::strtod(field.c_str(), nullptr);
+            }
+        }
+        return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
     // SIGKILL, as a crash: no commit, no leaving the group.
     void kill_now() {
@@ -238,6 +269,7 @@ private:
             std::lock_guard lock(_mutex);
             if (line.starts_with("STATE ")) {
                 _state = line.substr(6);
+                _states.emplace_back(_state, clock_type::now());
                 if (_state == "RUNNING" && !_running) {
                     _running = clock_type::now();
                 }
@@ -261,8 +293,9 @@ private:
     clock_type::time_point _started;
     std::thread _reader;
     mutable std::mutex _mutex;
-    std::optional<clock_type::time_point> _running; // the first RUNNING
-    std::string _state;                             // the latest STATE
+    std::optional<clock_type::time_point> _running;                      // the first RUNNING
+    std::string _state;                                                  // the latest STATE
+    std::vector<std::pair<std::string, clock_type::time_point>> _states; // every STATE
     std::optional<std::string> _error;
     std::vector<std::pair<int64_t, clock_type::time_point>> _restored;
     std::atomic<bool> _exited{false};
@@ -281,12 +314,16 @@ struct result {
     double peak_rss_mb = 0;
     double startup_s = 0;
     std::optional<double> steady_records_per_s;
+    // CPU time of the system's processes per input record in steady state (between the
+    // same commits as the steady rate): what a record costs, whoever else uses the cores.
+    std::optional<double> cpu_us_per_record;
     int threads = 1;                        // num.stream.threads of each instance
     int instances = 1;                      // processes in the one consumer group
     std::vector<double> records_per_s_runs; // every repetition's rate, in run order
-    std::vector<double> steady_runs;        // every repetition's steady rate, in run order
-    // Failover runs: seconds from the SIGKILL until every partition served again, that
-    // less the session timeout, and the records the survivor restored for it.
+    std::vector<double> steady_runs;        // the headline rates of the runs that had one, in order
+    // Failover runs: seconds from the SIGKILL until every partition served again, from the
+    // survivor's REBALANCING (the session's end) until then, and the records the survivor
+    // restored for it.
     std::optional<double> failover_s;
     std::optional<double> after_session_s;
     int64_t restored_after_kill = 0;
@@ -348,24 +385,82 @@ result median_run(std::vector<result> runs) {
     std::vector<double> failover;
     for (const auto& r : runs) {
         rates.push_back(r.records_per_s);
-        if (r.steady_records_per_s) {
-            steady.push_back(*r.steady_records_per_s);
+        if (headline(r)) {
+            steady.push_back(*headline(r));
         }
         if (r.failover_s) {
             failover.push_back(*r.failover_s);
         }
     }
-    const auto order = [](const result& r) {
+    // One measure orders the runs: the failover time, else the headline rate. Runs without
+    // a headline (their group never settled) are chosen only when no run has one.
+    const auto has_measure = [](const result& r) { return r.failover_s || headline(r); };
+    const auto measure = [](const result& r) {
         return r.failover_s ? *r.failover_s : headline(r).value_or(r.records_per_s);
     };
+    if (std::any_of(runs.begin(), runs.end(), has_measure)) {
+        std::erase_if(runs, [&](const result& r) { return !has_measure(r); });
+    }
     std::sort(runs.begin(), runs.end(),
-              [&](const result& a, const result& b) { return order(a) < order(b); });
+              [&](const result& a, const result& b) { return measure(a) < measure(b); });
     result m = runs[(runs.size() - 1) / 2];
     m.records_per_s_runs = std::move(rates);
     m.steady_runs = std::move(steady);
     m.failover_runs = std::move(failover);
     return m;
 }
+
+// How a run caught up: when its commits covered the input, and when they first covered a
+// tenth of it while the group was settled (with how many records that was).
+struct catch_up {
+    clock_type::time_point done;
+    std::optional<std::pair<clock_type::time_point, int64_t>> tenth;
+    int64_t total = 0;
+    double cpu_at_tenth = 0; // CPU seconds of the instances, summed, at the tenth
+    double cpu_at_done = 0;  // and at the end
+
+    // CPU microseconds per record between the tenth and the end.
+    std::optional<double> steady_cpu_us_per_record() const {
+        if (!tenth || tenth->second >= total || cpu_at_done <= cpu_at_tenth) {
+            return std::nullopt;
+        }
+        return (cpu_at_done - cpu_at_tenth) * 1e6 / static_cast<double>(total - tenth->second);
+    }
+
+    // Records per second between the tenth and the end; none without a settled tenth.
+    std::optional<double> steady_rate() const {
+        if (!tenth || tenth->second >= total) {
+            return std::nullopt;
+        }
+        const double seconds = std::chrono::duration<double>(done - tenth->first).count();
+        if (seconds <= 0) {
+            return std::nullopt;
+        }
+        return static_cast<double>(total - tenth->second) / seconds;
+    }
+};
+
+// State directories of one run, deleted when it ends however it ends. Declared before
+// the run's processes, so that they are stopped (destroyed) first.
+class scoped_dirs {
+public:
+    scoped_dirs() = default;
+    scoped_dirs(const scoped_dirs&) = delete;
+    scoped_dirs& operator=(const scoped_dirs&) = delete;
+    ~scoped_dirs() {
+        for (const auto& dir : _dirs) {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    }
+    std::filesystem::path add(const std::string& name) {
+        _dirs.push_back(std::filesystem::temp_directory_path() / name);
+        return _dirs.back();
+    }
+
+private:
+    std::vector<std::filesystem::path> _dirs;
+};
 
 class bench {
 public:
@@ -650,28 +745,27 @@ private:
     }
 
     // Waits for RUNNING and for the group's committed offsets to cover `total` records.
-    // Returns when the commits first covered 10% of them, and how many that was. One
+    // Returns when that was, and when the commits first covered 10% of them while the
+    // group was settled, with how many that was (none if it never was). One
     // client asks every 20 ms: the end of a run is seen within about that, and the
     // watching costs the measured system next to nothing (a client made per look, as
     // before, cost the broker a connection and a coordinator lookup 10 times a second and
     // saw the end up to 150 ms late, 5% of a 3-second run).
-    std::pair<clock_type::time_point, int64_t> wait_caught_up(system_process& proc,
-                                                              const std::string& group,
-                                                              const std::string& topic,
-                                                              int64_t total) const {
+    catch_up wait_caught_up(system_process& proc, const std::string& group,
+                            const std::string& topic, int64_t total) const {
         std::vector<system_process*> one{&proc};
         return wait_caught_up(one, group, topic, total);
     }
 
     // The same for the instances of one group: every one must be RUNNING, none failed.
-    std::pair<clock_type::time_point, int64_t>
-    wait_caught_up(const std::vector<system_process*>& procs, const std::string& group,
-                   const std::string& topic, int64_t total) const {
+    catch_up wait_caught_up(const std::vector<system_process*>& procs, const std::string& group,
+                            const std::string& topic, int64_t total) const {
         kafka::client_config cc = client();
         cc.set("group.id", group);
         kafka::consumer watcher(cc);
         const auto deadline = clock_type::now() + _o.run_timeout;
         std::optional<std::pair<clock_type::time_point, int64_t>> tenth;
+        double cpu_at_tenth = 0;
         while (clock_type::now() < deadline) {
             bool running = true; // every instance has been RUNNING
             bool settled = true; // and is RUNNING now, its group not rebalancing
@@ -689,11 +783,19 @@ private:
             // Steady state starts at the first commit past a tenth of the input seen while
             // the group is settled: the rebalances of instances or threads joining one by
             // one (each waits for the next heartbeat, 3 s by default) are start-up.
+            const auto cpu = [&] {
+                double sum = 0;
+                for (system_process* proc : procs) {
+                    sum += proc->cpu_seconds();
+                }
+                return sum;
+            };
             if (!tenth && done >= total / 10 && settled) {
                 tenth.emplace(clock_type::now(), done);
+                cpu_at_tenth = cpu();
             }
             if (running && done >= total) {
-                return *tenth;
+                return {clock_type::now(), tenth, total, cpu_at_tenth, cpu()};
             }
             std::this_thread::sleep_for(20ms);
         }
@@ -773,19 +875,17 @@ private:
         if (spec.base == "metrics") {
             create_topic(output + ".dlq", _o.partitions);
         }
-        std::vector<std::filesystem::path> state_dirs;
+        scoped_dirs state_dirs;
         std::vector<std::unique_ptr<system_process>> procs;
         std::vector<system_process*> watched;
         for (int i = 0; i < spec.instances; ++i) {
-            state_dirs.push_back(std::filesystem::temp_directory_path() /
-                                 fmt::format("{}-{}", app_id, i));
-            procs.push_back(std::make_unique<system_process>(
-                command(system, spec.base, guarantee, app_id, input, output,
-                        state_dirs.back().string(), spec.threads)));
+            const auto dir = state_dirs.add(fmt::format("{}-{}", app_id, i));
+            procs.push_back(std::make_unique<system_process>(command(
+                system, spec.base, guarantee, app_id, input, output, dir.string(), spec.threads)));
             watched.push_back(procs.back().get());
         }
-        const auto [tenth_at, tenth] = wait_caught_up(watched, app_id, input, target);
-        const auto done = clock_type::now();
+        const catch_up caught = wait_caught_up(watched, app_id, input, target);
+        const auto done = caught.done;
         result r;
         r.name = scenario;
         r.system = system;
@@ -802,10 +902,8 @@ private:
         r.seconds = std::chrono::duration<double>(done - started).count();
         r.startup_s = std::chrono::duration<double>(running - started).count();
         r.records_per_s = static_cast<double>(target) / r.seconds;
-        const double steady = std::chrono::duration<double>(done - tenth_at).count();
-        if (steady > 0 && tenth < target) {
-            r.steady_records_per_s = static_cast<double>(target - tenth) / steady;
-        }
+        r.steady_records_per_s = caught.steady_rate();
+        r.cpu_us_per_record = caught.steady_cpu_us_per_record();
         r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 *
                      (static_cast<double>(target) / static_cast<double>(_o.records)) / r.seconds;
         // Latency probes need a result per probe: the joins give none (no partner). One
@@ -815,10 +913,6 @@ private:
             const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
             r.p50_ms = p50;
             r.p99_ms = p99;
-        }
-        procs.clear(); // stops them
-        for (const auto& dir : state_dirs) {
-            std::filesystem::remove_all(dir);
         }
         return r;
     }
@@ -845,14 +939,15 @@ private:
         const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         create_topic(output, _o.partitions);
-        const auto state_dir = std::filesystem::temp_directory_path() / app_id;
+        scoped_dirs dirs;
+        const auto state_dir = dirs.add(app_id);
         const auto args =
             command(system, "count", "at_least_once", app_id, input, output, state_dir.string());
         result count;
         {
             system_process build(args);
-            const auto [tenth_at, tenth] = wait_caught_up(build, app_id, input, keys);
-            const auto done = clock_type::now();
+            const catch_up caught = wait_caught_up(build, app_id, input, keys);
+            const auto done = caught.done;
             count.name = scenario + "-count";
             count.system = system;
             count.guarantee = "at_least_once";
@@ -861,10 +956,8 @@ private:
             count.startup_s =
                 std::chrono::duration<double>(*build.running_at() - build.started()).count();
             count.records_per_s = static_cast<double>(keys) / count.seconds;
-            const double steady = std::chrono::duration<double>(done - tenth_at).count();
-            if (steady > 0 && tenth < keys) {
-                count.steady_records_per_s = static_cast<double>(keys - tenth) / steady;
-            }
+            count.steady_records_per_s = caught.steady_rate();
+            count.cpu_us_per_record = caught.steady_cpu_us_per_record();
             count.peak_rss_mb = build.peak_rss_mb();
         }
         std::filesystem::remove_all(state_dir);
@@ -875,6 +968,9 @@ private:
         while (clock_type::now() < deadline && restored < keys) {
             if (auto e = proc.error()) {
                 throw std::runtime_error(*e);
+            }
+            if (proc.exited()) {
+                throw std::runtime_error("the system exited while restoring");
             }
             restored = 0;
             for (const auto& [n, when] : proc.restored()) {
@@ -894,17 +990,15 @@ private:
         r.seconds = std::chrono::duration<double>(last - proc.started()).count();
         r.records_per_s = static_cast<double>(restored) / r.seconds;
         r.peak_rss_mb = proc.peak_rss_mb();
-        proc.stop();
-        std::filesystem::remove_all(state_dir);
         return {count, r};
     }
 
     // Two instances count `keys` keys (one record each) with `standbys` standby replicas and
     // a 6 s session; once both are caught up and settled (and 5 s more, for standbys to
-    // catch up), one is SIGKILLed while probes go to every input partition (one each 5 ms,
-    // round robin). failover_s runs from the kill until every partition has sent output
-    // for a probe written after it: the dead member's partitions wait for its session to
-    // end, a rebalance, and their stores to restore or their standbys to take over.
+    // catch up), the busier one is SIGKILLed while probes go to every input partition (one each 5
+    // ms, round robin). failover_s runs from the kill until every partition has sent output for a
+    // probe written after it: the dead member's partitions wait for its session to end, a
+    // rebalance, and their stores to restore or their standbys to take over.
     result failover(const std::string& scenario, const std::string& system, int standbys,
                     int64_t keys) {
         const std::string input = name(scenario + "-in");
@@ -923,14 +1017,13 @@ private:
         const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         create_topic(output, _o.partitions);
-        std::vector<std::filesystem::path> dirs;
+        scoped_dirs dirs;
         std::vector<std::unique_ptr<system_process>> procs;
         for (int i = 0; i < 2; ++i) {
-            dirs.push_back(std::filesystem::temp_directory_path() /
-                           fmt::format("{}-{}", app_id, i));
+            const auto dir = dirs.add(fmt::format("{}-{}", app_id, i));
             procs.push_back(std::make_unique<system_process>(
-                command(system, "count", "at_least_once", app_id, input, output,
-                        dirs.back().string(), 1, standbys)));
+                command(system, "count", "at_least_once", app_id, input, output, dir.string(), 1,
+                        standbys)));
         }
         wait_caught_up({procs[0].get(), procs[1].get()}, app_id, input, keys);
         std::this_thread::sleep_for(5s);
@@ -947,9 +1040,15 @@ private:
         reader.poll_batch(batch, 100, 1s);
         kafka::producer p(client());
         const kafka::topic_ptr t = p.open_topic(input);
-        const size_t survivor_restores = procs[0]->restored().size();
+        // The victim is the instance that did more of the work (more CPU time): the one
+        // holding active tasks. An assignor may leave a late joiner with standbys or
+        // warm-up replicas only (Kafka Streams' does until a probing rebalance), and
+        // killing that one would measure nothing.
+        const size_t victim = procs[0]->cpu_seconds() >= procs[1]->cpu_seconds() ? 0 : 1;
+        system_process& survivor = *procs[1 - victim];
+        const size_t survivor_restores = survivor.restored().size();
 
-        procs[1]->kill_now();
+        procs[victim]->kill_now();
         const auto killed = clock_type::now();
         std::vector<std::optional<clock_type::time_point>> served(
             static_cast<size_t>(_o.partitions));
@@ -959,8 +1058,11 @@ private:
                                [](const auto& when) { return when.has_value(); });
         };
         while (!all_served() && clock_type::now() - killed < 180s) {
-            if (auto e = procs[0]->error()) {
+            if (auto e = survivor.error()) {
                 throw std::runtime_error(*e);
+            }
+            if (survivor.exited()) {
+                throw std::runtime_error("the surviving instance exited");
             }
             while (clock_type::now() - killed >= sent * 5ms) {
                 const auto partition = static_cast<int32_t>(sent % _o.partitions);
@@ -996,17 +1098,18 @@ private:
         r.guarantee = "at_least_once";
         r.records = keys;
         r.failover_s = std::chrono::duration<double>(last - killed).count();
-        r.after_session_s = *r.failover_s - std::chrono::duration<double>(failover_session).count();
-        const auto restores = procs[0]->restored();
+        // The session's end is seen as the survivor's rebalance: the dead member's last
+        // heartbeat came up to a heartbeat interval (3 s) before the kill, so kill + 6 s
+        // would not mark it.
+        if (const auto rebalancing = survivor.first_state_since("REBALANCING", killed)) {
+            r.after_session_s = std::chrono::duration<double>(last - *rebalancing).count();
+        }
+        const auto restores = survivor.restored();
         for (size_t i = survivor_restores; i < restores.size(); ++i) {
             r.restored_after_kill += restores[i].first;
         }
-        r.peak_rss_mb = procs[0]->peak_rss_mb();
+        r.peak_rss_mb = survivor.peak_rss_mb();
         p.flush(30s);
-        procs.clear();
-        for (const auto& dir : dirs) {
-            std::filesystem::remove_all(dir);
-        }
         return r;
     }
 
@@ -1133,18 +1236,26 @@ int main(int argc, char** argv) {
             }
         }
         if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1 ||
-            o.repetitions < 1 || o.warmup_rounds < 0) {
+            o.repetitions < 1 || o.warmup_rounds < 0 || o.large_state_keys < 1) {
             throw std::invalid_argument("--records, --partitions, --record-size, "
-                                        "--commit-interval-ms and --repetitions must be "
-                                        "positive, --warmup-rounds not negative");
+                                        "--commit-interval-ms, --repetitions and "
+                                        "--large-state-keys must be positive, "
+                                        "--warmup-rounds not negative");
         }
     } catch (const std::exception& e) {
         std::cerr << "brook-bench: " << e.what() << " (see --help)\n";
         return 2;
     }
 
-    bench b(o);
-    const std::vector<result> all = b.run_all();
+    std::vector<result> all;
+    try {
+        bench b(o);
+        all = b.run_all();
+    } catch (const std::exception& e) {
+        std::cerr << "brook-bench: " << e.what() << " (is the broker at " << o.bootstrap
+                  << " up?)\n";
+        return 1;
+    }
 
     nlohmann::json doc;
     doc["machine"] = {{"cpus", std::thread::hardware_concurrency()}};
@@ -1180,6 +1291,7 @@ int main(int argc, char** argv) {
                                     {"peak_rss_mb", r.peak_rss_mb},
                                     {"startup_s", r.startup_s},
                                     {"steady_records_per_s", optional_json(r.steady_records_per_s)},
+                                    {"cpu_us_per_record", optional_json(r.cpu_us_per_record)},
                                     {"records_per_s_runs", r.records_per_s_runs},
                                     {"steady_records_per_s_runs", r.steady_runs},
                                     {"records_per_s_spread", spread_json(r.records_per_s_runs)},
@@ -1238,6 +1350,19 @@ int main(int argc, char** argv) {
         ratio(find(all, "large-state-count", "brook", alos, &result::peak_rss_mb),
               find(all, "large-state-count", "kafka-streams", alos, &result::peak_rss_mb));
     doc["whole_run_ratios"] = ratios(false);
+    // CPU per record in steady state: Brook's over the loop's (aim: at most 1), and Kafka
+    // Streams' over Brook's (how many times Brook's cost a record takes there).
+    doc["cpu_ratios"]["passthrough_brook_vs_rdkafka"] =
+        ratio(find(all, "passthrough", "brook", alos, &result::cpu_us_per_record),
+              find(all, "passthrough", "rdkafka", alos, &result::cpu_us_per_record));
+    for (const char* scenario : {"passthrough", "metrics", "windowed-count", "stream-table-join",
+                                 "stream-stream-join", "restore-count"}) {
+        std::string key = std::string(scenario) + "_kafka_streams_vs_brook";
+        std::replace(key.begin(), key.end(), '-', '_');
+        doc["cpu_ratios"][key] =
+            ratio(find(all, scenario, "kafka-streams", alos, &result::cpu_us_per_record),
+                  find(all, scenario, "brook", alos, &result::cpu_us_per_record));
+    }
     // Failover: Kafka Streams' time over Brook's (higher is better for Brook), with and
     // without a standby, and Brook's time after the session ended (aim: under 2 s).
     for (const char* scenario : {"failover", "failover-standby"}) {
@@ -1254,9 +1379,10 @@ int main(int argc, char** argv) {
     std::ofstream(o.out) << doc.dump(2) << "\n";
 
     std::cout << fmt::format("{:<27} {:<14} {:<16} {:>10} {:>19} {:>10} {:>8} {:>7} {:>8} {:>8} "
-                             "{:>7}\n",
+                             "{:>7} {:>9}\n",
                              "scenario", "system", "guarantee", "steady/s", "steady min-max",
-                             "whole/s", "start s", "MB/s", "p50 ms", "p99 ms", "RSS MB");
+                             "whole/s", "start s", "MB/s", "p50 ms", "p99 ms", "RSS MB",
+                             "CPU us/r");
     for (const auto& r : all) {
         if (r.failover_s) {
             continue; // listed below
@@ -1264,24 +1390,27 @@ int main(int argc, char** argv) {
         const spread s = spread_of(r.steady_runs);
         std::cout << fmt::format(
             "{:<27} {:<14} {:<16} {:>10} {:>19} {:>10.0f} {:>8.1f} {:>7.1f} {:>8} {:>8} "
-            "{:>7.0f}\n",
+            "{:>7.0f} {:>9}\n",
             r.name, r.system, r.guarantee, headline(r) ? fmt::format("{:.0f}", *headline(r)) : "-",
             r.steady_runs.empty() ? "-" : fmt::format("{:.0f}-{:.0f}", s.min, s.max),
             r.records_per_s, r.startup_s, r.mb_per_s,
             r.p50_ms ? fmt::format("{:.1f}", *r.p50_ms) : "-",
-            r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb);
+            r.p99_ms ? fmt::format("{:.1f}", *r.p99_ms) : "-", r.peak_rss_mb,
+            r.cpu_us_per_record ? fmt::format("{:.2f}", *r.cpu_us_per_record) : "-");
     }
     for (const auto& r : all) {
         if (r.failover_s) {
             const spread s = spread_of(r.failover_runs);
-            std::cout << fmt::format("{:<27} {:<14} served again {:.2f} s after the kill "
-                                     "({:.2f}-{:.2f}), {:.2f} s after the session ended, "
-                                     "{} records restored\n",
-                                     r.name, r.system, *r.failover_s, s.min, s.max,
-                                     *r.after_session_s, r.restored_after_kill);
+            std::cout << fmt::format(
+                "{:<27} {:<14} served again {:.2f} s after the kill ({:.2f}-{:.2f}), {} s after "
+                "the survivor's rebalance began, {} records restored\n",
+                r.name, r.system, *r.failover_s, s.min, s.max,
+                r.after_session_s ? fmt::format("{:.2f}", *r.after_session_s) : "?",
+                r.restored_after_kill);
         }
     }
     std::cout << "ratios: " << doc["ratios"].dump() << "\n";
+    std::cout << "cpu ratios: " << doc["cpu_ratios"].dump() << "\n";
     std::cout << "results: " << o.out << "\n";
     return all.empty() ? 1 : 0;
 }
