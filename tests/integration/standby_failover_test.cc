@@ -129,7 +129,16 @@ failover_result kill_the_busiest(key_count_cluster& c, const char* how) {
         if (n == victim) {
             continue;
         }
-        const int64_t at = testing::running_again_at(c.log_of(n), kill_ms);
+        // Consumed is not yet RUNNING: the eager range assignment can also move a task
+        // between survivors (not the victim's), and its new owner may still be restoring
+        // it after its input was consumed and committed by the old owner. So wait for the
+        // state, within a bound.
+        int64_t at = testing::running_again_at(c.log_of(n), kill_ms);
+        for (const auto deadline = std::chrono::steady_clock::now() + 120s;
+             at <= 0 && std::chrono::steady_clock::now() < deadline;
+             at = testing::running_again_at(c.log_of(n), kill_ms)) {
+            std::this_thread::sleep_for(100ms);
+        }
         if (at <= 0) {
             // What it did say, to tell a state it never left from one it never entered.
             std::ifstream in(c.log_of(n));
