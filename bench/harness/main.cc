@@ -917,6 +917,20 @@ private:
         return r;
     }
 
+    // Creates `topic` and writes one record ("key-<i>", "1") for each of `keys` keys.
+    void write_one_per_key(const std::string& topic, int64_t keys) {
+        create_topic(topic, _o.partitions);
+        kafka::client_config pc = client();
+        pc.set("linger.ms", "20").set("batch.size", "1000000");
+        kafka::producer p(pc);
+        const kafka::topic_ptr t = p.open_topic(topic);
+        for (int64_t i = 0; i < keys; ++i) {
+            p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
+                      std::string("1"));
+        }
+        p.flush(120s);
+    }
+
     // A count over `keys` distinct keys, built from an input of one record per key (the
     // "<scenario>-count" result: its rates and peak RSS), then, with the state directory
     // deleted, rebuilt from the changelog by a fresh start (the "<scenario>" result:
@@ -924,18 +938,7 @@ private:
     std::vector<result> restore(const std::string& scenario, const std::string& system,
                                 int64_t keys) {
         const std::string input = name(scenario + "-in");
-        create_topic(input, _o.partitions);
-        {
-            kafka::client_config pc = client();
-            pc.set("linger.ms", "20").set("batch.size", "1000000");
-            kafka::producer p(pc);
-            const kafka::topic_ptr t = p.open_topic(input);
-            for (int64_t i = 0; i < keys; ++i) {
-                p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
-                          std::string("1"));
-            }
-            p.flush(120s);
-        }
+        write_one_per_key(input, keys);
         const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         create_topic(output, _o.partitions);
@@ -1002,18 +1005,7 @@ private:
     result failover(const std::string& scenario, const std::string& system, int standbys,
                     int64_t keys) {
         const std::string input = name(scenario + "-in");
-        create_topic(input, _o.partitions);
-        {
-            kafka::client_config pc = client();
-            pc.set("linger.ms", "20").set("batch.size", "1000000");
-            kafka::producer p(pc);
-            const kafka::topic_ptr t = p.open_topic(input);
-            for (int64_t i = 0; i < keys; ++i) {
-                p.produce(t.get(), RD_KAFKA_PARTITION_UA, fmt::format("key-{:09d}", i),
-                          std::string("1"));
-            }
-            p.flush(120s);
-        }
+        write_one_per_key(input, keys);
         const std::string app_id = name(system + "-" + scenario);
         const std::string output = app_id + "-out";
         create_topic(output, _o.partitions);
