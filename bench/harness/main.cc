@@ -1127,20 +1127,12 @@ private:
     std::map<std::string, std::string> _inputs; // base scenario -> its input topic
 };
 
+// The field of the result named (name, system, guarantee), if there is one; a field may be
+// a double or an optional one.
+template <class Field>
 std::optional<double> find(const std::vector<result>& all, const std::string& name,
                            const std::string& system, const std::string& guarantee,
-                           double result::*field) {
-    for (const auto& r : all) {
-        if (r.name == name && r.system == system && r.guarantee == guarantee) {
-            return r.*field;
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<double> find(const std::vector<result>& all, const std::string& name,
-                           const std::string& system, const std::string& guarantee,
-                           std::optional<double> result::*field) {
+                           Field result::*field) {
     for (const auto& r : all) {
         if (r.name == name && r.system == system && r.guarantee == guarantee) {
             return r.*field;

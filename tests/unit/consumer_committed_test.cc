@@ -47,17 +47,10 @@ protected:
                           {"log_level", "0"}};
     }
 
-    // The next `n` OffsetFetch requests fail with `err`.
-    void fail_offset_fetches(size_t n, rd_kafka_resp_err_t err) {
+    // The next `n` requests of `api` (OffsetCommit or OffsetFetch) fail with `err`.
+    void fail_requests(int16_t api, size_t n, rd_kafka_resp_err_t err) {
         std::vector<rd_kafka_resp_err_t> errors(n, err);
-        rd_kafka_mock_push_request_errors_array(_cluster.get(), offset_fetch_api, n, errors.data());
-    }
-
-    // The next `n` OffsetCommit requests fail with `err`.
-    void fail_offset_commits(size_t n, rd_kafka_resp_err_t err) {
-        std::vector<rd_kafka_resp_err_t> errors(n, err);
-        rd_kafka_mock_push_request_errors_array(_cluster.get(), offset_commit_api, n,
-                                                errors.data());
+        rd_kafka_mock_push_request_errors_array(_cluster.get(), api, n, errors.data());
     }
 
     static partition_list_ptr both_partitions() {
@@ -75,14 +68,14 @@ TEST_F(consumer_committed, a_moving_coordinator_is_asked_again_until_it_answers)
     consumer c(_config);
     c.commit(*both_partitions());
 
-    fail_offset_fetches(3, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+    fail_requests(offset_fetch_api, 3, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
     partition_list_ptr asked = both_partitions();
     c.committed(*asked, 30s);
     EXPECT_EQ(asked->elems[0].offset, 17);
     EXPECT_EQ(asked->elems[1].offset, 4);
     EXPECT_EQ(asked->elems[0].err, RD_KAFKA_RESP_ERR_NO_ERROR);
 
-    fail_offset_fetches(2, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+    fail_requests(offset_fetch_api, 2, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
     asked = both_partitions();
     c.committed(*asked, 30s);
     EXPECT_EQ(asked->elems[0].offset, 17);
@@ -91,7 +84,7 @@ TEST_F(consumer_committed, a_moving_coordinator_is_asked_again_until_it_answers)
 
 TEST_F(consumer_committed, a_commit_to_a_moving_coordinator_is_sent_again_until_it_lands) {
     consumer c(_config);
-    fail_offset_commits(3, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+    fail_requests(offset_commit_api, 3, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
     c.commit(*both_partitions());
     partition_list_ptr asked = both_partitions();
     c.committed(*asked, 30s);
@@ -101,7 +94,7 @@ TEST_F(consumer_committed, a_commit_to_a_moving_coordinator_is_sent_again_until_
 
 TEST_F(consumer_committed, a_commit_the_group_refuses_is_thrown_at_once_for_the_committer) {
     consumer c(_config);
-    fail_offset_commits(1, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+    fail_requests(offset_commit_api, 1, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
     const auto start = std::chrono::steady_clock::now();
     try {
         c.commit(*both_partitions(), 30s);
@@ -114,7 +107,7 @@ TEST_F(consumer_committed, a_commit_the_group_refuses_is_thrown_at_once_for_the_
 
 TEST_F(consumer_committed, an_error_no_retry_fixes_is_thrown_at_once_with_its_name) {
     consumer c(_config);
-    fail_offset_fetches(1, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+    fail_requests(offset_fetch_api, 1, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
     partition_list_ptr asked = both_partitions();
     const auto start = std::chrono::steady_clock::now();
     try {
@@ -130,7 +123,7 @@ TEST_F(consumer_committed, an_error_no_retry_fixes_is_thrown_at_once_with_its_na
 
 TEST_F(consumer_committed, a_coordinator_that_never_answers_ends_in_an_error_at_the_timeout) {
     consumer c(_config);
-    fail_offset_fetches(1000, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+    fail_requests(offset_fetch_api, 1000, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
     partition_list_ptr asked = both_partitions();
     try {
         c.committed(*asked, 1500ms);
