@@ -5,10 +5,11 @@
 //               [--record-size 100] [--guarantee all|at_least_once|exactly_once_v2]
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
 //               windowed-count-2-threads,windowed-count-2-instances,stream-table-join,
-//               stream-stream-join,restore,failover,failover-standby]
+//               stream-stream-join,restore,failover,failover-standby,nexmark-q0,
+//               nexmark-q1,nexmark-q2,nexmark-q5,nexmark-q7,nexmark-q11]
 //               [--eos-scenarios passthrough,metrics|all]
 //               [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
-//               [--warmup-rounds 0] [--out results.json]
+//               [--nexmark-repetitions N] [--warmup-rounds 0] [--out results.json]
 //
 // For each scenario it preloads one input topic, then runs each system as its own process
 // (so its memory is its own) from the beginning of that input with a fresh application
@@ -36,11 +37,18 @@
 //                  again: seconds from start until every store partition reported
 //                  RESTORED, records restored / s.
 //   large-state    the same over --large-state-keys distinct keys (10,000,000), far more
-//                  than the block cache holds; run only when named in --scenarios.
+//                  than the block cache holds; run only when named in --scenarios, and
+//                  then once, without warm-up, whatever --repetitions says.
 //   failover       two instances count --records/4 keys with a 6 s session (failover-standby:
 //                  and one standby replica); one is SIGKILLed, and failover_s is the time
 //                  until every input partition serves probes again (see failover()), with
 //                  the records the survivor restored for it.
+//   nexmark-q*     Nexmark queries (apps/nexmark/queries.h) over --records bids, written once
+//                  with the persons and auctions among them (apps/nexmark/generator.h): a
+//                  run is done when its repartition topics are consumed too, and its output
+//                  is read back and compared with the results computed from the input
+//                  (output_matches_expected; a wrong output makes brook-bench exit 1).
+//                  --nexmark-repetitions sets their rounds (default: --repetitions).
 // Scaling: windowed-count-2-threads runs windowed-count with num.stream.threads=2,
 // windowed-count-2-instances as two one-thread processes in one group (peak RSS summed);
 // the ratios set each against windowed-count's one thread, one instance.
@@ -56,6 +64,7 @@
 // in one run, never a test verdict.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -83,6 +92,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/loadgen/generators.h"
+#include "apps/nexmark/generator.h"
+#include "apps/nexmark/queries.h"
+#include "apps/nexmark/reference.h"
 #include "base/log.h"
 #include "engine/kafka/admin_client.h"
 #include "engine/kafka/consumer.h"
@@ -110,7 +122,13 @@ struct options {
                                           "stream-stream-join",
                                           "restore",
                                           "failover",
-                                          "failover-standby"};
+                                          "failover-standby",
+                                          "nexmark-q0",
+                                          "nexmark-q1",
+                                          "nexmark-q2",
+                                          "nexmark-q5",
+                                          "nexmark-q7",
+                                          "nexmark-q11"};
     // The scenarios also run under exactly_once_v2 (when --guarantee names it): the
     // passthrough for the transaction's own cost, metrics for eos_vs_alos. The others run
     // at_least_once only, which keeps `make bench` within its time at 2,000,000 records.
@@ -121,6 +139,8 @@ struct options {
     std::string kafka_streams_run = std::string(BROOK_SOURCE_DIR) + "/bench/kafka-streams/run";
     std::chrono::seconds run_timeout{600};
     int repetitions = 1;
+    // Rounds of the Nexmark queries, when not --repetitions (see --help).
+    std::optional<int> nexmark_repetitions;
     int warmup_rounds = 0;
     // Distinct keys of the large-state scenario (not run unless named in --scenarios).
     int64_t large_state_keys = 10'000'000;
@@ -328,6 +348,10 @@ struct result {
     std::optional<double> after_session_s;
     int64_t restored_after_kill = 0;
     std::vector<double> failover_runs;
+    // Nexmark queries: whether every counted run's output equalled the results computed
+    // from the input (and so the two systems' outputs each other), and if not, how not.
+    std::optional<bool> output_matches;
+    std::string output_difference;
 };
 
 // The rate a run is judged by: its steady rate.
@@ -383,7 +407,11 @@ result median_run(std::vector<result> runs) {
     std::vector<double> rates;
     std::vector<double> steady;
     std::vector<double> failover;
+    std::optional<result> output_failed; // a run whose output was wrong taints them all
     for (const auto& r : runs) {
+        if (r.output_matches == false) {
+            output_failed = r;
+        }
         rates.push_back(r.records_per_s);
         if (headline(r)) {
             steady.push_back(*headline(r));
@@ -404,6 +432,10 @@ result median_run(std::vector<result> runs) {
     std::sort(runs.begin(), runs.end(),
               [&](const result& a, const result& b) { return measure(a) < measure(b); });
     result m = runs[(runs.size() - 1) / 2];
+    if (output_failed) {
+        m.output_matches = false;
+        m.output_difference = output_failed->output_difference;
+    }
     m.records_per_s_runs = std::move(rates);
     m.steady_runs = std::move(steady);
     m.failover_runs = std::move(failover);
@@ -485,7 +517,14 @@ public:
             const bool own_input = spec.base == "restore" || spec.base == "large-state" ||
                                    spec.base.starts_with("failover");
             const std::string input = own_input ? "" : input_of(spec.base);
-            for (int round = 1 - _o.warmup_rounds; round <= _o.repetitions; ++round) {
+            // The large-state scenario runs once, unwarmed: one round of 10,000,000 keys
+            // takes longer than all the other scenarios' rounds together.
+            const bool once = spec.base == "large-state";
+            const int repetitions = once ? 1
+                                    : spec.base.starts_with("nexmark-")
+                                        ? _o.nexmark_repetitions.value_or(_o.repetitions)
+                                        : _o.repetitions;
+            for (int round = once ? 1 : 1 - _o.warmup_rounds; round <= repetitions; ++round) {
                 // A warm-up run stops once a tenth of the input is committed: enough to
                 // warm the broker's JVM and page cache, at a tenth of a round's time.
                 const bool counted = round >= 1;
@@ -497,8 +536,8 @@ public:
                 if (!counted) {
                     progress(fmt::format("{}: warm-up round (a tenth of the input), not counted",
                                          scenario));
-                } else if (_o.repetitions > 1) {
-                    progress(fmt::format("{}: round {} of {}", scenario, round, _o.repetitions));
+                } else if (repetitions > 1) {
+                    progress(fmt::format("{}: round {} of {}", scenario, round, repetitions));
                 }
                 if (scenario == "failover" || scenario == "failover-standby") {
                     for (const auto& system : _o.systems) {
@@ -569,10 +608,13 @@ private:
                     continue;
                 }
                 progress(fmt::format("{} {} {}: {:.0f} records/s ({:.0f} after start-up), "
-                                     "{:.1f} MB/s, peak RSS {:.0f} MB",
+                                     "{:.1f} MB/s, peak RSS {:.0f} MB{}",
                                      r.name, r.system, r.guarantee, r.records_per_s,
-                                     r.steady_records_per_s.value_or(0), r.mb_per_s,
-                                     r.peak_rss_mb));
+                                     r.steady_records_per_s.value_or(0), r.mb_per_s, r.peak_rss_mb,
+                                     !r.output_matches ? ""
+                                     : *r.output_matches
+                                         ? ", output as expected"
+                                         : ", OUTPUT WRONG: " + r.output_difference));
             }
         } catch (const std::exception& e) {
             progress(fmt::format("a run failed and is left out of the results: {}", e.what()));
@@ -615,11 +657,143 @@ private:
 
     // The input of a base scenario, written on first use and shared by its variants.
     std::string input_of(const std::string& base) {
-        auto it = _inputs.find(base);
+        const std::string shared = base.starts_with("nexmark-") ? "nexmark" : base;
+        auto it = _inputs.find(shared);
         if (it == _inputs.end()) {
-            it = _inputs.emplace(base, preload(base)).first;
+            it = _inputs.emplace(shared, shared == "nexmark" ? preload_nexmark() : preload(shared))
+                     .first;
         }
         return it->second;
+    }
+
+    // Writes --records Nexmark bids, with the persons and auctions the specification
+    // generates among them, to three topics, once for every query and system; computes
+    // each query's expected results on the way. Returns the bid topic.
+    std::string preload_nexmark() {
+        std::map<apps::nexmark::event_kind, std::string> topics = {
+            {apps::nexmark::event_kind::person, name("nexmark-person")},
+            {apps::nexmark::event_kind::auction, name("nexmark-auction")},
+            {apps::nexmark::event_kind::bid, name("nexmark-bid")}};
+        kafka::client_config pc = client();
+        pc.set("linger.ms", "20").set("batch.size", "1000000").set("partitioner", "murmur2_random");
+        kafka::producer p(pc);
+        std::map<apps::nexmark::event_kind, kafka::topic_ptr> handles;
+        for (const auto& [kind, topic] : topics) {
+            create_topic(topic, _o.partitions);
+            handles.emplace(kind, p.open_topic(topic));
+        }
+        std::vector<apps::nexmark::expected_results> expected;
+        for (const apps::nexmark::query q : nexmark_queries) {
+            expected.emplace_back(q);
+        }
+        const std::string& bids = topics[apps::nexmark::event_kind::bid];
+        _input_bytes[bids] = 0;
+        apps::nexmark::generator gen({.seed = 1, .base_time_ms = _base_ts});
+        const int64_t events = apps::nexmark::generator::events_for_bids(_o.records);
+        for (int64_t i = 0; i < events; ++i) {
+            const apps::nexmark::event& e = gen.next();
+            p.produce(handles.at(e.kind).get(), RD_KAFKA_PARTITION_UA, e.key, e.json, e.timestamp);
+            if (e.kind == apps::nexmark::event_kind::bid) {
+                _input_bytes[bids] += static_cast<int64_t>(e.key.size() + e.json.size());
+                for (auto& x : expected) {
+                    x.add(e.key, e.b);
+                }
+            }
+        }
+        p.flush(120s);
+        for (size_t i = 0; i < nexmark_queries.size(); ++i) {
+            _nexmark_expected.emplace(nexmark_queries[i], expected[i].digest());
+        }
+        progress(fmt::format("nexmark: {} events ({} bids) preloaded into {}", events, _o.records,
+                             bids));
+        return bids;
+    }
+
+    // Once the group has committed all of its input: waits until it has committed every
+    // record of its repartition topics too (a query's later stages have done their work),
+    // and returns when that was. At least once only: an exactly-once commit stops short
+    // of each partition's last transaction marker.
+    clock_type::time_point wait_drained(const std::string& group,
+                                        const std::vector<system_process*>& procs) const {
+        kafka::admin_client admin(client());
+        std::vector<std::string> internal;
+        for (auto& topic : admin.topic_names(30s)) {
+            if (topic.starts_with(group + "-") && topic.ends_with("-repartition")) {
+                internal.push_back(std::move(topic));
+            }
+        }
+        kafka::client_config cc = client();
+        cc.set("group.id", group);
+        kafka::consumer watcher(cc);
+        const auto deadline = clock_type::now() + _o.run_timeout;
+        while (clock_type::now() < deadline) {
+            for (system_process* proc : procs) {
+                if (auto e = proc->error()) {
+                    throw std::runtime_error(*e);
+                }
+            }
+            bool drained = true;
+            for (const auto& topic : internal) {
+                int64_t end = 0;
+                for (int32_t p = 0; p < _o.partitions; ++p) {
+                    end += watcher.watermarks(topic, p, 10s).second;
+                }
+                drained = drained && committed(watcher, topic) >= end;
+            }
+            if (drained) {
+                return clock_type::now();
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        throw std::runtime_error("the repartition topics were not consumed within the run "
+                                 "timeout");
+    }
+
+    // Reads the query's output topic from the beginning and compares it with the results
+    // computed from the input; output that is still coming is waited for (up to 30 s of
+    // quiet). Returns the difference, or nothing when equal.
+    std::optional<std::string> check_nexmark_output(apps::nexmark::query q,
+                                                    const std::string& output) {
+        const apps::nexmark::output_digest& want = _nexmark_expected.at(q);
+        apps::nexmark::output_digest got(apps::nexmark::output_is_table(q));
+        kafka::client_config cc = client();
+        cc.set("group.id", name("nexmark-check"));
+        kafka::consumer reader(cc);
+        std::vector<std::tuple<std::string, int32_t, int64_t>> assignment;
+        for (int p = 0; p < _o.partitions; ++p) {
+            assignment.emplace_back(output, p, RD_KAFKA_OFFSET_BEGINNING);
+        }
+        reader.assign(*kafka::make_partition_list(assignment));
+        std::vector<kafka::message_ptr> batch;
+        auto last_record = clock_type::now();
+        while (clock_type::now() - last_record < 30s) {
+            batch.clear();
+            reader.poll_batch(batch, 10'000, 500ms);
+            bool any = false;
+            for (const auto& m : batch) {
+                if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    continue;
+                }
+                any = true;
+                const std::string_view key =
+                    m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len) : "";
+                nullable_bytes value;
+                if (m->payload) {
+                    value = std::string_view(static_cast<const char*>(m->payload), m->len);
+                }
+                try {
+                    got.add(key, value);
+                } catch (const std::invalid_argument& e) {
+                    return e.what();
+                }
+            }
+            if (any) {
+                last_record = clock_type::now();
+            } else if (got == want) {
+                return std::nullopt;
+            }
+        }
+        return got.difference(want);
     }
 
     // Writes the scenario's input once; returns the topic.
@@ -695,8 +869,11 @@ private:
             args.push_back(_o.kafka_streams_run);
         }
         // The metrics input spans records ms of event time; a grace covering all of it
-        // keeps late drops (which depend on fetch timing) out of the comparison.
-        const int64_t grace = scenario == "metrics" ? _o.records + 60'000 : 10'000;
+        // keeps late drops (which depend on fetch timing) out of the comparison. The same
+        // for Nexmark's (an event every 0.1 ms): a grace of an hour covers 36,000,000 events.
+        const int64_t grace = scenario == "metrics"              ? _o.records + 60'000
+                              : scenario.starts_with("nexmark-") ? 3'600'000
+                                                                 : 10'000;
         args.insert(args.end(), {"--scenario",
                                  scenario,
                                  "--bootstrap-servers",
@@ -884,7 +1061,16 @@ private:
                 system, spec.base, guarantee, app_id, input, output, dir.string(), spec.threads)));
             watched.push_back(procs.back().get());
         }
-        const catch_up caught = wait_caught_up(watched, app_id, input, target);
+        catch_up caught = wait_caught_up(watched, app_id, input, target);
+        const bool nexmark = spec.base.starts_with("nexmark-");
+        if (nexmark) {
+            // A query is done when its later stages are: its repartition topics consumed.
+            caught.done = wait_drained(app_id, watched);
+            caught.cpu_at_done = 0;
+            for (system_process* proc : watched) {
+                caught.cpu_at_done += proc->cpu_seconds();
+            }
+        }
         const auto done = caught.done;
         result r;
         r.name = scenario;
@@ -908,8 +1094,15 @@ private:
                      (static_cast<double>(target) / static_cast<double>(_o.records)) / r.seconds;
         // Latency probes need a result per probe: the joins give none (no partner). One
         // instance only: the probes measure a system, not a group's spread.
-        if (spec.base != "metrics" && !spec.base.ends_with("-join") && spec.instances == 1 &&
-            target == _o.records) {
+        if (nexmark && target == _o.records) {
+            const auto q = *apps::nexmark::parse_query(spec.base.substr(8));
+            const std::optional<std::string> difference = check_nexmark_output(q, output);
+            r.output_matches = !difference;
+            r.output_difference = difference.value_or("");
+        }
+        // (Nexmark's input takes bids only: no probes.)
+        if (spec.base != "metrics" && !spec.base.ends_with("-join") && !nexmark &&
+            spec.instances == 1 && target == _o.records) {
             const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
             r.p50_ms = p50;
             r.p99_ms = p99;
@@ -1123,6 +1316,11 @@ private:
         return (now - 2 * hour_ms) / hour_ms * hour_ms;
     }();
     int _counter = 0;
+    static constexpr std::array nexmark_queries = {
+        apps::nexmark::query::q0, apps::nexmark::query::q1, apps::nexmark::query::q2,
+        apps::nexmark::query::q5, apps::nexmark::query::q7, apps::nexmark::query::q11};
+    // Each Nexmark query's results, computed from the input when it was written.
+    std::map<apps::nexmark::query, apps::nexmark::output_digest> _nexmark_expected;
     std::map<std::string, int64_t> _input_bytes;
     std::map<std::string, std::string> _inputs; // base scenario -> its input topic
 };
@@ -1173,7 +1371,8 @@ int main(int argc, char** argv) {
                              "[--partitions P] [--record-size B] [--guarantee all|"
                              "at_least_once|exactly_once_v2] [--commit-interval-ms N] "
                              "[--scenarios a,b] [--eos-scenarios a,b|all] [--systems a,b] "
-                             "[--repetitions N] [--large-state-keys N] "
+                             "[--repetitions N] [--nexmark-repetitions N] "
+                             "[--large-state-keys N] "
                              "[--warmup-rounds W] [--out FILE] "
                              "[--log-level error|warn|info|debug]\n";
                 return 0;
@@ -1204,6 +1403,8 @@ int main(int argc, char** argv) {
                 o.systems = split(v);
             } else if (flag == "--repetitions") {
                 o.repetitions = integer_flag<int>(flag, v);
+            } else if (flag == "--nexmark-repetitions") {
+                o.nexmark_repetitions = integer_flag<int>(flag, v);
             } else if (flag == "--warmup-rounds") {
                 o.warmup_rounds = integer_flag<int>(flag, v);
             } else if (flag == "--out") {
@@ -1220,9 +1421,11 @@ int main(int argc, char** argv) {
             }
         }
         if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1 ||
-            o.repetitions < 1 || o.warmup_rounds < 0 || o.large_state_keys < 1) {
+            o.repetitions < 1 || o.nexmark_repetitions.value_or(1) < 1 || o.warmup_rounds < 0 ||
+            o.large_state_keys < 1) {
             throw std::invalid_argument("--records, --partitions, --record-size, "
-                                        "--commit-interval-ms, --repetitions and "
+                                        "--commit-interval-ms, --repetitions, "
+                                        "--nexmark-repetitions and "
                                         "--large-state-keys must be positive, "
                                         "--warmup-rounds not negative");
         }
@@ -1261,29 +1464,35 @@ int main(int argc, char** argv) {
         return nlohmann::json{{"min", s.min}, {"median", s.median}, {"max", s.max}};
     };
     for (const auto& r : all) {
-        doc["scenarios"].push_back({{"name", r.name},
-                                    {"system", r.system},
-                                    {"guarantee", r.guarantee},
-                                    {"threads", r.threads},
-                                    {"instances", r.instances},
-                                    {"records", r.records},
-                                    {"seconds", r.seconds},
-                                    {"records_per_s", r.records_per_s},
-                                    {"mb_per_s", r.mb_per_s},
-                                    {"p50_ms", optional_json(r.p50_ms)},
-                                    {"p99_ms", optional_json(r.p99_ms)},
-                                    {"peak_rss_mb", r.peak_rss_mb},
-                                    {"startup_s", r.startup_s},
-                                    {"steady_records_per_s", optional_json(r.steady_records_per_s)},
-                                    {"cpu_us_per_record", optional_json(r.cpu_us_per_record)},
-                                    {"records_per_s_runs", r.records_per_s_runs},
-                                    {"steady_records_per_s_runs", r.steady_runs},
-                                    {"records_per_s_spread", spread_json(r.records_per_s_runs)},
-                                    {"steady_records_per_s_spread", spread_json(r.steady_runs)},
-                                    {"failover_s", optional_json(r.failover_s)},
-                                    {"failover_after_session_s", optional_json(r.after_session_s)},
-                                    {"failover_restored_records", r.restored_after_kill},
-                                    {"failover_s_spread", spread_json(r.failover_runs)}});
+        doc["scenarios"].push_back(
+            {{"name", r.name},
+             {"system", r.system},
+             {"guarantee", r.guarantee},
+             {"threads", r.threads},
+             {"instances", r.instances},
+             {"records", r.records},
+             {"seconds", r.seconds},
+             {"records_per_s", r.records_per_s},
+             {"mb_per_s", r.mb_per_s},
+             {"p50_ms", optional_json(r.p50_ms)},
+             {"p99_ms", optional_json(r.p99_ms)},
+             {"peak_rss_mb", r.peak_rss_mb},
+             {"startup_s", r.startup_s},
+             {"steady_records_per_s", optional_json(r.steady_records_per_s)},
+             {"cpu_us_per_record", optional_json(r.cpu_us_per_record)},
+             {"records_per_s_runs", r.records_per_s_runs},
+             {"steady_records_per_s_runs", r.steady_runs},
+             {"records_per_s_spread", spread_json(r.records_per_s_runs)},
+             {"steady_records_per_s_spread", spread_json(r.steady_runs)},
+             {"failover_s", optional_json(r.failover_s)},
+             {"failover_after_session_s", optional_json(r.after_session_s)},
+             {"failover_restored_records", r.restored_after_kill},
+             {"failover_s_spread", spread_json(r.failover_runs)},
+             {"output_matches_expected",
+              r.output_matches ? nlohmann::json(*r.output_matches) : nlohmann::json(nullptr)}});
+        if (r.output_matches == false) {
+            doc["scenarios"].back()["output_difference"] = r.output_difference;
+        }
     }
     // Headline ratios compare steady rates (restore has none: its rate is the restore's);
     // whole_run_ratios the same pairs over whole runs, start-up included.
@@ -1303,7 +1512,8 @@ int main(int argc, char** argv) {
         out["passthrough_vs_rdkafka"] =
             ratio(rate("passthrough", "brook", alos), rate("passthrough", "rdkafka", alos));
         for (const char* scenario :
-             {"metrics", "windowed-count", "stream-table-join", "stream-stream-join"}) {
+             {"metrics", "windowed-count", "stream-table-join", "stream-stream-join", "nexmark-q0",
+              "nexmark-q1", "nexmark-q2", "nexmark-q5", "nexmark-q7", "nexmark-q11"}) {
             std::string key = std::string(scenario) + "_vs_kafka_streams";
             std::replace(key.begin(), key.end(), '-', '_');
             out[key] = ratio(rate(scenario, "brook", alos), rate(scenario, "kafka-streams", alos));
@@ -1340,7 +1550,8 @@ int main(int argc, char** argv) {
         ratio(find(all, "passthrough", "brook", alos, &result::cpu_us_per_record),
               find(all, "passthrough", "rdkafka", alos, &result::cpu_us_per_record));
     for (const char* scenario : {"passthrough", "metrics", "windowed-count", "stream-table-join",
-                                 "stream-stream-join", "restore-count"}) {
+                                 "stream-stream-join", "restore-count", "nexmark-q0", "nexmark-q1",
+                                 "nexmark-q2", "nexmark-q5", "nexmark-q7", "nexmark-q11"}) {
         std::string key = std::string(scenario) + "_kafka_streams_vs_brook";
         std::replace(key.begin(), key.end(), '-', '_');
         doc["cpu_ratios"][key] =
@@ -1393,8 +1604,19 @@ int main(int argc, char** argv) {
                 r.restored_after_kill);
         }
     }
+    for (const auto& r : all) {
+        if (r.output_matches) {
+            std::cout << fmt::format("{:<27} {:<14} output {}\n", r.name, r.system,
+                                     *r.output_matches
+                                         ? "equal to the results computed from the input"
+                                         : "WRONG: " + r.output_difference);
+        }
+    }
     std::cout << "ratios: " << doc["ratios"].dump() << "\n";
     std::cout << "cpu ratios: " << doc["cpu_ratios"].dump() << "\n";
     std::cout << "results: " << o.out << "\n";
-    return all.empty() ? 1 : 0;
+    // A system that computed a wrong result fails the run, whatever its speed.
+    const bool wrong = std::any_of(all.begin(), all.end(),
+                                   [](const result& r) { return r.output_matches == false; });
+    return all.empty() || wrong ? 1 : 0;
 }

@@ -6,6 +6,7 @@ DevTool dump) against expectations computed here, independently of the Java code
   e2e-check.py metrics IN.json WINDOW_MS CLOSER_TS OUT.json DLQ.json
   e2e-check.py windowed-count IN.json WINDOW_MS OUT.json
   e2e-check.py count OUT.json KEYS EXPECTED_COUNT
+  e2e-check.py nexmark q0|q1|q2|q5|q7|q11 IN.json OUT.json
 """
 import collections
 import json
@@ -148,6 +149,121 @@ def check_count(out, keys, want):
     return errors
 
 
+BID_FIELDS = {"auction": int, "bidder": int, "price": int, "channel": str, "url": str,
+              "dateTime": int, "extra": str}
+
+
+def parse_bid(value):
+    """The bid as a dict of its seven fields, or None when the value is not a bid."""
+    if value is None:
+        return None
+    try:
+        doc = json.loads(value, parse_constant=reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    for field, kind in BID_FIELDS.items():
+        v = doc.get(field)
+        if isinstance(v, bool) or not isinstance(v, kind) or (kind is int and not -2**63 <= v < 2**63):
+            return None
+    return {field: doc[field] for field in BID_FIELDS}
+
+
+def java_div(a, b):
+    """Java's long division, which truncates towards zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def canonical(value):
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def nexmark_expected(query, bids):
+    """(key, value) pairs for q0-q2 (a list: every record), {key: value} for the others
+    (the final result of each key); values are parsed JSON, or strings for q11."""
+    window, hop, gap = 10000, 2000, 10000
+    if query == "q0":
+        return [(k, b) for k, b in bids]
+    if query == "q1":
+        return [(k, dict(b, price=java_div(b["price"] * 908, 1000))) for k, b in bids]
+    if query == "q2":
+        return [(k, {"auction": b["auction"], "price": b["price"]}) for k, b in bids if b["auction"] % 123 == 0]
+    if query == "q5":
+        counts = collections.Counter()
+        for _, b in bids:
+            t = b["dateTime"]
+            start = max(0, t - window + hop) // hop * hop
+            while start <= t:
+                counts[(start, b["auction"])] += 1
+                start += hop
+        best = {}
+        for (start, auction), n in counts.items():
+            if start not in best or (-n, auction) < (-best[start][1], best[start][0]):
+                best[start] = (auction, n)
+        return {str(s): {"auction": a, "num": n} for s, (a, n) in best.items()}
+    if query == "q7":
+        best = {}
+        for _, b in bids:
+            start = b["dateTime"] - b["dateTime"] % window
+            rank = (-b["price"], b["auction"], b["bidder"], b["dateTime"])
+            if start not in best or rank < best[start][0]:
+                best[start] = (rank, b)
+        return {str(s): {f: b[f] for f in ("auction", "bidder", "price", "dateTime")} for s, (_, b) in best.items()}
+    if query == "q11":
+        times = collections.defaultdict(list)
+        for _, b in bids:
+            times[b["bidder"]].append(b["dateTime"])
+        sessions = {}
+        for bidder, ts in times.items():
+            ts.sort()
+            first = 0
+            for i in range(1, len(ts) + 1):
+                if i == len(ts) or ts[i] - ts[i - 1] > gap:
+                    sessions[f"{bidder}:{ts[first]}:{ts[i - 1]}"] = str(i - first)
+                    first = i
+        return sessions
+    raise SystemExit(f"unknown query {query}")
+
+
+def check_nexmark(query, inp, out):
+    bids = [(r["key"], b) for r in inp if (b := parse_bid(r["value"])) is not None]
+    expected = nexmark_expected(query, bids)
+    errors = []
+    if isinstance(expected, list):
+        want = collections.Counter((k, canonical(v)) for k, v in expected)
+        got = collections.Counter((r["key"], canonical(json.loads(r["value"])) if r["value"] else None) for r in out)
+        if want != got:
+            errors.append(f"{sum((want - got).values())} expected records missing, e.g. {list(want - got)[:2]}; "
+                          f"{sum((got - want).values())} unexpected, e.g. {list(got - want)[:2]}")
+        print(f"   {query}: {len(bids)} bids ({len(inp) - len(bids)} invalid skipped), {len(out)} records "
+              f"({len(expected)} expected); same key/value multiset: {want == got}")
+        return errors
+    last = {}
+    tombstones = 0
+    for r in sorted(out, key=lambda r: (r["partition"], r["offset"])):
+        if r["value"] is None:
+            tombstones += 1
+            last.pop(r["key"], None)
+        else:
+            last[r["key"]] = r["value"] if query == "q11" else json.loads(r["value"])
+    want = {k: canonical(v) for k, v in expected.items()}
+    got = {k: canonical(v) for k, v in last.items()}
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    wrong = [(k, got[k], want[k]) for k in sorted(set(want) & set(got)) if got[k] != want[k]]
+    if missing:
+        errors.append(f"{len(missing)} keys missing, e.g. {[(k, want[k]) for k in missing[:3]]}")
+    if extra:
+        errors.append(f"{len(extra)} unexpected keys, e.g. {[(k, got[k]) for k in extra[:3]]}")
+    if wrong:
+        errors.append(f"{len(wrong)} final values wrong (key, got, expected), e.g. {wrong[:3]}")
+    print(f"   {query}: {len(bids)} bids ({len(inp) - len(bids)} invalid skipped), {len(out)} updates "
+          f"({tombstones} tombstones) for {len(want)} keys; final values right: {not (missing or extra or wrong)}")
+    return errors
+
+
 def main():
     mode = sys.argv[1]
     if mode == "metrics-expected":
@@ -158,6 +274,8 @@ def main():
                                records(sys.argv[5]), records(sys.argv[6]))
     elif mode == "windowed-count":
         errors = check_windowed_count(records(sys.argv[2]), int(sys.argv[3]), records(sys.argv[4]))
+    elif mode == "nexmark":
+        errors = check_nexmark(sys.argv[2], records(sys.argv[3]), records(sys.argv[4]))
     elif mode == "count":
         errors = check_count(records(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:

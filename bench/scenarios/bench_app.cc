@@ -3,7 +3,8 @@
 // Streams side (bench/kafka-streams/README.md), so the harness drives both alike:
 //
 //   brook-bench-app --scenario passthrough|metrics|windowed-count|count|stream-table-join|
-//                   stream-stream-join
+//                   stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|
+//                   nexmark-q7|nexmark-q11
 //       --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC
 //       [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N
 //       --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]
@@ -25,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "apps/metrics/metrics_topology.h"
+#include "apps/nexmark/queries.h"
 #include "base/log.h"
 #include "engine/errors.h"
 #include "engine/runtime/kafka_streams.h"
@@ -116,9 +118,15 @@ topology build(const std::map<std::string, std::string>& a) {
                 [](const bytes& l, const bytes& r) { return std::to_string(l.size() + r.size()); },
                 join_windows::of_time_difference_without_grace(1s))
             .to(a.at("output"));
+    } else if (const auto query = scenario.starts_with("nexmark-")
+                                      ? apps::nexmark::parse_query(scenario.substr(8))
+                                      : std::nullopt) {
+        apps::nexmark::build_query(b, *query, a.at("input"), a.at("output"),
+                                   std::chrono::milliseconds(std::stoll(a.at("grace-ms"))));
     } else {
         throw config_error("--scenario must be passthrough, metrics, windowed-count, count, "
-                           "stream-table-join or stream-stream-join");
+                           "stream-table-join, stream-stream-join or nexmark-q0, -q1, -q2, "
+                           "-q5, -q7, -q11");
     }
     return b.build();
 }
@@ -127,7 +135,8 @@ topology build(const std::map<std::string, std::string>& a) {
 
 constexpr const char* usage =
     "usage: brook-bench-app --scenario passthrough|metrics|windowed-count|count|\n"
-    "                       stream-table-join|stream-stream-join\n"
+    "                       stream-table-join|stream-stream-join|\n"
+    "                       nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|nexmark-q7|nexmark-q11\n"
     "         --bootstrap-servers HOST:PORT --application-id ID --input TOPIC\n"
     "         --output TOPIC [--dlq TOPIC] --state-dir DIR\n"
     "         [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms 100]\n"
@@ -188,19 +197,23 @@ int main(int argc, char** argv) {
     try {
         const topology topo = build(a);
         restore_reporter restores;
-        kafka_streams app(topo,
-                          streams_config({{"application.id", a["application-id"]},
-                                          {"bootstrap.servers", a["bootstrap-servers"]},
-                                          {"state.dir", a["state-dir"]},
-                                          {"processing.guarantee", a["guarantee"]},
-                                          {"commit.interval.ms", a["commit-interval-ms"]},
-                                          // Checked by streams_config, as a user's:
-                                          {"num.stream.threads", a["threads"]},
-                                          {"num.standby.replicas", a["standbys"]},
-                                          {"consumer.session.timeout.ms", a["session-timeout-ms"]},
-                                          {"statestore.cache.max.bytes", "10485760"},
-                                          {"producer.linger.ms", "5"},
-                                          {"producer.batch.size", "131072"}}));
+        kafka_streams app(
+            topo, streams_config({{"application.id", a["application-id"]},
+                                  {"bootstrap.servers", a["bootstrap-servers"]},
+                                  {"state.dir", a["state-dir"]},
+                                  {"processing.guarantee", a["guarantee"]},
+                                  {"commit.interval.ms", a["commit-interval-ms"]},
+                                  // Checked by streams_config, as a user's:
+                                  {"num.stream.threads", a["threads"]},
+                                  {"num.standby.replicas", a["standbys"]},
+                                  {"consumer.session.timeout.ms", a["session-timeout-ms"]},
+                                  {"statestore.cache.max.bytes", "10485760"},
+                                  // As the Kafka Streams side: a value that does
+                                  // not deserialize (only a Nexmark bid can fail)
+                                  // is logged and skipped.
+                                  {"default.deserialization.exception.handler", "log_and_continue"},
+                                  {"producer.linger.ms", "5"},
+                                  {"producer.batch.size", "131072"}}));
         app.set_global_state_restore_listener(&restores);
         app.set_state_listener(
             [](streams_state now, streams_state) { say("STATE " + upper(to_string(now))); });

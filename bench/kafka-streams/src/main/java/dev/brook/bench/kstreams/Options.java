@@ -9,7 +9,8 @@ import java.util.Set;
  * The command line the harness passes (the Brook side takes the same one):
  *
  * <pre>
- * --scenario passthrough|metrics|windowed-count|count --bootstrap-servers HOST:PORT
+ * --scenario passthrough|metrics|windowed-count|count|stream-table-join|stream-stream-join
+ *     |nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|nexmark-q7|nexmark-q11 --bootstrap-servers HOST:PORT
  * --application-id ID --input TOPIC --output TOPIC [--dlq TOPIC]
  * --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N --state-dir DIR
  * [--window-ms 60000] [--grace-ms 10000] [--threads 1] [--standbys 0]
@@ -40,7 +41,13 @@ record Options(
         WINDOWED_COUNT("windowed-count"),
         COUNT("count"),
         STREAM_TABLE_JOIN("stream-table-join"),
-        STREAM_STREAM_JOIN("stream-stream-join");
+        STREAM_STREAM_JOIN("stream-stream-join"),
+        NEXMARK_Q0("nexmark-q0"),
+        NEXMARK_Q1("nexmark-q1"),
+        NEXMARK_Q2("nexmark-q2"),
+        NEXMARK_Q5("nexmark-q5"),
+        NEXMARK_Q7("nexmark-q7"),
+        NEXMARK_Q11("nexmark-q11");
 
         final String cliName;
 
@@ -55,13 +62,14 @@ record Options(
                 }
             }
             throw new IllegalArgumentException(
-                    "--scenario must be passthrough, metrics, windowed-count, count, stream-table-join or "
-                            + "stream-stream-join, got '" + name + "'");
+                    "--scenario must be passthrough, metrics, windowed-count, count, stream-table-join, "
+                            + "stream-stream-join, nexmark-q0, nexmark-q1, nexmark-q2, nexmark-q5, nexmark-q7 or "
+                            + "nexmark-q11, got '" + name + "'");
         }
     }
 
     static final String USAGE = "usage: run --scenario passthrough|metrics|windowed-count|count|stream-table-join"
-            + "|stream-stream-join"
+            + "|stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|nexmark-q7|nexmark-q11"
             + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
             + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
             + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]"

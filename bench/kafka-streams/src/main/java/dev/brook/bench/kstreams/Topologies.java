@@ -55,6 +55,12 @@ final class Topologies {
             case COUNT -> count(builder, options);
             case STREAM_TABLE_JOIN -> streamTableJoin(builder, options);
             case STREAM_STREAM_JOIN -> streamStreamJoin(builder, options);
+            case NEXMARK_Q0 -> Nexmark.q0(builder, options);
+            case NEXMARK_Q1 -> Nexmark.q1(builder, options);
+            case NEXMARK_Q2 -> Nexmark.q2(builder, options);
+            case NEXMARK_Q5 -> Nexmark.q5(builder, options);
+            case NEXMARK_Q7 -> Nexmark.q7(builder, options);
+            case NEXMARK_Q11 -> Nexmark.q11(builder, options);
         }
         return builder.build(config);
     }

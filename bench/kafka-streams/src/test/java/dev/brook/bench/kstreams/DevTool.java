@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -38,6 +39,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *                                                  STEP_MS of event time, then the invalid samples
  * produce-keys BOOTSTRAP TOPIC KEYS ROUNDS START_MS STEP_MS   ROUNDS x KEYS records k0..
  * produce-raw BOOTSTRAP TOPIC KEY VALUE [TS]       one record (VALUE "null" = null value)
+ * produce-bids BOOTSTRAP TOPIC N START_MS          N Nexmark bids from START_MS on, keyed by
+ *                                                  their number, and the invalid samples
  * dump BOOTSTRAP TOPIC                             every committed record as a JSON line
  * produce-closers BOOTSTRAP TOPIC TS [HOSTS]       one metric per host and kind at TS, to
  *                                                  advance stream time on every partition
@@ -64,6 +67,16 @@ public final class DevTool {
             "{\"name\":\"cpu\",\"host\":\"web-1\",\"value\":1,\"unit\":7}",
             "{\"name\":\"cpu\",\"host\":\"web-1\",\"value\":1,\"tags\":\"x\"}");
 
+    /** Values the Nexmark scenarios must skip: not bids. */
+    static final List<String> INVALID_BIDS = List.of(
+            "not json at all",
+            "[1,2,3]",
+            "{\"auction\":1003}",
+            "{\"auction\":1003,\"bidder\":1,\"price\":\"12\",\"channel\":\"c\",\"url\":\"u\","
+                    + "\"dateTime\":1,\"extra\":\"\"}",
+            "{\"auction\":1003,\"bidder\":1,\"price\":12.5,\"channel\":\"c\",\"url\":\"u\","
+                    + "\"dateTime\":1,\"extra\":\"\"}");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
@@ -73,6 +86,8 @@ public final class DevTool {
                     Long.parseLong(args[4]), Long.parseLong(args[5]), hosts(args, 6));
             case "produce-keys" -> produceKeys(args[1], args[2], Integer.parseInt(args[3]),
                     Integer.parseInt(args[4]), Long.parseLong(args[5]), Long.parseLong(args[6]));
+            case "produce-bids" -> produceBids(args[1], args[2], Integer.parseInt(args[3]),
+                    Long.parseLong(args[4]));
             case "produce-raw" -> produceRaw(args[1], args[2], args[3], args[4],
                     args.length > 5 ? Long.parseLong(args[5]) : null);
             case "dump" -> dump(args[1], args[2]);
@@ -223,6 +238,45 @@ public final class DevTool {
                 for (int k = 0; k < keys; k++) {
                     producer.send(new ProducerRecord<>(topic, null, ts, utf8("k" + k), utf8("v" + r)));
                     ts += stepMs;
+                }
+            }
+        }
+    }
+
+    /**
+     * N bids, mostly 0 to 100 ms apart in event time (several per 10 s window, some at the
+     * same millisecond), with a 15 s pause every 2,000 bids; 400 auctions (1000-1399) and 300
+     * bidders, so that sessions both continue and break; prices from 1 to 2,000, and one in 50
+     * from ten large ones, so that a window's highest bid often ties. The record timestamp is
+     * the bid's dateTime. Halfway through come the invalid samples and a null value.
+     */
+    static void produceBids(String bootstrap, String topic, int n, long startMs) {
+        Random random = new Random(42);
+        String[] channels = {"Google", "Facebook", "Baidu", "Apple"};
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
+            long ts = startMs;
+            for (int i = 0; i < n; i++) {
+                ts += random.nextInt(4) == 0 ? 0 : random.nextInt(100);
+                if (i > 0 && i % 2000 == 0) {
+                    ts += 15_000;
+                }
+                long price = random.nextInt(50) == 0
+                        ? 1_000_000_000L + random.nextInt(10)
+                        : 1 + random.nextInt(2000);
+                ObjectNode bid = JSON.createObjectNode()
+                        .put("auction", 1000 + random.nextInt(400))
+                        .put("bidder", 5000 + random.nextInt(300))
+                        .put("price", price)
+                        .put("channel", channels[random.nextInt(channels.length)])
+                        .put("url", "https://www.nexmark.com/item.htm?query=" + i)
+                        .put("dateTime", ts)
+                        .put("extra", "x".repeat(random.nextInt(8)));
+                producer.send(new ProducerRecord<>(topic, null, ts, utf8(Integer.toString(i)), utf8(bid.toString())));
+                if (i == n / 2) {
+                    for (String bad : INVALID_BIDS) {
+                        producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), utf8(bad)));
+                    }
+                    producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), (byte[]) null));
                 }
             }
         }
