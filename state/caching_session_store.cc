@@ -103,7 +103,18 @@ void caching_session_store::put(std::string_view key, int64_t start, int64_t end
         }
         return;
     }
-    _layer.cache()->write(_key.session(key, start, end), value, _layer.now());
+    const std::string_view encoded = _key.session(key, start, end);
+    // A session put and removed again between two flushes (each record that extends a
+    // session replaces it with one that ends later) need not go down as a tombstone when
+    // the store below never had it: the tombstone would cost a changelog record, a record
+    // downstream for a session never emitted, and a RocksDB tombstone that every later
+    // scan of this key walks over. Kafka Streams' caching session store forwards no such
+    // tombstone either.
+    if (!value && _layer.cache()->holds_unwritten(encoded) && !_inner->fetch(key, start, end) &&
+        _layer.cache()->discard_unwritten(encoded)) {
+        return;
+    }
+    _layer.cache()->write(encoded, value, _layer.now());
 }
 
 std::optional<std::string> caching_session_store::fetch(std::string_view key, int64_t start,

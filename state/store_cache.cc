@@ -118,6 +118,7 @@ void store_cache::fill(std::string_view key, std::string_view value) {
     entry& e = it->second;
     e.key = &it->first;
     e.value.emplace(value);
+    e.went_below = true;
     lru_push_back(e);
     recharge(e);
     evict_while_over();
@@ -163,6 +164,7 @@ void store_cache::evict_while_over() {
             victim.dirty_slot = npos;
             --_dirty_count;
             pin guard(_pinned);
+            victim.went_below = true;
             _write_down(*victim.key,
                         victim.value ? std::optional<std::string_view>(*victim.value)
                                      : std::nullopt,
@@ -183,6 +185,19 @@ void store_cache::erase(entry& e) {
     _entries.erase(_entries.find(*e.key));
 }
 
+bool store_cache::holds_unwritten(std::string_view key) const {
+    const auto it = _entries.find(key);
+    return it != _entries.end() && it->second.dirty_slot != npos && !it->second.went_below;
+}
+
+bool store_cache::discard_unwritten(std::string_view key) {
+    if (_pinned > 0 || !holds_unwritten(key)) {
+        return false;
+    }
+    erase(_entries.find(key)->second);
+    return true;
+}
+
 void store_cache::flush() {
     {
         pin guard(_pinned);
@@ -200,6 +215,7 @@ void store_cache::flush() {
             if (!e->value) {
                 _to_drop.push_back(e);
             }
+            e->went_below = true;
             _write_down(*e->key,
                         e->value ? std::optional<std::string_view>(*e->value) : std::nullopt,
                         e->timestamp);

@@ -67,6 +67,17 @@ public:
     // then evicts while the budget is over. Throws what write_down throws.
     void write(std::string_view key, std::optional<std::string_view> value, int64_t timestamp);
 
+    // Whether `key` is cached as a write that has never left this cache: dirty, made by
+    // write() (not read from below by fill()) and never written down since. The store
+    // below may still hold the key from before it was cached; only the caller can ask.
+    bool holds_unwritten(std::string_view key) const;
+
+    // Drops `key`'s entry when holds_unwritten(key) and no scan or write-down is under
+    // way, so that nothing of it is ever written down: for a write undone before any
+    // flush, when the caller knows the store below does not hold the key. Returns
+    // whether it dropped the entry.
+    bool discard_unwritten(std::string_view key);
+
     // Writes every dirty entry down in the order they were first dirtied and marks them
     // clean; drops the deleted ones. Throws what write_down throws (entries written down
     // so far stay clean, the rest stay dirty).
@@ -92,6 +103,9 @@ private:
         size_t charge = 0;
         // Index in _dirty_order while dirty; npos while clean.
         size_t dirty_slot = npos;
+        // Read from below, or written down since it was cached: its key has reached the
+        // store below at some point (see holds_unwritten).
+        bool went_below = false;
         // The key, owned by the map node (node addresses are stable).
         const std::string* key = nullptr;
         // LRU list: _lru_head is the least recently used entry.

@@ -651,6 +651,50 @@ TEST_F(caching_layer, session_find_sessions_merges_cache_and_inner_store) {
     EXPECT_THROW(store->put("k", 5, 4, std::string_view("x")), std::invalid_argument);
 }
 
+// A bidder's session grows with each bid: the aggregator puts [0, t] and removes the
+// session it replaces. A session put and removed between two flushes, never below, goes
+// nowhere: no changelog record, no flush-listener call (so no tombstone downstream for a
+// session never emitted) and no tombstone in the store below. One that did reach the
+// store below still gets its tombstone.
+TEST_F(caching_layer, a_session_removed_before_it_was_ever_flushed_leaves_no_tombstone) {
+    cache_budget budget(1 << 20);
+    auto store = std::make_unique<caching_session_store>(
+        std::make_unique<logging_session_store>(
+            std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
+        0);
+    store->init(context(&budget));
+    ASSERT_TRUE(store->set_cache_flush_listener(listener()));
+    store->put("k", 0, 10, std::string_view("1"));
+    store->flush(); // [0, 10] is below now
+    store->put("k", 0, 10, std::nullopt);
+    store->put("k", 0, 20, std::string_view("2"));
+    store->put("k", 0, 20, std::nullopt);
+    store->put("k", 0, 30, std::string_view("3"));
+    store->put("k", 0, 30, std::nullopt);
+    store->put("k", 0, 40, std::string_view("4"));
+    store->flush();
+    EXPECT_THAT(logged_keys(),
+                ElementsAre(encode_session_key("k", 0, 10), encode_session_key("k", 0, 10),
+                            encode_session_key("k", 0, 40)));
+    EXPECT_EQ(_flushed, (std::vector<flushed>{{encode_session_key("k", 0, 10), "1", 0},
+                                              {encode_session_key("k", 0, 10), std::nullopt, 0},
+                                              {encode_session_key("k", 0, 40), "4", 0}}));
+
+    // A key below that the cache first sees as a removal keeps its tombstone, even when
+    // the removal is repeated.
+    store->put("k", 0, 40, std::nullopt);
+    store->put("k", 0, 40, std::nullopt);
+    store->flush();
+    EXPECT_EQ(logged_keys().back(), encode_session_key("k", 0, 40));
+    EXPECT_EQ(logged_keys().size(), 4u);
+    std::vector<std::string> left;
+    store->find_sessions("k", 0, 1000, [&](int64_t start, int64_t end, std::string_view) {
+        left.push_back(std::to_string(start) + "-" + std::to_string(end));
+        return true;
+    });
+    EXPECT_TRUE(left.empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // change-logging layers
 
