@@ -12,8 +12,10 @@
 // session end put) and applies the bottom's segment_policy, so expired puts are ignored
 // and counted and sessions in expired segments are never returned, just as without the
 // cache. A dirty session whose segment expires before it is written down is still reported
-// to the flush listener but not written to the layer below; a removal always goes down,
-// so that the changelog records it.
+// to the flush listener but not written to the layer below; a removal goes down, so that
+// the changelog records it, unless the session never reached the layer below: a session
+// put and removed again between two flushes (as each record that extends a session
+// replaces it) is dropped from the cache and goes nowhere, as in Kafka Streams.
 //
 // Lifecycle: constructed unopened around its inner store -> init(context) opens the inner
 // store and, if caching is on, creates the cache -> flush() at each commit writes every

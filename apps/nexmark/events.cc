@@ -33,6 +33,7 @@ public:
 
     std::array<field_value, N> fields;
     bool top_level_object = false;
+    std::string_view duplicate; // a field given twice, which stops the parse
     std::string error_message;
 
     bool null() { return scalar(field_value::kind::other); }
@@ -66,6 +67,10 @@ public:
                 if (_names[i] == k) {
                     _current = i;
                 }
+            }
+            if (_current < N && fields[_current].type != field_value::kind::absent) {
+                duplicate = _names[_current];
+                return false; // as Jackson's STRICT_DUPLICATE_DETECTION
             }
         }
         return true;
@@ -127,6 +132,9 @@ std::array<field_value, N> read_object(nullable_bytes in, const char* what,
     flat_object_reader<N> reader(names);
     if (!nlohmann::json::sax_parse(in->begin(), in->end(), &reader,
                                    nlohmann::json::input_format_t::json, true)) {
+        if (!reader.duplicate.empty()) {
+            throw serde_error(fmt::format("{} has field '{}' twice", what, reader.duplicate));
+        }
         throw serde_error(std::string(what) + " is not valid JSON: " + reader.error_message);
     }
     if (!reader.top_level_object) {

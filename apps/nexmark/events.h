@@ -7,12 +7,15 @@
 //
 // Every number is a JSON integer (no floating point: the two systems' outputs are compared
 // exactly). Reading is strict: the value must be one flat JSON object with every field of
-// the type, of the right JSON type; fields the type does not have are ignored, as Jackson's
-// FAIL_ON_UNKNOWN_PROPERTIES=false would. Anything else throws serde_error with a reason
-// that names the field, so a hostile record goes to the deserialization exception handler
-// (and from there to a dead-letter topic, if the app asks for one).
+// the type, once, of the right JSON type; fields the type does not have are ignored, as
+// Jackson's FAIL_ON_UNKNOWN_PROPERTIES=false would. Nesting deeper than 64 levels is
+// refused before parsing (json_fields.h), where Jackson allows 1,000: no bid nests at all. Anything
+// else throws serde_error with a reason that names the field, so a hostile record goes to the
+// deserialization exception handler (and from there to a dead-letter topic, if the app asks for
+// one).
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "engine/serde/serde.h"
@@ -46,13 +49,20 @@ struct auction_count {
 };
 
 // q7's result: {"auction":A,"bidder":B,"price":P,"dateTime":T}, a window's highest bid.
-// An empty one (no bid seen yet) has price -1.
+// The default one is below every bid (better() than none), so it starts each window.
 struct highest_bid {
-    int64_t auction = 0;
-    int64_t bidder = 0;
-    int64_t price = -1;
-    int64_t date_time = 0;
+    int64_t auction = std::numeric_limits<int64_t>::max();
+    int64_t bidder = std::numeric_limits<int64_t>::max();
+    int64_t price = std::numeric_limits<int64_t>::min();
+    int64_t date_time = std::numeric_limits<int64_t>::max();
 };
+
+// q1's conversion, price * 908 / 1000 truncated toward zero, computed so that it cannot
+// overflow for any int64 price (a hostile one included). Kafka Streams' side computes the
+// same expression.
+constexpr int64_t euros(int64_t dollars) {
+    return dollars / 1000 * 908 + dollars % 1000 * 908 / 1000;
+}
 
 // The orders that pick one result out of many, the same in both systems, so that ties
 // have one answer: more bids, then the smaller auction id (q5); a higher price, then the

@@ -42,9 +42,8 @@ class generator {
 public:
     explicit generator(generator_options options) : _o(options) {}
 
-    // Event number `next_id()`, then the one after it.
+    // The next event: event 0 first.
     const event& next();
-    int64_t next_id() const { return _next; }
 
     // The kind of event n: person, auction or bid by its place in every 50.
     static event_kind kind_of(int64_t n);

@@ -54,9 +54,9 @@ void build_query(stream_builder& builder, query q, const std::string& input,
         return;
     case query::q1:
         bids.map_values([](const bid& b) {
-                bid euros = b;
-                euros.price = b.price * 908 / 1000;
-                return euros;
+                bid converted = b;
+                converted.price = euros(b.price);
+                return converted;
             })
             .to(output);
         return;
@@ -68,14 +68,13 @@ void build_query(stream_builder& builder, query q, const std::string& input,
             .to(output);
         return;
     case query::q5:
-        bids.group_by([](const std::string&, const bid& b) { return std::to_string(b.auction); },
-                      grouped<std::string, bid>::as("nexmark-q5-by-auction"))
+        bids.group_by([](const std::string&, const bid& b) { return b.auction; },
+                      grouped<int64_t, bid>::as("nexmark-q5-by-auction"))
             .windowed_by(time_windows::of_size_and_grace(10s, grace).advance_by(2s))
-            .count(materialized<std::string, int64_t>::as("nexmark-q5-counts"))
+            .count(materialized<int64_t, int64_t>::as("nexmark-q5-counts"))
             .to_stream()
-            .map([](const windowed<std::string>& w, const int64_t& n) {
-                return key_value<std::string, auction_count>{std::to_string(w.start),
-                                                             {std::stoll(w.key), n}};
+            .map([](const windowed<int64_t>& w, const int64_t& n) {
+                return key_value<std::string, auction_count>{std::to_string(w.start), {w.key, n}};
             })
             .group_by_key(
                 grouped<std::string, auction_count, string_serde, auction_count_store_serde>::as(
@@ -85,7 +84,7 @@ void build_query(stream_builder& builder, query q, const std::string& input,
                     return auction_count{0, 0};
                 },
                 [](const std::string&, const auction_count& c, const auction_count& top) {
-                    return top.num == 0 || better(c, top) ? c : top;
+                    return better(c, top) ? c : top;
                 },
                 materialized<std::string, auction_count, string_serde,
                              auction_count_store_serde>::as("nexmark-q5-top"))
@@ -100,7 +99,7 @@ void build_query(stream_builder& builder, query q, const std::string& input,
                 [] { return highest_bid{}; },
                 [](const std::string&, const bid& b, const highest_bid& top) {
                     const highest_bid candidate{b.auction, b.bidder, b.price, b.date_time};
-                    return top.price < 0 || better(candidate, top) ? candidate : top;
+                    return better(candidate, top) ? candidate : top;
                 },
                 materialized<std::string, highest_bid, string_serde, highest_bid_store_serde>::as(
                     "nexmark-q7-highest"))

@@ -115,9 +115,9 @@ void expected_results::add(const std::string& key, const bid& b) {
         _stream.add(key, text_of(b));
         return;
     case query::q1: {
-        bid euros = b;
-        euros.price = b.price * 908 / 1000;
-        _stream.add(key, text_of(euros));
+        bid converted = b;
+        converted.price = euros(b.price);
+        _stream.add(key, text_of(converted));
         return;
     }
     case query::q2:

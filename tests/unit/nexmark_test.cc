@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -34,8 +35,9 @@ struct generated_bid {
     bid b;
 };
 
-std::vector<generated_bid> generate_bids(int64_t events, uint64_t seed) {
-    generator gen({.seed = seed, .base_time_ms = base_ms});
+// `events` events at `rate` per second of event time.
+std::vector<generated_bid> generate_bids(int64_t events, uint64_t seed, int64_t rate = 10'000) {
+    generator gen({.seed = seed, .base_time_ms = base_ms, .events_per_second = rate});
     std::vector<generated_bid> bids;
     for (int64_t i = 0; i < events; ++i) {
         const event& e = gen.next();
@@ -57,12 +59,44 @@ std::string error_of(const std::string& text) {
 
 class nexmark_query : public testing::TestWithParam<query> {};
 
+// Bids the generator never makes but a producer may: prices at the ends of int64 (q1 must
+// not overflow, q7 must rank them), and one bidder's bids exactly a gap apart (q11 joins
+// them into one session) and a gap and a millisecond apart (two sessions).
+std::vector<generated_bid> edge_bids() {
+    std::vector<generated_bid> out;
+    const auto add = [&](int64_t auction, int64_t bidder, int64_t price, int64_t ts) {
+        bid b{auction, bidder, price, "edge", "https://edge", ts, ""};
+        std::string json;
+        bid_serde{}.serialize(b, json);
+        out.push_back({"edge-" + std::to_string(out.size()), json, b});
+    };
+    add(1230, 7, std::numeric_limits<int64_t>::max(), base_ms + 15'000);
+    add(1230, 7, std::numeric_limits<int64_t>::min(), base_ms + 25'000);
+    add(1001, 7, -5, base_ms + 45'000);
+    add(1001, 8, -10, base_ms + 46'000);
+    add(1001, 9, -1'234'567, base_ms + 47'000);
+    const int64_t lonely = 999'999; // a bidder the generator never makes
+    add(1001, lonely, 100, base_ms + 60'000);
+    add(1001, lonely, 100, base_ms + 70'000);  // exactly the gap later: the same session
+    add(1001, lonely, 100, base_ms + 80'001);  // a gap and 1 ms later: a new session
+    add(1001, lonely, 100, base_ms + 100'000); // and another
+    return out;
+}
+
 // The query's output equals what the input says it must be, although records arrive up to
 // 64 bids out of order (as from several partitions) and three hostile records are skipped.
+// 20,000 events at 100 per second of event time span 200 s: a hundred q5 windows, twenty
+// q7 windows, and q11 sessions that close.
 TEST_P(nexmark_query, output_equals_the_results_computed_from_the_input) {
     const query q = GetParam();
-    const auto bids = generate_bids(20'000, 11);
+    auto bids = generate_bids(20'000, 11, 100);
     ASSERT_GT(bids.size(), 18'000u);
+    for (auto& edge : edge_bids()) {
+        bids.push_back(std::move(edge));
+    }
+    // The reference takes bids in event-time order, as the generator makes them.
+    std::stable_sort(bids.begin(), bids.end(),
+                     [](const auto& a, const auto& b) { return a.b.date_time < b.b.date_time; });
 
     expected_results expected(q);
     for (const auto& g : bids) {
@@ -111,6 +145,26 @@ INSTANTIATE_TEST_SUITE_P(all, nexmark_query,
                              return std::string(to_string(info.param));
                          });
 
+// A window whose bids all have negative prices still has a highest bid: the one nearest
+// zero (no price is taken for "no bid yet").
+TEST(nexmark_q7, the_highest_of_negative_prices_is_the_one_nearest_zero) {
+    stream_builder builder;
+    build_query(builder, query::q7, "bids", "out", 1h);
+    topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, bid>("bids");
+    auto out = driver.create_output_topic<std::string, highest_bid>("out");
+    in.pipe_input("a", bid{1, 2, -10, "c", "u", base_ms + 1, ""}, base_ms + 1);
+    in.pipe_input("b", bid{1, 3, -5, "c", "u", base_ms + 2, ""}, base_ms + 2);
+    in.pipe_input("c", bid{1, 4, -7, "c", "u", base_ms + 3, ""}, base_ms + 3);
+    std::optional<highest_bid> last;
+    while (!out.is_empty()) {
+        last = out.read_value();
+    }
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->price, -5);
+    EXPECT_EQ(last->bidder, 3);
+}
+
 TEST(nexmark_digest, a_changed_or_missing_record_makes_outputs_differ) {
     output_digest a(false);
     output_digest b(false);
@@ -133,6 +187,30 @@ TEST(nexmark_digest, a_changed_or_missing_record_makes_outputs_differ) {
     EXPECT_NE(t1, t2);
     EXPECT_NE(t1.difference(t2).find("key w"), std::string::npos) << t1.difference(t2);
     EXPECT_THROW(t1.add("x", std::string_view("{not json")), std::invalid_argument);
+}
+
+// q1's conversion is price * 908 / 1000 truncated toward zero, for every int64 price:
+// computed here in 128 bits, where it cannot overflow.
+TEST(nexmark_events, the_currency_conversion_is_exact_and_never_overflows) {
+    std::mt19937_64 rng(3);
+    std::vector<int64_t> prices = {0,
+                                   1,
+                                   -1,
+                                   999,
+                                   -999,
+                                   1000,
+                                   -1001,
+                                   std::numeric_limits<int64_t>::max(),
+                                   std::numeric_limits<int64_t>::min()};
+    for (int i = 0; i < 10'000; ++i) {
+        prices.push_back(static_cast<int64_t>(rng()));
+        prices.push_back(static_cast<int64_t>(rng() % 100'000'000) - 50'000'000);
+    }
+    __extension__ using int128 = __int128; // GCC's and Clang's, wide enough for p * 908
+    for (const int64_t p : prices) {
+        const int128 exact = static_cast<int128>(p) * 908 / 1000;
+        EXPECT_TRUE(static_cast<int128>(euros(p)) == exact) << p;
+    }
 }
 
 TEST(nexmark_generator, events_come_in_the_proportions_of_the_specification) {
@@ -213,6 +291,8 @@ TEST(nexmark_events, a_bad_bid_is_refused_with_a_reason_that_names_its_field) {
     EXPECT_EQ(error_of(R"({"auction":1,"bidder":2,"price":3,"channel":7,"url":"u","dateTime":4,)"
                        R"("extra":""})"),
               "bid: 'channel' must be a string");
+    EXPECT_EQ(error_of(R"({"auction":1,"auction":2,"bidder":2,"price":3,)" + ok_tail + "}"),
+              "bid has field 'auction' twice");
     EXPECT_EQ(error_of("[1,2]"), "bid is not a JSON object");
     EXPECT_NE(error_of("{\"auction\":").find("bid is not valid JSON"), std::string::npos);
     EXPECT_NE(error_of(std::string(100, '[')).find("nested deeper"), std::string::npos);

@@ -680,8 +680,7 @@ TEST_F(caching_layer, a_session_removed_before_it_was_ever_flushed_leaves_no_tom
                                               {encode_session_key("k", 0, 10), std::nullopt, 0},
                                               {encode_session_key("k", 0, 40), "4", 0}}));
 
-    // A key below that the cache first sees as a removal keeps its tombstone, even when
-    // the removal is repeated.
+    // A flushed session that is removed keeps its tombstone, even when removed twice.
     store->put("k", 0, 40, std::nullopt);
     store->put("k", 0, 40, std::nullopt);
     store->flush();
@@ -693,6 +692,33 @@ TEST_F(caching_layer, a_session_removed_before_it_was_ever_flushed_leaves_no_tom
         return true;
     });
     EXPECT_TRUE(left.empty());
+}
+
+// The cache may have forgotten that a session went below (evicted), and then see it written
+// and removed again: it asks the store below, which has it, so the tombstone goes down.
+TEST_F(caching_layer, a_session_evicted_then_written_and_removed_again_gets_its_tombstone) {
+    cache_budget budget(600); // a few entries
+    auto store = std::make_unique<caching_session_store>(
+        std::make_unique<logging_session_store>(
+            std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
+        0);
+    store->init(context(&budget));
+    ASSERT_TRUE(store->set_cache_flush_listener(listener()));
+    store->put("k", 0, 40, std::string_view("below"));
+    store->flush();
+    for (int i = 0; i < 20; ++i) { // push [0, 40] out of the cache
+        store->put("other-" + std::to_string(i), 0, 40, std::string_view("x"));
+    }
+    store->flush();
+    const size_t logged_before = logged_keys().size();
+    _flushed.clear();
+    store->put("k", 0, 40, std::string_view("again"));
+    store->put("k", 0, 40, std::nullopt);
+    store->flush();
+    ASSERT_EQ(logged_keys().size(), logged_before + 1);
+    EXPECT_EQ(logged_keys().back(), encode_session_key("k", 0, 40));
+    EXPECT_EQ(_flushed, (std::vector<flushed>{{encode_session_key("k", 0, 40), std::nullopt, 0}}));
+    EXPECT_EQ(store->fetch("k", 0, 40), std::nullopt);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -45,10 +45,14 @@ final class Nexmark {
                 .to(options.output(), Produced.with(Serdes.String(), Bid.SERDE));
     }
 
-    /** q1, currency conversion: each bid with its price times 0.908, in integer arithmetic. */
+    /**
+     * q1, currency conversion: each bid with its price times 0.908, in integer arithmetic:
+     * {@code price * 908 / 1000} truncated, computed so that no long price overflows (as
+     * Brook's {@code euros()}).
+     */
     static void q1(StreamsBuilder builder, Options options) {
         bids(builder, options)
-                .mapValues(bid -> bid.withPrice(bid.price() * 908 / 1000), Named.as("nexmark-q1-convert"))
+                .mapValues(bid -> bid.withPrice(euros(bid.price())), Named.as("nexmark-q1-convert"))
                 .to(options.output(), Produced.with(Serdes.String(), Bid.SERDE));
     }
 
@@ -146,6 +150,11 @@ final class Nexmark {
     private static KStream<String, Bid> bids(StreamsBuilder builder, Options options) {
         return builder.stream(options.input(), Consumed.with(Serdes.String(), Bid.SERDE))
                 .filter((id, bid) -> bid != null, Named.as("nexmark-bids"));
+    }
+
+    /** {@code dollars * 908 / 1000}, truncated toward zero, without overflow. */
+    static long euros(long dollars) {
+        return dollars / 1000 * 908 + dollars % 1000 * 908 / 1000;
     }
 
     /** The grace of every window: {@code --grace-ms}. */
