@@ -568,6 +568,11 @@ public:
                     if (guarantee == "exactly_once_v2" && !eos) {
                         continue;
                     }
+                    if (guarantee == "exactly_once_v2" && spec.base.starts_with("nexmark-")) {
+                        // wait_drained reads commits that stop short of transaction markers.
+                        progress(scenario + ": at least once only");
+                        continue;
+                    }
                     for (const auto& system : _o.systems) {
                         if (system == "rdkafka" && scenario != "passthrough") {
                             continue;
@@ -726,6 +731,9 @@ private:
         cc.set("group.id", group);
         kafka::consumer watcher(cc);
         const auto deadline = clock_type::now() + _o.run_timeout;
+        // Two passes in a row: topics are asked one after the other, and a later stage's
+        // topic may look drained before an earlier stage's last batch reaches it.
+        int drained_passes = 0;
         while (clock_type::now() < deadline) {
             for (system_process* proc : procs) {
                 if (auto e = proc->error()) {
@@ -740,7 +748,8 @@ private:
                 }
                 drained = drained && committed(watcher, topic) >= end;
             }
-            if (drained) {
+            drained_passes = drained ? drained_passes + 1 : 0;
+            if (drained_passes == 2) {
                 return clock_type::now();
             }
             std::this_thread::sleep_for(20ms);
@@ -749,9 +758,10 @@ private:
                                  "timeout");
     }
 
-    // Reads the query's output topic from the beginning and compares it with the results
-    // computed from the input; output that is still coming is waited for (up to 30 s of
-    // quiet). Returns the difference, or nothing when equal.
+    // Reads the query's output topic from the beginning to its end and compares it with the
+    // results computed from the input: a stream output as a multiset, so a duplicate (at
+    // least once may write one after a failure, which these runs do not have) counts as a
+    // difference. Returns the difference, or nothing when equal.
     std::optional<std::string> check_nexmark_output(apps::nexmark::query q,
                                                     const std::string& output) {
         const apps::nexmark::output_digest& want = _nexmark_expected.at(q);
@@ -759,22 +769,43 @@ private:
         kafka::client_config cc = client();
         cc.set("group.id", name("nexmark-check"));
         kafka::consumer reader(cc);
+        // The run is drained: every result is in the output already. Read up to the end
+        // offsets as they stand now, no further.
+        std::vector<int64_t> ends;
         std::vector<std::tuple<std::string, int32_t, int64_t>> assignment;
-        for (int p = 0; p < _o.partitions; ++p) {
+        for (int32_t p = 0; p < _o.partitions; ++p) {
+            ends.push_back(reader.watermarks(output, p, 10s).second);
             assignment.emplace_back(output, p, RD_KAFKA_OFFSET_BEGINNING);
         }
         reader.assign(*kafka::make_partition_list(assignment));
+        std::vector<int64_t> next(ends.size(), 0); // the next offset to read, per partition
+        const auto all_read = [&] {
+            for (size_t p = 0; p < ends.size(); ++p) {
+                if (next[p] < ends[p]) {
+                    return false;
+                }
+            }
+            return true;
+        };
         std::vector<kafka::message_ptr> batch;
-        auto last_record = clock_type::now();
-        while (clock_type::now() - last_record < 30s) {
+        const auto deadline = clock_type::now() + 120s;
+        while (!all_read()) {
+            if (clock_type::now() > deadline) {
+                return fmt::format("the output could not be read to its end within 120 s ({})",
+                                   got.difference(want));
+            }
             batch.clear();
             reader.poll_batch(batch, 10'000, 500ms);
-            bool any = false;
             for (const auto& m : batch) {
-                if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->partition < 0 ||
+                    m->partition >= _o.partitions) {
                     continue;
                 }
-                any = true;
+                auto& position = next[static_cast<size_t>(m->partition)];
+                position = std::max(position, m->offset + 1);
+                if (m->offset >= ends[static_cast<size_t>(m->partition)]) {
+                    continue; // after the end taken above: not this run's
+                }
                 const std::string_view key =
                     m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len) : "";
                 nullable_bytes value;
@@ -787,11 +818,9 @@ private:
                     return e.what();
                 }
             }
-            if (any) {
-                last_record = clock_type::now();
-            } else if (got == want) {
-                return std::nullopt;
-            }
+        }
+        if (got == want) {
+            return std::nullopt;
         }
         return got.difference(want);
     }
@@ -1063,8 +1092,9 @@ private:
         }
         catch_up caught = wait_caught_up(watched, app_id, input, target);
         const bool nexmark = spec.base.starts_with("nexmark-");
-        if (nexmark) {
+        if (nexmark && target == _o.records) {
             // A query is done when its later stages are: its repartition topics consumed.
+            // (Not in a warm-up round: they fill until the whole input is read.)
             caught.done = wait_drained(app_id, watched);
             caught.cpu_at_done = 0;
             for (system_process* proc : watched) {
@@ -1418,6 +1448,15 @@ int main(int argc, char** argv) {
                 set_log_level(*level);
             } else {
                 throw std::invalid_argument("unknown flag " + flag);
+            }
+        }
+        for (const auto& scenario : o.scenarios) {
+            const options defaults;
+            if (scenario != "large-state" &&
+                std::find(defaults.scenarios.begin(), defaults.scenarios.end(), scenario) ==
+                    defaults.scenarios.end()) {
+                throw std::invalid_argument("--scenarios: no scenario is called '" + scenario +
+                                            "'");
             }
         }
         if (o.records < 1 || o.partitions < 1 || o.record_size < 1 || o.commit_interval_ms < 1 ||
