@@ -23,14 +23,19 @@ def reject_constant(name):
     raise ValueError(name)
 
 
-def parse_metric(value, record_ts):
-    """The metric (host, name, unit, value, ts) or None when the value is invalid."""
+def load_json(value):
+    """The parsed JSON of a value, or None for a null value or one that is not JSON."""
     if value is None:
         return None
     try:
-        doc = json.loads(value, parse_constant=reject_constant)
+        return json.loads(value, parse_constant=reject_constant)
     except ValueError:
         return None
+
+
+def parse_metric(value, record_ts):
+    """The metric (host, name, unit, value, ts) or None when the value is invalid."""
+    doc = load_json(value)
     if not isinstance(doc, dict) or any(f not in doc for f in ("name", "host", "value")):
         return None
     name, host, v = doc["name"], doc["host"], doc["value"]
@@ -155,12 +160,7 @@ BID_FIELDS = {"auction": int, "bidder": int, "price": int, "channel": str, "url"
 
 def parse_bid(value):
     """The bid as a dict of its seven fields, or None when the value is not a bid."""
-    if value is None:
-        return None
-    try:
-        doc = json.loads(value, parse_constant=reject_constant)
-    except ValueError:
-        return None
+    doc = load_json(value)
     if not isinstance(doc, dict):
         return None
     for field, kind in BID_FIELDS.items():

@@ -87,6 +87,18 @@ protected:
         return context;
     }
 
+    // caching -> logging -> in-memory session stack with an hour's retention, opened on
+    // `budget` and reporting flushes to listener().
+    std::unique_ptr<caching_session_store> open_session_stack(cache_budget& budget) {
+        auto store = std::make_unique<caching_session_store>(
+            std::make_unique<logging_session_store>(
+                std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
+            0);
+        store->init(context(&budget));
+        EXPECT_TRUE(store->set_cache_flush_listener(listener()));
+        return store;
+    }
+
     cache_flush_listener listener() {
         return
             [this](std::string_view key, std::optional<std::string_view> value, int64_t timestamp) {
@@ -609,12 +621,7 @@ TEST_F(caching_layer, a_window_removed_before_its_segment_expires_in_the_same_co
 
 TEST_F(caching_layer, session_find_sessions_merges_cache_and_inner_store) {
     cache_budget budget(1 << 20);
-    auto store = std::make_unique<caching_session_store>(
-        std::make_unique<logging_session_store>(
-            std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
-        0);
-    store->init(context(&budget));
-    ASSERT_TRUE(store->set_cache_flush_listener(listener()));
+    auto store = open_session_stack(budget);
     store->put("k", 0, 10, std::string_view("old"));
     store->put("k", 20, 30, std::string_view("old"));
     store->put("k", 100, 200, std::string_view("old"));
@@ -658,12 +665,7 @@ TEST_F(caching_layer, session_find_sessions_merges_cache_and_inner_store) {
 // store below still gets its tombstone.
 TEST_F(caching_layer, a_session_removed_before_it_was_ever_flushed_leaves_no_tombstone) {
     cache_budget budget(1 << 20);
-    auto store = std::make_unique<caching_session_store>(
-        std::make_unique<logging_session_store>(
-            std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
-        0);
-    store->init(context(&budget));
-    ASSERT_TRUE(store->set_cache_flush_listener(listener()));
+    auto store = open_session_stack(budget);
     store->put("k", 0, 10, std::string_view("1"));
     store->flush(); // [0, 10] is below now
     store->put("k", 0, 10, std::nullopt);
@@ -698,12 +700,7 @@ TEST_F(caching_layer, a_session_removed_before_it_was_ever_flushed_leaves_no_tom
 // and removed again: it asks the store below, which has it, so the tombstone goes down.
 TEST_F(caching_layer, a_session_evicted_then_written_and_removed_again_gets_its_tombstone) {
     cache_budget budget(600); // a few entries
-    auto store = std::make_unique<caching_session_store>(
-        std::make_unique<logging_session_store>(
-            std::make_unique<in_memory_session_store>("sessions", 3'600'000, 0)),
-        0);
-    store->init(context(&budget));
-    ASSERT_TRUE(store->set_cache_flush_listener(listener()));
+    auto store = open_session_stack(budget);
     store->put("k", 0, 40, std::string_view("below"));
     store->flush();
     for (int i = 0; i < 20; ++i) { // push [0, 40] out of the cache
