@@ -61,8 +61,13 @@ public:
 private:
     query _q;
     output_digest _stream{false};
-    std::map<std::pair<int64_t, int64_t>, int64_t> _q5_counts; // (window start, auction)
-    std::map<int64_t, highest_bid> _q7_highest;                // window start
+    // q5: the counts of windows still open, by (window start, auction); a window is folded
+    // into _q5_top (its most bid-on auction) once a bid at or past its end comes, so the
+    // counts kept are those of the last few windows only.
+    std::map<std::pair<int64_t, int64_t>, int64_t> _q5_counts;
+    std::map<int64_t, auction_count> _q5_top;
+    void fold_q5_windows_before(int64_t end);
+    std::map<int64_t, highest_bid> _q7_highest; // window start
     struct session {
         int64_t start = 0;
         int64_t end = 0;
