@@ -1,181 +1,32 @@
 #include "apps/nexmark/events.h"
 
 #include <array>
-#include <cstddef>
-#include <initializer_list>
-#include <limits>
 #include <string_view>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include "apps/common/json_fields.h"
+#include "apps/nexmark/wire.h"
 
 namespace brook::apps::nexmark {
 
+using wire::append_json_string;
+using wire::get_int64s;
+using wire::put_int64s;
+using wire::read_object;
+
 namespace {
-
-// One field of a flat object as nlohmann's SAX parser saw it.
-struct field_value {
-    enum class kind { absent, integer, string, other } type = kind::absent;
-    int64_t integer = 0;
-    std::string text;
-};
-
-// Reads one flat JSON object and keeps the fields named in `names` (N of them); every
-// other field, and anything nested, is looked at no further. No document is built.
-template <size_t N>
-class flat_object_reader {
-public:
-    using json = nlohmann::json;
-
-    explicit flat_object_reader(const std::array<std::string_view, N>& names) : _names(names) {}
-
-    std::array<field_value, N> fields;
-    bool top_level_object = false;
-    std::string_view duplicate; // a field given twice, which stops the parse
-    std::string error_message;
-
-    bool null() { return scalar(field_value::kind::other); }
-    bool boolean(bool) { return scalar(field_value::kind::other); }
-    bool number_integer(json::number_integer_t v) { return integer(v); }
-    bool number_unsigned(json::number_unsigned_t v) {
-        if (v > static_cast<json::number_unsigned_t>(std::numeric_limits<int64_t>::max())) {
-            return scalar(field_value::kind::other);
-        }
-        return integer(static_cast<int64_t>(v));
-    }
-    bool number_float(json::number_float_t, const json::string_t&) {
-        return scalar(field_value::kind::other);
-    }
-    bool string(json::string_t& s) {
-        if (field_value* f = current()) {
-            f->type = field_value::kind::string;
-            f->text = std::move(s);
-        }
-        return true;
-    }
-    bool binary(json::binary_t&) { return scalar(field_value::kind::other); }
-    bool start_object(size_t) { return open(true); }
-    bool end_object() { return close(); }
-    bool start_array(size_t) { return open(false); }
-    bool end_array() { return close(); }
-    bool key(json::string_t& k) {
-        if (_depth == 1) {
-            _current = N;
-            for (size_t i = 0; i < N; ++i) {
-                if (_names[i] == k) {
-                    _current = i;
-                }
-            }
-            if (_current < N && fields[_current].type != field_value::kind::absent) {
-                duplicate = _names[_current];
-                return false; // as Jackson's STRICT_DUPLICATE_DETECTION
-            }
-        }
-        return true;
-    }
-    bool parse_error(size_t, const std::string&, const nlohmann::detail::exception& e) {
-        error_message = e.what();
-        return false;
-    }
-
-private:
-    // The field a value at the current place belongs to: only values directly in the
-    // top-level object belong to one.
-    field_value* current() { return _depth == 1 && _current < N ? &fields[_current] : nullptr; }
-    bool scalar(field_value::kind type) {
-        if (field_value* f = current()) {
-            f->type = type;
-        }
-        return true;
-    }
-    bool integer(int64_t v) {
-        if (field_value* f = current()) {
-            f->type = field_value::kind::integer;
-            f->integer = v;
-        }
-        return true;
-    }
-    bool open(bool object) {
-        if (_depth == 0) {
-            top_level_object = object;
-        } else {
-            scalar(field_value::kind::other); // a nested value is no field's
-        }
-        ++_depth;
-        return true;
-    }
-    bool close() {
-        --_depth;
-        return true;
-    }
-
-    const std::array<std::string_view, N>& _names;
-    size_t _depth = 0;
-    size_t _current = N;
-};
-
-// Parses `in` as a flat object with the fields `names`, each of which must be present and
-// an integer (ints[i]) or a string; throws serde_error naming what is wrong.
-template <size_t N>
-std::array<field_value, N> read_object(nullable_bytes in, const char* what,
-                                       const std::array<std::string_view, N>& names,
-                                       const std::array<bool, N>& ints) {
-    if (!in) {
-        throw serde_error(std::string(what) + " cannot be null");
-    }
-    std::string error;
-    if (!check_json_text(*in, error)) {
-        throw serde_error(std::string(what) + ": " + error);
-    }
-    flat_object_reader<N> reader(names);
-    if (!nlohmann::json::sax_parse(in->begin(), in->end(), &reader,
-                                   nlohmann::json::input_format_t::json, true)) {
-        if (!reader.duplicate.empty()) {
-            throw serde_error(fmt::format("{} has field '{}' twice", what, reader.duplicate));
-        }
-        throw serde_error(std::string(what) + " is not valid JSON: " + reader.error_message);
-    }
-    if (!reader.top_level_object) {
-        throw serde_error(std::string(what) + " is not a JSON object");
-    }
-    for (size_t i = 0; i < N; ++i) {
-        const field_value& f = reader.fields[i];
-        if (f.type == field_value::kind::absent) {
-            throw serde_error(fmt::format("{} has no field '{}'", what, names[i]));
-        }
-        if (ints[i] && f.type != field_value::kind::integer) {
-            throw serde_error(
-                fmt::format("{}: '{}' must be an integer from -2^63 to 2^63-1", what, names[i]));
-        }
-        if (!ints[i] && f.type != field_value::kind::string) {
-            throw serde_error(fmt::format("{}: '{}' must be a string", what, names[i]));
-        }
-    }
-    return std::move(reader.fields);
-}
-
-// `s` as a JSON string, quotes included. Strings come from a parse (valid UTF-8) or from
-// the generator (ASCII); only quotes, backslashes and control characters need escaping.
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-            out.push_back(c);
-        }
-    }
-    out.push_back('"');
-}
 
 constexpr std::array<std::string_view, 7> bid_fields = {"auction", "bidder",   "price", "channel",
                                                         "url",     "dateTime", "extra"};
 constexpr std::array<bool, 7> bid_ints = {true, true, true, false, false, true, false};
+constexpr std::array<std::string_view, 8> person_fields = {
+    "id", "name", "emailAddress", "creditCard", "city", "state", "dateTime", "extra"};
+constexpr std::array<bool, 8> person_ints = {true, false, false, false, false, false, true, false};
+constexpr std::array<std::string_view, 10> auction_fields = {
+    "id",       "itemName", "description", "initialBid", "reserve",
+    "dateTime", "expires",  "seller",      "category",   "extra"};
+constexpr std::array<bool, 10> auction_ints = {true, false, false, true, true,
+                                               true, true,  true,  true, false};
 constexpr std::array<std::string_view, 2> auction_price_fields = {"auction", "price"};
 constexpr std::array<std::string_view, 2> auction_count_fields = {"auction", "num"};
 constexpr std::array<std::string_view, 4> highest_bid_fields = {"auction", "bidder", "price",
@@ -220,6 +71,53 @@ bid bid_serde::deserialize(nullable_bytes in) const {
                std::move(f[4].text), f[5].integer, std::move(f[6].text)};
 }
 
+nullable_bytes person_serde::serialize(const person& p, std::string& buffer) const {
+    buffer.clear();
+    fmt::format_to(std::back_inserter(buffer), R"({{"id":{},"name":)", p.id);
+    append_json_string(buffer, p.name);
+    buffer += R"(,"emailAddress":)";
+    append_json_string(buffer, p.email_address);
+    buffer += R"(,"creditCard":)";
+    append_json_string(buffer, p.credit_card);
+    buffer += R"(,"city":)";
+    append_json_string(buffer, p.city);
+    buffer += R"(,"state":)";
+    append_json_string(buffer, p.state);
+    fmt::format_to(std::back_inserter(buffer), R"(,"dateTime":{},"extra":)", p.date_time);
+    append_json_string(buffer, p.extra);
+    buffer.push_back('}');
+    return std::string_view(buffer);
+}
+
+person person_serde::deserialize(nullable_bytes in) const {
+    auto f = read_object(in, "person", person_fields, person_ints);
+    return person{f[0].integer,         std::move(f[1].text), std::move(f[2].text),
+                  std::move(f[3].text), std::move(f[4].text), std::move(f[5].text),
+                  f[6].integer,         std::move(f[7].text)};
+}
+
+nullable_bytes auction_serde::serialize(const auction& a, std::string& buffer) const {
+    buffer.clear();
+    fmt::format_to(std::back_inserter(buffer), R"({{"id":{},"itemName":)", a.id);
+    append_json_string(buffer, a.item_name);
+    buffer += R"(,"description":)";
+    append_json_string(buffer, a.description);
+    fmt::format_to(std::back_inserter(buffer),
+                   R"(,"initialBid":{},"reserve":{},"dateTime":{},"expires":{},"seller":{},)"
+                   R"("category":{},"extra":)",
+                   a.initial_bid, a.reserve, a.date_time, a.expires, a.seller, a.category);
+    append_json_string(buffer, a.extra);
+    buffer.push_back('}');
+    return std::string_view(buffer);
+}
+
+auction auction_serde::deserialize(nullable_bytes in) const {
+    auto f = read_object(in, "auction", auction_fields, auction_ints);
+    return auction{f[0].integer, std::move(f[1].text), std::move(f[2].text), f[3].integer,
+                   f[4].integer, f[5].integer,         f[6].integer,         f[7].integer,
+                   f[8].integer, std::move(f[9].text)};
+}
+
 nullable_bytes auction_price_serde::serialize(const auction_price& a, std::string& buffer) const {
     buffer.clear();
     fmt::format_to(std::back_inserter(buffer), R"({{"auction":{},"price":{}}})", a.auction,
@@ -255,36 +153,6 @@ highest_bid highest_bid_serde::deserialize(nullable_bytes in) const {
     const auto f = read_object(in, "highest bid", highest_bid_fields, {true, true, true, true});
     return {f[0].integer, f[1].integer, f[2].integer, f[3].integer};
 }
-
-namespace {
-
-void put_int64s(std::string& buffer, std::initializer_list<int64_t> values) {
-    buffer.clear();
-    for (const int64_t v : values) {
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            buffer.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
-        }
-    }
-}
-
-template <size_t N>
-std::array<int64_t, N> get_int64s(nullable_bytes in, const char* what) {
-    if (!in || in->size() != N * 8) {
-        throw serde_error(fmt::format("{} must be {} bytes, got {}", what, N * 8,
-                                      in ? std::to_string(in->size()) : std::string("null")));
-    }
-    std::array<int64_t, N> out{};
-    for (size_t i = 0; i < N; ++i) {
-        uint64_t v = 0;
-        for (size_t b = 0; b < 8; ++b) {
-            v = (v << 8) | static_cast<unsigned char>((*in)[i * 8 + b]);
-        }
-        out[i] = static_cast<int64_t>(v);
-    }
-    return out;
-}
-
-} // namespace
 
 nullable_bytes auction_count_store_serde::serialize(const auction_count& a,
                                                     std::string& buffer) const {

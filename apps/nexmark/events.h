@@ -1,7 +1,8 @@
 #pragma once
 
-// Nexmark's bid event and the results of the queries Brook's benchmark runs on it
-// (apps/nexmark/queries.h), with the JSON formats both benchmark systems read and write.
+// Nexmark's events (person, auction, bid) and the results of the queries Brook's benchmark
+// runs on bids alone (apps/nexmark/queries.h), with the JSON formats both benchmark systems
+// read and write; the join queries' values are in join_values.h.
 // Kafka Streams' side of the benchmark (bench/kafka-streams, Nexmark.java) writes the same
 // fields, so the harness can check that the two systems' outputs are equal.
 //
@@ -34,6 +35,39 @@ struct bid {
     std::string extra;
 
     bool operator==(const bid&) const = default;
+};
+
+// A person: {"id":I,"name":"..","emailAddress":"..","creditCard":"..","city":"..",
+// "state":"..","dateTime":T,"extra":".."}
+struct person {
+    int64_t id = 0;
+    std::string name;
+    std::string email_address;
+    std::string credit_card;
+    std::string city;
+    std::string state;
+    int64_t date_time = 0;
+    std::string extra;
+
+    bool operator==(const person&) const = default;
+};
+
+// An auction: {"id":I,"itemName":"..","description":"..","initialBid":P,"reserve":P,
+// "dateTime":T,"expires":T,"seller":S,"category":C,"extra":".."}; it takes bids from dateTime
+// to expires, both included.
+struct auction {
+    int64_t id = 0;
+    std::string item_name;
+    std::string description;
+    int64_t initial_bid = 0;
+    int64_t reserve = 0;
+    int64_t date_time = 0;
+    int64_t expires = 0;
+    int64_t seller = 0;
+    int64_t category = 0;
+    std::string extra;
+
+    bool operator==(const auction&) const = default;
 };
 
 // q2's result: {"auction":A,"price":P}
@@ -74,6 +108,14 @@ struct bid_serde {
     nullable_bytes serialize(const bid& b, std::string& buffer) const;
     bid deserialize(nullable_bytes in) const;
 };
+struct person_serde {
+    nullable_bytes serialize(const person& p, std::string& buffer) const;
+    person deserialize(nullable_bytes in) const;
+};
+struct auction_serde {
+    nullable_bytes serialize(const auction& a, std::string& buffer) const;
+    auction deserialize(nullable_bytes in) const;
+};
 struct auction_price_serde {
     nullable_bytes serialize(const auction_price& a, std::string& buffer) const;
     auction_price deserialize(nullable_bytes in) const;
@@ -104,6 +146,10 @@ struct highest_bid_store_serde {
 namespace brook {
 template <>
 struct default_serde<apps::nexmark::bid> : apps::nexmark::bid_serde {};
+template <>
+struct default_serde<apps::nexmark::person> : apps::nexmark::person_serde {};
+template <>
+struct default_serde<apps::nexmark::auction> : apps::nexmark::auction_serde {};
 template <>
 struct default_serde<apps::nexmark::auction_price> : apps::nexmark::auction_price_serde {};
 template <>

@@ -139,6 +139,13 @@ int64_t generator::events_for_bids(int64_t bids) {
     return full * proportion_denominator + person_proportion + auction_proportion + rest;
 }
 
+const event& generator::next_person_or_auction() {
+    while (kind_of(_next) == event_kind::bid) {
+        ++_next;
+    }
+    return next();
+}
+
 const event& generator::next() {
     const int64_t n = _next++;
     random_stream r(_o.seed * 0x2545f4914f6cdd1dULL + static_cast<uint64_t>(n));
@@ -150,37 +157,41 @@ const event& generator::next() {
     e.json.clear();
     switch (e.kind) {
     case event_kind::person: {
-        const int64_t id = last_base0_person_id(n) + first_person_id;
-        const auto name = fmt::format("{} {}", first_names[r.below(first_names.size())],
-                                      last_names[r.below(last_names.size())]);
-        const auto email = fmt::format("{}@{}.com", random_string(r, 7), random_string(r, 5));
-        const auto card = fmt::format("{:04d} {:04d} {:04d} {:04d}", r.below(10000), r.below(10000),
-                                      r.below(10000), r.below(10000));
-        fmt::format_to(std::back_inserter(e.json),
-                       R"({{"id":{},"name":"{}","emailAddress":"{}","creditCard":"{}",)"
-                       R"("city":"{}","state":"{}","dateTime":{},"extra":")",
-                       id, name, email, card, us_cities[r.below(us_cities.size())],
-                       us_states[r.below(us_states.size())], e.timestamp);
-        e.json += extra(r, static_cast<int64_t>(e.json.size()) + 2, avg_person_bytes);
-        e.json += "\"}";
+        person& p = e.p;
+        p.id = last_base0_person_id(n) + first_person_id;
+        p.name = fmt::format("{} {}", first_names[r.below(first_names.size())],
+                             last_names[r.below(last_names.size())]);
+        p.email_address = fmt::format("{}@{}.com", random_string(r, 7), random_string(r, 5));
+        p.credit_card = fmt::format("{:04d} {:04d} {:04d} {:04d}", r.below(10000), r.below(10000),
+                                    r.below(10000), r.below(10000));
+        p.city = us_cities[r.below(us_cities.size())];
+        p.state = us_states[r.below(us_states.size())];
+        p.date_time = e.timestamp;
+        p.extra.clear();
+        person_serde{}.serialize(p, _buffer);
+        p.extra = extra(r, static_cast<int64_t>(_buffer.size()), avg_person_bytes);
+        person_serde{}.serialize(p, _buffer);
+        e.json = _buffer;
         break;
     }
     case event_kind::auction: {
-        const int64_t id = last_base0_auction_id(n) + first_auction_id;
-        int64_t seller = r.below(hot_seller_ratio) > 0
-                             ? (last_base0_person_id(n) / hot_batch) * hot_batch
-                             : next_base0_person_id(n, r);
-        seller += first_person_id;
-        const int64_t initial = price(r);
-        const int64_t expires = e.timestamp + 1000 * (1 + r.below(20)); // open 1 to 20 s
-        fmt::format_to(std::back_inserter(e.json),
-                       R"({{"id":{},"itemName":"{}","description":"{}","initialBid":{},)"
-                       R"("reserve":{},"dateTime":{},"expires":{},"seller":{},"category":{},)"
-                       R"("extra":")",
-                       id, random_string(r, 20), random_string(r, 100), initial, initial + price(r),
-                       e.timestamp, expires, seller, first_category_id + r.below(num_categories));
-        e.json += extra(r, static_cast<int64_t>(e.json.size()) + 2, avg_auction_bytes);
-        e.json += "\"}";
+        auction& a = e.a;
+        a.id = last_base0_auction_id(n) + first_auction_id;
+        a.seller = r.below(hot_seller_ratio) > 0 ? (last_base0_person_id(n) / hot_batch) * hot_batch
+                                                 : next_base0_person_id(n, r);
+        a.seller += first_person_id;
+        a.initial_bid = price(r);
+        a.expires = e.timestamp + 1000 * (1 + r.below(20)); // open 1 to 20 s
+        a.item_name = random_string(r, 20);
+        a.description = random_string(r, 100);
+        a.reserve = a.initial_bid + price(r);
+        a.date_time = e.timestamp;
+        a.category = first_category_id + r.below(num_categories);
+        a.extra.clear();
+        auction_serde{}.serialize(a, _buffer);
+        a.extra = extra(r, static_cast<int64_t>(_buffer.size()), avg_auction_bytes);
+        auction_serde{}.serialize(a, _buffer);
+        e.json = _buffer;
         break;
     }
     case event_kind::bid: {

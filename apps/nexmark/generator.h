@@ -34,7 +34,9 @@ struct event {
     int64_t id = 0;        // the event's sequence number, from 0
     int64_t timestamp = 0; // event time, epoch ms
     std::string key;       // the event id in decimal: how the writer keys it
-    std::string json;      // the event as JSON (a bid in bid_serde's format)
+    std::string json;      // the event as JSON, in its serde's format (events.h)
+    person p;              // the person, when kind is person
+    auction a;             // the auction, when kind is auction
     bid b;                 // the bid, when kind is bid
 };
 
@@ -44,6 +46,10 @@ public:
 
     // The next event: event 0 first.
     const event& next();
+
+    // The next person or auction, skipping the bids before it without making them: the
+    // input of the queries that read no bids, as long as a run of every event would make it.
+    const event& next_person_or_auction();
 
     // The kind of event n: person, auction or bid by its place in every 50.
     static event_kind kind_of(int64_t n);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "apps/nexmark/events.h"
+#include "apps/nexmark/join_queries.h"
 #include "operators/stream_builder.h"
 
 namespace brook::apps::nexmark {
@@ -14,12 +15,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::array<std::pair<query, std::string_view>, 6> names = {{{query::q0, "q0"},
-                                                                      {query::q1, "q1"},
-                                                                      {query::q2, "q2"},
-                                                                      {query::q5, "q5"},
-                                                                      {query::q7, "q7"},
-                                                                      {query::q11, "q11"}}};
+constexpr std::array<std::pair<query, std::string_view>, 10> names = {{{query::q0, "q0"},
+                                                                       {query::q1, "q1"},
+                                                                       {query::q2, "q2"},
+                                                                       {query::q3, "q3"},
+                                                                       {query::q4, "q4"},
+                                                                       {query::q5, "q5"},
+                                                                       {query::q6, "q6"},
+                                                                       {query::q7, "q7"},
+                                                                       {query::q8, "q8"},
+                                                                       {query::q11, "q11"}}};
 
 } // namespace
 
@@ -42,12 +47,59 @@ std::string_view to_string(query q) {
 }
 
 bool output_is_table(query q) {
-    return q == query::q5 || q == query::q7 || q == query::q11;
+    return q != query::q0 && q != query::q1 && q != query::q2;
 }
 
-void build_query(stream_builder& builder, query q, const std::string& input,
+std::optional<input_topics> parse_input_topics(std::string_view text) {
+    std::array<std::string, 3> parts;
+    size_t at = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        const size_t comma = text.find(',', at);
+        const bool last = i + 1 == parts.size();
+        if ((comma == std::string_view::npos) != last) {
+            return std::nullopt; // too few or too many
+        }
+        parts[i] = std::string(text.substr(at, last ? std::string_view::npos : comma - at));
+        if (parts[i].empty()) {
+            return std::nullopt;
+        }
+        at = comma + 1;
+    }
+    return input_topics{std::move(parts[0]), std::move(parts[1]), std::move(parts[2])};
+}
+
+inputs_read reads(query q) {
+    switch (q) {
+    case query::q3:
+    case query::q8:
+        return {.persons = true, .auctions = true};
+    case query::q4:
+    case query::q6:
+        return {.auctions = true, .bids = true};
+    default:
+        return {.bids = true};
+    }
+}
+
+void build_query(stream_builder& builder, query q, const input_topics& input,
                  const std::string& output, std::chrono::milliseconds grace) {
-    auto bids = builder.stream<std::string, bid>({input});
+    switch (q) {
+    case query::q3:
+        build_q3(builder, input, output);
+        return;
+    case query::q4:
+        build_q4(builder, input, output, grace);
+        return;
+    case query::q6:
+        build_q6(builder, input, output, grace);
+        return;
+    case query::q8:
+        build_q8(builder, input, output, grace);
+        return;
+    default:
+        break;
+    }
+    auto bids = builder.stream<std::string, bid>({input.bids});
     switch (q) {
     case query::q0:
         bids.to(output);
@@ -125,6 +177,11 @@ void build_query(stream_builder& builder, query q, const std::string& input,
             })
             .to(output);
         return;
+    case query::q3:
+    case query::q4:
+    case query::q6:
+    case query::q8:
+        return; // built above
     }
 }
 

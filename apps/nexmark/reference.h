@@ -14,11 +14,14 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "apps/nexmark/events.h"
+#include "apps/nexmark/join_values.h"
 #include "apps/nexmark/queries.h"
 #include "engine/nullable_bytes.h"
 
@@ -49,13 +52,17 @@ private:
     std::map<std::string, std::string> _rows;
 };
 
-// The expected output of `q` over bids fed in their event order (the order the generator
-// made them; they may reach a system in another order, which must not change its results).
+// The expected output of `q` over events fed in their event order (the order the generator
+// made them; they may reach a system in another order, which must not change its results),
+// each with its dateTime as its timestamp. The join queries assume every event's partner
+// comes within the join's grace, and each person and auction id once.
 class expected_results {
 public:
     explicit expected_results(query q) : _q(q) {}
 
     void add(const std::string& key, const bid& b);
+    void add(const person& p);
+    void add(const auction& a);
     output_digest digest() const;
 
 private:
@@ -75,6 +82,21 @@ private:
     };
     std::map<int64_t, session> _q11_open;                               // bidder
     std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> _q11_done; // bidder, start, end
+
+    // q3: the persons and auctions the query keeps, joined at the end.
+    std::map<int64_t, person_place> _q3_persons; // by id
+    std::map<int64_t, int64_t> _q3_sellers;      // auction -> seller
+    // q8: each person's name and window, and the (seller, window) pairs of auctions.
+    std::map<int64_t, std::pair<std::string, int64_t>> _q8_persons;
+    std::set<std::pair<int64_t, int64_t>> _q8_sellers;
+    // q4 and q6: every auction, the bids on auctions not seen yet (a bid may name an auction
+    // a few ids ahead, made in the same millisecond), and each auction's highest bid within
+    // its time.
+    std::map<int64_t, auction_terms> _auctions;
+    std::map<int64_t, std::vector<bid_price>> _early_bids;
+    std::map<int64_t, int64_t> _winning;
+    void bid_on(int64_t auction_id, const auction_terms& a, const bid_price& b);
+    output_digest join_digest() const;
 };
 
 } // namespace brook::apps::nexmark

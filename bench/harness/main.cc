@@ -6,7 +6,8 @@
 //               [--commit-interval 100ms] [--scenarios passthrough,metrics,windowed-count,
 //               windowed-count-2-threads,windowed-count-2-instances,stream-table-join,
 //               stream-stream-join,restore,failover,failover-standby,nexmark-q0,
-//               nexmark-q1,nexmark-q2,nexmark-q5,nexmark-q7,nexmark-q11]
+//               nexmark-q1,nexmark-q2,nexmark-q3,nexmark-q4,nexmark-q5,nexmark-q6,
+//               nexmark-q7,nexmark-q8,nexmark-q11]
 //               [--eos-scenarios passthrough,metrics|all]
 //               [--systems rdkafka,brook,kafka-streams] [--repetitions 1]
 //               [--nexmark-repetitions N] [--warmup-rounds 0] [--out results.json]
@@ -44,7 +45,10 @@
 //                  until every input partition serves probes again (see failover()), with
 //                  the records the survivor restored for it.
 //   nexmark-q*     Nexmark queries (apps/nexmark/queries.h) over --records bids, written once
-//                  with the persons and auctions among them (apps/nexmark/generator.h): a
+//                  with the persons and auctions among them (apps/nexmark/generator.h); q3
+//                  and q8, which read no bids, over --records persons and auctions, as many
+//                  as 12.5 times as many events make (their bids are not written). A run's
+//                  records are those of the topics its query reads. A
 //                  run is done when its repartition topics are consumed too, and its output
 //                  is read back and compared with the results computed from the input
 //                  (output_matches_expected; a wrong output makes brook-bench exit 1).
@@ -126,8 +130,12 @@ struct options {
                                           "nexmark-q0",
                                           "nexmark-q1",
                                           "nexmark-q2",
+                                          "nexmark-q3",
+                                          "nexmark-q4",
                                           "nexmark-q5",
+                                          "nexmark-q6",
                                           "nexmark-q7",
+                                          "nexmark-q8",
                                           "nexmark-q11"};
     // The scenarios also run under exactly_once_v2 (when --guarantee names it): the
     // passthrough for the transaction's own cost, metrics for eos_vs_alos. The others run
@@ -662,60 +670,113 @@ private:
 
     // The input of a base scenario, written on first use and shared by its variants.
     std::string input_of(const std::string& base) {
-        const std::string shared = base.starts_with("nexmark-") ? "nexmark" : base;
+        std::string shared = base;
+        if (const auto q = nexmark_query_of(base)) {
+            shared = reads_bids(*q) ? "nexmark" : "nexmark-people";
+        }
         auto it = _inputs.find(shared);
         if (it == _inputs.end()) {
-            it = _inputs.emplace(shared, shared == "nexmark" ? preload_nexmark() : preload(shared))
+            it = _inputs
+                     .emplace(shared, shared.starts_with("nexmark") ? preload_nexmark(shared)
+                                                                    : preload(shared))
                      .first;
         }
         return it->second;
     }
 
-    // Writes --records Nexmark bids, with the persons and auctions the specification
-    // generates among them, to three topics, once for every query and system; computes
-    // each query's expected results on the way. Returns the bid topic.
-    std::string preload_nexmark() {
-        std::map<apps::nexmark::event_kind, std::string> topics = {
-            {apps::nexmark::event_kind::person, name("nexmark-person")},
-            {apps::nexmark::event_kind::auction, name("nexmark-auction")},
-            {apps::nexmark::event_kind::bid, name("nexmark-bid")}};
+    static std::optional<apps::nexmark::query> nexmark_query_of(const std::string& base) {
+        return base.starts_with("nexmark-") ? apps::nexmark::parse_query(base.substr(8))
+                                            : std::nullopt;
+    }
+    static bool reads_bids(apps::nexmark::query q) { return apps::nexmark::reads(q).bids; }
+
+    // The topics a run of `base` with --input `input` reads: a Nexmark query's among its
+    // three, any other scenario's one.
+    static std::vector<std::string> topics_read(const std::string& base, const std::string& input) {
+        const auto q = nexmark_query_of(base);
+        if (!q) {
+            return {input};
+        }
+        const auto topics = *apps::nexmark::parse_input_topics(input);
+        const apps::nexmark::inputs_read read = apps::nexmark::reads(*q);
+        std::vector<std::string> out;
+        for (const auto& [topic, wanted] : {std::pair{&topics.persons, read.persons},
+                                            {&topics.auctions, read.auctions},
+                                            {&topics.bids, read.bids}}) {
+            if (wanted) {
+                out.push_back(*topic);
+            }
+        }
+        return out;
+    }
+
+    // Writes a Nexmark input to three topics, once for every query and system, and computes
+    // the expected results of the queries that read it on the way. `dataset` "nexmark":
+    // --records bids with the persons and auctions the specification generates among them;
+    // "nexmark-people": --records persons and auctions alone, the bids among them skipped
+    // (their topic stays empty). Returns the --input of the queries: PERSONS,AUCTIONS,BIDS.
+    std::string preload_nexmark(const std::string& dataset) {
+        namespace nx = apps::nexmark;
+        const bool people_only = dataset == "nexmark-people";
+        std::map<nx::event_kind, std::string> topics = {
+            {nx::event_kind::person, name(dataset + "-person")},
+            {nx::event_kind::auction, name(dataset + "-auction")},
+            {nx::event_kind::bid, name(dataset + "-bid")}};
         kafka::client_config pc = client();
         pc.set("linger.ms", "20").set("batch.size", "1000000").set("partitioner", "murmur2_random");
         kafka::producer p(pc);
-        std::map<apps::nexmark::event_kind, kafka::topic_ptr> handles;
+        std::map<nx::event_kind, kafka::topic_ptr> handles;
         for (const auto& [kind, topic] : topics) {
             create_topic(topic, _o.partitions);
             handles.emplace(kind, p.open_topic(topic));
+            _input_bytes[topic] = 0;
+            _input_records[topic] = 0;
         }
-        std::vector<apps::nexmark::expected_results> expected;
-        for (const apps::nexmark::query q : nexmark_queries) {
-            expected.emplace_back(q);
+        std::vector<nx::expected_results> expected;
+        std::vector<nx::query> queries;
+        for (const nx::query q : nexmark_queries) {
+            if (reads_bids(q) != people_only) {
+                expected.emplace_back(q);
+                queries.push_back(q);
+            }
         }
-        const std::string& bids = topics[apps::nexmark::event_kind::bid];
-        _input_bytes[bids] = 0;
-        apps::nexmark::generator gen({.seed = 1, .base_time_ms = _base_ts});
-        const int64_t events = apps::nexmark::generator::events_for_bids(_o.records);
+        nx::generator gen({.seed = 1, .base_time_ms = _base_ts});
+        const int64_t events =
+            people_only ? _o.records : nx::generator::events_for_bids(_o.records);
         for (int64_t i = 0; i < events; ++i) {
-            const apps::nexmark::event& e = gen.next();
+            const nx::event& e = people_only ? gen.next_person_or_auction() : gen.next();
+            const std::string& topic = topics.at(e.kind);
             p.produce(handles.at(e.kind).get(), RD_KAFKA_PARTITION_UA, e.key, e.json, e.timestamp);
-            if (e.kind == apps::nexmark::event_kind::bid) {
-                _input_bytes[bids] += static_cast<int64_t>(e.key.size() + e.json.size());
-                for (auto& x : expected) {
+            _input_bytes[topic] += static_cast<int64_t>(e.key.size() + e.json.size());
+            ++_input_records[topic];
+            for (auto& x : expected) {
+                switch (e.kind) {
+                case nx::event_kind::person:
+                    x.add(e.p);
+                    break;
+                case nx::event_kind::auction:
+                    x.add(e.a);
+                    break;
+                case nx::event_kind::bid:
                     x.add(e.key, e.b);
+                    break;
                 }
             }
         }
         p.flush(120s);
-        for (size_t i = 0; i < nexmark_queries.size(); ++i) {
-            _nexmark_expected.emplace(nexmark_queries[i], expected[i].digest());
+        for (size_t i = 0; i < queries.size(); ++i) {
+            _nexmark_expected.emplace(queries[i], expected[i].digest());
         }
-        progress(fmt::format("nexmark: {} events ({} bids) preloaded into {}", events, _o.records,
-                             bids));
-        return bids;
+        progress(fmt::format("{}: {} events ({} persons, {} auctions, {} bids) preloaded", dataset,
+                             events, _input_records[topics[nx::event_kind::person]],
+                             _input_records[topics[nx::event_kind::auction]],
+                             _input_records[topics[nx::event_kind::bid]]));
+        return fmt::format("{},{},{}", topics[nx::event_kind::person],
+                           topics[nx::event_kind::auction], topics[nx::event_kind::bid]);
     }
 
     // Once the group has committed all of its input: waits until it has committed every
-    // record of its repartition topics too (a query's later stages have done their work),
+    // record of its internal topics too (a query's later stages have done their work),
     // and returns when that was. At least once only: an exactly-once commit stops short
     // of each partition's last transaction marker.
     clock_type::time_point wait_drained(const std::string& group,
@@ -723,7 +784,9 @@ private:
         kafka::admin_client admin(client());
         std::vector<std::string> internal;
         for (auto& topic : admin.topic_names(30s)) {
-            if (topic.starts_with(group + "-") && topic.ends_with("-repartition")) {
+            // Repartition topics, and a foreign-key join's subscription and response topics.
+            if (topic.starts_with(group + "-") &&
+                (topic.ends_with("-repartition") || topic.ends_with("-topic"))) {
                 internal.push_back(std::move(topic));
             }
         }
@@ -746,7 +809,7 @@ private:
                 for (int32_t p = 0; p < _o.partitions; ++p) {
                     end += watcher.watermarks(topic, p, 10s).second;
                 }
-                drained = drained && committed(watcher, topic) >= end;
+                drained = drained && committed(watcher, {topic}) >= end;
             }
             drained_passes = drained ? drained_passes + 1 : 0;
             if (drained_passes == 2) {
@@ -880,6 +943,7 @@ private:
             write(topic, _o.records, _base_ts);
         }
         p.flush(120s);
+        _input_records[topic] = _o.records; // the scenario's own input; a join's other side aside
         progress(fmt::format("{}: {} records preloaded into {}", scenario, _o.records, topic));
         return topic;
     }
@@ -899,7 +963,10 @@ private:
         }
         // The metrics input spans records ms of event time; a grace covering all of it
         // keeps late drops (which depend on fetch timing) out of the comparison. The same
-        // for Nexmark's (an event every 0.1 ms): a grace of an hour covers 36,000,000 events.
+        // for Nexmark's (an event every 0.1 ms): a grace of an hour covers 36,000,000
+        // events. Its joins need it as much: the tasks before a join run through persons,
+        // auctions and bids at their own paces, so one side of a join can be minutes of
+        // event time ahead of the other (a grace of 60 s lost 9% of q8's results).
         const int64_t grace = scenario == "metrics"              ? _o.records + 60'000
                               : scenario.starts_with("nexmark-") ? 3'600'000
                                                                  : 10'000;
@@ -934,12 +1001,14 @@ private:
         return args;
     }
 
-    // Sum of the group's committed offsets on `topic`, asked through `c` (a consumer with
+    // Sum of the group's committed offsets on `topics`, asked through `c` (a consumer with
     // the group's id that never joins it).
-    int64_t committed(kafka::consumer& c, const std::string& topic) const {
+    int64_t committed(kafka::consumer& c, const std::vector<std::string>& topics) const {
         std::vector<std::tuple<std::string, int32_t, int64_t>> entries;
-        for (int p = 0; p < _o.partitions; ++p) {
-            entries.emplace_back(topic, p, RD_KAFKA_OFFSET_INVALID);
+        for (const auto& topic : topics) {
+            for (int p = 0; p < _o.partitions; ++p) {
+                entries.emplace_back(topic, p, RD_KAFKA_OFFSET_INVALID);
+            }
         }
         auto list = kafka::make_partition_list(entries);
         c.committed(*list, 10s);
@@ -960,12 +1029,12 @@ private:
     catch_up wait_caught_up(system_process& proc, const std::string& group,
                             const std::string& topic, int64_t total) const {
         std::vector<system_process*> one{&proc};
-        return wait_caught_up(one, group, topic, total);
+        return wait_caught_up(one, group, {topic}, total);
     }
 
     // The same for the instances of one group: every one must be RUNNING, none failed.
     catch_up wait_caught_up(const std::vector<system_process*>& procs, const std::string& group,
-                            const std::string& topic, int64_t total) const {
+                            const std::vector<std::string>& topics, int64_t total) const {
         kafka::client_config cc = client();
         cc.set("group.id", group);
         kafka::consumer watcher(cc);
@@ -985,7 +1054,7 @@ private:
                 running = running && proc->running_at().has_value();
                 settled = settled && proc->running_now();
             }
-            const int64_t done = committed(watcher, topic);
+            const int64_t done = committed(watcher, topics);
             // Steady state starts at the first commit past a tenth of the input seen while
             // the group is settled: the rebalances of instances or threads joining one by
             // one (each waits for the next heartbeat, 3 s by default) are start-up.
@@ -1068,9 +1137,9 @@ private:
         return {at(0.5), at(0.99)};
     }
 
-    // One run of `spec` until the group's commits cover `target` records of `input`
-    // (the whole input, or a tenth of it in a warm-up round). Instances start together, each
-    // with a state directory of its own; peak RSS is theirs summed.
+    // One run of `spec` until the group's commits cover the records of the topics it reads:
+    // all of them for `target` = --records, a tenth for a warm-up round's. Instances start
+    // together, each with a state directory of its own; peak RSS is theirs summed.
     result throughput(const std::string& scenario, const scenario_spec& spec,
                       const std::string& system, const std::string& guarantee,
                       const std::string& input, int64_t target) {
@@ -1090,9 +1159,19 @@ private:
                 system, spec.base, guarantee, app_id, input, output, dir.string(), spec.threads)));
             watched.push_back(procs.back().get());
         }
-        catch_up caught = wait_caught_up(watched, app_id, input, target);
+        // The records of every topic the run reads: all of them, or a tenth in a warm-up.
+        const std::vector<std::string> read = topics_read(spec.base, input);
+        int64_t read_records = 0;
+        int64_t read_bytes = 0;
+        for (const auto& topic : read) {
+            read_records += _input_records.at(topic);
+            read_bytes += _input_bytes.at(topic);
+        }
+        const bool counted = target == _o.records;
+        target = counted ? read_records : read_records / 10;
+        catch_up caught = wait_caught_up(watched, app_id, read, target);
         const bool nexmark = spec.base.starts_with("nexmark-");
-        if (nexmark && target == _o.records) {
+        if (nexmark && counted) {
             // A query is done when its later stages are: its repartition topics consumed.
             // (Not in a warm-up round: they fill until the whole input is read.)
             caught.done = wait_drained(app_id, watched);
@@ -1120,11 +1199,11 @@ private:
         r.records_per_s = static_cast<double>(target) / r.seconds;
         r.steady_records_per_s = caught.steady_rate();
         r.cpu_us_per_record = caught.steady_cpu_us_per_record();
-        r.mb_per_s = static_cast<double>(_input_bytes[input]) / 1e6 *
-                     (static_cast<double>(target) / static_cast<double>(_o.records)) / r.seconds;
+        r.mb_per_s = static_cast<double>(read_bytes) / 1e6 *
+                     (static_cast<double>(target) / static_cast<double>(read_records)) / r.seconds;
         // Latency probes need a result per probe: the joins give none (no partner). One
         // instance only: the probes measure a system, not a group's spread.
-        if (nexmark && target == _o.records) {
+        if (nexmark && counted) {
             const auto q = *apps::nexmark::parse_query(spec.base.substr(8));
             const std::optional<std::string> difference = check_nexmark_output(q, output);
             r.output_matches = !difference;
@@ -1132,7 +1211,7 @@ private:
         }
         // (Nexmark's input takes bids only: no probes.)
         if (spec.base != "metrics" && !spec.base.ends_with("-join") && !nexmark &&
-            spec.instances == 1 && target == _o.records) {
+            spec.instances == 1 && counted) {
             const auto [p50, p99] = probe_latency(input, output, guarantee == "exactly_once_v2");
             r.p50_ms = p50;
             r.p99_ms = p99;
@@ -1172,7 +1251,7 @@ private:
         result count;
         {
             system_process build(args);
-            const catch_up caught = wait_caught_up(build, app_id, input, keys);
+            const catch_up caught = wait_caught_up(build, app_id, {input}, keys);
             const auto done = caught.done;
             count.name = scenario + "-count";
             count.system = system;
@@ -1240,7 +1319,7 @@ private:
                 command(system, "count", "at_least_once", app_id, input, output, dir.string(), 1,
                         standbys)));
         }
-        wait_caught_up({procs[0].get(), procs[1].get()}, app_id, input, keys);
+        wait_caught_up({procs[0].get(), procs[1].get()}, app_id, {input}, keys);
         std::this_thread::sleep_for(5s);
 
         kafka::client_config cc = client();
@@ -1348,11 +1427,14 @@ private:
     int _counter = 0;
     static constexpr std::array nexmark_queries = {
         apps::nexmark::query::q0, apps::nexmark::query::q1, apps::nexmark::query::q2,
-        apps::nexmark::query::q5, apps::nexmark::query::q7, apps::nexmark::query::q11};
+        apps::nexmark::query::q3, apps::nexmark::query::q4, apps::nexmark::query::q5,
+        apps::nexmark::query::q6, apps::nexmark::query::q7, apps::nexmark::query::q8,
+        apps::nexmark::query::q11};
     // Each Nexmark query's results, computed from the input when it was written.
     std::map<apps::nexmark::query, apps::nexmark::output_digest> _nexmark_expected;
-    std::map<std::string, int64_t> _input_bytes;
-    std::map<std::string, std::string> _inputs; // base scenario -> its input topic
+    std::map<std::string, int64_t> _input_bytes;   // per topic written
+    std::map<std::string, int64_t> _input_records; // per topic written
+    std::map<std::string, std::string> _inputs;    // base scenario -> its --input
 };
 
 // The field of the result named (name, system, guarantee), if there is one; a field may be
@@ -1552,7 +1634,8 @@ int main(int argc, char** argv) {
             ratio(rate("passthrough", "brook", alos), rate("passthrough", "rdkafka", alos));
         for (const char* scenario :
              {"metrics", "windowed-count", "stream-table-join", "stream-stream-join", "nexmark-q0",
-              "nexmark-q1", "nexmark-q2", "nexmark-q5", "nexmark-q7", "nexmark-q11"}) {
+              "nexmark-q1", "nexmark-q2", "nexmark-q3", "nexmark-q4", "nexmark-q5", "nexmark-q6",
+              "nexmark-q7", "nexmark-q8", "nexmark-q11"}) {
             std::string key = std::string(scenario) + "_vs_kafka_streams";
             std::replace(key.begin(), key.end(), '-', '_');
             out[key] = ratio(rate(scenario, "brook", alos), rate(scenario, "kafka-streams", alos));
@@ -1588,9 +1671,10 @@ int main(int argc, char** argv) {
     doc["cpu_ratios"]["passthrough_brook_vs_rdkafka"] =
         ratio(find(all, "passthrough", "brook", alos, &result::cpu_us_per_record),
               find(all, "passthrough", "rdkafka", alos, &result::cpu_us_per_record));
-    for (const char* scenario : {"passthrough", "metrics", "windowed-count", "stream-table-join",
-                                 "stream-stream-join", "restore-count", "nexmark-q0", "nexmark-q1",
-                                 "nexmark-q2", "nexmark-q5", "nexmark-q7", "nexmark-q11"}) {
+    for (const char* scenario :
+         {"passthrough", "metrics", "windowed-count", "stream-table-join", "stream-stream-join",
+          "restore-count", "nexmark-q0", "nexmark-q1", "nexmark-q2", "nexmark-q3", "nexmark-q4",
+          "nexmark-q5", "nexmark-q6", "nexmark-q7", "nexmark-q8", "nexmark-q11"}) {
         std::string key = std::string(scenario) + "_kafka_streams_vs_brook";
         std::replace(key.begin(), key.end(), '-', '_');
         doc["cpu_ratios"][key] =

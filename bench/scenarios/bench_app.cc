@@ -3,12 +3,15 @@
 // Streams side (bench/kafka-streams/README.md), so the harness drives both alike:
 //
 //   brook-bench-app --scenario passthrough|metrics|windowed-count|count|stream-table-join|
-//                   stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|
-//                   nexmark-q7|nexmark-q11
+//                   stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q3|
+//                   nexmark-q4|nexmark-q5|nexmark-q6|nexmark-q7|nexmark-q8|nexmark-q11
 //       --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC
 //       [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N
 //       --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]
 //       [--standbys 0] [--session-timeout-ms 45000]
+//
+// A Nexmark scenario's --input is PERSONS,AUCTIONS,BIDS: three topics, of which the query
+// reads those it needs.
 //
 // stdout: `STATE <state>` on each change, `RESTORED <store> <records> <millis>` when a
 // store partition finished restoring, `ERROR <message>`, and `EXIT` last. SIGTERM or
@@ -121,12 +124,17 @@ topology build(const std::map<std::string, std::string>& a) {
     } else if (const auto query = scenario.starts_with("nexmark-")
                                       ? apps::nexmark::parse_query(scenario.substr(8))
                                       : std::nullopt) {
-        apps::nexmark::build_query(b, *query, a.at("input"), a.at("output"),
+        const auto topics = apps::nexmark::parse_input_topics(a.at("input"));
+        if (!topics) {
+            throw config_error("--input of a Nexmark scenario must be PERSONS,AUCTIONS,BIDS: "
+                               "three topic names, comma-separated");
+        }
+        apps::nexmark::build_query(b, *query, *topics, a.at("output"),
                                    std::chrono::milliseconds(std::stoll(a.at("grace-ms"))));
     } else {
         throw config_error("--scenario must be passthrough, metrics, windowed-count, count, "
                            "stream-table-join, stream-stream-join or nexmark-q0, -q1, -q2, "
-                           "-q5, -q7, -q11");
+                           "-q3, -q4, -q5, -q6, -q7, -q8, -q11");
     }
     return b.build();
 }

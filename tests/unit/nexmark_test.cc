@@ -1,11 +1,12 @@
 // The Nexmark queries Brook's benchmark runs (apps/nexmark), checked against results
-// computed from their own input: every query over ~18,000 generated bids, fed out of order
+// computed from their own input: every query over 20,000 generated events, fed out of order
 // and with hostile records among them; the generator's proportions and determinism; and
 // the event formats' strictness, each refusal naming its field.
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "apps/nexmark/events.h"
 #include "apps/nexmark/generator.h"
+#include "apps/nexmark/join_values.h"
 #include "apps/nexmark/queries.h"
 #include "apps/nexmark/reference.h"
 #include "engine/serde/serdes.h"
@@ -59,52 +61,121 @@ std::string error_of(const std::string& text) {
 
 class nexmark_query : public testing::TestWithParam<query> {};
 
-// Bids the generator never makes but a producer may: prices at the ends of int64 (q1 must
-// not overflow, q7 must rank them), and one bidder's bids exactly a gap apart (q11 joins
-// them into one session) and a gap and a millisecond apart (two sessions).
-std::vector<generated_bid> edge_bids() {
-    std::vector<generated_bid> out;
-    const auto add = [&](int64_t auction, int64_t bidder, int64_t price, int64_t ts) {
-        bid b{auction, bidder, price, "edge", "https://edge", ts, ""};
-        std::string json;
-        bid_serde{}.serialize(b, json);
-        out.push_back({"edge-" + std::to_string(out.size()), json, b});
-    };
-    add(1230, 7, std::numeric_limits<int64_t>::max(), base_ms + 15'000);
-    add(1230, 7, std::numeric_limits<int64_t>::min(), base_ms + 25'000);
-    add(1001, 7, -5, base_ms + 45'000);
-    add(1001, 8, -10, base_ms + 46'000);
-    add(1001, 9, -1'234'567, base_ms + 47'000);
-    const int64_t lonely = 999'999; // a bidder the generator never makes
-    add(1001, lonely, 100, base_ms + 60'000);
-    add(1001, lonely, 100, base_ms + 70'000);  // exactly the gap later: the same session
-    add(1001, lonely, 100, base_ms + 80'001);  // a gap and 1 ms later: a new session
-    add(1001, lonely, 100, base_ms + 100'000); // and another
+// One input record of any kind, as the generator (or a test) made it.
+struct generated_event {
+    event_kind kind = event_kind::bid;
+    std::string key;
+    std::string json;
+    int64_t timestamp = 0;
+    person p;
+    auction a;
+    bid b;
+};
+
+std::vector<generated_event> generate_events(int64_t events, uint64_t seed, int64_t rate) {
+    generator gen({.seed = seed, .base_time_ms = base_ms, .events_per_second = rate});
+    std::vector<generated_event> out;
+    for (int64_t i = 0; i < events; ++i) {
+        const event& e = gen.next();
+        out.push_back({e.kind, e.key, e.json, e.timestamp, e.p, e.a, e.b});
+    }
     return out;
 }
 
+// Bids the generator never makes but a producer may: prices at the ends of int64 (q1 must
+// not overflow, q7 must rank them, q4's and q6's sums wrap), and one bidder's bids exactly a
+// gap apart (q11 joins them into one session) and a gap and a millisecond apart (two
+// sessions). And an auction of its own (q4, q6) with bids at both ends of its time, just
+// outside them, and after 20 s, the join window's end, though the auction is open longer.
+std::vector<generated_event> edge_events() {
+    std::vector<generated_event> out;
+    const auto add_bid = [&](int64_t auction_id, int64_t bidder, int64_t price, int64_t ts) {
+        generated_event e{
+            .kind = event_kind::bid, .key = "edge-" + std::to_string(out.size()), .timestamp = ts};
+        e.b = bid{auction_id, bidder, price, "edge", "https://edge", ts, ""};
+        bid_serde{}.serialize(e.b, e.json);
+        out.push_back(std::move(e));
+    };
+    const auto add_auction = [&](int64_t id, int64_t seller, int64_t category, int64_t ts,
+                                 int64_t expires) {
+        generated_event e{.kind = event_kind::auction,
+                          .key = "edge-" + std::to_string(out.size()),
+                          .timestamp = ts};
+        e.a = auction{id, "item", "edge", 1, 2, ts, expires, seller, category, ""};
+        auction_serde{}.serialize(e.a, e.json);
+        out.push_back(std::move(e));
+    };
+    add_bid(1230, 7, std::numeric_limits<int64_t>::max(), base_ms + 15'000);
+    add_bid(1230, 7, std::numeric_limits<int64_t>::min(), base_ms + 25'000);
+    add_bid(1001, 7, -5, base_ms + 45'000);
+    add_bid(1001, 8, -10, base_ms + 46'000);
+    add_bid(1001, 9, -1'234'567, base_ms + 47'000);
+    const int64_t lonely = 999'999; // a bidder the generator never makes
+    add_bid(1001, lonely, 100, base_ms + 60'000);
+    add_bid(1001, lonely, 100, base_ms + 70'000);  // exactly the gap later: the same session
+    add_bid(1001, lonely, 100, base_ms + 80'001);  // a gap and 1 ms later: a new session
+    add_bid(1001, lonely, 100, base_ms + 100'000); // and another
+
+    // Auction 9'000'001 is open from 50 s to 75 s; auction 9'000'002 from 120 s to 121 s,
+    // and both have hostile prices to sum in category 12.
+    const int64_t open = base_ms + 50'000;
+    add_auction(9'000'001, 1000, 12, open, open + 25'000);
+    add_bid(9'000'001, 5, 700, open - 1);      // before it opens
+    add_bid(9'000'001, 5, 300, open);          // as it opens: counts
+    add_bid(9'000'001, 5, 800, open + 20'001); // open, but past the join window
+    add_bid(9'000'001, 5, 400, open + 20'000); // the window's last millisecond: counts
+    add_auction(9'000'002, 1000, 12, base_ms + 120'000, base_ms + 121'000);
+    add_bid(9'000'002, 5, std::numeric_limits<int64_t>::max(), base_ms + 121'000); // at expiry
+    add_bid(9'000'002, 5, 900, base_ms + 121'001);                                 // just after
+    add_auction(9'000'003, 1000, 12, base_ms + 130'000, base_ms + 131'000);
+    add_bid(9'000'003, 6, std::numeric_limits<int64_t>::max(), base_ms + 130'500);
+    return out;
+}
+
+std::string topic_of(event_kind kind) {
+    switch (kind) {
+    case event_kind::person:
+        return "persons";
+    case event_kind::auction:
+        return "auctions";
+    case event_kind::bid:
+        break;
+    }
+    return "bids";
+}
+
 // The query's output equals what the input says it must be, although records arrive up to
-// 64 bids out of order (as from several partitions) and three hostile records are skipped.
-// 20,000 events at 100 per second of event time span 200 s: a hundred q5 windows, twenty
-// q7 windows, and q11 sessions that close.
+// 64 events out of order (as from several partitions and topics) and hostile records are
+// skipped, three on each topic. 20,000 events at 100 per second of event time span 200 s: a
+// hundred q5 windows, twenty q7 and q8 windows, q11 sessions that close, about 400 persons
+// and 1,200 auctions, some of whose sellers open more than ten.
 TEST_P(nexmark_query, output_equals_the_results_computed_from_the_input) {
     const query q = GetParam();
-    auto bids = generate_bids(20'000, 11, 100);
-    ASSERT_GT(bids.size(), 18'000u);
-    for (auto& edge : edge_bids()) {
-        bids.push_back(std::move(edge));
+    auto events = generate_events(20'000, 11, 100);
+    for (auto& edge : edge_events()) {
+        events.push_back(std::move(edge));
     }
-    // The reference takes bids in event-time order, as the generator makes them.
-    std::stable_sort(bids.begin(), bids.end(),
-                     [](const auto& a, const auto& b) { return a.b.date_time < b.b.date_time; });
+    // The reference takes events in event-time order, as the generator makes them.
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
 
     expected_results expected(q);
-    for (const auto& g : bids) {
-        expected.add(g.key, g.b);
+    for (const auto& e : events) {
+        switch (e.kind) {
+        case event_kind::person:
+            expected.add(e.p);
+            break;
+        case event_kind::auction:
+            expected.add(e.a);
+            break;
+        case event_kind::bid:
+            expected.add(e.key, e.b);
+            break;
+        }
     }
-    std::vector<const generated_bid*> order;
-    for (const auto& g : bids) {
-        order.push_back(&g);
+    std::vector<const generated_event*> order;
+    for (const auto& e : events) {
+        order.push_back(&e);
     }
     std::mt19937_64 rng(5);
     for (size_t at = 0; at + 64 <= order.size(); at += 64) {
@@ -113,20 +184,36 @@ TEST_P(nexmark_query, output_equals_the_results_computed_from_the_input) {
     }
 
     stream_builder builder;
-    build_query(builder, q, "bids", "out", 1h);
+    build_query(builder, q, input_topics{"persons", "auctions", "bids"}, "out", 1h);
     topology_test_driver driver(
         builder.build(), {{"default.deserialization.exception.handler", "log_and_continue"}});
-    auto in = driver.create_input_topic<std::string, std::string>("bids");
-    auto out = driver.create_output_topic<std::string, std::string>("out");
-    for (size_t i = 0; i < order.size(); ++i) {
-        const generated_bid& g = *order[i];
-        in.pipe_input(g.key, g.json, g.b.date_time);
-        if (i == 100) {
-            in.pipe_input("hostile-1", "{\"auction\":1.5}", g.b.date_time);
-            in.pipe_input("hostile-2", "not json at all", g.b.date_time);
-            in.pipe_bytes(std::string_view("hostile-3"), std::nullopt, g.b.date_time);
+    std::map<std::string, test_input_topic<std::string, std::string>> inputs;
+    const inputs_read read = reads(q);
+    for (const auto& [topic, wanted] :
+         {std::pair{"persons", read.persons}, {"auctions", read.auctions}, {"bids", read.bids}}) {
+        if (wanted) {
+            inputs.emplace(topic, driver.create_input_topic<std::string, std::string>(topic));
         }
     }
+    auto out = driver.create_output_topic<std::string, std::string>("out");
+    int64_t fed = 0;
+    for (size_t i = 0; i < order.size(); ++i) {
+        const generated_event& e = *order[i];
+        auto in = inputs.find(topic_of(e.kind));
+        if (in == inputs.end()) {
+            continue;
+        }
+        in->second.pipe_input(e.key, e.json, e.timestamp);
+        ++fed;
+        if (i == 100) {
+            for (auto& [topic, hostile] : inputs) {
+                hostile.pipe_input("hostile-1", R"({"id":1.5,"auction":1.5})", e.timestamp);
+                hostile.pipe_input("hostile-2", "not json at all", e.timestamp);
+                hostile.pipe_bytes(std::string_view("hostile-3"), std::nullopt, e.timestamp);
+            }
+        }
+    }
+    ASSERT_GT(fed, 1'000);
     output_digest actual(output_is_table(q));
     while (!out.is_empty()) {
         const captured_record r = out.read_raw();
@@ -139,8 +226,8 @@ TEST_P(nexmark_query, output_equals_the_results_computed_from_the_input) {
 }
 
 INSTANTIATE_TEST_SUITE_P(all, nexmark_query,
-                         testing::Values(query::q0, query::q1, query::q2, query::q5, query::q7,
-                                         query::q11),
+                         testing::Values(query::q0, query::q1, query::q2, query::q3, query::q4,
+                                         query::q5, query::q6, query::q7, query::q8, query::q11),
                          [](const testing::TestParamInfo<query>& info) {
                              return std::string(to_string(info.param));
                          });
@@ -149,7 +236,7 @@ INSTANTIATE_TEST_SUITE_P(all, nexmark_query,
 // zero (no price is taken for "no bid yet").
 TEST(nexmark_q7, the_highest_of_negative_prices_is_the_one_nearest_zero) {
     stream_builder builder;
-    build_query(builder, query::q7, "bids", "out", 1h);
+    build_query(builder, query::q7, input_topics{"persons", "auctions", "bids"}, "out", 1h);
     topology_test_driver driver(builder.build());
     auto in = driver.create_input_topic<std::string, bid>("bids");
     auto out = driver.create_output_topic<std::string, highest_bid>("out");
@@ -299,6 +386,95 @@ TEST(nexmark_events, a_bad_bid_is_refused_with_a_reason_that_names_its_field) {
     EXPECT_THROW(bid_serde{}.deserialize(std::nullopt), serde_error);
     EXPECT_THROW(auction_count_serde{}.deserialize(std::string_view(R"({"auction":1})")),
                  serde_error);
+}
+
+} // namespace
+} // namespace brook::apps::nexmark
+
+namespace brook::apps::nexmark {
+namespace {
+
+TEST(nexmark_events, persons_and_auctions_are_read_back_as_written_and_bad_ones_refused) {
+    const person p{7, "A \"quoted\" name", "a@b.com", "1234", "Kent", "WA", 5, "x"};
+    std::string buffer;
+    EXPECT_EQ(person_serde{}.deserialize(person_serde{}.serialize(p, buffer)), p);
+    const auction a{9, "item", "desc", 1, 2, 3, 4, 7, 10, ""};
+    EXPECT_EQ(auction_serde{}.deserialize(auction_serde{}.serialize(a, buffer)), a);
+
+    const auto refusal = [](auto serde, std::string_view text) {
+        try {
+            serde.deserialize(text);
+        } catch (const serde_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(refusal(person_serde{}, R"({"id":1,"name":"n"})").find("'emailAddress'"),
+              std::string::npos);
+    EXPECT_NE(refusal(auction_serde{}, R"({"id":1,"itemName":"i","description":"d",)"
+                                       R"("initialBid":1,"reserve":1,"dateTime":1,)"
+                                       R"("expires":"soon","seller":1,"category":1,"extra":""})")
+                  .find("'expires'"),
+              std::string::npos);
+    EXPECT_NE(refusal(auction_serde{}, R"({"id":1,"id":2})").find("'id' twice"), std::string::npos);
+    EXPECT_THROW(person_serde{}.deserialize(std::nullopt), serde_error);
+}
+
+// q6's last ten: an entry replaces its auction's, the ten latest by (expires, auction) stay,
+// and taking an entry out and putting it back gives the same ten, so a table row's update
+// (subtract the old value, add the new) never loses one.
+TEST(nexmark_values, the_last_ten_keep_the_latest_and_survive_an_update) {
+    recent_prices last;
+    for (int64_t i = 0; i < 15; ++i) {
+        last = with_entry(last, {1000 + (i % 5) * 10, i, 100 + i});
+    }
+    ASSERT_EQ(last.entries.size(), 10u);
+    EXPECT_EQ(last.entries.front(), (recent_price{1040, 14, 114}));
+    // Expiries 1040, 1030 and 1020 hold three auctions each: the tenth is (1010, 11).
+    EXPECT_EQ(last.entries.back(), (recent_price{1010, 11, 111}));
+    const recent_prices before = last;
+    last = with_entry(without_auction(last, 9), {1040, 9, 500}); // auction 9's price went up
+    ASSERT_EQ(last.entries.size(), 10u);
+    EXPECT_EQ(last.entries[1], (recent_price{1040, 9, 500}));
+    EXPECT_EQ(without_auction(last, 12345).entries.size(), 10u) << "an unknown auction is no-op";
+    EXPECT_EQ(with_entry(before, {0, 99, 1}).entries, before.entries) << "too old to keep";
+
+    const seller_average avg = average_of(3, last);
+    EXPECT_EQ(avg.count, 10);
+    EXPECT_EQ(avg.avg, 1474 / 10); // 114 + 500 + 104 + 113 + 108 + 103 + 112 + 107 + 102 + 111
+
+    std::string buffer;
+    const recent_prices back =
+        recent_prices_serde{}.deserialize(recent_prices_serde{}.serialize(last, buffer));
+    EXPECT_EQ(back.entries, last.entries);
+    buffer.resize(buffer.size() - 1);
+    EXPECT_THROW(recent_prices_serde{}.deserialize(std::string_view(buffer)), serde_error);
+    std::string eleven;
+    recent_prices_serde{}.serialize(recent_prices{}, eleven);
+    eleven[7] = 11;
+    eleven.append(11 * 24, '\0');
+    EXPECT_THROW(recent_prices_serde{}.deserialize(std::string_view(eleven)), serde_error);
+    EXPECT_THROW(winning_bid_serde{}.deserialize(std::string_view("short")), serde_error);
+}
+
+TEST(nexmark_values, sums_wrap_as_java_longs_and_averages_truncate) {
+    constexpr int64_t max = std::numeric_limits<int64_t>::max();
+    EXPECT_EQ(wrapping_add(max, 1), std::numeric_limits<int64_t>::min());
+    EXPECT_EQ(wrapping_sub(std::numeric_limits<int64_t>::min(), 1), max);
+    EXPECT_EQ(average(-7, 2), -3);
+    EXPECT_EQ(average(7, 0), 0);
+    EXPECT_EQ(q8_window_start(19'999), 10'000);
+    EXPECT_EQ(q8_window_start(-1), -10'000);
+    std::string buffer;
+    EXPECT_EQ(category_average_serde{}.serialize({10, 7, 2}, buffer).value(),
+              R"({"category":10,"avg":3,"count":2,"sum":7})");
+    EXPECT_THROW(category_average_serde{}.deserialize(
+                     std::string_view(R"({"category":10,"avg":4,"count":2,"sum":7})")),
+                 serde_error);
+    EXPECT_EQ(parse_input_topics("p,a,b").value().auctions, "a");
+    EXPECT_FALSE(parse_input_topics("p,a").has_value());
+    EXPECT_FALSE(parse_input_topics("p,,b").has_value());
+    EXPECT_FALSE(parse_input_topics("p,a,b,c").has_value());
 }
 
 } // namespace
