@@ -26,7 +26,8 @@ std::string person_in_window(int64_t person, int64_t time) {
     return fmt::format("{}:{}", person, q8_window_start(time));
 }
 
-// "<person>:<window start>" back into its two numbers, as the key was written.
+// "<person>:<window start>" back into its two numbers. Every key reaching it was written by
+// person_in_window (the join's output keys are its inputs' keys), so it always parses.
 new_user user_of(const std::string& key, std::string name) {
     new_user u;
     u.name = std::move(name);

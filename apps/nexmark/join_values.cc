@@ -10,6 +10,7 @@
 
 namespace brook::apps::nexmark {
 
+using wire::append_int64;
 using wire::append_json_string;
 using wire::get_int64s;
 using wire::put_int64s;
@@ -22,12 +23,6 @@ constexpr size_t last_ten = 10;
 // The order of q6's entries: the latest (expires, auction) first.
 bool later(const recent_price& a, const recent_price& b) {
     return a.expires != b.expires ? a.expires > b.expires : a.auction > b.auction;
-}
-
-void append_int64(std::string& buffer, int64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-        buffer.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
-    }
 }
 
 } // namespace

@@ -126,11 +126,12 @@ recent_prices with_entry(recent_prices prices, const recent_price& entry);
 recent_prices without_auction(recent_prices prices, int64_t auction);
 seller_average average_of(int64_t seller, const recent_prices& prices);
 
-// The start of the 10 s tumbling window holding t (q8), floor-aligned for any t.
+// The start of the 10 s tumbling window holding t (q8): t - floorMod(t, 10 s), wrapping
+// below INT64_MIN as Java's long does (a hostile dateTime may be anything).
 constexpr int64_t q8_window_start(int64_t t) {
     constexpr int64_t size = 10'000;
     const int64_t r = t % size;
-    return t - (r < 0 ? r + size : r);
+    return wrapping_sub(t, r < 0 ? r + size : r);
 }
 
 // --- Serdes -----------------------------------------------------------------------------

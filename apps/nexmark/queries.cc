@@ -47,7 +47,21 @@ std::string_view to_string(query q) {
 }
 
 bool output_is_table(query q) {
-    return q != query::q0 && q != query::q1 && q != query::q2;
+    switch (q) {
+    case query::q0:
+    case query::q1:
+    case query::q2:
+        return false;
+    case query::q3:
+    case query::q4:
+    case query::q5:
+    case query::q6:
+    case query::q7:
+    case query::q8:
+    case query::q11:
+        return true;
+    }
+    return false;
 }
 
 std::optional<input_topics> parse_input_topics(std::string_view text) {
@@ -83,29 +97,14 @@ inputs_read reads(query q) {
 
 void build_query(stream_builder& builder, query q, const input_topics& input,
                  const std::string& output, std::chrono::milliseconds grace) {
-    switch (q) {
-    case query::q3:
-        build_q3(builder, input, output);
-        return;
-    case query::q4:
-        build_q4(builder, input, output, grace);
-        return;
-    case query::q6:
-        build_q6(builder, input, output, grace);
-        return;
-    case query::q8:
-        build_q8(builder, input, output, grace);
-        return;
-    default:
-        break;
-    }
-    auto bids = builder.stream<std::string, bid>({input.bids});
+    const auto bids = [&] { return builder.stream<std::string, bid>({input.bids}); };
     switch (q) {
     case query::q0:
-        bids.to(output);
+        bids().to(output);
         return;
     case query::q1:
-        bids.map_values([](const bid& b) {
+        bids()
+            .map_values([](const bid& b) {
                 bid converted = b;
                 converted.price = euros(b.price);
                 return converted;
@@ -113,14 +112,16 @@ void build_query(stream_builder& builder, query q, const input_topics& input,
             .to(output);
         return;
     case query::q2:
-        bids.filter([](const std::string&, const bid& b) { return b.auction % 123 == 0; })
+        bids()
+            .filter([](const std::string&, const bid& b) { return b.auction % 123 == 0; })
             .map_values([](const bid& b) {
                 return auction_price{b.auction, b.price};
             })
             .to(output);
         return;
     case query::q5:
-        bids.group_by([](const std::string&, const bid& b) { return b.auction; },
+        bids()
+            .group_by([](const std::string&, const bid& b) { return b.auction; },
                       grouped<int64_t, bid>::as("nexmark-q5-by-auction"))
             .windowed_by(time_windows::of_size_and_grace(10s, grace).advance_by(2s))
             .count(materialized<int64_t, int64_t>::as("nexmark-q5-counts"))
@@ -144,7 +145,8 @@ void build_query(stream_builder& builder, query q, const input_topics& input,
             .to(output);
         return;
     case query::q7:
-        bids.group_by([](const std::string&, const bid&) { return std::string("all"); },
+        bids()
+            .group_by([](const std::string&, const bid&) { return std::string("all"); },
                       grouped<std::string, bid>::as("nexmark-q7-all"))
             .windowed_by(time_windows::of_size_and_grace(10s, grace))
             .aggregate(
@@ -162,7 +164,8 @@ void build_query(stream_builder& builder, query q, const input_topics& input,
             .to(output);
         return;
     case query::q11:
-        bids.group_by([](const std::string&, const bid& b) { return std::to_string(b.bidder); },
+        bids()
+            .group_by([](const std::string&, const bid& b) { return std::to_string(b.bidder); },
                       grouped<std::string, bid>::as("nexmark-q11-by-bidder"))
             .windowed_by(session_windows::of_inactivity_gap_and_grace(10s, grace))
             .count(materialized<std::string, int64_t>::as("nexmark-q11-sessions"))
@@ -178,10 +181,17 @@ void build_query(stream_builder& builder, query q, const input_topics& input,
             .to(output);
         return;
     case query::q3:
+        build_q3(builder, input, output);
+        return;
     case query::q4:
+        build_q4(builder, input, output, grace);
+        return;
     case query::q6:
+        build_q6(builder, input, output, grace);
+        return;
     case query::q8:
-        return; // built above
+        build_q8(builder, input, output, grace);
+        return;
     }
 }
 

@@ -11,6 +11,8 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -28,7 +30,9 @@ struct field_value {
 };
 
 // Reads one flat JSON object and keeps the fields named in `names` (N of them); every
-// other field, and anything nested, is looked at no further. No document is built.
+// other field, and anything nested, is looked at no further. No document is built. A name
+// given twice in one object, at any depth, stops the parse, as Jackson's
+// STRICT_DUPLICATE_DETECTION does on the Kafka Streams side.
 template <size_t N>
 class flat_object_reader {
 public:
@@ -38,7 +42,7 @@ public:
 
     std::array<field_value, N> fields;
     bool top_level_object = false;
-    std::string_view duplicate; // a field given twice, which stops the parse
+    std::string duplicate; // a name given twice in one object, which stops the parse
     std::string error_message;
 
     bool null() { return scalar(field_value::kind::other); }
@@ -61,22 +65,41 @@ public:
         return true;
     }
     bool binary(json::binary_t&) { return scalar(field_value::kind::other); }
-    bool start_object(size_t) { return open(true); }
-    bool end_object() { return close(); }
+    bool start_object(size_t) {
+        if (_depth >= 1) {
+            _nested_keys.emplace_back(); // a nested object: its names, to find one given twice
+        }
+        return open(true);
+    }
+    bool end_object() {
+        if (_depth >= 2) {
+            _nested_keys.pop_back();
+        }
+        return close();
+    }
     bool start_array(size_t) { return open(false); }
     bool end_array() { return close(); }
     bool key(json::string_t& k) {
-        if (_depth == 1) {
-            _current = N;
-            for (size_t i = 0; i < N; ++i) {
-                if (_names[i] == k) {
-                    _current = i;
-                }
+        if (_depth != 1) {
+            if (!_nested_keys.back().insert(k).second) {
+                duplicate = std::move(k);
+                return false;
             }
-            if (_current < N && fields[_current].type != field_value::kind::absent) {
-                duplicate = _names[_current];
-                return false; // as Jackson's STRICT_DUPLICATE_DETECTION
+            return true;
+        }
+        _current = N;
+        for (size_t i = 0; i < N; ++i) {
+            if (_names[i] == k) {
+                _current = i;
             }
+        }
+        // A field's own slot tells whether it came before; other names are remembered (an
+        // event has none, so this costs nothing then).
+        const bool twice = _current < N ? fields[_current].type != field_value::kind::absent
+                                        : !_unknown_keys.insert(k).second;
+        if (twice) {
+            duplicate = std::move(k);
+            return false;
         }
         return true;
     }
@@ -119,6 +142,8 @@ private:
     const std::array<std::string_view, N>& _names;
     size_t _depth = 0;
     size_t _current = N;
+    std::unordered_set<std::string> _unknown_keys;             // of the top-level object
+    std::vector<std::unordered_set<std::string>> _nested_keys; // of each open nested object
 };
 
 // Parses `in` as a flat object with the fields `names`, each of which must be present and
@@ -178,12 +203,16 @@ inline void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+inline void append_int64(std::string& buffer, int64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        buffer.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
+    }
+}
+
 inline void put_int64s(std::string& buffer, std::initializer_list<int64_t> values) {
     buffer.clear();
     for (const int64_t v : values) {
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            buffer.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
-        }
+        append_int64(buffer, v);
     }
 }
 

@@ -210,6 +210,19 @@ TEST_P(nexmark_query, output_equals_the_results_computed_from_the_input) {
                 hostile.pipe_input("hostile-1", R"({"id":1.5,"auction":1.5})", e.timestamp);
                 hostile.pipe_input("hostile-2", "not json at all", e.timestamp);
                 hostile.pipe_bytes(std::string_view("hostile-3"), std::nullopt, e.timestamp);
+                // Whole events with one field of the wrong type.
+                hostile.pipe_input(
+                    "hostile-4",
+                    topic == "persons"
+                        ? R"({"id":"1000","name":"n","emailAddress":"e","creditCard":"c",)"
+                          R"("city":"Kent","state":"OR","dateTime":1,"extra":""})"
+                    : topic == "auctions"
+                        ? R"({"id":1000,"itemName":"i","description":"d","initialBid":1,)"
+                          R"("reserve":1,"dateTime":1,"expires":2,"seller":1.5,)"
+                          R"("category":10,"extra":""})"
+                        : R"({"auction":1000,"bidder":1,"price":"9","channel":"c","url":"u",)"
+                          R"("dateTime":1,"extra":""})",
+                    e.timestamp);
             }
         }
     }
@@ -388,12 +401,6 @@ TEST(nexmark_events, a_bad_bid_is_refused_with_a_reason_that_names_its_field) {
                  serde_error);
 }
 
-} // namespace
-} // namespace brook::apps::nexmark
-
-namespace brook::apps::nexmark {
-namespace {
-
 TEST(nexmark_events, persons_and_auctions_are_read_back_as_written_and_bad_ones_refused) {
     const person p{7, "A \"quoted\" name", "a@b.com", "1234", "Kent", "WA", 5, "x"};
     std::string buffer;
@@ -417,6 +424,14 @@ TEST(nexmark_events, persons_and_auctions_are_read_back_as_written_and_bad_ones_
                   .find("'expires'"),
               std::string::npos);
     EXPECT_NE(refusal(auction_serde{}, R"({"id":1,"id":2})").find("'id' twice"), std::string::npos);
+    // As Jackson's strict duplicate detection: any name, at any depth.
+    EXPECT_NE(refusal(person_serde{}, R"({"x":1,"x":2})").find("'x' twice"), std::string::npos);
+    EXPECT_NE(refusal(bid_serde{}, R"({"x":[{"y":1},{"y":2,"y":3}]})").find("'y' twice"),
+              std::string::npos);
+    EXPECT_EQ(refusal(bid_serde{}, R"({"auction":1,"bidder":2,"price":3,"channel":"c","url":"u",)"
+                                   R"("dateTime":4,"extra":"","x":[{"y":1},{"y":2}]})"),
+              "no error")
+        << "the same name in two objects is no duplicate";
     EXPECT_THROW(person_serde{}.deserialize(std::nullopt), serde_error);
 }
 
@@ -465,6 +480,9 @@ TEST(nexmark_values, sums_wrap_as_java_longs_and_averages_truncate) {
     EXPECT_EQ(average(7, 0), 0);
     EXPECT_EQ(q8_window_start(19'999), 10'000);
     EXPECT_EQ(q8_window_start(-1), -10'000);
+    // Below INT64_MIN it wraps, as Java's t - Math.floorMod(t, 10000) does.
+    constexpr int64_t min = std::numeric_limits<int64_t>::min();
+    EXPECT_EQ(q8_window_start(min), wrapping_sub(min, ((min % 10'000) + 10'000) % 10'000));
     std::string buffer;
     EXPECT_EQ(category_average_serde{}.serialize({10, 7, 2}, buffer).value(),
               R"({"category":10,"avg":3,"count":2,"sum":7})");
