@@ -6,7 +6,7 @@ DevTool dump) against expectations computed here, independently of the Java code
   e2e-check.py metrics IN.json WINDOW_MS CLOSER_TS OUT.json DLQ.json
   e2e-check.py windowed-count IN.json WINDOW_MS OUT.json
   e2e-check.py count OUT.json KEYS EXPECTED_COUNT
-  e2e-check.py nexmark q0|q1|q2|q5|q7|q11 IN.json OUT.json
+  e2e-check.py nexmark q0|q1|q2|q3|q4|q5|q6|q7|q8|q11 PERSONS.json AUCTIONS.json BIDS.json OUT.json
 """
 import collections
 import json
@@ -23,12 +23,21 @@ def reject_constant(name):
     raise ValueError(name)
 
 
-def load_json(value):
-    """The parsed JSON of a value, or None for a null value or one that is not JSON."""
+def refuse_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate field in {keys}")
+    return dict(pairs)
+
+
+def load_json(value, strict=False):
+    """The parsed JSON of a value, or None for a null value or one that is not JSON (strict:
+    nor one with a field twice in an object, as the Nexmark scenarios' Jackson refuses)."""
     if value is None:
         return None
     try:
-        return json.loads(value, parse_constant=reject_constant)
+        return json.loads(value, parse_constant=reject_constant,
+                          object_pairs_hook=refuse_duplicates if strict else None)
     except ValueError:
         return None
 
@@ -156,18 +165,23 @@ def check_count(out, keys, want):
 
 BID_FIELDS = {"auction": int, "bidder": int, "price": int, "channel": str, "url": str,
               "dateTime": int, "extra": str}
+PERSON_FIELDS = {"id": int, "name": str, "emailAddress": str, "creditCard": str, "city": str,
+                 "state": str, "dateTime": int, "extra": str}
+AUCTION_FIELDS = {"id": int, "itemName": str, "description": str, "initialBid": int, "reserve": int,
+                  "dateTime": int, "expires": int, "seller": int, "category": int, "extra": str}
 
 
-def parse_bid(value):
-    """The bid as a dict of its seven fields, or None when the value is not a bid."""
-    doc = load_json(value)
+def parse_event(value, fields):
+    """The event as a dict of its fields, or None when the value is not one: every field
+    once, of its JSON type (integers that fit a long), other fields ignored."""
+    doc = load_json(value, strict=True)
     if not isinstance(doc, dict):
         return None
-    for field, kind in BID_FIELDS.items():
+    for field, kind in fields.items():
         v = doc.get(field)
         if isinstance(v, bool) or not isinstance(v, kind) or (kind is int and not -2**63 <= v < 2**63):
             return None
-    return {field: doc[field] for field in BID_FIELDS}
+    return {field: doc[field] for field in fields}
 
 
 def java_div(a, b):
@@ -176,13 +190,43 @@ def java_div(a, b):
     return q if (a >= 0) == (b >= 0) else -q
 
 
+def wrap(n):
+    """n as a Java long: two's complement, 64 bits."""
+    n &= (1 << 64) - 1
+    return n - (1 << 64) if n >= 1 << 63 else n
+
+
+def window_start(t):
+    return t - t % 10000  # Python's % is a floor modulo, as Math.floorMod
+
+
 def canonical(value):
     return None if value is None else json.dumps(value, sort_keys=True)
 
 
-def nexmark_expected(query, bids):
+def winning_bids(auctions, bids):
+    """q4's and q6's table: auction id -> (auction, highest price) over the bids from the
+    auction's record time to 20 s after (the join window) and within [dateTime, expires]."""
+    by_id = {}
+    for ts, a in auctions:
+        if a["id"] in by_id:
+            raise SystemExit(f"auction {a['id']} comes twice: the expectations assume unique ids")
+        by_id[a["id"]] = (ts, a)
+    winners = {}
+    for ts, b in bids:
+        if b["auction"] not in by_id:
+            continue
+        a_ts, a = by_id[b["auction"]]
+        if 0 <= ts - a_ts <= 20000 and a["dateTime"] <= b["dateTime"] <= a["expires"]:
+            if b["auction"] not in winners or b["price"] > winners[b["auction"]][1]:
+                winners[b["auction"]] = (a, b["price"])
+    return winners
+
+
+def nexmark_expected(query, persons, auctions, bids):
     """(key, value) pairs for q0-q2 (a list: every record), {key: value} for the others
-    (the final result of each key); values are parsed JSON, or strings for q11."""
+    (the final result of each key); values are parsed JSON, or strings for q11. The inputs
+    are lists of (record timestamp, event), bids of (key, event)."""
     window, hop, gap = 10000, 2000, 10000
     if query == "q0":
         return [(k, b) for k, b in bids]
@@ -190,9 +234,43 @@ def nexmark_expected(query, bids):
         return [(k, dict(b, price=java_div(b["price"] * 908, 1000))) for k, b in bids]
     if query == "q2":
         return [(k, {"auction": b["auction"], "price": b["price"]}) for k, b in bids if b["auction"] % 123 == 0]
+    if query == "q3":
+        # Both tables are filtered streams: the last accepted value of each key.
+        sold = {a["id"]: a for _, a in auctions if a["category"] == 10}
+        local = {p["id"]: p for _, p in persons if p["state"] in ("OR", "ID", "CA")}
+        return {str(i): {"name": p["name"], "city": p["city"], "state": p["state"], "id": i}
+                for i, a in sold.items() if (p := local.get(a["seller"])) is not None}
+    if query == "q8":
+        names = {}
+        for _, p in persons:
+            key = (p["id"], window_start(p["dateTime"]))
+            if key in names and names[key] != p["name"]:
+                raise SystemExit(f"person {key} comes twice with other names: the first match is not defined")
+            names[key] = p["name"]
+        sellers = {(a["seller"], window_start(a["dateTime"])) for _, a in auctions}
+        return {f"{i}:{start}": {"id": i, "name": name, "starttime": start}
+                for (i, start), name in names.items() if (i, start) in sellers}
+    if query == "q4":
+        sums = {}
+        for a, price in winning_bids(auctions, bids).values():
+            total, count = sums.get(a["category"], (0, 0))
+            sums[a["category"]] = (total + price, count + 1)
+        return {str(c): {"category": c, "avg": java_div(wrap(total), count), "count": count, "sum": wrap(total)}
+                for c, (total, count) in sums.items()}
+    if query == "q6":
+        sold = collections.defaultdict(list)
+        for auction, (a, price) in winning_bids(auctions, bids).items():
+            sold[a["seller"]].append((a["expires"], auction, price))
+        result = {}
+        for seller, entries in sold.items():
+            last = sorted(entries, reverse=True)[:10]
+            total = wrap(sum(price for _, _, price in last))
+            result[str(seller)] = {"seller": seller, "avg": java_div(total, len(last)), "count": len(last)}
+        return result
+    bids = [b for _, b in bids]
     if query == "q5":
         counts = collections.Counter()
-        for _, b in bids:
+        for b in bids:
             t = b["dateTime"]
             start = max(0, t - window + hop) // hop * hop
             while start <= t:
@@ -205,7 +283,7 @@ def nexmark_expected(query, bids):
         return {str(s): {"auction": a, "num": n} for s, (a, n) in best.items()}
     if query == "q7":
         best = {}
-        for _, b in bids:
+        for b in bids:
             start = b["dateTime"] - b["dateTime"] % window
             rank = (-b["price"], b["auction"], b["bidder"], b["dateTime"])
             if start not in best or rank < best[start][0]:
@@ -213,7 +291,7 @@ def nexmark_expected(query, bids):
         return {str(s): {f: b[f] for f in ("auction", "bidder", "price", "dateTime")} for s, (_, b) in best.items()}
     if query == "q11":
         times = collections.defaultdict(list)
-        for _, b in bids:
+        for b in bids:
             times[b["bidder"]].append(b["dateTime"])
         sessions = {}
         for bidder, ts in times.items():
@@ -227,9 +305,26 @@ def nexmark_expected(query, bids):
     raise SystemExit(f"unknown query {query}")
 
 
-def check_nexmark(query, inp, out):
-    bids = [(r["key"], b) for r in inp if (b := parse_bid(r["value"])) is not None]
-    expected = nexmark_expected(query, bids)
+def valid_events(inp, fields, tag):
+    """(tag of the record, event) for the records that are events, in offset order per
+    partition, and how many were not."""
+    events = [(r[tag], e) for r in sorted(inp, key=lambda r: (r["partition"], r["offset"]))
+              if (e := parse_event(r["value"], fields)) is not None]
+    return events, len(inp) - len(events)
+
+
+def check_nexmark(query, persons_in, auctions_in, bids_in, out):
+    persons, bad_persons = valid_events(persons_in, PERSON_FIELDS, "ts")
+    auctions, bad_auctions = valid_events(auctions_in, AUCTION_FIELDS, "ts")
+    if query in ("q4", "q6"):
+        bids, bad_bids = valid_events(bids_in, BID_FIELDS, "ts")
+    else:
+        bids, bad_bids = valid_events(bids_in, BID_FIELDS, "key")
+    inputs = {"q3": "persons, auctions", "q8": "persons, auctions", "q4": "auctions, bids", "q6": "auctions, bids"}
+    used = inputs.get(query, "bids")
+    read = {"persons": (persons, bad_persons), "auctions": (auctions, bad_auctions), "bids": (bids, bad_bids)}
+    summary = ", ".join(f"{len(read[t][0])} {t} ({read[t][1]} invalid skipped)" for t in used.split(", "))
+    expected = nexmark_expected(query, persons, auctions, bids)
     errors = []
     if isinstance(expected, list):
         want = collections.Counter((k, canonical(v)) for k, v in expected)
@@ -237,7 +332,7 @@ def check_nexmark(query, inp, out):
         if want != got:
             errors.append(f"{sum((want - got).values())} expected records missing, e.g. {list(want - got)[:2]}; "
                           f"{sum((got - want).values())} unexpected, e.g. {list(got - want)[:2]}")
-        print(f"   {query}: {len(bids)} bids ({len(inp) - len(bids)} invalid skipped), {len(out)} records "
+        print(f"   {query}: {summary}, {len(out)} records "
               f"({len(expected)} expected); same key/value multiset: {want == got}")
         return errors
     last = {}
@@ -259,7 +354,7 @@ def check_nexmark(query, inp, out):
         errors.append(f"{len(extra)} unexpected keys, e.g. {[(k, got[k]) for k in extra[:3]]}")
     if wrong:
         errors.append(f"{len(wrong)} final values wrong (key, got, expected), e.g. {wrong[:3]}")
-    print(f"   {query}: {len(bids)} bids ({len(inp) - len(bids)} invalid skipped), {len(out)} updates "
+    print(f"   {query}: {summary}, {len(out)} updates "
           f"({tombstones} tombstones) for {len(want)} keys; final values right: {not (missing or extra or wrong)}")
     return errors
 
@@ -275,7 +370,8 @@ def main():
     elif mode == "windowed-count":
         errors = check_windowed_count(records(sys.argv[2]), int(sys.argv[3]), records(sys.argv[4]))
     elif mode == "nexmark":
-        errors = check_nexmark(sys.argv[2], records(sys.argv[3]), records(sys.argv[4]))
+        errors = check_nexmark(sys.argv[2], records(sys.argv[3]), records(sys.argv[4]), records(sys.argv[5]),
+                               records(sys.argv[6]))
     elif mode == "count":
         errors = check_count(records(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -23,8 +23,9 @@ record Bid(long auction, long bidder, long price, String channel, String url, lo
     /**
      * Reads bids strictly: all seven fields, none null, integers where the bid has numbers
      * (no floats, no numbers in strings, none beyond a long), strings where it has strings,
-     * nothing after the object. Fields a bid does not have are ignored. Writes the seven
-     * fields. Shared by every Nexmark scenario, for its results too.
+     * each field once, nothing after the object. Fields a bid does not have are ignored.
+     * Writes the seven fields. Shared by every Nexmark scenario: it reads {@link Person}s and
+     * {@link Auction}s the same way, and writes the results.
      */
     static final ObjectMapper JSON = JsonMapper.builder()
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -55,16 +56,25 @@ record Bid(long auction, long bidder, long price, String channel, String url, lo
     }
 
     static Bid read(byte[] bytes) {
-        Bid bid;
+        return read(bytes, Bid.class, "a bid");
+    }
+
+    /**
+     * One Nexmark event of {@code type} read with the mapper above. Anything else throws
+     * SerializationException "not {@code what}: ..." ({@code what}: "a bid", say) with
+     * Jackson's reason, which names the field at fault.
+     */
+    static <T> T read(byte[] bytes, Class<T> type, String what) {
+        T event;
         try {
-            bid = JSON.readValue(bytes, Bid.class);
+            event = JSON.readValue(bytes, type);
         } catch (IOException e) {
-            throw new SerializationException("not a bid: " + e.getMessage(), e);
+            throw new SerializationException("not " + what + ": " + e.getMessage(), e);
         }
-        if (bid == null) { // the JSON literal null
-            throw new SerializationException("not a bid: null");
+        if (event == null) { // the JSON literal null
+            throw new SerializationException("not " + what + ": null");
         }
-        return bid;
+        return event;
     }
 
     /** {@code value} as JSON, with the mapper above: a bid, or a Nexmark scenario's result. */

@@ -92,8 +92,9 @@ public final class Main {
         // keep their internal topics; a new one has none to keep. Of the scenarios only
         // stream-table-join changes: its table's store uses the table topic itself as its
         // changelog instead of a changelog topic that copies every table record. The other
-        // topologies (repartitions in metrics and the Nexmark aggregations, each read by one
-        // operator only; no self-join) come out unchanged. Outputs are the same either way.
+        // topologies (repartitions in metrics and the Nexmark queries, each read by one
+        // operator only; no self-join; no source table) come out unchanged but for the
+        // numbering of the Nexmark joins' sub-topologies. Outputs are the same either way.
         // Applied by builder.build(props).
         props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
         // The record cache in front of the stores: 10 MiB, Kafka Streams' default, stated here
@@ -104,8 +105,9 @@ public final class Main {
         props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
         // A record whose key or value does not deserialize is logged and skipped rather than
         // stopping the application (the default). Of the input serdes only the Nexmark
-        // scenarios' Bid.SERDE can fail: their values that are not bids are dropped this way.
-        // The other scenarios read bytes or strings (metrics parses in a step of its own).
+        // scenarios' (Bid, Person and Auction) can fail: values that are not such events are
+        // dropped this way. The other scenarios read bytes or strings (metrics parses in a
+        // step of its own).
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class);
         // Producer: linger.ms=5 (Kafka Streams' own default is 100) and 128 KiB batches

@@ -21,10 +21,12 @@ import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
- * Nexmark queries 0, 1, 2, 5, 7 and 11 over a topic of {@link Bid}s (String keys, JSON
- * values, event time = the record timestamp = the bid's dateTime). Windows are 10 s of event
- * time with {@code --grace-ms} of grace. Results are JSON (q11: a decimal count) keyed by a
- * String; repartition topics and stores are named, so their topics are the same every run.
+ * Nexmark queries 0, 1, 2, 5, 7 and 11 over the topic of {@link Bid}s (String keys, JSON
+ * values, event time = the record timestamp = the bid's dateTime), and the sources of every
+ * Nexmark query ({@link NexmarkJoins} has q3, q4, q6 and q8, which read persons and auctions
+ * too). Windows are 10 s of event time with {@code --grace-ms} of grace. Results are JSON
+ * (q11: a decimal count) keyed by a String; repartition topics and stores are named, so their
+ * topics are the same every run.
  */
 final class Nexmark {
 
@@ -144,12 +146,25 @@ final class Nexmark {
     }
 
     /**
-     * The input's bids. Values that are not bids never get here (the deserializer throws and
-     * the handler skips them); null values are dropped here.
+     * The input's bids (the BIDS topic). Values that are not bids never get here (the
+     * deserializer throws and the handler skips them); null values are dropped here. The
+     * keys, event sequence numbers, are not looked at.
      */
-    private static KStream<String, Bid> bids(StreamsBuilder builder, Options options) {
-        return builder.stream(options.input(), Consumed.with(Serdes.String(), Bid.SERDE))
+    static KStream<String, Bid> bids(StreamsBuilder builder, Options options) {
+        return builder.stream(options.nexmark().bids(), Consumed.with(Serdes.String(), Bid.SERDE))
                 .filter((id, bid) -> bid != null, Named.as("nexmark-bids"));
+    }
+
+    /** The input's persons (the PERSONS topic), read as {@link #bids} reads bids. */
+    static KStream<String, Person> persons(StreamsBuilder builder, Options options) {
+        return builder.stream(options.nexmark().persons(), Consumed.with(Serdes.String(), Person.SERDE))
+                .filter((id, person) -> person != null, Named.as("nexmark-persons"));
+    }
+
+    /** The input's auctions (the AUCTIONS topic), read as {@link #bids} reads bids. */
+    static KStream<String, Auction> auctions(StreamsBuilder builder, Options options) {
+        return builder.stream(options.nexmark().auctions(), Consumed.with(Serdes.String(), Auction.SERDE))
+                .filter((id, auction) -> auction != null, Named.as("nexmark-auctions"));
     }
 
     /** {@code dollars * 908 / 1000}, truncated toward zero, without overflow. */
@@ -157,8 +172,8 @@ final class Nexmark {
         return dollars / 1000 * 908 + dollars % 1000 * 908 / 1000;
     }
 
-    /** The grace of every window: {@code --grace-ms}. */
-    private static Duration grace(Options options) {
+    /** The grace of every window and join window: {@code --grace-ms}. */
+    static Duration grace(Options options) {
         return Duration.ofMillis(options.graceMs());
     }
 

@@ -1,5 +1,6 @@
 package dev.brook.bench.kstreams;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,20 +11,24 @@ import java.util.Set;
  *
  * <pre>
  * --scenario passthrough|metrics|windowed-count|count|stream-table-join|stream-stream-join
- *     |nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|nexmark-q7|nexmark-q11 --bootstrap-servers HOST:PORT
+ *     |nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q3|nexmark-q4|nexmark-q5|nexmark-q6|nexmark-q7
+ *     |nexmark-q8|nexmark-q11 --bootstrap-servers HOST:PORT
  * --application-id ID --input TOPIC --output TOPIC [--dlq TOPIC]
  * --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N --state-dir DIR
  * [--window-ms 60000] [--grace-ms 10000] [--threads 1] [--standbys 0]
  * [--session-timeout-ms 45000]
  * </pre>
  *
- * Both {@code --name value} and {@code --name=value} are accepted.
+ * The Nexmark scenarios take {@code --input PERSONS,AUCTIONS,BIDS}: their three input topics,
+ * in that order ({@link #nexmark()}); each query reads the ones it needs. Both
+ * {@code --name value} and {@code --name=value} are accepted.
  */
 record Options(
         Scenario scenario,
         String bootstrapServers,
         String applicationId,
         String input,
+        NexmarkInput nexmark,
         String output,
         String dlq,
         String guarantee,
@@ -45,14 +50,23 @@ record Options(
         NEXMARK_Q0("nexmark-q0"),
         NEXMARK_Q1("nexmark-q1"),
         NEXMARK_Q2("nexmark-q2"),
+        NEXMARK_Q3("nexmark-q3"),
+        NEXMARK_Q4("nexmark-q4"),
         NEXMARK_Q5("nexmark-q5"),
+        NEXMARK_Q6("nexmark-q6"),
         NEXMARK_Q7("nexmark-q7"),
+        NEXMARK_Q8("nexmark-q8"),
         NEXMARK_Q11("nexmark-q11");
 
         final String cliName;
 
         Scenario(String cliName) {
             this.cliName = cliName;
+        }
+
+        /** Whether --input names the three Nexmark topics rather than one topic. */
+        boolean nexmark() {
+            return cliName.startsWith("nexmark-");
         }
 
         static Scenario of(String name) {
@@ -63,14 +77,15 @@ record Options(
             }
             throw new IllegalArgumentException(
                     "--scenario must be passthrough, metrics, windowed-count, count, stream-table-join, "
-                            + "stream-stream-join, nexmark-q0, nexmark-q1, nexmark-q2, nexmark-q5, nexmark-q7 or "
-                            + "nexmark-q11, got '" + name + "'");
+                            + "stream-stream-join, nexmark-q0, nexmark-q1, nexmark-q2, nexmark-q3, nexmark-q4, "
+                            + "nexmark-q5, nexmark-q6, nexmark-q7, nexmark-q8 or nexmark-q11, got '" + name + "'");
         }
     }
 
     static final String USAGE = "usage: run --scenario passthrough|metrics|windowed-count|count|stream-table-join"
-            + "|stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q5|nexmark-q7|nexmark-q11"
-            + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC --output TOPIC"
+            + "|stream-stream-join|nexmark-q0|nexmark-q1|nexmark-q2|nexmark-q3|nexmark-q4|nexmark-q5"
+            + "|nexmark-q6|nexmark-q7|nexmark-q8|nexmark-q11"
+            + " --bootstrap-servers HOST:PORT --application-id ID --input TOPIC|PERSONS,AUCTIONS,BIDS --output TOPIC"
             + " [--dlq TOPIC] --guarantee at_least_once|exactly_once_v2 --commit-interval-ms N"
             + " --state-dir DIR [--window-ms 60000] [--grace-ms 10000] [--threads 1]"
             + " [--standbys 0] [--session-timeout-ms 45000]";
@@ -125,6 +140,7 @@ record Options(
                 values.get("bootstrap-servers"),
                 values.get("application-id"),
                 input,
+                scenario.nexmark() ? NexmarkInput.parse(scenario, input) : null,
                 values.get("output"),
                 // The metrics scenario's dead-letter topic; Brook's default is named the same way.
                 values.getOrDefault("dlq", input + ".dlq"),
@@ -137,6 +153,24 @@ record Options(
                 (int) atMost(values, "standbys", number(values, "standbys", 0L, 0), 16),
                 (int) atMost(values, "session-timeout-ms",
                         number(values, "session-timeout-ms", 45_000L, 1), 3_600_000));
+    }
+
+    /**
+     * The three input topics of a Nexmark scenario, from {@code --input PERSONS,AUCTIONS,BIDS}.
+     * The Bid queries (q0, q1, q2, q5, q7, q11) read {@code bids}, q3 and q8 {@code persons}
+     * and {@code auctions}, q4 and q6 {@code auctions} and {@code bids}.
+     */
+    record NexmarkInput(String persons, String auctions, String bids) {
+
+        static NexmarkInput parse(Scenario scenario, String input) {
+            String[] topics = input.split(",", -1);
+            if (topics.length != 3 || Arrays.stream(topics).anyMatch(String::isEmpty)) {
+                throw new IllegalArgumentException("--input of " + scenario.cliName
+                        + " must be PERSONS,AUCTIONS,BIDS (three topic names separated by commas), got '"
+                        + input + "'");
+            }
+            return new NexmarkInput(topics[0], topics[1], topics[2]);
+        }
     }
 
     private static long atMost(Map<String, String> values, String name, long n, long max) {

@@ -58,8 +58,12 @@ final class Topologies {
             case NEXMARK_Q0 -> Nexmark.q0(builder, options);
             case NEXMARK_Q1 -> Nexmark.q1(builder, options);
             case NEXMARK_Q2 -> Nexmark.q2(builder, options);
+            case NEXMARK_Q3 -> NexmarkJoins.q3(builder, options);
+            case NEXMARK_Q4 -> NexmarkJoins.q4(builder, options);
             case NEXMARK_Q5 -> Nexmark.q5(builder, options);
+            case NEXMARK_Q6 -> NexmarkJoins.q6(builder, options);
             case NEXMARK_Q7 -> Nexmark.q7(builder, options);
+            case NEXMARK_Q8 -> NexmarkJoins.q8(builder, options);
             case NEXMARK_Q11 -> Nexmark.q11(builder, options);
         }
         return builder.build(config);

@@ -39,8 +39,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *                                                  STEP_MS of event time, then the invalid samples
  * produce-keys BOOTSTRAP TOPIC KEYS ROUNDS START_MS STEP_MS   ROUNDS x KEYS records k0..
  * produce-raw BOOTSTRAP TOPIC KEY VALUE [TS]       one record (VALUE "null" = null value)
- * produce-bids BOOTSTRAP TOPIC N START_MS          N Nexmark bids from START_MS on, keyed by
- *                                                  their number, and the invalid samples
+ * produce-nexmark BOOTSTRAP PERSONS AUCTIONS BIDS N START_MS
+ *                                                  N Nexmark bids from START_MS on, with
+ *                                                  their persons and auctions, keyed by their
+ *                                                  event number, and the invalid samples
  * dump BOOTSTRAP TOPIC                             every committed record as a JSON line
  * produce-closers BOOTSTRAP TOPIC TS [HOSTS]       one metric per host and kind at TS, to
  *                                                  advance stream time on every partition
@@ -75,7 +77,30 @@ public final class DevTool {
             "{\"auction\":1003,\"bidder\":1,\"price\":\"12\",\"channel\":\"c\",\"url\":\"u\","
                     + "\"dateTime\":1,\"extra\":\"\"}",
             "{\"auction\":1003,\"bidder\":1,\"price\":12.5,\"channel\":\"c\",\"url\":\"u\","
+                    + "\"dateTime\":1,\"extra\":\"\"}",
+            "{\"auction\":1003,\"bidder\":1,\"bidder\":2,\"price\":12,\"channel\":\"c\",\"url\":\"u\","
                     + "\"dateTime\":1,\"extra\":\"\"}");
+
+    /** Values the Nexmark scenarios must skip: not persons. */
+    static final List<String> INVALID_PERSONS = List.of(
+            "not json at all",
+            "{\"id\":1}",
+            "{\"id\":1,\"name\":\"n\",\"emailAddress\":\"e\",\"creditCard\":\"c\",\"city\":\"x\","
+                    + "\"state\":\"OR\",\"dateTime\":\"1\",\"extra\":\"\"}",
+            "{\"id\":1,\"name\":\"n\",\"emailAddress\":\"e\",\"creditCard\":\"c\",\"city\":\"x\","
+                    + "\"state\":\"OR\",\"state\":\"CA\",\"dateTime\":1,\"extra\":\"\"}",
+            "{\"id\":1,\"name\":null,\"emailAddress\":\"e\",\"creditCard\":\"c\",\"city\":\"x\","
+                    + "\"state\":\"OR\",\"dateTime\":1,\"extra\":\"\"}");
+
+    /** Values the Nexmark scenarios must skip: not auctions. */
+    static final List<String> INVALID_AUCTIONS = List.of(
+            "[1,2,3]",
+            "{\"id\":1,\"itemName\":\"i\",\"description\":\"d\",\"initialBid\":1,\"reserve\":1,"
+                    + "\"dateTime\":1,\"expires\":1.5,\"seller\":1000,\"category\":10,\"extra\":\"\"}",
+            "{\"id\":1,\"itemName\":\"i\",\"description\":\"d\",\"initialBid\":1,\"reserve\":1,"
+                    + "\"dateTime\":1,\"expires\":2,\"seller\":1000,\"seller\":1001,\"category\":10,\"extra\":\"\"}",
+            "{\"id\":1,\"itemName\":\"i\",\"description\":\"d\",\"initialBid\":1,\"reserve\":1,"
+                    + "\"dateTime\":1,\"expires\":2,\"seller\":1000,\"category\":10}");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -86,8 +111,8 @@ public final class DevTool {
                     Long.parseLong(args[4]), Long.parseLong(args[5]), hosts(args, 6));
             case "produce-keys" -> produceKeys(args[1], args[2], Integer.parseInt(args[3]),
                     Integer.parseInt(args[4]), Long.parseLong(args[5]), Long.parseLong(args[6]));
-            case "produce-bids" -> produceBids(args[1], args[2], Integer.parseInt(args[3]),
-                    Long.parseLong(args[4]));
+            case "produce-nexmark" -> produceNexmark(args[1], args[2], args[3], args[4], Integer.parseInt(args[5]),
+                    Long.parseLong(args[6]));
             case "produce-raw" -> produceRaw(args[1], args[2], args[3], args[4],
                     args.length > 5 ? Long.parseLong(args[5]) : null);
             case "dump" -> dump(args[1], args[2]);
@@ -243,43 +268,115 @@ public final class DevTool {
         }
     }
 
+    private static final String[] STATES = {"AZ", "CA", "ID", "OR", "WA", "WY"};
+    private static final String[] CITIES = {"Phoenix", "Los Angeles", "Boise", "Portland", "Seattle", "Cheyenne"};
+
     /**
-     * N bids, mostly 0 to 100 ms apart in event time (several per 10 s window, some at the
-     * same millisecond), with a 15 s pause every 2,000 bids; 400 auctions (1000-1399) and 300
-     * bidders, so that sessions both continue and break; prices from 1 to 2,000, and one in 50
-     * from ten large ones, so that a window's highest bid often ties. The record timestamp is
-     * the bid's dateTime. Halfway through come the invalid samples and a null value.
+     * A Nexmark event stream: N bids, mostly 0 to 100 ms apart in event time (several per 10 s
+     * window, some at the same millisecond), with a 15 s pause every 2,000 bids; a person
+     * every 30 bids and an auction every 10, at the time of the bid they come with. Every
+     * record is keyed by its event number; its timestamp is its dateTime.
+     *
+     * <ul>
+     * <li>Persons 1000, 1001, ... in states AZ CA ID OR WA WY.
+     * <li>Auctions 100000, 100001, ..., of categories 10 to 14, open 1 to 20 s (expires =
+     *     dateTime + 1,000..20,000 ms), sold by an existing person: half of them by the
+     *     newest one (so the person often registered in the same 10 s window, for q8).
+     * <li>Bids by 300 bidders, so that sessions both continue and break; mostly on one of the
+     *     30 latest auctions (open or just closed), some on an older auction (mostly closed)
+     *     and some on one of the next two auctions (before it opens). Prices from 1 to 2,000,
+     *     one in 50 from ten large ones (so that a window's highest bid often ties) and one in
+     *     1,000 near Long.MAX_VALUE (so that q4's and q6's sums wrap around).
+     * </ul>
+     *
+     * Halfway through, each topic gets its invalid samples and a null value.
      */
-    static void produceBids(String bootstrap, String topic, int n, long startMs) {
+    static void produceNexmark(String bootstrap, String personsTopic, String auctionsTopic, String bidsTopic, int n,
+            long startMs) {
         Random random = new Random(42);
+        long[] times = new long[n];
+        long ts = startMs;
+        for (int i = 0; i < n; i++) {
+            ts += random.nextInt(4) == 0 ? 0 : random.nextInt(100);
+            if (i > 0 && i % 2000 == 0) {
+                ts += 15_000;
+            }
+            times[i] = ts;
+        }
+        // Auction j comes with bid 10 j + 5, person p with bid 30 p.
+        int auctions = (n + 4) / 10;
         String[] channels = {"Google", "Facebook", "Baidu", "Apple"};
+        long event = 0;
         try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
-            long ts = startMs;
             for (int i = 0; i < n; i++) {
-                ts += random.nextInt(4) == 0 ? 0 : random.nextInt(100);
-                if (i > 0 && i % 2000 == 0) {
-                    ts += 15_000;
+                long t = times[i];
+                int newestPerson = i / 30;
+                if (i % 30 == 0) {
+                    int state = random.nextInt(STATES.length);
+                    ObjectNode person = JSON.createObjectNode()
+                            .put("id", 1000 + newestPerson)
+                            .put("name", "person " + newestPerson)
+                            .put("emailAddress", "p" + newestPerson + "@example.com")
+                            .put("creditCard", String.format("%04d %04d", random.nextInt(10000), newestPerson % 10000))
+                            .put("city", CITIES[state])
+                            .put("state", STATES[state])
+                            .put("dateTime", t)
+                            .put("extra", "x".repeat(random.nextInt(8)));
+                    send(producer, personsTopic, event++, t, person);
                 }
-                long price = random.nextInt(50) == 0
-                        ? 1_000_000_000L + random.nextInt(10)
-                        : 1 + random.nextInt(2000);
+                if (i % 10 == 5) {
+                    int j = i / 10;
+                    long seller = 1000 + (random.nextBoolean() ? newestPerson : random.nextInt(newestPerson + 1));
+                    ObjectNode auction = JSON.createObjectNode()
+                            .put("id", 100_000 + j)
+                            .put("itemName", "item " + j)
+                            .put("description", "auction " + j)
+                            .put("initialBid", 1 + random.nextInt(100))
+                            .put("reserve", 100 + random.nextInt(1000))
+                            .put("dateTime", t)
+                            .put("expires", t + 1000 + random.nextInt(19_001))
+                            .put("seller", seller)
+                            .put("category", 10 + random.nextInt(5))
+                            .put("extra", "x".repeat(random.nextInt(8)));
+                    send(producer, auctionsTopic, event++, t, auction);
+                }
+                int latest = Math.floorDiv(i - 5, 10); // the newest auction so far; -1 before the first
+                int pick = random.nextInt(100);
+                int auction = pick < 85 ? latest - random.nextInt(30)
+                        : pick < 95 ? random.nextInt(Math.max(latest, 0) + 1)
+                        : latest + 1 + random.nextInt(2);
+                auction = Math.max(0, Math.min(auction, auctions - 1));
+                int price = random.nextInt(1000);
                 ObjectNode bid = JSON.createObjectNode()
-                        .put("auction", 1000 + random.nextInt(400))
+                        .put("auction", 100_000 + auction)
                         .put("bidder", 5000 + random.nextInt(300))
-                        .put("price", price)
+                        .put("price", price == 0 ? Long.MAX_VALUE - random.nextInt(1000)
+                                : price < 20 ? 1_000_000_000L + random.nextInt(10)
+                                : 1 + random.nextInt(2000))
                         .put("channel", channels[random.nextInt(channels.length)])
                         .put("url", "https://www.nexmark.com/item.htm?query=" + i)
-                        .put("dateTime", ts)
+                        .put("dateTime", t)
                         .put("extra", "x".repeat(random.nextInt(8)));
-                producer.send(new ProducerRecord<>(topic, null, ts, utf8(Integer.toString(i)), utf8(bid.toString())));
+                send(producer, bidsTopic, event++, t, bid);
                 if (i == n / 2) {
-                    for (String bad : INVALID_BIDS) {
-                        producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), utf8(bad)));
-                    }
-                    producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), (byte[]) null));
+                    sendInvalid(producer, personsTopic, t, INVALID_PERSONS);
+                    sendInvalid(producer, auctionsTopic, t, INVALID_AUCTIONS);
+                    sendInvalid(producer, bidsTopic, t, INVALID_BIDS);
                 }
             }
         }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, long event, long ts, ObjectNode value) {
+        producer.send(new ProducerRecord<>(topic, null, ts, utf8(Long.toString(event)), utf8(value.toString())));
+    }
+
+    /** The samples, then a null value, keyed "bad". */
+    private static void sendInvalid(KafkaProducer<byte[], byte[]> producer, String topic, long ts, List<String> samples) {
+        for (String bad : samples) {
+            producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), utf8(bad)));
+        }
+        producer.send(new ProducerRecord<>(topic, null, ts, utf8("bad"), (byte[]) null));
     }
 
     static void produceRaw(String bootstrap, String topic, String key, String value, Long ts) {
