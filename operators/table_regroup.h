@@ -122,8 +122,9 @@ private:
 // initializer() for a group with none, and forwards the group's new aggregate. The
 // aggregate lives in a timestamped key-value store (logged by default).
 //
-// Reduce (VR == V2): a group with no aggregate takes the first value added, and a
-// subtraction from a group with none changes nothing (initializer is unused).
+// A subtraction from a group with no aggregate changes nothing and forwards nothing (Kafka
+// Streams' KTableAggregate subtracts only from an aggregate it holds). Reduce (VR == V2): a
+// group with no aggregate takes the first value added (initializer is unused).
 //
 // Lifecycle: one instance per task; init() finds the store. Threading: the task's thread.
 // Ownership: borrows the store.
@@ -142,19 +143,17 @@ public:
 
     void process(record<K2, group_change<V2>>&& r) override {
         std::optional<value_and_timestamp<VR>> current = _store->get(r.key);
+        if (!current && !r.value.add) {
+            return; // nothing to subtract from
+        }
         std::optional<VR> next;
         if (current) {
             next.emplace(r.value.add ? _adder(r.key, r.value.value, current->value)
                                      : _subtractor(r.key, r.value.value, current->value));
         } else if constexpr (Reduce) {
-            if (!r.value.add) {
-                return; // nothing to subtract from
-            }
             next.emplace(std::move(r.value.value));
         } else {
-            const VR start = _init();
-            next.emplace(r.value.add ? _adder(r.key, r.value.value, start)
-                                     : _subtractor(r.key, r.value.value, start));
+            next.emplace(_adder(r.key, r.value.value, _init()));
         }
         VR agg = std::move(*next);
         const int64_t timestamp = current ? std::max(current->timestamp, r.timestamp) : r.timestamp;
