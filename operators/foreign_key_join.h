@@ -16,12 +16,15 @@
 //
 // A response carries a hash of the left row it answers; the resolver drops it unless the
 // left row is still that one, so a response for a row that has changed since (a new
-// foreign key, a new value) never joins. Every subscription is answered, with the right
-// row or with none, so an inner join retracts a row whose new foreign key has no right row
-// yet, and a left join emits the left row alone. A deleted left row unsubscribes, and a
-// row whose foreign_key returns nullopt names no row: fk_self_answer_processor answers both
-// at once through the response topic, which the resolver turns into a tombstone (deleted)
-// or a row with none (left join).
+// foreign key, a new value) never joins. A subscription of a row that had a foreign key
+// before is answered with the right row or with none, so an inner join retracts a row whose
+// new foreign key has no right row yet; a left join answers every subscription, and emits
+// the left row alone. A row new to an inner join (no foreign key before: new, re-created
+// or without one until now) is answered only when there is a right row, since it has no
+// earlier result to retract (Kafka Streams' PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE). A deleted left row
+// unsubscribes, and a row whose foreign_key returns nullopt names no row: fk_self_answer_processor
+// answers both at once through the response topic, which the resolver turns into a tombstone
+// (deleted) or a row with none (left join).
 //
 // Lifecycle: one instance per task; init() finds the stores. Threading: the task's thread.
 // Ownership: each borrows its stores.
@@ -77,8 +80,9 @@ struct fk_row_hash {
 
 // What the left side tells the right side about one left key.
 enum class fk_instruction : char {
-    subscribe = 1,   // the left row names this foreign key now: answer it
-    unsubscribe = 2, // it names another one, none, or was deleted: forget it, say nothing
+    subscribe = 1,     // the left row names this foreign key now: answer it
+    unsubscribe = 2,   // it names another one, none, or was deleted: forget it, say nothing
+    subscribe_new = 3, // an inner join's row with no earlier result: answer only with a row
 };
 
 template <class K>
@@ -128,7 +132,7 @@ public:
         return std::string_view(buffer);
     }
     value_type deserialize(nullable_bytes in) const {
-        if (!in || in->size() < 18 || in->front() != '\1' || in->at(1) < 1 || in->at(1) > 2) {
+        if (!in || in->size() < 18 || in->front() != '\1' || in->at(1) < 1 || in->at(1) > 3) {
             throw serde_error("not a foreign-key join subscription (version 1, instruction, "
                               "hash, left key)");
         }
@@ -239,16 +243,17 @@ private:
 
 // Left side, on each update of the left table (TV: what it forwards; VT: the row). Keeps
 // each left key's current foreign key in `previous_store` to unsubscribe from it when it
-// changes or the row goes away.
+// changes or the row goes away. `inner`: a row with no foreign key before subscribes with
+// subscribe_new.
 template <class K, class TV, class VT, class KO, class FK, class KOS, class VTS>
 class fk_subscription_send_processor final : public processor<K, TV, KO, fk_subscription<K>> {
 public:
     using context_type = typename processor<K, TV, KO, fk_subscription<K>>::context_type;
 
     fk_subscription_send_processor(std::string previous_store, FK foreign_key, KOS ko_serde,
-                                   VTS row_serde)
+                                   VTS row_serde, bool inner)
         : _previous_store(std::move(previous_store)), _foreign_key(std::move(foreign_key)),
-          _kos(std::move(ko_serde)), _rows(std::move(row_serde)) {}
+          _kos(std::move(ko_serde)), _rows(std::move(row_serde)), _inner(inner) {}
 
     void init(context_type& context) override {
         _previous = &get_store<key_value_store<K, KO>>(context, _previous_store);
@@ -279,7 +284,8 @@ public:
             return;
         }
         _previous->put(r.key, *now);
-        send(std::move(*now), fk_instruction::subscribe, hash, r);
+        send(std::move(*now),
+             _inner && !old ? fk_instruction::subscribe_new : fk_instruction::subscribe, hash, r);
     }
 
 private:
@@ -293,6 +299,7 @@ private:
     FK _foreign_key;
     [[no_unique_address]] KOS _kos;
     [[no_unique_address]] VTS _rows;
+    bool _inner;
     key_value_store<K, KO>* _previous = nullptr;
 };
 
@@ -324,11 +331,15 @@ public:
         case fk_instruction::unsubscribe:
             _subscriptions->remove(key);
             return;
-        case fk_instruction::subscribe: {
+        case fk_instruction::subscribe:
+        case fk_instruction::subscribe_new: {
             std::string hash;
             detail::append_hash(hash, r.value.hash);
             _subscriptions->put(key, hash);
             std::optional<value_and_timestamp<VOT>> right = _right->get(r.key);
+            if (!right && r.value.instruction == fk_instruction::subscribe_new) {
+                return; // nothing to join and nothing to retract
+            }
             fk_response<VOT> response{r.value.hash, std::nullopt};
             int64_t timestamp = r.timestamp;
             if (right) {

@@ -704,10 +704,11 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
     using send_p = fk_subscription_send_processor<K, V, VT, KO, FK, KOS, VS>;
     b.graph().template add_processor<send_p>(
         send,
-        std::function<std::unique_ptr<send_p>()>([previous, foreign_key, foreign_key_serde,
-                                                  row_serde] {
-            return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde, row_serde);
-        }),
+        std::function<std::unique_ptr<send_p>()>(
+            [previous, foreign_key, foreign_key_serde, row_serde] {
+                return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde, row_serde,
+                                                Kind == join_kind::inner);
+            }),
         {_node});
     b.graph().add_state_store(
         stores::key_value_store_builder<K, KO, KS, KOS>(previous, key_serde, foreign_key_serde)
