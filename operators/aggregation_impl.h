@@ -79,6 +79,8 @@ std::string aggregation_input<K, V, KS, VS>::node_for(const std::string& store_n
                                                        _grouped.value_serde);
     b.graph().template add_internal_source<K, V, KS, VS>(source, topic, _grouped.key_serde,
                                                          _grouped.value_serde);
+    b.graph().add_repartition(
+        dsl_repartition{_node, {filter, sink}, source, topic, record_types::of<K, V>()});
     if (!_grouped.name.empty()) {
         *_shared_source = source;
     }
@@ -190,6 +192,7 @@ grouped_stream<K2, V, KS, VS> stream<K, V>::group_by(F selector,
             return std::make_unique<select_key_processor<K, V, K2, F>>(selector);
         }),
         {_node});
+    _builder->graph().mark_key_changing(name, record_types::of<K2, V>());
     return grouped_stream<K2, V, KS, VS>(_builder, name, true, std::move(options));
 }
 
@@ -229,7 +232,7 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
             return inner(record<K, V>{*r.key, *r.value, r.timestamp, r.headers});
         };
     }
-    _builder.add_source<OK, OV, optional_serde<KS>, optional_serde<VS>>(
+    _graph.add_source<OK, OV, optional_serde<KS>, optional_serde<VS>>(
         source, {topic}, optional_serde<KS>(std::move(options.key_serde)),
         optional_serde<VS>(std::move(options.value_serde)), std::move(extractor),
         std::move(options.due_time));

@@ -154,7 +154,7 @@ auto stream<K, V>::join_table(const table<K, TV>& other, F joiner,
         r.key_serde = options.key_serde;
         r.value_serde = options.value_serde;
         r.name = name + "-left";
-        input = repartition(std::move(r));
+        input = detail::auto_repartition(*this, std::move(r));
     }
     auto adapted = detail::lookup_joiner<Left, K, V, VT>(std::move(joiner));
     auto own_key = [](const K& key, const V&) -> const K& { return key; };
@@ -246,12 +246,12 @@ auto stream<K, V>::join_streams(const stream<K, VO>& other, F joiner, const join
     if (_key_changed) {
         repartitioned<K, V, KS, VS> r{options.key_serde, options.value_serde,
                                       n.empty() ? std::string() : n + "-left", std::nullopt};
-        left = repartition(std::move(r));
+        left = detail::auto_repartition(*this, std::move(r));
     }
     if (other.key_changed()) {
         repartitioned<K, VO, KS, VOS> r{options.key_serde, options.other_value_serde,
                                         n.empty() ? std::string() : n + "-right", std::nullopt};
-        right = other.repartition(std::move(r));
+        right = detail::auto_repartition(other, std::move(r));
     }
 
     // Kafka Streams' order and names (KStreamImplJoin).
@@ -581,7 +581,7 @@ brook::global_table<K, V> stream_builder::global_table(const std::string& topic,
         }
         table.put(key, value_and_timestamp<V>{vs.deserialize(r.value), r.timestamp});
     };
-    _builder.add_global_store(std::move(g));
+    _graph.add_global_store(std::move(g));
     return brook::global_table<K, V>(this, store, topic);
 }
 

@@ -74,7 +74,7 @@ public:
         static_assert(
             key_value_predicate<F, K, V>,
             "filter: the predicate must be callable as bool(const K& key, const V& value)");
-        return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
+        return add<K, V>(name, "KSTREAM-FILTER-", key_change::keeps, [predicate] {
             return std::make_unique<filter_processor<K, V, F>>(predicate, false);
         });
     }
@@ -85,7 +85,7 @@ public:
         static_assert(
             key_value_predicate<F, K, V>,
             "filter_not: the predicate must be callable as bool(const K& key, const V& value)");
-        return add<K, V>(name, "KSTREAM-FILTER-", _key_changed, [predicate] {
+        return add<K, V>(name, "KSTREAM-FILTER-", key_change::keeps, [predicate] {
             return std::make_unique<filter_processor<K, V, F>>(predicate, true);
         });
     }
@@ -99,7 +99,7 @@ public:
         using result = std::invoke_result_t<const F&, const K&, const V&>;
         using K2 = decltype(result::key);
         using V2 = decltype(result::value);
-        return add<K2, V2>(name, "KSTREAM-MAP-", true, [mapper] {
+        return add<K2, V2>(name, "KSTREAM-MAP-", key_change::changes, [mapper] {
             return std::make_unique<map_processor<K, V, K2, V2, F>>(mapper);
         });
     }
@@ -111,7 +111,7 @@ public:
                       "map_values: the mapper must be callable as V2(const V& value) or "
                       "V2(const K& key, const V& value)");
         using V2 = std::decay_t<mapped_value_t<F, K, V>>;
-        return add<K, V2>(name, "KSTREAM-MAPVALUES-", _key_changed, [mapper] {
+        return add<K, V2>(name, "KSTREAM-MAPVALUES-", key_change::keeps, [mapper] {
             return std::make_unique<map_values_processor<K, V, V2, F>>(mapper);
         });
     }
@@ -125,7 +125,7 @@ public:
         using kv = std::ranges::range_value_t<std::invoke_result_t<const F&, const K&, const V&>>;
         using K2 = decltype(kv::key);
         using V2 = decltype(kv::value);
-        return add<K2, V2>(name, "KSTREAM-FLATMAP-", true, [mapper] {
+        return add<K2, V2>(name, "KSTREAM-FLATMAP-", key_change::changes, [mapper] {
             return std::make_unique<flat_map_processor<K, V, K2, V2, F>>(mapper);
         });
     }
@@ -140,7 +140,7 @@ public:
         static_assert(std::ranges::range<out_range>,
                       "flat_map_values: the mapper must return a range, e.g. std::vector<V2>");
         using V2 = std::decay_t<std::ranges::range_value_t<out_range>>;
-        return add<K, V2>(name, "KSTREAM-FLATMAPVALUES-", _key_changed, [mapper] {
+        return add<K, V2>(name, "KSTREAM-FLATMAPVALUES-", key_change::keeps, [mapper] {
             return std::make_unique<flat_map_values_processor<K, V, V2, F>>(mapper);
         });
     }
@@ -152,7 +152,7 @@ public:
             std::invocable<const F&, const K&, const V&>,
             "select_key: the selector must be callable as K2(const K& key, const V& value)");
         using K2 = std::decay_t<std::invoke_result_t<const F&, const K&, const V&>>;
-        return add<K2, V>(name, "KSTREAM-KEY-SELECT-", true, [selector] {
+        return add<K2, V>(name, "KSTREAM-KEY-SELECT-", key_change::changes, [selector] {
             return std::make_unique<select_key_processor<K, V, K2, F>>(selector);
         });
     }
@@ -162,7 +162,7 @@ public:
     stream peek(F action, const std::string& name = {}) const {
         static_assert(key_value_action<F, K, V>,
                       "peek: the action must be callable as void(const K& key, const V& value)");
-        return add<K, V>(name, "KSTREAM-PEEK-", _key_changed, [action] {
+        return add<K, V>(name, "KSTREAM-PEEK-", key_change::keeps, [action] {
             return std::make_unique<peek_processor<K, V, F>>(action, true);
         });
     }
@@ -172,7 +172,7 @@ public:
     void foreach (F action, const std::string& name = {}) const {
         static_assert(key_value_action<F, K, V>,
                       "foreach: the action must be callable as void(const K& key, const V& value)");
-        add<K, V>(name, "KSTREAM-FOREACH-", _key_changed,
+        add<K, V>(name, "KSTREAM-FOREACH-", key_change::keeps,
                   [action] { return std::make_unique<peek_processor<K, V, F>>(action, false); });
     }
 
@@ -183,7 +183,7 @@ public:
         static_assert(std::invocable<const F&, const K&, const V&>,
                       "with_dead_letter_headers: reason must be callable as "
                       "std::string(const K& key, const V& value)");
-        return add<K, V>(name, "KSTREAM-DEADLETTER-", _key_changed, [reason] {
+        return add<K, V>(name, "KSTREAM-DEADLETTER-", key_change::keeps, [reason] {
             return std::make_unique<dead_letter_processor<K, V, F>>(reason);
         });
     }
@@ -296,13 +296,16 @@ private:
     template <bool Left, class TV, class F, class KS, class VS>
     auto join_table(const table<K, TV>& other, F joiner, joined<K, V, KS, VS> options) const;
 
+    // Whether an added operator forwards under other keys than it receives: one that does
+    // is marked key-changing in the logical graph, and the stream after it key_changed().
+    enum class key_change { keeps, changes };
     template <class K2, class V2, class Factory>
-    stream<K2, V2> add(const std::string& given, const char* prefix, bool key_changed,
+    stream<K2, V2> add(const std::string& given, const char* prefix, key_change change,
                        Factory make) const;
     template <class P>
     auto add_processor(std::function<std::unique_ptr<P>()> supplier,
                        const std::vector<std::string>& stores, const std::string& given,
-                       bool key_changed) const;
+                       key_change change) const;
 
     stream_builder* _builder;
     std::string _node;

@@ -16,7 +16,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/topology/topology_builder.h"
+#include "engine/topology/logical_graph.h"
 #include "operators/materialized.h"
 #include "operators/options.h"
 
@@ -65,13 +65,20 @@ public:
                                            consumed<K, V, KS, VS> options = {},
                                            const std::string& store_name = {});
 
-    topology build() const { return _builder.build(); }
+    // Lowers the graph into a topology, with the optimizations the config's
+    // topology.optimization asks for (logical_graph.h); kafka_streams refuses a topology
+    // built with others than its config's. build() makes none.
+    topology build() const { return _graph.build(); }
+    topology build(const streams_config& config) const { return _graph.build(config); }
+    topology build(const topology_optimization& optimization) const {
+        return _graph.build(optimization);
+    }
     // Adds a store that processors added with stream.process() or process_values() name in
     // their `stores` (Kafka Streams' addStateStore). Throws topology_error on a duplicate.
-    void add_state_store(store_spec store) { _builder.add_state_store(std::move(store), {}); }
+    void add_state_store(store_spec store) { _graph.add_state_store(std::move(store), {}); }
 
-    // For operators: the processor-API builder underneath and the name generator.
-    topology_builder& graph() { return _builder; }
+    // For operators: the logical graph underneath and the name generator.
+    logical_graph& graph() { return _graph; }
     std::string new_name(const std::string& prefix) {
         return fmt::format("{}{:010d}", prefix, _counter++);
     }
@@ -89,7 +96,7 @@ public:
     }
 
 private:
-    topology_builder _builder;
+    logical_graph _graph;
     int _counter = 0;
     std::map<std::string, int64_t> _window_grace;
 };
@@ -104,9 +111,9 @@ template <class K, class V, class KS, class VS>
 brook::stream<K, V> stream_builder::stream_of(std::vector<std::string> topics,
                                               consumed<K, V, KS, VS> options) {
     const std::string name = name_or_new(options.name, "KSTREAM-SOURCE-");
-    _builder.add_source<K, V, KS, VS>(name, std::move(topics), std::move(options.key_serde),
-                                      std::move(options.value_serde), std::move(options.extractor),
-                                      std::move(options.due_time));
+    _graph.add_source<K, V, KS, VS>(name, std::move(topics), std::move(options.key_serde),
+                                    std::move(options.value_serde), std::move(options.extractor),
+                                    std::move(options.due_time));
     return brook::stream<K, V>(this, name, false);
 }
 

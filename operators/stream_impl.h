@@ -9,13 +9,16 @@ namespace brook {
 
 template <class K, class V>
 template <class K2, class V2, class Factory>
-stream<K2, V2> stream<K, V>::add(const std::string& given, const char* prefix, bool key_changed,
+stream<K2, V2> stream<K, V>::add(const std::string& given, const char* prefix, key_change change,
                                  Factory make) const {
     using P = typename decltype(make())::element_type;
     const std::string name = _builder->name_or_new(given, prefix);
     _builder->graph().template add_processor<P>(
         name, std::function<std::unique_ptr<P>()>(std::move(make)), {_node});
-    return stream<K2, V2>(_builder, name, key_changed);
+    if (change == key_change::changes) {
+        _builder->graph().mark_key_changing(name, record_types::of<K2, V2>());
+    }
+    return stream<K2, V2>(_builder, name, change == key_change::changes || _key_changed);
 }
 
 template <class K, class V>
@@ -61,6 +64,11 @@ stream<K, V> stream<K, V>::merge(const stream& other, const std::string& given) 
             return std::make_unique<pass_through_processor<K, V>>();
         }),
         {_node, other._node});
+    // Records of a re-keyed input meet here: for the logical graph the merge is where
+    // the key changed, so the groupings after it can share one repartition topic.
+    if (_key_changed || other._key_changed) {
+        _builder->graph().mark_key_changing(name, record_types::of<K, V>());
+    }
     return stream(_builder, name, _key_changed || other._key_changed);
 }
 
@@ -88,18 +96,49 @@ void stream<K, V>::to(topic_extractor<K, V> extractor, produced<K, V, KS, VS> op
         std::move(options.value_serde), std::move(options.partitioner));
 }
 
+namespace detail {
+
+// The nodes of one repartition: a sink writing "<name>-repartition", a source reading it.
+struct repartition_nodes {
+    std::string sink;
+    std::string source;
+    std::string topic;
+};
+
+template <class K, class V, class KS, class VS>
+repartition_nodes add_repartition_nodes(stream_builder& b, const std::string& input,
+                                        repartitioned<K, V, KS, VS> options) {
+    const std::string base = b.name_or_new(options.name, "KSTREAM-REPARTITION-");
+    repartition_nodes n{base + "-sink", base + "-source", base + "-repartition"};
+    b.graph().add_internal_topic({n.topic, options.partitions});
+    b.graph().template add_internal_sink<K, V, KS, VS>(n.sink, n.topic, {input}, options.key_serde,
+                                                       options.value_serde);
+    b.graph().template add_internal_source<K, V, KS, VS>(
+        n.source, n.topic, std::move(options.key_serde), std::move(options.value_serde));
+    return n;
+}
+
+// A repartition the DSL adds on its own (before a join, a to_table()): the same nodes as
+// stream.repartition(), recorded in the logical graph as one it may merge with others of
+// the same key change (merge.repartition.topics).
+template <class K, class V, class KS, class VS>
+stream<K, V> auto_repartition(const stream<K, V>& s, repartitioned<K, V, KS, VS> options) {
+    stream_builder& b = s.builder();
+    const repartition_nodes n = add_repartition_nodes(b, s.node_name(), std::move(options));
+    b.graph().add_repartition(
+        dsl_repartition{s.node_name(), {n.sink}, n.source, n.topic, record_types::of<K, V>()});
+    return stream<K, V>(&b, n.source, false);
+}
+
+} // namespace detail
+
 template <class K, class V>
 template <class KS, class VS>
 stream<K, V> stream<K, V>::repartition(repartitioned<K, V, KS, VS> options) const {
-    const std::string base = _builder->name_or_new(options.name, "KSTREAM-REPARTITION-");
-    const std::string topic = base + "-repartition";
-    _builder->graph().add_internal_topic({topic, options.partitions});
-    _builder->graph().template add_internal_sink<K, V, KS, VS>(
-        base + "-sink", topic, {_node}, options.key_serde, options.value_serde);
-    const std::string source = base + "-source";
-    _builder->graph().template add_internal_source<K, V, KS, VS>(
-        source, topic, std::move(options.key_serde), std::move(options.value_serde));
-    return stream(_builder, source, false);
+    // The user's own repartition: never merged, as in Kafka Streams.
+    return stream(_builder,
+                  detail::add_repartition_nodes(*_builder, _node, std::move(options)).source,
+                  false);
 }
 
 template <class K, class V>
@@ -108,7 +147,7 @@ auto stream<K, V>::process(std::function<std::unique_ptr<P>()> supplier,
                            const std::vector<std::string>& stores, const std::string& given) const {
     // A processor may forward any key, whatever its type, so (as in Kafka Streams) a
     // grouping after it must repartition.
-    return add_processor<P>(std::move(supplier), stores, given, true);
+    return add_processor<P>(std::move(supplier), stores, given, key_change::changes);
 }
 
 template <class K, class V>
@@ -118,22 +157,27 @@ auto stream<K, V>::process_values(std::function<std::unique_ptr<P>()> supplier,
                                   const std::string& given) const {
     static_assert(std::is_same_v<typename P::key_out, K>,
                   "process_values: the processor must forward the stream's key type K");
-    return add_processor<P>(std::move(supplier), stores, given, _key_changed);
+    return add_processor<P>(std::move(supplier), stores, given, key_change::keeps);
 }
 
 template <class K, class V>
 template <class P>
 auto stream<K, V>::add_processor(std::function<std::unique_ptr<P>()> supplier,
                                  const std::vector<std::string>& stores, const std::string& given,
-                                 bool key_changed) const {
+                                 key_change change) const {
     static_assert(std::is_same_v<typename P::key_in, K> && std::is_same_v<typename P::value_in, V>,
                   "process: the processor's input types must be the stream's K and V");
+    using KO = typename P::key_out;
+    using VO = typename P::value_out;
     const std::string name = _builder->name_or_new(given, "KSTREAM-PROCESSOR-");
     _builder->graph().template add_processor<P>(name, std::move(supplier), {_node});
     if (!stores.empty()) {
         _builder->graph().connect_store_names(stores, name);
     }
-    return stream<typename P::key_out, typename P::value_out>(_builder, name, key_changed);
+    if (change == key_change::changes) {
+        _builder->graph().mark_key_changing(name, record_types::of<KO, VO>());
+    }
+    return stream<KO, VO>(_builder, name, change == key_change::changes || _key_changed);
 }
 
 } // namespace brook

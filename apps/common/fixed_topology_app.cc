@@ -28,7 +28,7 @@ int run_fixed_topology_app(int argc, char** argv, const fixed_topology_app& app)
             {{"application.id", app.application_id}, {"processing.guarantee", "exactly_once_v2"}}));
         stream_builder builder;
         app.build(builder);
-        topo.emplace(builder.build());
+        topo.emplace(builder.build(*config));
     } catch (const std::exception& e) {
         std::cerr << app.program << ": configuration error: " << e.what() << "\n";
         return 2;

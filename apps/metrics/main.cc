@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
         run.config = cli.make_config(std::move(defaults));
         stream_builder builder;
         apps::build_metrics_pipeline(builder, topics, options);
-        topo.emplace(builder.build());
+        topo.emplace(builder.build(*run.config));
         std::vector<std::string> internal = topo->source_topics(run.config->application_id());
         const auto changelogs = topo->changelog_topics(run.config->application_id());
         internal.insert(internal.end(), changelogs.begin(), changelogs.end());

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         apps::check_topics_do_not_feed_back(inputs, outputs);
         stream_builder builder;
         apps::build_orders_topology(builder, options);
-        topo.emplace(builder.build());
+        topo.emplace(builder.build(*config));
         std::vector<std::string> internal = topo->source_topics(config->application_id());
         const auto changelogs = topo->changelog_topics(config->application_id());
         internal.insert(internal.end(), changelogs.begin(), changelogs.end());

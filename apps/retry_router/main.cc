@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
              {"errors.dead.letter.queue.topic.name", router->topics().dead_letter}}));
         stream_builder builder;
         router->build(builder, apps::demo_handler);
-        topo.emplace(builder.build());
+        topo.emplace(builder.build(*config));
     } catch (const std::exception& e) {
         std::cerr << program << ": configuration error: " << e.what() << "\n";
         return 2;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -657,16 +658,14 @@ streams_config::streams_config(std::map<std::string, std::string> props,
     _max_task_idle = v.get_ms(max_task_idle_key, 0, -1);
     _shutdown_timeout = v.get_ms(shutdown_timeout_key, 30000, 0);
     _broker_wait_timeout = v.get_ms(broker_wait_timeout_key, 60000, 0);
-    // Kafka Streams .properties files often carry topology.optimization=all. Brook builds
-    // every topology as Kafka Streams does without optimization; taking "all" silently
-    // would give other topic names and another layout than the file asks for.
-    if (const std::optional<std::string> optimization = v.get(topology_optimization_key);
-        optimization && *optimization != "none") {
-        v.fail(topology_optimization_key,
-               "asks for optimizations Brook does not make yet (merging repartition topics, "
-               "reusing a table's source topic as its changelog): Brook builds every topology "
-               "as Kafka Streams does with topology.optimization=none. Set it to none or remove "
-               "it");
+    // Kafka Streams .properties files often carry topology.optimization=all; parse() refuses
+    // what Brook does not make rather than give another layout than the file asks for.
+    if (const std::optional<std::string> optimization = v.get(topology_optimization_key)) {
+        try {
+            _topology_optimization = topology_optimization::parse(*optimization);
+        } catch (const std::invalid_argument& e) {
+            v.fail(topology_optimization_key, e.what());
+        }
     }
     _client_id = v.get_or(client_id_key, _application_id);
     if (_client_id.empty()) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "engine/kafka/client_config.h"
+#include "engine/topology/topology_optimization.h"
 
 namespace brook {
 
@@ -121,6 +122,12 @@ public:
     // max.task.idle.ms: how long a task waits for data on its empty inputs before processing
     // the others out of timestamp order; default 0, -1 means never wait.
     std::chrono::milliseconds max_task_idle() const noexcept { return _max_task_idle; }
+    // topology.optimization: none (default) or merge.repartition.topics; the others Kafka
+    // Streams knows are refused with the reason (topology_optimization.h). Build the DSL's
+    // topology with stream_builder::build(config) for it to apply.
+    const brook::topology_optimization& topology_optimization() const noexcept {
+        return _topology_optimization;
+    }
     // default.deserialization.exception.handler: fail (default), log_and_continue or
     // dead_letter; Kafka's LogAndFailExceptionHandler / LogAndContinueExceptionHandler class
     // names (simple or fully qualified) are accepted too.
@@ -205,6 +212,7 @@ private:
     std::int64_t _rocksdb_write_buffer_bytes = 64LL << 20;
     int _buffered_records_per_partition = 1000;
     std::chrono::milliseconds _max_task_idle{0};
+    brook::topology_optimization _topology_optimization;
     deserialization_handler _on_deser_error = deserialization_handler::fail;
     error_handler _on_production_error = error_handler::fail;
     error_handler _on_processing_error = error_handler::fail;

@@ -22,12 +22,32 @@
 
 namespace brook {
 
+namespace {
+
+// A DSL topology built with other optimizations than the config names would run another
+// layout (other repartition topics) than the operator configured: refuse it.
+void check_optimization(const topology& topo, const streams_config& config) {
+    const std::optional<topology_optimization>& built = topo.optimization();
+    if (built && *built != config.topology_optimization()) {
+        throw config_error(fmt::format(
+            "topology.optimization is {}, but the topology was built with {}: build it with "
+            "stream_builder::build(config) so that both agree",
+            config.topology_optimization().to_string(), built->to_string()));
+    }
+}
+
+} // namespace
+
 kafka_streams::kafka_streams(const topology& topo, streams_config config)
-    : _topology(topo), _config(std::move(config)) {}
+    : _topology(topo), _config(std::move(config)) {
+    check_optimization(_topology, _config);
+}
 
 kafka_streams::kafka_streams(topology&& topo, streams_config config)
     : _owned_topology(std::make_unique<const topology>(std::move(topo))),
-      _topology(*_owned_topology), _config(std::move(config)) {}
+      _topology(*_owned_topology), _config(std::move(config)) {
+    check_optimization(_topology, _config);
+}
 
 kafka_streams::~kafka_streams() {
     try {

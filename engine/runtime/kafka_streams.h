@@ -45,7 +45,9 @@ class kafka_streams {
 public:
     using state_listener = app_state::listener;
 
-    // Borrows `topo`, which must outlive the application.
+    // Borrows `topo`, which must outlive the application. Both constructors throw
+    // config_error for a DSL topology built with other optimizations than the config's
+    // topology.optimization (build it with stream_builder::build(config)).
     kafka_streams(const topology& topo, streams_config config);
     // Owns the topology: for `kafka_streams app(builder.build(), config)`, where a borrowed
     // temporary would dangle.

@@ -31,9 +31,11 @@ struct disjoint_sets {
 topology::topology(std::vector<node_spec> nodes, std::vector<store_spec> stores,
                    std::map<std::string, std::vector<std::string>> store_users,
                    std::vector<internal_topic_spec> internal_topics,
-                   std::vector<global_store_spec> global_stores)
+                   std::vector<global_store_spec> global_stores,
+                   std::optional<topology_optimization> optimization)
     : _nodes(std::move(nodes)), _stores(std::move(stores)), _store_users(std::move(store_users)),
-      _internal_topics(std::move(internal_topics)), _global_stores(std::move(global_stores)) {
+      _internal_topics(std::move(internal_topics)), _global_stores(std::move(global_stores)),
+      _optimization(optimization) {
     std::map<std::string, size_t> index;
     for (size_t i = 0; i < _nodes.size(); ++i) {
         index[_nodes[i].name] = i;

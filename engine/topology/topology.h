@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/topology/node.h"
+#include "engine/topology/topology_optimization.h"
 #include "state/state_store.h"
 
 namespace brook {
@@ -84,13 +85,18 @@ public:
     topology(std::vector<node_spec> nodes, std::vector<store_spec> stores,
              std::map<std::string, std::vector<std::string>> store_users,
              std::vector<internal_topic_spec> internal_topics,
-             std::vector<global_store_spec> global_stores = {});
+             std::vector<global_store_spec> global_stores = {},
+             std::optional<topology_optimization> optimization = std::nullopt);
 
     const std::vector<subtopology>& subtopologies() const { return _subtopologies; }
     const std::vector<node_spec>& nodes() const { return _nodes; }
     const std::vector<internal_topic_spec>& internal_topics() const { return _internal_topics; }
     const std::vector<store_spec>& stores() const { return _stores; }
     const std::vector<global_store_spec>& global_stores() const { return _global_stores; }
+    // The optimizations the DSL's build() applied; nullopt for a topology built with the
+    // processor API, which has no logical graph to optimize. kafka_streams refuses a
+    // DSL topology built with other optimizations than its config's topology.optimization.
+    const std::optional<topology_optimization>& optimization() const { return _optimization; }
     // Changelog topic names (resolved) of the logged stores, sorted.
     std::vector<std::string> changelog_topics(const std::string& application_id) const;
 
@@ -127,6 +133,7 @@ private:
     std::vector<internal_topic_spec> _internal_topics;
     std::vector<subtopology> _subtopologies;
     std::vector<global_store_spec> _global_stores;
+    std::optional<topology_optimization> _optimization;
 };
 
 } // namespace brook

@@ -137,6 +137,14 @@ public:
     // Throws topology_error if the graph is empty or has no source.
     topology build() const;
 
+protected:
+    // The recorded graph, for logical_graph's rewrites before it builds.
+    std::vector<node_spec> _nodes;
+    std::vector<store_spec> _stores;
+    std::map<std::string, std::vector<std::string>> _store_users;
+    std::vector<internal_topic_spec> _internal_topics;
+    std::vector<global_store_spec> _global_stores;
+
 private:
     template <class K, class V, class KS, class VS>
     topology_builder& add_sink_impl(const std::string& name, const std::string& topic,
@@ -160,12 +168,6 @@ private:
         add_node(std::move(spec));
         return *this;
     }
-
-    std::vector<node_spec> _nodes;
-    std::vector<store_spec> _stores;
-    std::map<std::string, std::vector<std::string>> _store_users;
-    std::vector<internal_topic_spec> _internal_topics;
-    std::vector<global_store_spec> _global_stores;
 };
 
 } // namespace brook

@@ -8,7 +8,10 @@
 // KEY=VALUE pairs are added to the streams config (processing.guarantee,
 // num.standby.replicas, application.server, ...), except brook.test.cogroup=true, which
 // counts through a cogroup instead: keys ending in an even digit straight from INPUT, the
-// others re-keyed (so repartitioned) first, both adding 1 to one "counts" store.
+// others re-keyed (so repartitioned) first, both adding 1 to one "counts" store, and
+// brook.test.merged=true, which re-keys every record once and counts keys ending in an
+// even digit in "counts", the others in "counts-odd": two groupings after one key change,
+// which share one repartition topic under topology.optimization=merge.repartition.topics.
 //
 // For the test to read: stderr gets "STATE <new state> <wall ms>" at every state change;
 // STATE_DIR/restores.log gets "<wall ms> <changelog topic> <partition> <records restored>"
@@ -60,17 +63,30 @@ int main(int argc, char** argv) {
         settings[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
     const bool cogroup = settings["brook.test.cogroup"] == "true";
+    const bool merged = settings["brook.test.merged"] == "true";
     settings.erase("brook.test.cogroup");
+    settings.erase("brook.test.merged");
     try {
         stream_builder builder;
         auto input = builder.stream<std::string, std::string>({argv[3]});
+        auto even = [](const std::string& key, const std::string&) {
+            return !key.empty() && (key.back() - '0') % 2 == 0;
+        };
         auto counts = [&] {
+            if (merged) {
+                auto rekeyed = input.select_key(
+                    [](const std::string& key, const std::string&) { return key; });
+                auto odd = rekeyed.filter_not(even).group_by_key().count(
+                    materialized<std::string, int64_t>::as("counts-odd"));
+                odd.to_stream()
+                    .map_values([](const int64_t& n) { return std::to_string(n); })
+                    .to(argv[4]);
+                return rekeyed.filter(even).group_by_key().count(
+                    materialized<std::string, int64_t>::as("counts"));
+            }
             if (!cogroup) {
                 return input.group_by_key().count(materialized<std::string, int64_t>::as("counts"));
             }
-            auto even = [](const std::string& key, const std::string&) {
-                return !key.empty() && (key.back() - '0') % 2 == 0;
-            };
             auto plus_one = [](const std::string&, const std::string&, int64_t n) { return n + 1; };
             auto rekeyed =
                 input.filter_not(even)
@@ -86,8 +102,8 @@ int main(int argc, char** argv) {
         counts.to_stream()
             .map_values([](const int64_t& n) { return std::to_string(n); })
             .to(argv[4]);
-        const topology topo = builder.build();
         streams_config config(settings);
+        const topology topo = builder.build(config);
         shutdown_signal signal;
         test_apps::restore_log restores(std::string(argv[5]) + "/restores.log", true);
         std::mutex out;

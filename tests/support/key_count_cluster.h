@@ -53,6 +53,7 @@ public:
     std::filesystem::path log_of(int n) const;
     std::filesystem::path state_dir(int n) const;
     int partitions() const { return _partitions; }
+    const std::string& application_id() const { return _app_id; }
     int64_t keys() const { return _keys; }
 
     struct output_report {

@@ -119,14 +119,18 @@ TEST(streams_config, an_explicit_commit_interval_wins_over_the_exactly_once_defa
     EXPECT_EQ(c.commit_interval(), 250ms);
 }
 
-TEST(streams_config, topology_optimization_none_is_taken_and_any_other_is_refused_with_why) {
-    // A Kafka Streams .properties file often says topology.optimization=all; Brook does not
-    // merge repartition topics or reuse source topics as changelogs, so it must not pretend.
+TEST(streams_config, topology_optimization_takes_none_and_merge_and_refuses_the_rest_with_why) {
+    // A Kafka Streams .properties file often says topology.optimization=all; Brook merges
+    // repartition topics but does not reuse source topics as changelogs, so it must not
+    // pretend (topology_optimization_test.cc has the rest).
     EXPECT_NO_THROW(streams_config(minimal({{"topology.optimization", "none"}})));
-    for (const char* value : {"all", "reuse.ktable.source.topics", "merge.repartition.topics"}) {
+    EXPECT_TRUE(streams_config(minimal({{"topology.optimization", "merge.repartition.topics"}}))
+                    .topology_optimization()
+                    .merge_repartition_topics);
+    for (const char* value : {"all", "reuse.ktable.source.topics"}) {
         const std::string error = config_error_for(minimal({{"topology.optimization", value}}));
         EXPECT_TRUE(contains(error, "topology.optimization")) << error;
-        EXPECT_TRUE(contains(error, "Set it to none or remove it")) << error;
+        EXPECT_TRUE(contains(error, "Write merge.repartition.topics for that, or none")) << error;
     }
 }
 
