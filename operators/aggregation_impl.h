@@ -242,4 +242,31 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     return brook::table<K, OV>(this, name, store);
 }
 
+template <class K, class V>
+template <class MKS, class MVS>
+table<K, std::optional<typename stream<K, V>::row_type>>
+stream<K, V>::to_table(materialized<K, row_type, MKS, MVS> m, const std::string& given) const {
+    using X = row_type;
+    // The stream's values through a repartition topic: X's serde, or its null-aware form
+    // when the stream carries std::optional<X>.
+    using VS = std::conditional_t<std::is_same_v<V, X>, MVS, optional_serde<MVS>>;
+    stream_builder& b = *_builder;
+    // Kafka Streams' order: the node's name, then the store's.
+    const std::string name = b.name_or_new(given, "KSTREAM-TOTABLE-");
+    const std::string store = b.name_or_new(m.store_name, "KSTREAM-TOTABLE-STATE-STORE-");
+    store_spec spec = detail::table_store_spec(store, m);
+    std::string parent = _node;
+    if (_key_changed) {
+        repartitioned<K, V, MKS, VS> r;
+        r.key_serde = m.key_serde;
+        r.value_serde = VS(m.value_serde);
+        r.name = given.empty() ? std::string() : given + "-repartition-input";
+        parent = detail::auto_repartition(*this, std::move(r)).node_name();
+    }
+    using P = table_source_processor<K, X, K, V>;
+    detail::add_stateful_processor<P>(b, name, parent, std::move(spec),
+                                      [name, store] { return std::make_unique<P>(name, store); });
+    return table<K, std::optional<X>>(&b, name, store);
+}
+
 } // namespace brook

@@ -32,6 +32,18 @@ bool is_null_value(const std::optional<T>& v) {
 
 // A table's row in what its node forwards: the value itself, or for tables that can
 // delete (they forward std::optional<V>) the contained value, nullptr for a delete.
+namespace detail {
+// X for std::optional<X>, else T itself: the row type of a value that may be null.
+template <class T>
+struct optional_inner {
+    using type = T;
+};
+template <class T>
+struct optional_inner<std::optional<T>> {
+    using type = T;
+};
+} // namespace detail
+
 template <class T>
 const T* row_of(const T& v) {
     return &v;

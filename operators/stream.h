@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "operators/aggregation_support.h"
 #include "operators/branch.h"
 #include "operators/callables.h"
 #include "operators/dead_letter.h"
@@ -26,6 +27,7 @@
 #include "operators/joined.h"
 #include "operators/map.h"
 #include "operators/map_values.h"
+#include "operators/materialized.h"
 #include "operators/options.h"
 #include "operators/peek.h"
 #include "operators/select_key.h"
@@ -210,6 +212,19 @@ public:
     // first). Repartitions first when key_changed() (see grouped_stream.h).
     template <class KS = default_serde<K>, class VS = default_serde<V>>
     grouped_stream<K, V, KS, VS> group_by_key(grouped<K, V, KS, VS> options = {}) const;
+
+    // The table of each key's latest value (Kafka Streams' KStream#toTable): each record
+    // replaces its key's row; a null value (V = std::optional<X> and nullopt) deletes it, a
+    // null key is skipped (logged once, counted). Repartitions first when key_changed().
+    // The rows live in a timestamped key-value store named by `m` or
+    // KSTREAM-TOTABLE-STATE-STORE-<n>; the table forwards updates as builder.table() does.
+    using row_type = typename detail::optional_inner<V>::type;
+    auto to_table(const std::string& name = {}) const {
+        return to_table(materialized<K, row_type>{}, name);
+    }
+    template <class MKS, class MVS>
+    table<K, std::optional<row_type>> to_table(materialized<K, row_type, MKS, MVS> m,
+                                               const std::string& name = {}) const;
 
     // Groups by a new key, selector(key, value) -> K2; always repartitions. The selecting
     // node is named options.name, or KSTREAM-KEY-SELECT-<n>.

@@ -31,9 +31,11 @@ namespace brook {
 //
 // Lifecycle: one instance per task; init() finds the store and registers the cache flush
 // listener, close() removes it. Threading: the task's thread. Ownership: borrows the store.
-template <class K, class V>
-class table_source_processor final
-    : public processor<std::optional<K>, std::optional<V>, K, std::optional<V>> {
+//
+// KI and VI are what the processor receives: the source's optional key and value, or a
+// stream's K and V (stream.to_table(), where V may itself be std::optional<V>).
+template <class K, class V, class KI = std::optional<K>, class VI = std::optional<V>>
+class table_source_processor final : public processor<KI, VI, K, std::optional<V>> {
 public:
     using context_type = typename processor<K, std::optional<V>>::context_type;
 
@@ -55,13 +57,14 @@ public:
             });
     }
 
-    void process(record<std::optional<K>, std::optional<V>>&& in) override {
-        if (!in.key || is_null_value(*in.key)) {
+    void process(record<KI, VI>&& in) override {
+        std::optional<K> key(std::move(in.key));
+        if (!key || is_null_value(*key)) {
             _warning.skipped(this->context(), "key");
             return;
         }
-        record<K, std::optional<V>> r{std::move(*in.key), std::move(in.value), in.timestamp,
-                                      std::move(in.headers)};
+        record<K, std::optional<V>> r{std::move(*key), std::optional<V>(std::move(in.value)),
+                                      in.timestamp, std::move(in.headers)};
         if (_versioned != nullptr) {
             const int64_t valid_to = _versioned->put(r.key, r.value, r.timestamp);
             if (valid_to == versioned_key_value_store<K, V>::put_is_latest) {

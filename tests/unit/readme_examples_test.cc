@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "engine/config/streams_config.h"
 #include "engine/testing/topology_test_driver.h"
 #include "operators/stream_builder.h"
 
@@ -109,7 +110,7 @@ TEST(readme, every_code_snippet_of_the_readme_is_in_a_compiled_file) {
 }
 
 TEST(readme, the_docs_examples_are_the_ones_tested_here) {
-    EXPECT_EQ(check_snippets("docs/dsl.md", false), 2); // state, joins
+    EXPECT_EQ(check_snippets("docs/dsl.md", false), 3); // state, joins, optimizations
 }
 
 TEST(readme, a_snippet_that_drifted_from_its_file_is_caught) {
@@ -214,6 +215,40 @@ TEST(readme, the_joins_example_enriches_orders_and_pairs_them_with_payments) {
                      .read_key_values_to_list();
     EXPECT_EQ(pairs, (std::vector<key_value<std::string, std::string>>{
                          {"ada", "o1/p1"}, {"bob", "o2/-"}, {"bob", "-/p2"}}));
+}
+
+TEST(readme, the_optimizations_example_shares_one_repartition_topic) {
+    const streams_config config({{"application.id", "clicks"},
+                                 {"bootstrap.servers", "localhost:9092"},
+                                 {"topology.optimization", "merge.repartition.topics"}});
+    // --- as in docs/dsl.md, "Optimizations" ---
+    stream_builder builder;
+    auto by_user =
+        builder
+            .stream<std::string, std::string>({"clicks"}) // key: session
+            .select_key([](const std::string&, const std::string& user) { return user; });
+    by_user.group_by_key().count().to_stream().to("clicks-per-user");
+    by_user.group_by_key()
+        .reduce([](const std::string& first, const std::string&) { return first; })
+        .to_stream()
+        .to("first-click");
+    // none: two repartition topics; merge.repartition.topics: one, written after select_key
+    const topology topo = builder.build(config);
+    // ---
+
+    ASSERT_EQ(topo.internal_topics().size(), 1U);
+    EXPECT_EQ(builder.build().internal_topics().size(), 2U);
+    topology_test_driver driver(topo, {{"statestore.cache.max.bytes", "0"}});
+    auto in = driver.create_input_topic<std::string, std::string>("clicks");
+    in.pipe_input("s1", "ann", 1);
+    in.pipe_input("s2", "bob", 2);
+    in.pipe_input("s3", "ann", 3);
+    auto counts = driver.create_output_topic<std::string, int64_t>("clicks-per-user");
+    auto firsts = driver.create_output_topic<std::string, std::string>("first-click");
+    EXPECT_EQ(counts.read_values_to_list(), (std::vector<int64_t>{1, 1, 2}));
+    EXPECT_EQ(firsts.read_key_values_to_list(),
+              (std::vector<key_value<std::string, std::string>>{
+                  {"ann", "ann"}, {"bob", "bob"}, {"ann", "ann"}}));
 }
 
 } // namespace

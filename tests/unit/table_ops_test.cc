@@ -264,5 +264,70 @@ TEST(table_ops, transform_values_runs_a_stateful_transformer_on_each_row) {
     EXPECT_EQ(versioned::closed, 1);
 }
 
+// stream.to_table() (Kafka Streams' KStream#toTable, KStreamToTableNodeTest's cases): each
+// record replaces its key's row at its own timestamp, a null value deletes, a null key is
+// skipped, and a re-keyed stream is repartitioned first.
+TEST(table_ops, to_table_keeps_each_keys_latest_value_and_deletes_on_a_null_value) {
+    stream_builder b;
+    b.stream<opt, opt>({"in"})
+        .to_table(materialized<opt, std::string>::as("latest"))
+        .to_stream()
+        .to("out-opt", produced<opt, opt>{});
+    topology_test_driver driver(b.build(), config);
+    auto in = driver.create_input_topic<opt, opt>("in");
+    in.pipe_input(opt("a"), opt("1"), 5);
+    in.pipe_input(opt("b"), opt("2"), 6);
+    in.pipe_input(opt("a"), opt("3"), 2);        // older, still the latest value (not versioned)
+    in.pipe_input(std::nullopt, opt("lost"), 7); // null key: skipped
+    in.pipe_input(opt("b"), std::nullopt, 8);    // deletes b
+    in.pipe_input(opt("c"), std::nullopt, 9);    // deletes a row that never was
+    std::vector<std::tuple<std::string, std::string, int64_t>> got;
+    for (auto& r : driver.create_output_topic<opt, opt>("out-opt").read_records_to_list()) {
+        got.emplace_back(r.key.value_or("null"), r.value.value_or("null"), r.timestamp);
+    }
+    EXPECT_EQ(
+        got,
+        (rows{{"a", "1", 5}, {"b", "2", 6}, {"a", "3", 2}, {"b", "null", 8}, {"c", "null", 9}}));
+    auto& store =
+        get_store<timestamped_key_value_store<opt, std::string>>(driver.state_store("latest"));
+    EXPECT_EQ(store.get(opt("a"))->value, "3");
+    EXPECT_EQ(store.get(opt("a"))->timestamp, 2);
+    EXPECT_FALSE(store.get(opt("b")).has_value());
+    EXPECT_EQ(driver.counters().null_records_skipped.load(), 1U);
+}
+
+TEST(table_ops, to_table_of_a_re_keyed_stream_repartitions_first_and_joins_as_a_table) {
+    stream_builder b;
+    // user -> tier, re-keyed from records keyed by an event id; orders join the table.
+    auto tiers = b.stream<std::string, std::string>({"tiers"})
+                     .select_key([](const std::string&, const std::string& v) {
+                         return v.substr(0, v.find('='));
+                     })
+                     .map_values([](const std::string& v) { return v.substr(v.find('=') + 1); })
+                     .to_table();
+    b.stream<std::string, std::string>({"orders"})
+        .join(tiers,
+              [](const std::string& order, const std::optional<std::string>& tier) {
+                  return order + "@" + tier.value_or("?");
+              })
+        .to("out");
+    const topology t = b.build();
+    ASSERT_EQ(t.internal_topics().size(), 1U);
+    EXPECT_NE(t.describe().find("KSTREAM-TOTABLE-"), std::string::npos) << t.describe();
+    topology_test_driver driver(t, config);
+    auto tiers_in = driver.create_input_topic<std::string, std::string>("tiers");
+    tiers_in.pipe_input("e1", "ann=gold", 1);
+    tiers_in.pipe_input("e2", "bob=silver", 2);
+    tiers_in.pipe_input("e3", "ann=platinum", 3);
+    auto orders = driver.create_input_topic<std::string, std::string>("orders");
+    orders.pipe_input("ann", "o1", 4);
+    orders.pipe_input("bob", "o2", 5);
+    orders.pipe_input("cid", "o3", 6); // no tier: an inner join drops it
+    const auto out =
+        driver.create_output_topic<std::string, std::string>("out").read_key_values_to_list();
+    EXPECT_EQ(out, (std::vector<key_value<std::string, std::string>>{{"ann", "o1@platinum"},
+                                                                     {"bob", "o2@silver"}}));
+}
+
 } // namespace
 } // namespace brook
