@@ -45,6 +45,36 @@ inline bool is_generated_name(const std::string& name) {
                        [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The source_changelog of a table read from `topic` (topology.h): a record becomes the
+// row the table source would make of it, its key read by `ks` and written by `store_ks`,
+// its value read by `vs` and written with its timestamp by `store_vs`; a null key, a null
+// key value or bytes the serdes cannot read make no row, as the table skips them.
+template <class K, class V, class OKS, class OVS, class SKS, class SVS>
+source_changelog table_source_changelog(const std::string& topic, OKS ks, OVS vs, SKS store_ks,
+                                        SVS store_vs) {
+    using row = source_changelog::row;
+    return source_changelog{topic,
+                            [=](nullable_bytes key, nullable_bytes value, int64_t timestamp,
+                                std::string& key_out, std::string& value_out) -> row {
+                                try {
+                                    std::optional<K> k = ks.deserialize(key);
+                                    if (!k || is_null_value(*k)) {
+                                        return row::skip;
+                                    }
+                                    key_out = serialize_to_string(store_ks, *k);
+                                    std::optional<V> v = vs.deserialize(value);
+                                    if (!v) {
+                                        return row::remove;
+                                    }
+                                    value_out = serialize_to_string(
+                                        store_vs, value_and_timestamp<V>{std::move(*v), timestamp});
+                                    return row::put;
+                                } catch (const std::exception&) {
+                                    return row::skip; // the table could not read it either
+                                }
+                            }};
+}
+
 } // namespace detail
 
 template <class K, class V, class KS, class VS>
@@ -223,6 +253,22 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     // nullopt, whatever the key's and value's own serdes do with them.
     using OK = std::optional<K>;
     using OV = std::optional<V>;
+    // reuse.ktable.source.topics: the topic can be the store's changelog when its records
+    // become the store's rows by the same serdes and at their own timestamps, and the store
+    // is a plain logged one (a versioned store's changelog has a layout of its own).
+    std::optional<store_spec> reusable;
+    if constexpr (std::is_same_v<KS, MKS> && std::is_same_v<VS, MVS>) {
+        if (m.logging && !m.history_retention && !options.extractor && !options.due_time) {
+            materialized<K, V, MKS, MVS> unlogged = m;
+            unlogged.with_logging_disabled();
+            store_spec reused = detail::table_store_spec(store, unlogged);
+            reused.source = detail::table_source_changelog<K, V>(
+                topic, optional_serde<KS>(options.key_serde),
+                optional_serde<VS>(options.value_serde), m.key_serde,
+                value_and_timestamp_serde<MVS>(m.value_serde));
+            reusable = std::move(reused);
+        }
+    }
     timestamp_extractor<OK, OV> extractor;
     if (options.extractor) {
         extractor = [inner = std::move(options.extractor)](const record<OK, OV>& r) -> int64_t {
@@ -239,6 +285,9 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
     using P = table_source_processor<K, V>;
     detail::add_stateful_processor<P>(*this, name, source, std::move(spec),
                                       [name, store] { return std::make_unique<P>(name, store); });
+    if (reusable) {
+        _graph.add_reusable_table_store(std::move(*reusable));
+    }
     return brook::table<K, OV>(this, name, store);
 }
 

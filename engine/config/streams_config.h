@@ -122,9 +122,10 @@ public:
     // max.task.idle.ms: how long a task waits for data on its empty inputs before processing
     // the others out of timestamp order; default 0, -1 means never wait.
     std::chrono::milliseconds max_task_idle() const noexcept { return _max_task_idle; }
-    // topology.optimization: none (default) or merge.repartition.topics; the others Kafka
-    // Streams knows are refused with the reason (topology_optimization.h). Build the DSL's
-    // topology with stream_builder::build(config) for it to apply.
+    // topology.optimization: none (default), all, or a list of merge.repartition.topics and
+    // reuse.ktable.source.topics; single.store.self.join is refused with the reason
+    // (topology_optimization.h). Build the DSL's topology with stream_builder::build(config)
+    // for it to apply.
     const brook::topology_optimization& topology_optimization() const noexcept {
         return _topology_optimization;
     }

@@ -47,8 +47,12 @@ consumer_client& changelog_reader::consumer() {
 bool changelog_reader::add(const task_id& owner, std::vector<changelog_partition>& stores) {
     bool restoring = false;
     for (auto& cp : stores) {
-        const auto [low, high] =
-            consumer().query_watermarks({cp.topic, cp.partition}, watermark_timeout);
+        auto [low, high] = consumer().query_watermarks({cp.topic, cp.partition}, watermark_timeout);
+        if (cp.source != nullptr) {
+            // A table's source topic: what follows the committed offset is the task's to
+            // process, not to restore (with no committed offset, the task reads it all).
+            high = std::clamp(cp.restore_end.value_or(low), low, high);
+        }
         int64_t start = low;
         const bool checkpoint_valid =
             cp.persistent && cp.checkpoint && *cp.checkpoint >= low && *cp.checkpoint <= high;
@@ -138,6 +142,7 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
     }
     _batch.clear();
     _events.clear();
+    _converted.clear();
     consumer().poll(_batch, _events, max_batch, timeout);
 
     auto find = [&](std::string_view topic, int32_t partition) -> active_restore* {
@@ -188,6 +193,28 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
             continue; // a partition restored already, fetched before the reassign
         }
         if (msg.offset() < r->position) {
+            continue;
+        }
+        if (r->store->source != nullptr) {
+            if (msg.offset() >= r->end) {
+                r->position = std::max(r->position, r->end); // the task processes the rest
+                continue;
+            }
+            std::string& key = _converted.emplace_back();
+            std::string& value = _converted.emplace_back();
+            const auto row =
+                r->store->source->convert(msg.key(), msg.value(), msg.timestamp(), key, value);
+            r->position = msg.offset() + 1;
+            if (row == source_changelog::row::skip) {
+                continue; // a record the table skipped (and reported) when it processed it
+            }
+            state::changelog_entry e;
+            e.key = key;
+            if (row == source_changelog::row::put) {
+                e.value = std::string_view(value);
+            }
+            _entries.push_back(e);
+            run_last_offset = msg.offset();
             continue;
         }
         state::changelog_entry e;

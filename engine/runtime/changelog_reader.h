@@ -22,6 +22,7 @@
 // destroying them.
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -89,6 +90,9 @@ private:
     std::vector<consumed_record> _batch;
     std::vector<consumer_event> _events;
     std::vector<state::changelog_entry> _entries;
+    // Keys and values converted from a table's source topic, for _entries to point into
+    // (a deque: growing keeps them in place).
+    std::deque<std::string> _converted;
 };
 
 } // namespace brook

@@ -34,6 +34,17 @@ void check_optimization(const topology& topo, const streams_config& config) {
             "stream_builder::build(config) so that both agree",
             config.topology_optimization().to_string(), built->to_string()));
     }
+    // A table restored from its source topic gets every record there that its serdes read,
+    // including those refused for their event time when they were processed.
+    const bool reuses = std::any_of(topo.stores().begin(), topo.stores().end(),
+                                    [](const store_spec& s) { return s.source.has_value(); });
+    if (reuses && config.max_event_time_future().count() >= 0) {
+        throw config_error(
+            "topology.optimization reuses tables' source topics as their changelogs, and "
+            "max.event.time.future.ms refuses records by event time: a restore from the topic "
+            "would bring back the refused ones. Unset max.event.time.future.ms, or leave "
+            "reuse.ktable.source.topics out of topology.optimization");
+    }
 }
 
 } // namespace
@@ -366,6 +377,23 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
                     "them in separate sub-topologies",
                     st, sources.front(), first, topic, n));
             }
+        }
+    }
+    // reuse.ktable.source.topics: a table restores from its source topic, which must keep
+    // every key's latest record as a changelog does. A topic that deletes by age would
+    // restore a table missing every row older than its retention.
+    for (const store_spec& spec : _topology.stores()) {
+        if (!spec.source || embedded()) {
+            continue;
+        }
+        const std::string policy = admin.topic_configs(spec.source->topic, wait)["cleanup.policy"];
+        if (policy.find("compact") == std::string::npos) {
+            throw config_error(fmt::format(
+                "topology.optimization reuses topic '{}' as the changelog of table store '{}', "
+                "but the topic has cleanup.policy={}: its records expire, and a restore would "
+                "lose the rows they held. Make it compacted (cleanup.policy=compact), or leave "
+                "reuse.ktable.source.topics out of topology.optimization",
+                spec.source->topic, spec.name, policy.empty() ? "(unknown)" : policy));
         }
     }
     // A changelog has one partition per task of the sub-topology that owns the store:

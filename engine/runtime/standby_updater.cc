@@ -268,6 +268,12 @@ bool standby_updater::open(const task_id& id) {
         if (!cp.persistent) {
             continue; // in-memory: lost at hand-over, so not kept
         }
+        if (cp.source != nullptr) {
+            // A table's source topic runs ahead of what the active task committed; a copy
+            // read to its end would hold rows the task has not processed yet. Its owner
+            // restores it up to the committed offset instead.
+            continue;
+        }
         const auto [low, high] =
             consumer().query_watermarks({cp.topic, cp.partition}, request_timeout);
         int64_t start = low;

@@ -37,6 +37,11 @@ stream_task::stream_task(task_id id, const topology& topo, task_environment env)
     : _id(id), _env(std::move(env)),
       _instance(topo.instantiate(id.subtopology, _env.application_id)),
       _output(_env.collector, this) {
+    for (const store_spec& spec : topo.stores()) {
+        if (spec.source && _instance.stores.contains(spec.name)) {
+            _source_changelogs.emplace(spec.name, &*spec.source);
+        }
+    }
     if (_env.counters == nullptr) {
         _env.counters = &_own_counters;
     }
@@ -107,14 +112,19 @@ void stream_task::open_stores() {
         if (_env.exactly_once) {
             store->restore_target().stage_writes();
         }
-        if (store->logged()) {
+        const auto found = _source_changelogs.find(name);
+        const source_changelog* source =
+            found == _source_changelogs.end() ? nullptr : found->second;
+        if (store->logged() || source != nullptr) {
             changelog_partition cp;
             cp.store = name;
-            cp.topic = changelog_topic(_env.application_id, name);
+            cp.topic =
+                source != nullptr ? source->topic : changelog_topic(_env.application_id, name);
             cp.partition = _id.partition;
             cp.persistent = store->persistent();
             cp.target = &store->restore_target();
             cp.checkpoint = cp.target->checkpoint();
+            cp.source = source;
             _changelogs.push_back(std::move(cp));
         }
     }
@@ -135,14 +145,24 @@ void stream_task::log(std::string_view store, std::string_view key,
                     _id.to_string(), store));
 }
 
-void stream_task::commit_stores(const acked_offsets& acked) {
+void stream_task::commit_stores(const offset_map& committed, const acked_offsets& acked) {
     for (auto& [name, store] : _instance.stores) {
         std::optional<int64_t> checkpoint;
         for (auto& cp : _changelogs) {
             if (cp.store != name) {
                 continue;
             }
-            const std::optional<int64_t> next = acked(cp.topic, cp.partition);
+            // A changelog: what the broker acknowledged. A table's source topic: the input
+            // offset just committed, which the store's rows now reflect.
+            std::optional<int64_t> next;
+            if (cp.source != nullptr) {
+                const auto it = committed.find(topic_partition{cp.topic, cp.partition});
+                if (it != committed.end()) {
+                    next = it->second.next.value;
+                }
+            } else {
+                next = acked(cp.topic, cp.partition);
+            }
             // Only forward: an acknowledgement older than the checkpoint is left from an
             // earlier time this thread owned the task, before another instance wrote more.
             if (next && (!cp.checkpoint || *next > *cp.checkpoint)) {
@@ -912,7 +932,7 @@ offset_map stream_task::prepare_commit(bool seal) {
 }
 
 void stream_task::post_commit(const offset_map& committed, const acked_offsets& acked) {
-    commit_stores(acked);
+    commit_stores(committed, acked);
     for (auto& in : _inputs) {
         const auto it = committed.find(in.tp);
         if (it != committed.end() && it->second.next.value == in.next_offset) {

@@ -40,15 +40,21 @@
 
 namespace brook {
 
-// A logged store of a task, as restore and checkpointing see it.
+// A logged store of a task, as restore and checkpointing see it: its changelog, or the
+// source topic of a table whose store restores from it (reuse.ktable.source.topics).
 struct changelog_partition {
     std::string store;
-    std::string topic; // <application.id>-<store>-changelog
+    std::string topic; // <application.id>-<store>-changelog, or the table's source topic
     int32_t partition = 0;
     bool persistent = false;
     state::restorable* target = nullptr;
     // The changelog offset the local data reflects (next offset to read), if known.
     std::optional<int64_t> checkpoint;
+    // Source topics only: how a record becomes the store's entry (owned by the topology),
+    // and where restore stops, the group's committed offset of the partition (records
+    // after it are the task's to process); task_manager sets it before restore.
+    const source_changelog* source = nullptr;
+    std::optional<int64_t> restore_end;
 };
 
 class stream_task final : public task_context,
@@ -234,7 +240,7 @@ private:
     // Raises stream time to `time` (if later) and fires the stream-time punctuators due.
     void advance_stream_time(int64_t time);
     void punctuate(std::vector<scheduled>& list, int64_t now);
-    void commit_stores(const acked_offsets& acked);
+    void commit_stores(const offset_map& committed, const acked_offsets& acked);
     // state::changelog_writer: logged stores send their writes through the task's collector.
     void log(std::string_view store, std::string_view key, std::optional<std::string_view> value,
              int64_t timestamp) override;
@@ -282,6 +288,8 @@ private:
     int32_t _subtopology_tasks = 1;
     task_counters _own_counters; // used when the environment gives none
     std::vector<changelog_partition> _changelogs;
+    // Stores that restore from their table's source topic, with how (the topology's).
+    std::map<std::string, const source_changelog*, std::less<>> _source_changelogs;
     bool _stores_open = false;
     bool _commit_requested = false;
     bool _initialized = false;

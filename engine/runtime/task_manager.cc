@@ -126,6 +126,7 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
         }
     }
     for (stream_task* task : created) {
+        bound_source_restores(*task);
         if (_restorer.add(task->id(), task->changelogs())) {
             _to_start.push_back(task->id());
         }
@@ -446,6 +447,7 @@ void task_manager::rewind_all(const std::function<void()>& between) {
             _task_of.set(tp, &task);
         }
         _pauses.set(tps, input_pauses::restoring, true);
+        bound_source_restores(task);
         if (_restorer.add(id, task.changelogs())) {
             _to_start.push_back(id);
         }
@@ -459,6 +461,27 @@ void task_manager::rewind_all(const std::function<void()>& between) {
         _consumer.seek(
             tp, it != committed.end() ? it->second.next : record_offset(RD_KAFKA_OFFSET_BEGINNING),
             offsets_timeout);
+    }
+}
+
+void task_manager::bound_source_restores(stream_task& task) {
+    std::vector<topic_partition> sources;
+    for (const changelog_partition& cp : task.changelogs()) {
+        if (cp.source != nullptr) {
+            sources.push_back({cp.topic, cp.partition});
+        }
+    }
+    if (sources.empty()) {
+        return;
+    }
+    const offset_map committed = _consumer.committed(sources, offsets_timeout);
+    for (changelog_partition& cp : task.changelogs()) {
+        if (cp.source == nullptr) {
+            continue;
+        }
+        const auto it = committed.find(topic_partition{cp.topic, cp.partition});
+        cp.restore_end =
+            it != committed.end() ? std::optional<int64_t>(it->second.next.value) : std::nullopt;
     }
 }
 

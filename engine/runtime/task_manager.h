@@ -119,6 +119,9 @@ public:
     uint64_t stores_restoring() const { return _restorer.active_stores(); }
 
 private:
+    // Sets where each store restoring from its table's source topic stops: the group's
+    // committed offset of that partition. Throws kafka_error when it cannot be read.
+    void bound_source_restores(stream_task& task);
     stream_task& create(const task_id& id);
     void close_task(const task_id& id);
     // A task is gone from this thread: the instance may keep a standby of it again.

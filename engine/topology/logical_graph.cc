@@ -139,6 +139,15 @@ void logical_graph::add_repartition(dsl_repartition repartition) {
     _repartitions.push_back(std::move(repartition));
 }
 
+void logical_graph::add_reusable_table_store(store_spec reused) {
+    if (!reused.source || reused.logged || find_store(reused.name) == nullptr) {
+        throw topology_error(fmt::format(
+            "logical graph: '{}' is not an added table store that restores from its topic",
+            reused.name));
+    }
+    _reusable_table_stores.push_back(std::move(reused));
+}
+
 topology logical_graph::build(const streams_config& config) const {
     return build(config.topology_optimization());
 }
@@ -176,8 +185,18 @@ topology logical_graph::build(const topology_optimization& optimization) const {
         checked.add_node(n);
     }
     (void)checked.build();
-    return topology(std::move(g.nodes), _stores, _store_users, std::move(g.topics), _global_stores,
-                    optimization);
+    std::vector<store_spec> stores = _stores;
+    if (optimization.reuse_source_topics) {
+        for (const store_spec& reused : _reusable_table_stores) {
+            for (store_spec& s : stores) {
+                if (s.name == reused.name) {
+                    s = reused;
+                }
+            }
+        }
+    }
+    return topology(std::move(g.nodes), std::move(stores), _store_users, std::move(g.topics),
+                    _global_stores, optimization);
 }
 
 } // namespace brook

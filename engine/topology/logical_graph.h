@@ -16,6 +16,11 @@
 // would only write more into it). The merged topic, its nodes and serdes are those of the
 // first repartition added.
 //
+// reuse.ktable.source.topics (Kafka Streams' optimizeKTableSourceTopics): a table read from
+// a topic keeps its rows in a store that writes no changelog and restores from the topic
+// itself (source_changelog in topology.h). The DSL records, for each table it can do this
+// for, the store spec to use then; build() swaps it in.
+//
 // Lifecycle: filled while the DSL builds, on one thread; build() leaves it unchanged and
 // may be called again. Not thread-safe.
 
@@ -62,6 +67,10 @@ public:
     void mark_key_changing(const std::string& node, record_types out);
     // Records a repartition whose nodes and topic are already added.
     void add_repartition(dsl_repartition repartition);
+    // Records the spec of an added table store (same name) that restores from its source
+    // topic, for reuse.ktable.source.topics. Throws topology_error for a spec without a
+    // source or a store not added.
+    void add_reusable_table_store(store_spec reused);
 
     // Lowers the graph into a topology, with the rewrites `optimization` asks for.
     // Throws topology_error as topology_builder::build() does.
@@ -74,6 +83,7 @@ public:
 private:
     std::map<std::string, record_types> _key_changers;
     std::vector<dsl_repartition> _repartitions;
+    std::vector<store_spec> _reusable_table_stores;
 };
 
 } // namespace brook

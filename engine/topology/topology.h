@@ -34,6 +34,20 @@ struct node_spec {
     std::function<std::unique_ptr<node_base>()> factory;
 };
 
+// A table's source topic used as its store's changelog (topology.optimization=
+// reuse.ktable.source.topics): the store writes no changelog, and restore reads the topic
+// up to the group's committed offset of the partition, turning each record into the
+// store's entry with `convert`. `convert` returns skip for a record the table itself skips
+// (a null key, bytes its serdes cannot read), remove (the store's key in `key_out`) for a
+// delete, and put with the store's key and encoded value in `key_out` and `value_out`.
+struct source_changelog {
+    enum class row { skip, put, remove };
+    std::string topic; // as the table's source node names it
+    std::function<row(nullable_bytes key, nullable_bytes value, int64_t timestamp,
+                      std::string& key_out, std::string& value_out)>
+        convert;
+};
+
 // A store as the topology knows it: how to make a fresh (unopened) instance per task,
 // and whether it writes a changelog, "<application.id>-<name>-changelog", with which
 // topic configs (cleanup.policy=compact for key-value stores; compact,delete and
@@ -45,6 +59,8 @@ struct store_spec {
     std::map<std::string, std::string> changelog_config;
     // Versioned key-value stores only: how long they keep old versions.
     std::optional<int64_t> history_retention_ms;
+    // Set (and `logged` false) when the store's changelog is its table's source topic.
+    std::optional<source_changelog> source;
 };
 
 // A global store (a global table): every instance keeps all of `topic` in its own copy,

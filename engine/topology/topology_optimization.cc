@@ -9,6 +9,7 @@ namespace brook {
 namespace {
 
 constexpr std::string_view merge_word = "merge.repartition.topics";
+constexpr std::string_view reuse_word = "reuse.ktable.source.topics";
 
 std::string_view trimmed(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -28,8 +29,15 @@ topology_optimization topology_optimization::parse(std::string_view value) {
     if (whole == "none") {
         return out;
     }
+    if (whole == "all") {
+        out.merge_repartition_topics = true;
+        out.reuse_source_topics = true;
+        return out;
+    }
     if (whole.empty()) {
-        throw std::invalid_argument("is empty: write none, or merge.repartition.topics");
+        throw std::invalid_argument(
+            "is empty: write none, all, or a comma-separated list of merge.repartition.topics "
+            "and reuse.ktable.source.topics");
     }
     // Bounded by the caller's value length; each word is checked, none kept.
     std::string_view rest = whole;
@@ -38,19 +46,18 @@ topology_optimization topology_optimization::parse(std::string_view value) {
         const std::string_view word = trimmed(rest.substr(0, comma));
         if (word == merge_word) {
             out.merge_repartition_topics = true;
-        } else if (word == "all" || word == "reuse.ktable.source.topics" ||
-                   word == "single.store.self.join") {
-            throw std::invalid_argument(fmt::format(
-                "asks for '{}', which Brook does not make: of Kafka Streams' optimizations Brook "
-                "merges repartition topics only (it does not reuse a table's source topic as its "
-                "changelog, nor share one store in a self-join). Write merge.repartition.topics "
-                "for that, or none",
-                word));
-        } else {
+        } else if (word == reuse_word) {
+            out.reuse_source_topics = true;
+        } else if (word == "single.store.self.join") {
             throw std::invalid_argument(
-                fmt::format("has the unknown optimization '{}': write none, or a comma-separated "
-                            "list of merge.repartition.topics",
-                            word.substr(0, 64)));
+                "asks for 'single.store.self.join', which Brook does not make: a self-join "
+                "keeps a store for each side. Leave it out of the list (all takes every "
+                "optimization Brook makes)");
+        } else {
+            throw std::invalid_argument(fmt::format(
+                "has the unknown optimization '{}': write none, all, or a comma-separated list "
+                "of merge.repartition.topics and reuse.ktable.source.topics",
+                word.substr(0, 64)));
         }
         if (comma == std::string_view::npos) {
             break;
@@ -61,7 +68,13 @@ topology_optimization topology_optimization::parse(std::string_view value) {
 }
 
 std::string topology_optimization::to_string() const {
-    return merge_repartition_topics ? std::string(merge_word) : std::string("none");
+    if (merge_repartition_topics && reuse_source_topics) {
+        return "all";
+    }
+    if (merge_repartition_topics) {
+        return std::string(merge_word);
+    }
+    return reuse_source_topics ? std::string(reuse_word) : std::string("none");
 }
 
 } // namespace brook

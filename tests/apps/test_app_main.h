@@ -49,8 +49,8 @@ int run_test_app(int argc, char** argv, const std::string& program, const std::s
     try {
         stream_builder builder;
         build(builder, argv + 3);
-        const topology topo = builder.build();
         streams_config config(settings);
+        const topology topo = builder.build(config);
         shutdown_signal signal;
         kafka_streams app(topo, config);
         app.set_state_listener([&](streams_state now, streams_state) {

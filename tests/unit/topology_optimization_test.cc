@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -251,19 +253,26 @@ TEST(topology_optimization, groupings_after_a_merge_of_re_keyed_streams_share_on
     EXPECT_EQ(counts[1].value, 2);
 }
 
-TEST(topology_optimization, the_config_takes_merge_and_refuses_what_brook_does_not_make) {
+TEST(topology_optimization, the_config_takes_what_brook_makes_and_refuses_the_rest_with_why) {
     const auto config = [](const std::string& value) {
         return streams_config({{"application.id", "app"},
                                {"bootstrap.servers", "localhost:9092"},
                                {"topology.optimization", value}});
     };
+    const topology_optimization reuse{.reuse_source_topics = true};
+    const topology_optimization both{.merge_repartition_topics = true, .reuse_source_topics = true};
     EXPECT_EQ(config("none").topology_optimization(), topology_optimization{});
     EXPECT_EQ(config("merge.repartition.topics").topology_optimization(), merged);
+    EXPECT_EQ(config("reuse.ktable.source.topics").topology_optimization(), reuse);
+    EXPECT_EQ(config("all").topology_optimization(), both);
     EXPECT_EQ(
-        config(" merge.repartition.topics , merge.repartition.topics").topology_optimization(),
-        merged);
+        config(" reuse.ktable.source.topics , merge.repartition.topics").topology_optimization(),
+        both);
+    EXPECT_EQ(both.to_string(), "all");
+    EXPECT_EQ(topology_optimization::parse(reuse.to_string()), reuse);
+    EXPECT_EQ(topology_optimization::parse(merged.to_string()), merged);
     for (const std::string value :
-         {"all", "reuse.ktable.source.topics", "merge.repartition.topics,single.store.self.join"}) {
+         {"single.store.self.join", "merge.repartition.topics,single.store.self.join"}) {
         try {
             (void)config(value);
             ADD_FAILURE() << value << " was taken";
@@ -271,12 +280,101 @@ TEST(topology_optimization, the_config_takes_merge_and_refuses_what_brook_does_n
             const std::string what = e.what();
             EXPECT_NE(what.find("topology.optimization"), std::string::npos) << what;
             EXPECT_NE(what.find("Brook does not make"), std::string::npos) << what;
-            EXPECT_NE(what.find("merge.repartition.topics"), std::string::npos) << what;
         }
     }
-    for (const std::string value : {"", "merge", "none,merge.repartition.topics"}) {
+    for (const std::string value : {"", "merge", "none,merge.repartition.topics", "all,none"}) {
         EXPECT_THROW((void)config(value), config_error) << value;
     }
+}
+
+// builder.table("rows") joined by a stream: the table's store and whether it is logged.
+topology table_join(
+    const topology_optimization& o,
+    const std::function<brook::table<std::string, std::optional<std::string>>(stream_builder&)>&
+        make_table) {
+    stream_builder b;
+    auto rows = make_table(b);
+    b.stream<std::string, std::string>({"events"})
+        .left_join(rows,
+                   [](const std::string& v, const std::optional<std::string>& row) {
+                       return v + "=" + row.value_or("none");
+                   })
+        .to("out");
+    return b.build(o);
+}
+
+const store_spec& store_named(const topology& t, const std::string& name) {
+    for (const store_spec& s : t.stores()) {
+        if (s.name == name) {
+            return s;
+        }
+    }
+    throw std::runtime_error("no store " + name);
+}
+
+TEST(topology_optimization, a_table_read_from_a_topic_restores_from_it_when_asked) {
+    const topology_optimization reuse{.reuse_source_topics = true};
+    const auto plain_table = [](stream_builder& b) {
+        return b.table<std::string, std::string>(
+            "rows", consumed<std::string, std::string>{},
+            materialized<std::string, std::string>::as("rows-store"));
+    };
+    const topology reused = table_join(reuse, plain_table);
+    const store_spec& s = store_named(reused, "rows-store");
+    EXPECT_FALSE(s.logged);
+    ASSERT_TRUE(s.source.has_value());
+    EXPECT_EQ(s.source->topic, "rows");
+    EXPECT_TRUE(reused.changelog_topics("app").empty());
+    // The same description: only where the store restores from differs.
+    EXPECT_EQ(reused.describe(), table_join({}, plain_table).describe());
+    const topology plain = table_join({}, plain_table);
+    EXPECT_TRUE(store_named(plain, "rows-store").logged);
+    EXPECT_FALSE(store_named(plain, "rows-store").source.has_value());
+    EXPECT_EQ(plain.changelog_topics("app"),
+              (std::vector<std::string>{"app-rows-store-changelog"}));
+
+    // The record -> row conversion: what the table would make of each record.
+    std::string key;
+    std::string value;
+    using row = source_changelog::row;
+    EXPECT_EQ(s.source->convert(std::string_view("k"), std::string_view("v"), 42, key, value),
+              row::put);
+    EXPECT_EQ(key, "k");
+    const auto decoded =
+        value_and_timestamp_serde<string_serde>{}.deserialize(nullable_bytes(value));
+    EXPECT_EQ(decoded.value, "v");
+    EXPECT_EQ(decoded.timestamp, 42);
+    EXPECT_EQ(s.source->convert(std::string_view("k"), std::nullopt, 43, key, value), row::remove);
+    EXPECT_EQ(key, "k");
+    EXPECT_EQ(s.source->convert(std::nullopt, std::string_view("v"), 44, key, value), row::skip);
+}
+
+TEST(topology_optimization, a_table_whose_records_are_not_its_rows_keeps_its_changelog) {
+    const topology_optimization reuse{.reuse_source_topics = true};
+    // A versioned store's changelog has a layout of its own.
+    const topology versioned = table_join(reuse, [](stream_builder& b) {
+        return b.table<std::string, std::string>(
+            "rows", consumed<std::string, std::string>{},
+            materialized<std::string, std::string>::as("rows-store")
+                .versioned(std::chrono::hours(1)));
+    });
+    EXPECT_FALSE(store_named(versioned, "rows-store").source.has_value());
+    // Rows timed by an extractor are not at their records' timestamps.
+    const topology extracted = table_join(reuse, [](stream_builder& b) {
+        consumed<std::string, std::string> c;
+        c.extractor = [](const record<std::string, std::string>&) { return int64_t{7}; };
+        return b.table<std::string, std::string>(
+            "rows", c, materialized<std::string, std::string>::as("rows-store"));
+    });
+    EXPECT_FALSE(store_named(extracted, "rows-store").source.has_value());
+    // A store the user keeps without a changelog stays so.
+    const topology unlogged = table_join(reuse, [](stream_builder& b) {
+        auto m = materialized<std::string, std::string>::as("rows-store");
+        m.with_logging_disabled();
+        return b.table<std::string, std::string>("rows", consumed<std::string, std::string>{}, m);
+    });
+    EXPECT_FALSE(store_named(unlogged, "rows-store").source.has_value());
+    EXPECT_FALSE(store_named(unlogged, "rows-store").logged);
 }
 
 TEST(topology_optimization, an_application_refuses_a_topology_built_with_other_optimizations) {
@@ -291,6 +389,15 @@ TEST(topology_optimization, an_application_refuses_a_topology_built_with_other_o
             << e.what();
     }
     EXPECT_NO_THROW(kafka_streams(two_groupings(merged), config));
+    // Restoring a table from its topic would bring back records refused by event time.
+    const streams_config refusing({{"application.id", "app"},
+                                   {"bootstrap.servers", "localhost:9092"},
+                                   {"topology.optimization", "all"},
+                                   {"max.event.time.future.ms", "60000"}});
+    const auto reusing = table_join(topology_optimization::parse("all"), [](stream_builder& b) {
+        return b.table<std::string, std::string>("rows");
+    });
+    EXPECT_THROW(kafka_streams(reusing, refusing), config_error);
     // A processor-API topology has no logical graph: any optimization setting takes it.
     topology_builder hand;
     hand.add_source<std::string, std::string>("src", {"in"});
