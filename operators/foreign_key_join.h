@@ -19,9 +19,11 @@
 // foreign key, a new value) never joins. A subscription of a row that had a foreign key
 // before is answered with the right row or with none, so an inner join retracts a row whose
 // new foreign key has no right row yet; a left join answers every subscription, and emits
-// the left row alone. A row new to an inner join (no foreign key before: new, re-created
-// or without one until now) is answered only when there is a right row, since it has no
-// earlier result to retract (Kafka Streams' PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE). A deleted left row
+// the left row alone. An inner join's row that has no result at the time (the join's
+// result table holds none for its key) is answered only when there is a right row, since
+// there is nothing to retract (as Kafka Streams' PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE for a
+// new row; an answer for an older version of the row that is still on its way is dropped
+// by its hash, and one for this version makes the same result). A deleted left row
 // unsubscribes, and a row whose foreign_key returns nullopt names no row: fk_self_answer_processor
 // answers both at once through the response topic, which the resolver turns into a tombstone
 // (deleted) or a row with none (left join).
@@ -82,7 +84,7 @@ struct fk_row_hash {
 enum class fk_instruction : char {
     subscribe = 1,     // the left row names this foreign key now: answer it
     unsubscribe = 2,   // it names another one, none, or was deleted: forget it, say nothing
-    subscribe_new = 3, // an inner join's row with no earlier result: answer only with a row
+    subscribe_new = 3, // an inner join's row with no result yet: answer only with a row
 };
 
 template <class K>
@@ -243,20 +245,24 @@ private:
 
 // Left side, on each update of the left table (TV: what it forwards; VT: the row). Keeps
 // each left key's current foreign key in `previous_store` to unsubscribe from it when it
-// changes or the row goes away. `inner`: a row with no foreign key before subscribes with
-// subscribe_new.
-template <class K, class TV, class VT, class KO, class FK, class KOS, class VTS>
+// changes or the row goes away. With `result_store` (an inner join's result table, of
+// VR rows), a row whose key has no result there subscribes with subscribe_new.
+template <class K, class TV, class VT, class KO, class FK, class KOS, class VTS, class VR>
 class fk_subscription_send_processor final : public processor<K, TV, KO, fk_subscription<K>> {
 public:
     using context_type = typename processor<K, TV, KO, fk_subscription<K>>::context_type;
 
     fk_subscription_send_processor(std::string previous_store, FK foreign_key, KOS ko_serde,
-                                   VTS row_serde, bool inner)
-        : _previous_store(std::move(previous_store)), _foreign_key(std::move(foreign_key)),
-          _kos(std::move(ko_serde)), _rows(std::move(row_serde)), _inner(inner) {}
+                                   VTS row_serde, std::string result_store)
+        : _previous_store(std::move(previous_store)), _result_store(std::move(result_store)),
+          _foreign_key(std::move(foreign_key)), _kos(std::move(ko_serde)),
+          _rows(std::move(row_serde)) {}
 
     void init(context_type& context) override {
         _previous = &get_store<key_value_store<K, KO>>(context, _previous_store);
+        if (!_result_store.empty()) {
+            _result = &get_store<timestamped_key_value_store<K, VR>>(context, _result_store);
+        }
     }
 
     void process(record<K, TV>&& r) override {
@@ -284,8 +290,9 @@ public:
             return;
         }
         _previous->put(r.key, *now);
-        send(std::move(*now),
-             _inner && !old ? fk_instruction::subscribe_new : fk_instruction::subscribe, hash, r);
+        const bool no_result = _result != nullptr && !_result->get(r.key);
+        send(std::move(*now), no_result ? fk_instruction::subscribe_new : fk_instruction::subscribe,
+             hash, r);
     }
 
 private:
@@ -296,11 +303,12 @@ private:
     }
 
     std::string _previous_store;
+    std::string _result_store;
     FK _foreign_key;
     [[no_unique_address]] KOS _kos;
     [[no_unique_address]] VTS _rows;
-    bool _inner;
     key_value_store<K, KO>* _previous = nullptr;
+    timestamped_key_value_store<K, VR>* _result = nullptr;
 };
 
 // Right side, on each subscription: records or forgets the subscriber, and answers it

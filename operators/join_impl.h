@@ -701,13 +701,16 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
     const std::string right_store = other.store_name();
 
     // Left side: subscribe each row to its foreign key.
-    using send_p = fk_subscription_send_processor<K, V, VT, KO, FK, KOS, VS>;
+    using send_p = fk_subscription_send_processor<K, V, VT, KO, FK, KOS, VS, VR>;
+    // An inner join asks for an answer without a right row only when it has a result to
+    // retract (connected to the result store below).
+    const std::string send_result_store = Kind == join_kind::inner ? result_store : std::string();
     b.graph().template add_processor<send_p>(
         send,
         std::function<std::unique_ptr<send_p>()>(
-            [previous, foreign_key, foreign_key_serde, row_serde] {
-                return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde, row_serde,
-                                                Kind == join_kind::inner);
+            [previous, foreign_key, foreign_key_serde, row_serde, send_result_store] {
+                return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde,
+                                                row_serde, send_result_store);
             }),
         {_node});
     b.graph().add_state_store(
@@ -787,6 +790,9 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
             .with_caching_disabled()
             .build(),
         {name});
+    if (!send_result_store.empty()) {
+        b.graph().connect_store(result_store, {send});
+    }
     return table<K, std::optional<VR>>(_builder, name, result_store);
 }
 

@@ -362,7 +362,7 @@ TEST(topology_describe, foreign_key_joins_are_described_exactly) {
     Processor: KTABLE-SOURCE-0000000002 (stores: [comments-STATE-STORE-0000000000])
       --> by-article-subscription-send, by-article-self-answer
       <-- KSTREAM-SOURCE-0000000001
-    Processor: by-article-subscription-send (stores: [by-article-previous-store])
+    Processor: by-article-subscription-send (stores: [by-article-previous-store, by-article-store])
       --> by-article-subscription-registration-topic-sink
       <-- KTABLE-SOURCE-0000000002
     Sink: by-article-subscription-registration-topic-sink (topic: <application.id>-by-article-subscription-registration-topic)
