@@ -110,7 +110,7 @@ std::string aggregation_input<K, V, KS, VS>::node_for(const std::string& store_n
     b.graph().template add_internal_source<K, V, KS, VS>(source, topic, _grouped.key_serde,
                                                          _grouped.value_serde);
     b.graph().add_repartition(
-        dsl_repartition{_node, {filter, sink}, source, topic, record_types::of<K, V>()});
+        dsl_repartition{_node, filter, sink, source, topic, record_types::of<K, V>()});
     if (!_grouped.name.empty()) {
         *_shared_source = source;
     }

@@ -50,33 +50,34 @@ std::optional<std::string> walk_up(std::vector<node_spec>& nodes, const std::str
 // Rewrites one key change's repartitions into one (see logical_graph.h).
 void merge(graph_copy& g, const std::string& key_changer,
            const std::vector<const dsl_repartition*>& group) {
-    // The child of the key change on each repartition's path: it moves behind the merged
-    // topic, unless it is the repartition's own first writer.
-    std::set<std::string> moved;
+    // What moves behind the merged topic: the child of the key change on each
+    // repartition's path, and a grouping's null-key filter that read the key change itself.
+    // Each grouping keeps its filter, now on the reading side, so null keys are dropped
+    // where they were and nowhere else (a join's repartition has none).
+    std::set<std::string> behind;
     std::set<std::string> removed;
     for (const dsl_repartition* r : group) {
+        const std::string& first_writer = r->filter ? *r->filter : r->sink;
         const std::optional<std::string> child =
-            walk_up(g.nodes, r->writers.front(), [&](const node_spec& n) {
+            walk_up(g.nodes, first_writer, [&](const node_spec& n) {
                 return std::find(n.parents.begin(), n.parents.end(), key_changer) !=
                        n.parents.end();
             });
         if (!child || find_node(g.nodes, *child).parents.size() != 1) {
             return; // not a single path from the key change: leave this group as it is
         }
-        if (*child != r->writers.front()) {
-            moved.insert(*child);
+        if (*child != r->sink) {
+            behind.insert(*child);
         }
-        removed.insert(r->writers.begin(), r->writers.end());
+        removed.insert(r->sink);
         removed.insert(r->source);
     }
 
     const dsl_repartition& first = *group.front();
     std::vector<node_spec> merged;
-    for (size_t i = 0; i < first.writers.size(); ++i) {
-        node_spec writer = find_node(g.nodes, first.writers[i]);
-        writer.parents = {i == 0 ? key_changer : first.writers[i - 1]};
-        merged.push_back(std::move(writer));
-    }
+    node_spec sink = find_node(g.nodes, first.sink);
+    sink.parents = {key_changer};
+    merged.push_back(std::move(sink));
     merged.push_back(find_node(g.nodes, first.source));
 
     for (node_spec& n : g.nodes) {
@@ -86,12 +87,14 @@ void merge(graph_copy& g, const std::string& key_changer,
         std::vector<std::string> parents;
         for (const std::string& p : n.parents) {
             std::string parent = p;
-            if (moved.contains(n.name) && p == key_changer) {
+            if (behind.contains(n.name) && p == key_changer) {
                 parent = first.source;
             }
             for (const dsl_repartition* r : group) {
                 if (p == r->source) {
-                    parent = r->input == key_changer ? first.source : r->input;
+                    parent = r->filter               ? *r->filter
+                             : r->input == key_changer ? first.source
+                                                       : r->input;
                 }
             }
             if (std::find(parents.begin(), parents.end(), parent) == parents.end()) {
@@ -115,7 +118,7 @@ void merge(graph_copy& g, const std::string& key_changer,
     if (topic) {
         g.topics.push_back(*topic);
     }
-    // Right after the key change, so every moved node comes after its new parent.
+    // Right after the key change, so every node behind it comes after its new parent.
     auto at = std::find_if(g.nodes.begin(), g.nodes.end(),
                            [&](const node_spec& n) { return n.name == key_changer; });
     g.nodes.insert(at + 1, std::make_move_iterator(merged.begin()),
@@ -132,9 +135,10 @@ void logical_graph::mark_key_changing(const std::string& node, record_types out)
 }
 
 void logical_graph::add_repartition(dsl_repartition repartition) {
-    if (repartition.writers.empty()) {
-        throw topology_error(fmt::format("logical graph: the repartition through '{}' has no sink",
-                                         repartition.topic));
+    if (repartition.sink.empty() || repartition.source.empty()) {
+        throw topology_error(fmt::format(
+            "logical graph: the repartition through '{}' needs a sink and a source",
+            repartition.topic));
     }
     _repartitions.push_back(std::move(repartition));
 }

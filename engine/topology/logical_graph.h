@@ -10,11 +10,13 @@
 // merge.repartition.topics (Kafka Streams' maybeOptimizeRepartitionOperations): when two
 // or more of those repartitions re-key records of the same key change, they become one
 // topic, written right after the key change; the nodes between the key change and each
-// grouping move behind that topic's source. Brook merges only repartitions whose records
-// have the key change's key and value types (so the moved nodes read what they read
-// before) and only when there are two or more (with one, moving filters behind the topic
-// would only write more into it). The merged topic, its nodes and serdes are those of the
-// first repartition added.
+// grouping move behind that topic's source. Each grouping keeps its null-key filter, now
+// behind the topic too, so null keys are dropped where they were and nowhere else (Kafka
+// Streams' merged topic filters them for every reader). Brook merges only repartitions
+// whose records have the key change's key and value types (so the moved nodes read what
+// they read before) and only when there are two or more (with one, moving filters behind
+// the topic would only write more into it). The merged topic, its sink, source and serdes
+// are those of the first repartition added.
 //
 // reuse.ktable.source.topics (Kafka Streams' optimizeKTableSourceTopics): a table read from
 // a topic keeps its rows in a store that writes no changelog and restores from the topic
@@ -50,11 +52,12 @@ struct record_types {
 };
 
 // A repartition the DSL added on its own (not the user's stream.repartition()): `input`
-// forwards into `writers` (an optional null-key filter, then the sink) that write `topic`,
-// read back by `source`.
+// forwards into `sink` (through a grouping's null-key `filter`) that writes `topic`, read
+// back by `source`.
 struct dsl_repartition {
     std::string input;
-    std::vector<std::string> writers;
+    std::optional<std::string> filter;
+    std::string sink;
     std::string source;
     std::string topic;
     record_types types;
