@@ -45,35 +45,40 @@ inline bool is_generated_name(const std::string& name) {
                        [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The source_changelog of a table read from `topic` (topology.h): a record becomes the
-// row the table source would make of it, its key read by `ks` and written by `store_ks`,
-// its value read by `vs` and written with its timestamp by `store_vs`; a null key, a null
-// key value or bytes the serdes cannot read make no row, as the table skips them.
+// A table's record -> its store's row, for source_changelog (topology.h): the row the
+// table source makes of the record, its key read by `ks` and written by `store_ks`, its
+// value read by `vs` and written with the record's timestamp by `store_vs`. A null key, a
+// null key value or bytes the serdes cannot read (serde_error) make no row, as the table
+// skips them; what else a serde throws fails the restore, as it fails processing.
 template <class K, class V, class OKS, class OVS, class SKS, class SVS>
-source_changelog table_source_changelog(const std::string& topic, OKS ks, OVS vs, SKS store_ks,
-                                        SVS store_vs) {
-    using row = source_changelog::row;
-    return source_changelog{topic,
-                            [=](nullable_bytes key, nullable_bytes value, int64_t timestamp,
-                                std::string& key_out, std::string& value_out) -> row {
-                                try {
-                                    std::optional<K> k = ks.deserialize(key);
-                                    if (!k || is_null_value(*k)) {
-                                        return row::skip;
-                                    }
-                                    key_out = serialize_to_string(store_ks, *k);
-                                    std::optional<V> v = vs.deserialize(value);
-                                    if (!v) {
-                                        return row::remove;
-                                    }
-                                    value_out = serialize_to_string(
-                                        store_vs, value_and_timestamp<V>{std::move(*v), timestamp});
-                                    return row::put;
-                                } catch (const std::exception&) {
-                                    return row::skip; // the table could not read it either
-                                }
-                            }};
-}
+struct table_row_of_record {
+    OKS ks;
+    OVS vs;
+    SKS store_ks;
+    SVS store_vs;
+
+    source_changelog::row operator()(nullable_bytes key, nullable_bytes value, int64_t timestamp,
+                                     std::string& key_out, std::string& value_out) const {
+        using row = source_changelog::row;
+        try {
+            std::optional<K> k = ks.deserialize(key);
+            if (!k || is_null_value(*k)) {
+                return row::skip;
+            }
+            key_out = serialize_to_string(store_ks, *k);
+            std::optional<V> v = vs.deserialize(value);
+            if (!v) {
+                return row::remove;
+            }
+            // A record without a timestamp (-1) is processed at 0 (stream_task.cc).
+            value_out = serialize_to_string(
+                store_vs, value_and_timestamp<V>{std::move(*v), std::max<int64_t>(timestamp, 0)});
+            return row::put;
+        } catch (const serde_error&) {
+            return row::skip; // the table skipped it too (its deserialization handler decided)
+        }
+    }
+};
 
 } // namespace detail
 
@@ -262,10 +267,12 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
             materialized<K, V, MKS, MVS> unlogged = m;
             unlogged.with_logging_disabled();
             store_spec reused = detail::table_store_spec(store, unlogged);
-            reused.source = detail::table_source_changelog<K, V>(
-                topic, optional_serde<KS>(options.key_serde),
-                optional_serde<VS>(options.value_serde), m.key_serde,
-                value_and_timestamp_serde<MVS>(m.value_serde));
+            reused.source = source_changelog{
+                topic, detail::table_row_of_record<K, V, optional_serde<KS>, optional_serde<VS>,
+                                                   MKS, value_and_timestamp_serde<MVS>>{
+                           optional_serde<KS>(options.key_serde),
+                           optional_serde<VS>(options.value_serde), m.key_serde,
+                           value_and_timestamp_serde<MVS>(m.value_serde)}};
             reusable = std::move(reused);
         }
     }

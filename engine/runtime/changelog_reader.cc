@@ -229,10 +229,21 @@ std::vector<task_id> changelog_reader::restore(std::chrono::milliseconds timeout
         if (e.what != consumer_event::kind::end_of_partition) {
             continue;
         }
-        if (active_restore* r = find(e.partition.topic, e.partition.partition)) {
-            r->position = std::max(r->position, e.offset);
-            r->end = std::min(r->end, r->position); // the end is reached, whatever was read
+        active_restore* r = find(e.partition.topic, e.partition.partition);
+        if (r == nullptr) {
+            continue;
         }
+        if (r->store->source != nullptr) {
+            // A table's source topic goes on past the restore's end: the local data reflects
+            // the topic up to the end only, and its checkpoint must say so. And the end (the
+            // group's committed offset) stays: under at_least_once it can lie past records
+            // of a transaction still open, which this read_committed reader sees only once
+            // it ends; until then the restore waits rather than leave a gap.
+            r->position = std::max(r->position, std::min(e.offset, r->end));
+            continue;
+        }
+        r->position = std::max(r->position, e.offset);
+        r->end = std::min(r->end, r->position); // the end is reached, whatever was read
     }
 
     bool finished_any = false;

@@ -380,18 +380,20 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
         }
     }
     // reuse.ktable.source.topics: a table restores from its source topic, which must keep
-    // every key's latest record as a changelog does. A topic that deletes by age would
-    // restore a table missing every row older than its retention.
+    // every key's latest record as a changelog does. A topic that deletes by age (delete,
+    // or compact,delete) would restore a table missing every row older than its retention.
     for (const store_spec& spec : _topology.stores()) {
         if (!spec.source || embedded()) {
             continue;
         }
         const std::string policy = admin.topic_configs(spec.source->topic, wait)["cleanup.policy"];
-        if (policy.find("compact") == std::string::npos) {
+        // "compact,delete" deletes by age as well.
+        if (policy.find("compact") == std::string::npos ||
+            policy.find("delete") != std::string::npos) {
             throw config_error(fmt::format(
                 "topology.optimization reuses topic '{}' as the changelog of table store '{}', "
                 "but the topic has cleanup.policy={}: its records expire, and a restore would "
-                "lose the rows they held. Make it compacted (cleanup.policy=compact), or leave "
+                "lose the rows they held. Make it compacted only (cleanup.policy=compact), or leave "
                 "reuse.ktable.source.topics out of topology.optimization",
                 spec.source->topic, spec.name, policy.empty() ? "(unknown)" : policy));
         }

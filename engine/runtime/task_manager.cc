@@ -135,7 +135,19 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
     for (auto it = _incomplete.begin(); it != _incomplete.end();) {
         auto t = _tasks.find(it->first);
         if (t != _tasks.end() && missing_inputs(*t->second).empty()) {
-            _to_start.push_back(it->first);
+            // Its stores restored when it was made. A table restored from its source topic
+            // stopped at the offset committed then; should the group have committed more
+            // since, the rows in between are restored now (the task starts after).
+            bool restored = true;
+            if (std::any_of(t->second->changelogs().begin(), t->second->changelogs().end(),
+                            [](const changelog_partition& cp) { return cp.source != nullptr; })) {
+                pause_inputs(*t->second, true);
+                bound_source_restores(*t->second);
+                restored = _restorer.add(it->first, t->second->changelogs());
+            }
+            if (restored) {
+                _to_start.push_back(it->first);
+            }
             it = _incomplete.erase(it);
         } else {
             ++it;

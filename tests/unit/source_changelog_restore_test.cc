@@ -88,7 +88,7 @@ protected:
         }
     }
 
-    // The committed output of partition 0's keys ("a" and "c" go there by murmur2).
+    // The committed output ("a" and "c" are partition 0's keys by murmur2, "b" and "d" 1's).
     std::vector<std::string> output() const {
         std::vector<std::string> out;
         for (int32_t p = 0; p < 2; ++p) {
@@ -99,8 +99,8 @@ protected:
         return out;
     }
 
-    bool committed_to(const std::string& topic, int64_t next) const {
-        const auto c = _cluster.committed({topic, 0});
+    bool committed_to(const std::string& topic, int64_t next, int32_t partition = 0) const {
+        const auto c = _cluster.committed({topic, partition});
         return c && c->next.value == next;
     }
 
@@ -118,10 +118,17 @@ TEST_P(source_changelog_restore, a_table_restores_from_its_topic_up_to_the_commi
     _cluster.append("rows", 0, "c", "c1", 12);
     _cluster.append("rows", 0, "c", std::nullopt, 13); // deletes c
     _cluster.append("rows", 0, "c", "c2", 14);
+    _cluster.append("rows", 1, "b", "b1", 10);
+    _cluster.append("rows", 1, "d", "d1", 11);
+    _cluster.append("rows", 1, "d", std::nullopt, 12); // deletes d for good
     _cluster.append("events", 0, "a", "x", 20);
     start();
-    ASSERT_TRUE(
-        eventually([&] { return committed_to("rows", 5) && committed_to("events", 1); }, 30s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return committed_to("rows", 5) && committed_to("events", 1) &&
+                   committed_to("rows", 3, 1);
+        },
+        30s));
     stop();
     EXPECT_EQ(output(), (std::vector<std::string>{"a:x=a1"}));
     EXPECT_EQ(_cluster.partitions(std::string(app_id) + "-rows-store-changelog"), 0)
@@ -140,6 +147,23 @@ TEST_P(source_changelog_restore, a_table_restores_from_its_topic_up_to_the_commi
     ASSERT_TRUE(eventually([&] { return committed_to("events", 4); }, 30s));
     stop();
     EXPECT_EQ(output(), (std::vector<std::string>{"a:x=a1", "a:y=a1", "c:z=c2", "a:w=a2"}));
+
+    // Started again on the state it kept: the stores restore from their checkpoints (the
+    // offsets committed last) and hold every row the topic says, a deleted one included.
+    _cluster.append("rows", 0, "a", "a3", 50);
+    _cluster.append("events", 0, "a", "v", 55);
+    _cluster.append("events", 1, "b", "u", 60);
+    _cluster.append("events", 1, "d", "t", 61);
+    start();
+    ASSERT_TRUE(eventually(
+        [&] {
+            return committed_to("events", 5) && committed_to("rows", 7) &&
+                   committed_to("events", 2, 1);
+        },
+        30s));
+    stop();
+    EXPECT_EQ(output(), (std::vector<std::string>{"a:x=a1", "a:y=a1", "c:z=c2", "a:w=a2", "a:v=a3",
+                                                  "b:u=b1", "d:t=none"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(guarantees, source_changelog_restore,
