@@ -316,7 +316,7 @@ stream<K, V>::to_table(materialized<K, row_type, MKS, MVS> m, const std::string&
         repartitioned<K, V, MKS, VS> r;
         r.key_serde = m.key_serde;
         r.value_serde = VS(m.value_serde);
-        r.name = given.empty() ? std::string() : given + "-repartition-input";
+        r.name = name; // "<name>-repartition", as Kafka Streams names it
         parent = detail::auto_repartition(*this, std::move(r)).node_name();
     }
     using P = table_source_processor<K, X, K, V>;

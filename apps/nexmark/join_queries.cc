@@ -84,9 +84,8 @@ void build_q3(stream_builder& builder, const input_topics& in, const std::string
             .map_values([](const auction& a) {
                 return seller_ref{a.id, a.seller};
             })
-            .group_by_key(grouped<int64_t, seller_ref>::as("nexmark-q3-auctions"))
-            .reduce([](const seller_ref&, const seller_ref& latest) { return latest; },
-                    materialized<int64_t, seller_ref>::as("nexmark-q3-auctions"));
+            .to_table(materialized<int64_t, seller_ref>::as("nexmark-q3-auctions"),
+                      "nexmark-q3-auctions");
     auto persons =
         builder.stream<std::string, person>({in.persons})
             .filter([](const std::string&, const person& p) { return q3_state(p.state); })
@@ -94,9 +93,8 @@ void build_q3(stream_builder& builder, const input_topics& in, const std::string
             .map_values([](const person& p) {
                 return person_place{p.name, p.city, p.state};
             })
-            .group_by_key(grouped<int64_t, person_place>::as("nexmark-q3-persons"))
-            .reduce([](const person_place&, const person_place& latest) { return latest; },
-                    materialized<int64_t, person_place>::as("nexmark-q3-persons"));
+            .to_table(materialized<int64_t, person_place>::as("nexmark-q3-persons"),
+                      "nexmark-q3-persons");
     auctions
         .join(
             persons, [](const seller_ref& a) { return a.seller; },

@@ -312,8 +312,9 @@ TEST(table_ops, to_table_of_a_re_keyed_stream_repartitions_first_and_joins_as_a_
               })
         .to("out");
     const topology t = b.build();
+    // Named after the table node, as Kafka Streams names a toTable() repartition.
     ASSERT_EQ(t.internal_topics().size(), 1U);
-    EXPECT_NE(t.describe().find("KSTREAM-TOTABLE-"), std::string::npos) << t.describe();
+    EXPECT_EQ(t.internal_topics()[0].name, "KSTREAM-TOTABLE-0000000003-repartition");
     topology_test_driver driver(t, config);
     auto tiers_in = driver.create_input_topic<std::string, std::string>("tiers");
     tiers_in.pipe_input("e1", "ann=gold", 1);
@@ -327,6 +328,36 @@ TEST(table_ops, to_table_of_a_re_keyed_stream_repartitions_first_and_joins_as_a_
         driver.create_output_topic<std::string, std::string>("out").read_key_values_to_list();
     EXPECT_EQ(out, (std::vector<key_value<std::string, std::string>>{{"ann", "o1@platinum"},
                                                                      {"bob", "o2@silver"}}));
+}
+
+TEST(table_ops, to_table_of_a_re_keyed_stream_deletes_through_the_repartition_topic) {
+    // Values "user=tier" set a row; "user=" (nullopt after the map) deletes it.
+    stream_builder b;
+    b.stream<std::string, std::string>({"in"})
+        .map([](const std::string&, const std::string& v) {
+            const std::string tier = v.substr(v.find('=') + 1);
+            return key_value<std::string, opt>{v.substr(0, v.find('=')),
+                                               tier.empty() ? std::nullopt : opt(tier)};
+        })
+        .to_table(materialized<std::string, std::string>::as("tiers"), "tiers-table")
+        .to_stream()
+        .to("out", produced<std::string, opt>{});
+    const topology t = b.build();
+    ASSERT_EQ(t.internal_topics().size(), 1U);
+    EXPECT_EQ(t.internal_topics()[0].name, "tiers-table-repartition");
+    topology_test_driver driver(t, config);
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    in.pipe_input("e1", "ann=gold", 1);
+    in.pipe_input("e2", "ann=", 2); // deletes ann
+    in.pipe_input("e3", "bob=", 3); // deletes a row that never was
+    in.pipe_input("e4", "bob=tin", 4);
+    EXPECT_EQ(
+        read(driver),
+        (rows{{"ann", "gold", 1}, {"ann", "null", 2}, {"bob", "null", 3}, {"bob", "tin", 4}}));
+    auto& store = get_store<timestamped_key_value_store<std::string, std::string>>(
+        driver.state_store("tiers"));
+    EXPECT_FALSE(store.get("ann").has_value());
+    EXPECT_EQ(store.get("bob")->value, "tin");
 }
 
 } // namespace
