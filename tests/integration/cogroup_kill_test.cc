@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <signal.h>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -24,38 +23,7 @@ TEST(cogroup_on_broker, two_instances_count_exactly_through_kills_and_a_burst_af
         "cogroup", 4, 5'000, {"processing.guarantee=exactly_once_v2", "brook.test.cogroup=true"});
     c.start(0);
     c.start(1);
-    constexpr int64_t records = 60'000;
-    for (int64_t i = 0; i < records; ++i) {
-        c.write((i * 7919) % c.keys());
-        if (i == 9'999) {
-            // Both instances are counting before the kill comes.
-            c.flush();
-            ASSERT_TRUE(c.wait_consumed(120s)) << "the group did not count the first records";
-        } else if (i % 10'000 == 9'999 && i < 45'000) {
-            c.flush();
-            std::this_thread::sleep_for(500ms);
-        }
-        if (i == 25'000) {
-            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
-            c.start(1); // on the same state directory, while its session still holds tasks
-        }
-        if (i == 35'000) {
-            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
-            c.start(1);
-            std::this_thread::sleep_for(300ms);
-            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL); // while it restores and rejoins
-            c.start(1);
-        }
-        if (i == 44'999) {
-            // Everything so far counted, then idle: the rest comes as one burst.
-            c.flush();
-            ASSERT_TRUE(c.wait_consumed(300s)) << "the group did not count the records before "
-                                                  "the idle time";
-            std::this_thread::sleep_for(3s);
-        }
-    }
-    c.flush();
-    ASSERT_TRUE(c.wait_consumed(300s)) << "the group did not count every record";
+    ASSERT_TRUE(testing::write_through_kills_and_a_burst(c));
     const auto r = c.check_output();
     EXPECT_EQ(r.records, r.expected_records) << "the output was not read to its end";
     EXPECT_EQ(r.keys_checked, c.keys());

@@ -2,13 +2,13 @@
 // exactly_once_v2: brook-test-key-count in its merged mode re-keys every record once and
 // counts it in one of two groupings (keys ending in an even digit, the others), which share
 // one repartition topic. One instance is SIGKILLed while input flows, later SIGKILLed again
-// while it starts and rejoins, and a burst follows an idle time; every key's counts must
-// rise by one per record with the last one equal to what the test wrote
-// (key_count_cluster.h), and the application must have made one repartition topic.
+// while it starts and rejoins, and a burst follows an idle time (the schedule of
+// write_through_kills_and_a_burst); every key's counts must rise by one per record with
+// the last one equal to what the test wrote (key_count_cluster.h), and the application
+// must have made one repartition topic.
 
 #include <chrono>
 #include <signal.h>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -27,36 +27,7 @@ TEST(merged_repartition_on_broker, two_groupings_share_one_topic_and_count_exact
                                   "topology.optimization=merge.repartition.topics"});
     c.start(0);
     c.start(1);
-    constexpr int64_t records = 50'000;
-    for (int64_t i = 0; i < records; ++i) {
-        c.write((i * 7919) % c.keys());
-        if (i == 9'999) {
-            c.flush();
-            ASSERT_TRUE(c.wait_consumed(120s)) << "the group did not count the first records";
-        } else if (i % 10'000 == 9'999 && i < 35'000) {
-            c.flush();
-            std::this_thread::sleep_for(500ms);
-        }
-        if (i == 20'000) {
-            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
-            c.start(1); // on the same state directory, while its session still holds tasks
-        }
-        if (i == 30'000) {
-            EXPECT_EQ(c.stop(0, SIGKILL), -SIGKILL);
-            c.start(0);
-            std::this_thread::sleep_for(300ms);
-            EXPECT_EQ(c.stop(0, SIGKILL), -SIGKILL); // while it restores and rejoins
-            c.start(0);
-        }
-        if (i == 39'999) {
-            c.flush();
-            ASSERT_TRUE(c.wait_consumed(300s)) << "the group did not count the records before "
-                                                  "the idle time";
-            std::this_thread::sleep_for(3s);
-        }
-    }
-    c.flush();
-    ASSERT_TRUE(c.wait_consumed(300s)) << "the group did not count every record";
+    ASSERT_TRUE(testing::write_through_kills_and_a_burst(c));
     const auto r = c.check_output();
     EXPECT_EQ(r.records, r.expected_records) << "the output was not read to its end";
     EXPECT_EQ(r.keys_checked, c.keys());

@@ -72,16 +72,8 @@ public:
 
     // Waits until the app's group has committed every row; false on timeout.
     bool rows_consumed(std::chrono::seconds patience) {
-        const auto end = testing::end_offsets(testing::real_client_config(), _rows, partitions);
-        const auto deadline = std::chrono::steady_clock::now() + patience;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (testing::committed_offsets(testing::real_client_config(), _app_id, _rows,
-                                           partitions) == end) {
-                return true;
-            }
-            std::this_thread::sleep_for(250ms);
-        }
-        return false;
+        return testing::wait_committed_to_end(testing::real_client_config(), _app_id, _rows,
+                                              partitions, patience);
     }
 
     // Each key's joined value as the test's input makes it.

@@ -4,10 +4,12 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <signal.h>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "engine/kafka/admin_client.h"
 #include "engine/serde/partitioner.h"
@@ -89,15 +91,51 @@ void key_count_cluster::flush() {
 }
 
 bool key_count_cluster::wait_consumed(std::chrono::seconds patience) {
-    const auto deadline = std::chrono::steady_clock::now() + patience;
-    const auto end = end_offsets(real_client_config(), _in, _partitions);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (committed_offsets(real_client_config(), _app_id, _in, _partitions) == end) {
-            return true;
+    return wait_committed_to_end(real_client_config(), _app_id, _in, _partitions, patience);
+}
+
+bool write_through_kills_and_a_burst(key_count_cluster& c) {
+    constexpr int64_t records = 60'000;
+    for (int64_t i = 0; i < records; ++i) {
+        c.write((i * 7919) % c.keys());
+        if (i == 9'999) {
+            // Both instances are counting before the kill comes.
+            c.flush();
+            if (!c.wait_consumed(120s)) {
+                ADD_FAILURE() << "the group did not count the first records";
+                return false;
+            }
+        } else if (i % 10'000 == 9'999 && i < 45'000) {
+            c.flush();
+            std::this_thread::sleep_for(500ms);
         }
-        std::this_thread::sleep_for(500ms);
+        if (i == 25'000) {
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
+            c.start(1); // on the same state directory, while its session still holds tasks
+        }
+        if (i == 35'000) {
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL);
+            c.start(1);
+            std::this_thread::sleep_for(300ms);
+            EXPECT_EQ(c.stop(1, SIGKILL), -SIGKILL); // while it restores and rejoins
+            c.start(1);
+        }
+        if (i == 44'999) {
+            // Everything so far counted, then idle: the rest comes as one burst.
+            c.flush();
+            if (!c.wait_consumed(300s)) {
+                ADD_FAILURE() << "the group did not count the records before the idle time";
+                return false;
+            }
+            std::this_thread::sleep_for(3s);
+        }
     }
-    return false;
+    c.flush();
+    if (!c.wait_consumed(300s)) {
+        ADD_FAILURE() << "the group did not count every record";
+        return false;
+    }
+    return true;
 }
 
 std::filesystem::path key_count_cluster::log_of(int n) const {

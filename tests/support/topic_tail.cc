@@ -2,6 +2,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -86,6 +87,20 @@ std::vector<std::pair<int64_t, int64_t>> watermarks(const kafka::client_config& 
     return out;
 }
 } // namespace
+
+bool wait_committed_to_end(const kafka::client_config& base, const std::string& group,
+                           const std::string& topic, int partitions,
+                           std::chrono::milliseconds patience) {
+    const auto end = end_offsets(base, topic, partitions);
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (committed_offsets(base, group, topic, partitions) == end) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+}
 
 std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
                                  int partitions) {

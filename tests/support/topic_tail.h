@@ -38,6 +38,11 @@ std::vector<int64_t> committed_offsets(const kafka::client_config& base, const s
 // End (high watermark) offsets of every partition.
 std::vector<int64_t> end_offsets(const kafka::client_config& base, const std::string& topic,
                                  int partitions);
+// Waits until `group` has committed every partition of `topic` up to the end it has when
+// the wait starts (every record written before then is processed); false after `patience`.
+bool wait_committed_to_end(const kafka::client_config& base, const std::string& group,
+                           const std::string& topic, int partitions,
+                           std::chrono::milliseconds patience);
 // Start (low watermark, log start) offsets of every partition: records before one are
 // deleted.
 std::vector<int64_t> start_offsets(const kafka::client_config& base, const std::string& topic,
