@@ -33,13 +33,14 @@ bool is_null_value(const std::optional<T>& v) {
 // A table's row in what its node forwards: the value itself, or for tables that can
 // delete (they forward std::optional<V>) the contained value, nullptr for a delete.
 namespace detail {
-// X for std::optional<X>, else T itself: the row type of a value that may be null.
+// A table's row as its store holds it: tables read from a topic forward std::optional<V>,
+// and a stream of std::optional<V> becomes such a table (to_table()).
 template <class T>
-struct optional_inner {
+struct table_row {
     using type = T;
 };
 template <class T>
-struct optional_inner<std::optional<T>> {
+struct table_row<std::optional<T>> {
     using type = T;
 };
 } // namespace detail

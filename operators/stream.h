@@ -218,7 +218,7 @@ public:
     // null key is skipped (logged once, counted). Repartitions first when key_changed().
     // The rows live in a timestamped key-value store named by `m` or
     // KSTREAM-TOTABLE-STATE-STORE-<n>; the table forwards updates as builder.table() does.
-    using row_type = typename detail::optional_inner<V>::type;
+    using row_type = typename detail::table_row<V>::type;
     auto to_table(const std::string& name = {}) const {
         return to_table(materialized<K, row_type>{}, name);
     }

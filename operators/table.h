@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/errors.h"
+#include "operators/aggregation_support.h"
 #include "operators/branch.h"
 #include "operators/grouped_table.h"
 #include "operators/joined.h"
@@ -24,15 +25,6 @@
 namespace brook {
 
 namespace detail {
-// A table's row as its store holds it: tables read from a topic forward std::optional<V>.
-template <class T>
-struct table_row {
-    using type = T;
-};
-template <class T>
-struct table_row<std::optional<T>> {
-    using type = T;
-};
 // What a table.group_by selector returns: key_value<K2, V2>.
 template <class F, class K, class V>
 struct regrouped {
