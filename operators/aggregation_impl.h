@@ -268,11 +268,11 @@ brook::table<K, std::optional<V>> stream_builder::table(const std::string& topic
             unlogged.with_logging_disabled();
             store_spec reused = detail::table_store_spec(store, unlogged);
             reused.source = source_changelog{
-                topic, detail::table_row_of_record<K, V, optional_serde<KS>, optional_serde<VS>,
-                                                   MKS, value_and_timestamp_serde<MVS>>{
-                           optional_serde<KS>(options.key_serde),
-                           optional_serde<VS>(options.value_serde), m.key_serde,
-                           value_and_timestamp_serde<MVS>(m.value_serde)}};
+                topic,
+                detail::table_row_of_record<K, V, optional_serde<KS>, optional_serde<VS>, MKS,
+                                            value_and_timestamp_serde<MVS>>{
+                    optional_serde<KS>(options.key_serde), optional_serde<VS>(options.value_serde),
+                    m.key_serde, value_and_timestamp_serde<MVS>(m.value_serde)}};
             reusable = std::move(reused);
         }
     }

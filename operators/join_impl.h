@@ -709,8 +709,8 @@ auto table<K, V>::join_foreign_key(const table<KO, VO>& other, FK foreign_key, F
         send,
         std::function<std::unique_ptr<send_p>()>(
             [previous, foreign_key, foreign_key_serde, row_serde, send_result_store] {
-                return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde,
-                                                row_serde, send_result_store);
+                return std::make_unique<send_p>(previous, foreign_key, foreign_key_serde, row_serde,
+                                                send_result_store);
             }),
         {_node});
     b.graph().add_state_store(

@@ -125,9 +125,8 @@ template <class K, class V, class KS, class VS>
 stream<K, V> auto_repartition(const stream<K, V>& s, repartitioned<K, V, KS, VS> options) {
     stream_builder& b = s.builder();
     const repartition_nodes n = add_repartition_nodes(b, s.node_name(), std::move(options));
-    b.graph().add_repartition(
-        dsl_repartition{s.node_name(), std::nullopt, n.sink, n.source, n.topic,
-                        record_types::of<K, V>()});
+    b.graph().add_repartition(dsl_repartition{s.node_name(), std::nullopt, n.sink, n.source,
+                                              n.topic, record_types::of<K, V>()});
     return stream<K, V>(&b, n.source, false);
 }
 

@@ -393,7 +393,8 @@ void kafka_streams::check_topics_and_create_internal(const std::function<bool()>
             throw config_error(fmt::format(
                 "topology.optimization reuses topic '{}' as the changelog of table store '{}', "
                 "but the topic has cleanup.policy={}: its records expire, and a restore would "
-                "lose the rows they held. Make it compacted only (cleanup.policy=compact), or leave "
+                "lose the rows they held. Make it compacted only (cleanup.policy=compact), or "
+                "leave "
                 "reuse.ktable.source.topics out of topology.optimization",
                 spec.source->topic, spec.name, policy.empty() ? "(unknown)" : policy));
         }

@@ -92,7 +92,7 @@ void merge(graph_copy& g, const std::string& key_changer,
             }
             for (const dsl_repartition* r : group) {
                 if (p == r->source) {
-                    parent = r->filter               ? *r->filter
+                    parent = r->filter                 ? *r->filter
                              : r->input == key_changer ? first.source
                                                        : r->input;
                 }
@@ -136,9 +136,9 @@ void logical_graph::mark_key_changing(const std::string& node, record_types out)
 
 void logical_graph::add_repartition(dsl_repartition repartition) {
     if (repartition.sink.empty() || repartition.source.empty()) {
-        throw topology_error(fmt::format(
-            "logical graph: the repartition through '{}' needs a sink and a source",
-            repartition.topic));
+        throw topology_error(
+            fmt::format("logical graph: the repartition through '{}' needs a sink and a source",
+                        repartition.topic));
     }
     _repartitions.push_back(std::move(repartition));
 }
