@@ -246,7 +246,8 @@ private:
 // Left side, on each update of the left table (TV: what it forwards; VT: the row). Keeps
 // each left key's current foreign key in `previous_store` to unsubscribe from it when it
 // changes or the row goes away. With `result_store` (an inner join's result table, of
-// VR rows), a row whose key has no result there subscribes with subscribe_new.
+// VR rows), a row that had no foreign key before and whose key has no result there
+// subscribes with subscribe_new.
 template <class K, class TV, class VT, class KO, class FK, class KOS, class VTS, class VR>
 class fk_subscription_send_processor final : public processor<K, TV, KO, fk_subscription<K>> {
 public:
@@ -290,7 +291,9 @@ public:
             return;
         }
         _previous->put(r.key, *now);
-        const bool no_result = _result != nullptr && !_result->get(r.key);
+        // Only a row that had no foreign key before can lack a result it must retract; the
+        // result store is read for those alone, not on every update of a joined row.
+        const bool no_result = !old && _result != nullptr && !_result->get(r.key);
         send(std::move(*now), no_result ? fk_instruction::subscribe_new : fk_instruction::subscribe,
              hash, r);
     }
